@@ -1,0 +1,31 @@
+"""[DEFAULT] options shared by every service."""
+
+import socket
+
+from oslo_config import cfg
+
+opts = [
+    cfg.StrOpt('host', default=socket.gethostname(), sample_default='<hostname>',
+               help='Name of this node: the compute host name a compute '
+                    'agent serves as, and the name a conductor claims '
+                    'jobs under.'),
+    cfg.StrOpt('state_path', default='/var/lib/orchestrator',
+               help='Directory for the state files of this node (the fake '
+                    'driver\'s guests, the all-in-one\'s SQLite file).'),
+    cfg.IntOpt('service_down_time_s', default=60, min=1,
+               help='A service whose last heartbeat is older than this many '
+                    'seconds is shown down and gets no new work.'),
+    cfg.IntOpt('compute_rpc_timeout_s', default=60, min=1,
+               help='Timeout of every RPC call from a conductor to a '
+                    'compute host, in seconds.'),
+    cfg.IntOpt('conductor_rpc_timeout_s', default=30, min=1,
+               help='Timeout of RPC calls from the API to a conductor.'),
+]
+
+
+def register_opts(conf):
+    conf.register_opts(opts)
+
+
+def list_opts():
+    return {'DEFAULT': opts}

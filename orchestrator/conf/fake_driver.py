@@ -1,0 +1,27 @@
+"""[fake_driver] options: delays and fault injection for tests and demos."""
+
+from oslo_config import cfg
+
+group = cfg.OptGroup('fake_driver', title='Fake virt driver')
+
+opts = [
+    cfg.DictOpt('delays_s', default={},
+                help='Seconds each driver method sleeps before acting, as '
+                     'method:seconds pairs, e.g. spawn:2,fetch_image:5.'),
+    cfg.DictOpt('faults', default={},
+                help='Faults to inject, as method:fault pairs; fault is '
+                     '"raise" (the method fails) or "hang" (it never '
+                     'returns). A file <host>.faults.json in the state '
+                     'directory adds faults at run time.'),
+    cfg.IntOpt('image_fetch_steps', default=4, min=1,
+               help='Progress reports one image download makes.'),
+]
+
+
+def register_opts(conf):
+    conf.register_group(group)
+    conf.register_opts(opts, group=group)
+
+
+def list_opts():
+    return {group: opts}

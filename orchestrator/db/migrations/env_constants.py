@@ -1,0 +1,3 @@
+"""Names the migration environment and its callers share."""
+
+VERSION_TABLE = 'orchestrator_alembic_version'

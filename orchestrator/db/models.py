@@ -1,0 +1,313 @@
+"""SQLAlchemy 2 models of our tables (TaskFlow's logbook tables are its own).
+
+The alembic migrations in :mod:`orchestrator.db.migrations` create exactly
+these tables; a test compares the two on every database we support.
+Rows are never handed outside :mod:`orchestrator.db.api`: it returns plain
+dicts, so nothing persisted in a flow's store is an ORM object.
+"""
+
+import datetime
+
+from oslo_serialization import jsonutils
+import sqlalchemy as sa
+from sqlalchemy import orm
+from sqlalchemy import types
+
+
+def utcnow():
+    """Naive UTC now (every DateTime column holds naive UTC)."""
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+
+
+class JsonEncoded(types.TypeDecorator):
+    """A JSON document stored as text (portable across our databases)."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else jsonutils.dumps(value)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else jsonutils.loads(value)
+
+
+class Base(orm.DeclarativeBase):
+    pass
+
+
+class TimestampMixin:
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(
+        sa.DateTime, default=utcnow, nullable=False)
+    updated_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(
+        sa.DateTime, onupdate=utcnow)
+
+    def as_dict(self):
+        return {c.key: getattr(self, c.key)
+                for c in sa.inspect(self).mapper.column_attrs}
+
+
+class Flavor(TimestampMixin, Base):
+    __tablename__ = 'flavors'
+    __table_args__ = (
+        sa.UniqueConstraint('flavorid', name='uniq_flavors0flavorid'),
+        sa.UniqueConstraint('name', name='uniq_flavors0name'),
+    )
+    id = orm.mapped_column(sa.Integer, primary_key=True)
+    flavorid = orm.mapped_column(sa.String(255), nullable=False)
+    name = orm.mapped_column(sa.String(255), nullable=False)
+    vcpus = orm.mapped_column(sa.Integer, nullable=False)
+    memory_mb = orm.mapped_column(sa.Integer, nullable=False)
+    root_gb = orm.mapped_column(sa.Integer, nullable=False)
+    ephemeral_gb = orm.mapped_column(sa.Integer, nullable=False, default=0)
+    swap = orm.mapped_column(sa.Integer, nullable=False, default=0)
+    rxtx_factor = orm.mapped_column(sa.Float, nullable=False, default=1.0)
+    is_public = orm.mapped_column(sa.Boolean, nullable=False, default=True)
+    disabled = orm.mapped_column(sa.Boolean, nullable=False, default=False)
+    description = orm.mapped_column(sa.Text)
+    extra_specs = orm.mapped_column(JsonEncoded)
+
+
+class Image(TimestampMixin, Base):
+    """An image record shaped like Glance v2's."""
+
+    __tablename__ = 'images'
+    __table_args__ = (sa.Index('images_name_idx', 'name'),)
+    id = orm.mapped_column(sa.String(36), primary_key=True)
+    name = orm.mapped_column(sa.String(255))
+    status = orm.mapped_column(sa.String(30), nullable=False)
+    visibility = orm.mapped_column(sa.String(20), nullable=False,
+                                   default='public')
+    owner = orm.mapped_column(sa.String(255))
+    disk_format = orm.mapped_column(sa.String(20))
+    container_format = orm.mapped_column(sa.String(20))
+    size = orm.mapped_column(sa.BigInteger)
+    min_disk = orm.mapped_column(sa.Integer, nullable=False, default=0)
+    min_ram = orm.mapped_column(sa.Integer, nullable=False, default=0)
+    checksum = orm.mapped_column(sa.String(32))
+    protected = orm.mapped_column(sa.Boolean, nullable=False, default=False)
+    properties = orm.mapped_column(JsonEncoded)
+    deleted = orm.mapped_column(sa.Boolean, nullable=False, default=False)
+
+
+class Instance(TimestampMixin, Base):
+    __tablename__ = 'instances'
+    __table_args__ = (
+        sa.UniqueConstraint('uuid', name='uniq_instances0uuid'),
+        sa.Index('instances_project_id_deleted_idx', 'project_id',
+                 'deleted'),
+        sa.Index('instances_host_deleted_idx', 'host', 'deleted'),
+        sa.Index('instances_task_state_updated_at_idx', 'task_state',
+                 'updated_at'),
+    )
+    id = orm.mapped_column(sa.Integer, primary_key=True)
+    uuid = orm.mapped_column(sa.String(36), nullable=False)
+    display_name = orm.mapped_column(sa.String(255))
+    description = orm.mapped_column(sa.Text)
+    project_id = orm.mapped_column(sa.String(255), nullable=False)
+    user_id = orm.mapped_column(sa.String(255), nullable=False)
+    # The flavor as it was at boot (the flavor row may change or go).
+    flavor_id = orm.mapped_column(sa.String(255), nullable=False)
+    flavor = orm.mapped_column(JsonEncoded, nullable=False)
+    vcpus = orm.mapped_column(sa.Integer, nullable=False)
+    memory_mb = orm.mapped_column(sa.Integer, nullable=False)
+    root_gb = orm.mapped_column(sa.Integer, nullable=False)
+    ephemeral_gb = orm.mapped_column(sa.Integer, nullable=False, default=0)
+    image_ref = orm.mapped_column(sa.String(255))
+    vm_state = orm.mapped_column(sa.String(255), nullable=False)
+    task_state = orm.mapped_column(sa.String(255))
+    power_state = orm.mapped_column(sa.Integer, nullable=False, default=0)
+    # A fresh id per claim: every state write a flow makes is a CAS on it.
+    task_id = orm.mapped_column(sa.String(36))
+    task_deadline_at = orm.mapped_column(sa.DateTime)
+    progress = orm.mapped_column(sa.Integer, nullable=False, default=0)
+    host = orm.mapped_column(sa.String(255))
+    node = orm.mapped_column(sa.String(255))
+    availability_zone = orm.mapped_column(sa.String(255))
+    key_name = orm.mapped_column(sa.String(255))
+    user_data = orm.mapped_column(sa.Text)
+    metadata_ = orm.mapped_column('metadata', JsonEncoded)
+    networks = orm.mapped_column(JsonEncoded)
+    access_ip_v4 = orm.mapped_column(sa.String(39))
+    access_ip_v6 = orm.mapped_column(sa.String(39))
+    config_drive = orm.mapped_column(sa.String(255))
+    locked = orm.mapped_column(sa.Boolean, nullable=False, default=False)
+    reservation_id = orm.mapped_column(sa.String(255))
+    launch_index = orm.mapped_column(sa.Integer, nullable=False, default=0)
+    hostname = orm.mapped_column(sa.String(255))
+    launched_at = orm.mapped_column(sa.DateTime)
+    terminated_at = orm.mapped_column(sa.DateTime)
+    deleted_at = orm.mapped_column(sa.DateTime)
+    # 0 while the instance exists; its id once deleted (Nova's convention).
+    deleted = orm.mapped_column(sa.Integer, nullable=False, default=0)
+
+
+class InstanceAction(TimestampMixin, Base):
+    """One per request on an instance (and per automatic correction)."""
+
+    __tablename__ = 'instance_actions'
+    __table_args__ = (
+        sa.Index('instance_actions_instance_uuid_idx', 'instance_uuid'),
+        sa.Index('instance_actions_task_id_idx', 'task_id'),
+    )
+    id = orm.mapped_column(sa.Integer, primary_key=True)
+    instance_uuid = orm.mapped_column(sa.String(36), nullable=False)
+    action = orm.mapped_column(sa.String(255), nullable=False)
+    request_id = orm.mapped_column(sa.String(255), nullable=False)
+    task_id = orm.mapped_column(sa.String(36))
+    user_id = orm.mapped_column(sa.String(255))
+    project_id = orm.mapped_column(sa.String(255))
+    start_time = orm.mapped_column(sa.DateTime, nullable=False)
+    finish_time = orm.mapped_column(sa.DateTime)
+    message = orm.mapped_column(sa.String(255))
+    result = orm.mapped_column(sa.String(255))
+
+
+class InstanceActionEvent(TimestampMixin, Base):
+    """One per flow step of an action, written by the audit listener."""
+
+    __tablename__ = 'instance_actions_events'
+    __table_args__ = (
+        sa.UniqueConstraint('action_id', 'event',
+                            name='uniq_instance_actions_events0action_event'),
+    )
+    id = orm.mapped_column(sa.Integer, primary_key=True)
+    action_id = orm.mapped_column(
+        sa.Integer, sa.ForeignKey('instance_actions.id', ondelete='CASCADE'),
+        nullable=False)
+    event = orm.mapped_column(sa.String(255), nullable=False)
+    start_time = orm.mapped_column(sa.DateTime)
+    finish_time = orm.mapped_column(sa.DateTime)
+    result = orm.mapped_column(sa.String(255))
+    traceback = orm.mapped_column(sa.Text)
+    host = orm.mapped_column(sa.String(255))
+    details = orm.mapped_column(sa.Text)
+
+
+class InstanceFault(TimestampMixin, Base):
+    __tablename__ = 'instance_faults'
+    __table_args__ = (
+        sa.Index('instance_faults_instance_uuid_idx', 'instance_uuid'),
+    )
+    id = orm.mapped_column(sa.Integer, primary_key=True)
+    instance_uuid = orm.mapped_column(sa.String(36), nullable=False)
+    code = orm.mapped_column(sa.Integer, nullable=False)
+    message = orm.mapped_column(sa.String(255))
+    details = orm.mapped_column(sa.Text)
+    host = orm.mapped_column(sa.String(255))
+
+
+class Service(TimestampMixin, Base):
+    """A running daemon (conductor or compute), kept alive by heartbeats."""
+
+    __tablename__ = 'services'
+    __table_args__ = (
+        sa.UniqueConstraint('host', 'binary',
+                            name='uniq_services0host0binary'),
+    )
+    id = orm.mapped_column(sa.Integer, primary_key=True)
+    uuid = orm.mapped_column(sa.String(36), nullable=False)
+    host = orm.mapped_column(sa.String(255), nullable=False)
+    binary = orm.mapped_column(sa.String(255), nullable=False)
+    topic = orm.mapped_column(sa.String(255))
+    zone = orm.mapped_column(sa.String(255), nullable=False,
+                             default='nova')
+    disabled = orm.mapped_column(sa.Boolean, nullable=False, default=False)
+    disabled_reason = orm.mapped_column(sa.String(255))
+    forced_down = orm.mapped_column(sa.Boolean, nullable=False,
+                                    default=False)
+    last_seen_at = orm.mapped_column(sa.DateTime)
+    report_count = orm.mapped_column(sa.Integer, nullable=False, default=0)
+
+
+class ComputeNode(TimestampMixin, Base):
+    """A host's capacity; ``generation`` serialises claims against it."""
+
+    __tablename__ = 'compute_nodes'
+    __table_args__ = (
+        sa.UniqueConstraint('host', name='uniq_compute_nodes0host'),
+    )
+    id = orm.mapped_column(sa.Integer, primary_key=True)
+    uuid = orm.mapped_column(sa.String(36), nullable=False)
+    host = orm.mapped_column(sa.String(255), nullable=False)
+    hypervisor_hostname = orm.mapped_column(sa.String(255), nullable=False)
+    hypervisor_type = orm.mapped_column(sa.String(255), nullable=False)
+    vcpus = orm.mapped_column(sa.Integer, nullable=False)
+    memory_mb = orm.mapped_column(sa.Integer, nullable=False)
+    local_gb = orm.mapped_column(sa.Integer, nullable=False)
+    generation = orm.mapped_column(sa.Integer, nullable=False, default=0)
+
+
+class Allocation(TimestampMixin, Base):
+    """Resources one consumer (an instance, or a migration) holds on a host.
+
+    Usage of a host is the sum of its allocations: there is no counter to
+    drift, and releasing an allocation twice is a no-op.
+    """
+
+    __tablename__ = 'allocations'
+    __table_args__ = (
+        sa.UniqueConstraint('consumer_uuid', 'host',
+                            name='uniq_allocations0consumer0host'),
+        sa.Index('allocations_host_idx', 'host'),
+    )
+    id = orm.mapped_column(sa.Integer, primary_key=True)
+    consumer_uuid = orm.mapped_column(sa.String(36), nullable=False)
+    instance_uuid = orm.mapped_column(sa.String(36), nullable=False)
+    host = orm.mapped_column(sa.String(255), nullable=False)
+    vcpus = orm.mapped_column(sa.Integer, nullable=False)
+    memory_mb = orm.mapped_column(sa.Integer, nullable=False)
+    disk_gb = orm.mapped_column(sa.Integer, nullable=False)
+
+
+class Migration(TimestampMixin, Base):
+    __tablename__ = 'migrations'
+    __table_args__ = (
+        sa.UniqueConstraint('uuid', name='uniq_migrations0uuid'),
+        sa.Index('migrations_instance_uuid_idx', 'instance_uuid'),
+    )
+    id = orm.mapped_column(sa.Integer, primary_key=True)
+    uuid = orm.mapped_column(sa.String(36), nullable=False)
+    instance_uuid = orm.mapped_column(sa.String(36), nullable=False)
+    migration_type = orm.mapped_column(sa.String(32), nullable=False)
+    status = orm.mapped_column(sa.String(255), nullable=False)
+    source_compute = orm.mapped_column(sa.String(255))
+    dest_compute = orm.mapped_column(sa.String(255))
+    source_node = orm.mapped_column(sa.String(255))
+    dest_node = orm.mapped_column(sa.String(255))
+    old_flavor = orm.mapped_column(JsonEncoded)
+    new_flavor = orm.mapped_column(JsonEncoded)
+    memory_total = orm.mapped_column(sa.BigInteger)
+    memory_processed = orm.mapped_column(sa.BigInteger)
+    memory_remaining = orm.mapped_column(sa.BigInteger)
+    project_id = orm.mapped_column(sa.String(255))
+    user_id = orm.mapped_column(sa.String(255))
+
+
+class Job(Base):
+    """A job of the SQL jobboard (see orchestrator.conductor.jobboard_sql).
+
+    ``owner`` and ``claim_expires_at`` form the claim's lease; a job whose
+    lease expired is claimable again. ``state`` is unclaimed/claimed through
+    the owner columns; consumed jobs are deleted, trashed ones kept.
+    """
+
+    __tablename__ = 'jobs'
+    __table_args__ = (
+        sa.Index('jobs_board_trashed_idx', 'board', 'trashed'),
+    )
+    uuid = orm.mapped_column(sa.String(36), primary_key=True)
+    board = orm.mapped_column(sa.String(255), nullable=False)
+    name = orm.mapped_column(sa.String(255), nullable=False)
+    book_uuid = orm.mapped_column(sa.String(64))
+    book_name = orm.mapped_column(sa.String(255))
+    details = orm.mapped_column(JsonEncoded)
+    priority = orm.mapped_column(sa.Integer, nullable=False, default=0)
+    sequence = orm.mapped_column(sa.BigInteger, nullable=False)
+    owner = orm.mapped_column(sa.String(255))
+    claim_expires_at = orm.mapped_column(sa.DateTime)
+    trashed = orm.mapped_column(sa.Boolean, nullable=False, default=False)
+    created_on = orm.mapped_column(sa.DateTime, nullable=False,
+                                   default=utcnow)
+    last_modified = orm.mapped_column(sa.DateTime, nullable=False,
+                                      default=utcnow)

@@ -1,0 +1,108 @@
+"""The process's database engine, through oslo.db's enginefacade.
+
+:func:`configure` is called once by each service's start-up (and by tests,
+once per database they use); :func:`writer` and :func:`reader` give a
+session in a transaction that commits when the block ends.
+
+On SQLite (the embedded mode) every transaction starts with
+``BEGIN IMMEDIATE`` in WAL mode with a busy timeout: writers queue instead
+of failing with "database is locked" when a read transaction tries to
+upgrade, which is what the many threads of the all-in-one would otherwise
+hit.
+"""
+
+import contextlib
+import threading
+
+from oslo_db.sqlalchemy import enginefacade
+import sqlalchemy as sa
+
+_LOCK = threading.Lock()
+_FACADE = None
+
+
+class _SessionHolder:
+    """Carries enginefacade's per-transaction state (any object will do)."""
+
+
+def _sqlite_tuning(engine):
+    @sa.event.listens_for(engine, 'connect')
+    def _on_connect(dbapi_connection, _record):
+        # oslo.db already turned pysqlite's own BEGIN off (isolation_level
+        # None); the 'begin' listener below emits ours.
+        cursor = dbapi_connection.cursor()
+        cursor.execute('PRAGMA busy_timeout=60000')
+        if engine.url.database not in (None, '', ':memory:'):
+            cursor.execute('PRAGMA journal_mode=WAL')
+            cursor.execute('PRAGMA synchronous=NORMAL')
+        cursor.execute('PRAGMA foreign_keys=ON')
+        cursor.close()
+
+    # Runs before oslo.db's own 'begin' listener, which then sees the
+    # transaction open and emits no plain BEGIN of its own.
+    @sa.event.listens_for(engine, 'begin', insert=True)
+    def _on_begin(connection):
+        if 'in_transaction' not in connection.info:
+            connection.exec_driver_sql('BEGIN IMMEDIATE')
+            connection.info['in_transaction'] = True
+
+
+def configure(connection, **engine_options):
+    """Point this process at ``connection`` (a SQLAlchemy URL).
+
+    Replaces any earlier configuration (tests use one database each).
+    Returns the engine.
+    """
+    global _FACADE
+    facade = enginefacade.transaction_context()
+    options = {'connection': connection, 'sqlite_fk': False}
+    options.update(engine_options)
+    facade.configure(**options)
+    engine = facade.writer.get_engine()
+    if engine.dialect.name == 'sqlite':
+        _sqlite_tuning(engine)
+    with _LOCK:
+        old, _FACADE = _FACADE, facade
+    if old is not None:
+        try:
+            old.writer.get_engine().dispose()
+        except Exception:  # noqa: BLE001 - best effort on a replaced engine
+            pass
+    return engine
+
+
+def configure_from_conf(conf):
+    """Configure from the [database] options of ``conf``."""
+    db = conf.database
+    options = {}
+    if not db.connection.startswith('sqlite'):
+        options.update(max_pool_size=db.max_pool_size,
+                       max_overflow=db.max_overflow,
+                       pool_timeout=db.pool_timeout)
+    return configure(db.connection, **options)
+
+
+def _facade():
+    if _FACADE is None:
+        raise RuntimeError('the database is not configured: call '
+                           'orchestrator.db.session.configure() first')
+    return _FACADE
+
+
+def get_engine():
+    """The engine of the configured database (shared with TaskFlow)."""
+    return _facade().writer.get_engine()
+
+
+@contextlib.contextmanager
+def writer():
+    """A session in a read-write transaction, committed at block end."""
+    with _facade().writer.using(_SessionHolder()) as session:
+        yield session
+
+
+@contextlib.contextmanager
+def reader():
+    """A session for reads."""
+    with _facade().reader.using(_SessionHolder()) as session:
+        yield session

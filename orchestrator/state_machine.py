@@ -1,0 +1,286 @@
+"""The rules over :mod:`orchestrator.states`, held as data in one place.
+
+* :data:`ACTIONS` says, for every action the API offers, in which
+  (vm_state, task_state) pairs it may start, which task_state it claims the
+  instance with, and which vm_states it may leave the instance in when it
+  succeeds. The API's claim (one conditional UPDATE) reads its WHERE clause
+  from here; nothing else decides whether an action is allowed.
+* :func:`vm_state_machine` builds an :mod:`automaton` machine from the same
+  table: a flow may only move an instance along one of its edges.
+* :func:`status` maps (vm_state, task_state, microversion) to the status a
+  client sees.
+
+``orchestrator-manage states`` prints all of it (and a Graphviz dot), and a
+unit test walks every combination, so docs and code cannot drift.
+"""
+
+import dataclasses
+
+from automaton import machines
+
+from orchestrator import states as s
+
+#: Marks "any task_state, including none" in an allowed-task-states set.
+ANY_TASK = '*'
+
+
+@dataclasses.dataclass(frozen=True)
+class Action:
+    """One user-visible action and its rules.
+
+    :ivar name: persisted in instance_actions; chosen once.
+    :ivar vm_states: vm_states in which the action may start.
+    :ivar task_states: task_states in which it may start; ``None`` in the
+        set means "no task running"; ``ANY_TASK`` means every task_state
+        (the action preempts whatever runs).
+    :ivar task_state: the task_state the claim sets (None: the action does
+        not claim, e.g. an abort signal or a reset).
+    :ivar results: vm_states the action may end in when it succeeds; a
+        failure either leaves vm_state unchanged (fully rolled back) or sets
+        error (rollback failed).
+    :ivar admin_only: only an admin may ask for it.
+    """
+
+    name: str
+    vm_states: frozenset
+    task_states: frozenset
+    task_state: str | None
+    results: frozenset
+    admin_only: bool = False
+
+    def allows(self, vm_state, task_state):
+        """True when the action may start on an instance in this pair."""
+        if vm_state not in self.vm_states:
+            return False
+        return ANY_TASK in self.task_states or task_state in self.task_states
+
+    def refusal(self, vm_state, task_state):
+        """The message a client gets (409) when :meth:`allows` is false."""
+        if vm_state not in self.vm_states:
+            return ("Cannot '%s' instance while it is in vm_state %s"
+                    % (self.name, vm_state))
+        return ("Cannot '%s' instance while it is in task_state %s"
+                % (self.name, task_state))
+
+
+def _a(name, vm_states, task_states, task_state, results, admin_only=False):
+    return Action(name, frozenset(vm_states), frozenset(task_states),
+                  task_state, frozenset(results), admin_only)
+
+
+_LIVE = (s.ACTIVE, s.BUILDING, s.STOPPED, s.PAUSED, s.SUSPENDED, s.RESCUED,
+         s.RESIZED, s.SOFT_DELETED, s.ERROR)
+_NO_TASK = (None,)
+
+BOOT = 'create'
+DELETE = 'delete'
+FORCE_DELETE = 'forceDelete'
+RESTORE = 'restore'
+STOP = 'stop'
+START = 'start'
+REBOOT_SOFT = 'reboot'
+REBOOT_HARD = 'reboot_hard'
+PAUSE = 'pause'
+UNPAUSE = 'unpause'
+SUSPEND = 'suspend'
+RESUME = 'resume'
+RESCUE = 'rescue'
+UNRESCUE = 'unrescue'
+REBUILD = 'rebuild'
+SNAPSHOT = 'createImage'
+RESIZE = 'resize'
+CONFIRM_RESIZE = 'confirmResize'
+REVERT_RESIZE = 'revertResize'
+MIGRATE = 'migrate'
+LIVE_MIGRATE = 'live-migration'
+LIVE_MIGRATE_ABORT = 'live-migration-abort'
+EVACUATE = 'evacuate'
+RESET_STATE = 'resetState'
+SYNC_POWER_STATE = 'sync_power_state'
+
+ACTIONS = {a.name: a for a in [
+    # A new instance is inserted in (building, scheduling); the row does
+    # not exist before, so no pair "allows" it: the edge is for the machine.
+    _a(BOOT, [s.BUILDING], _NO_TASK, s.SCHEDULING, [s.ACTIVE]),
+    # A second delete while one runs loses (409): exactly one delete wins.
+    _a(DELETE, _LIVE, (None,) + tuple(s.TASK_STATES - {s.DELETING}),
+       s.DELETING, [s.DELETED]),
+    _a(FORCE_DELETE, _LIVE, [ANY_TASK], None, [s.DELETED]),
+    _a(RESTORE, [s.SOFT_DELETED], _NO_TASK, s.RESTORING, [s.ACTIVE]),
+    _a(STOP, [s.ACTIVE, s.ERROR], _NO_TASK, s.POWERING_OFF, [s.STOPPED]),
+    _a(START, [s.STOPPED], _NO_TASK, s.POWERING_ON, [s.ACTIVE]),
+    _a(REBOOT_SOFT, [s.ACTIVE], _NO_TASK, s.REBOOTING, [s.ACTIVE]),
+    _a(REBOOT_HARD, [s.ACTIVE, s.STOPPED, s.PAUSED, s.SUSPENDED, s.ERROR],
+       (None,) + tuple(s.SOFT_REBOOT_TASK_STATES), s.REBOOTING_HARD,
+       [s.ACTIVE]),
+    _a(PAUSE, [s.ACTIVE], _NO_TASK, s.PAUSING, [s.PAUSED]),
+    _a(UNPAUSE, [s.PAUSED], _NO_TASK, s.UNPAUSING, [s.ACTIVE]),
+    _a(SUSPEND, [s.ACTIVE], _NO_TASK, s.SUSPENDING, [s.SUSPENDED]),
+    _a(RESUME, [s.SUSPENDED], _NO_TASK, s.RESUMING, [s.ACTIVE]),
+    _a(RESCUE, [s.ACTIVE, s.STOPPED, s.ERROR], _NO_TASK, s.RESCUING,
+       [s.RESCUED]),
+    _a(UNRESCUE, [s.RESCUED], _NO_TASK, s.UNRESCUING, [s.ACTIVE]),
+    _a(REBUILD, [s.ACTIVE, s.STOPPED, s.ERROR], _NO_TASK, s.REBUILDING,
+       [s.ACTIVE, s.STOPPED]),
+    _a(SNAPSHOT, [s.ACTIVE, s.STOPPED, s.PAUSED, s.SUSPENDED], _NO_TASK,
+       s.IMAGE_SNAPSHOT, [s.ACTIVE, s.STOPPED, s.PAUSED, s.SUSPENDED]),
+    _a(RESIZE, [s.ACTIVE, s.STOPPED], _NO_TASK, s.RESIZE_PREP, [s.RESIZED]),
+    _a(CONFIRM_RESIZE, [s.RESIZED], _NO_TASK, s.RESIZE_CONFIRMING,
+       [s.ACTIVE, s.STOPPED]),
+    _a(REVERT_RESIZE, [s.RESIZED], _NO_TASK, s.RESIZE_REVERTING,
+       [s.ACTIVE, s.STOPPED]),
+    _a(MIGRATE, [s.ACTIVE, s.STOPPED], _NO_TASK, s.RESIZE_PREP, [s.RESIZED],
+       admin_only=True),
+    _a(LIVE_MIGRATE, [s.ACTIVE, s.PAUSED], _NO_TASK, s.MIGRATING,
+       [s.ACTIVE, s.PAUSED], admin_only=True),
+    # Abort is a signal to the running live migration, not a claim.
+    _a(LIVE_MIGRATE_ABORT, [s.ACTIVE, s.PAUSED], [s.MIGRATING], None,
+       [s.ACTIVE, s.PAUSED], admin_only=True),
+    _a(EVACUATE, [s.ACTIVE, s.STOPPED, s.ERROR], _NO_TASK, s.REBUILDING,
+       [s.ACTIVE, s.STOPPED], admin_only=True),
+    # Reset is an administrator's decision: it preempts any task.
+    _a(RESET_STATE, _LIVE, [ANY_TASK], None, [s.ACTIVE, s.ERROR],
+       admin_only=True),
+]}
+
+#: Actions a user can request on an existing instance (all but create).
+REQUESTABLE = frozenset(name for name in ACTIONS if name != BOOT)
+
+
+def get_action(name):
+    """The :class:`Action` called ``name``; KeyError if there is none."""
+    return ACTIONS[name]
+
+
+# -- the vm_state machine -------------------------------------------------
+#: Edges no action names: a failed task whose rollback failed, and the
+#: corrections power-state reconciliation may make (DESIGN section 7).
+EXTRA_EDGES = frozenset(
+    [(vm, s.ERROR, 'fail') for vm in _LIVE if vm != s.ERROR]
+    + [(s.ACTIVE, s.STOPPED, SYNC_POWER_STATE),
+       (s.STOPPED, s.ACTIVE, SYNC_POWER_STATE),
+       (s.PAUSED, s.ACTIVE, SYNC_POWER_STATE),
+       (s.SUSPENDED, s.ACTIVE, SYNC_POWER_STATE),
+       (s.ACTIVE, s.PAUSED, SYNC_POWER_STATE)]
+    + [(vm, s.ERROR, SYNC_POWER_STATE)
+       for vm in (s.ACTIVE, s.STOPPED, s.PAUSED, s.SUSPENDED, s.RESCUED,
+                  s.RESIZED)])
+
+
+def edges():
+    """Every (from vm_state, to vm_state, event) the machine accepts.
+
+    The event is the action name; a task that ends with the instance where
+    it started (a reboot, a snapshot) is an edge to itself.
+    """
+    out = set(EXTRA_EDGES)
+    for action in ACTIONS.values():
+        for src in action.vm_states:
+            for dst in action.results:
+                out.add((src, dst, action.name))
+    return frozenset(out)
+
+
+def vm_state_machine():
+    """A new, frozen automaton machine of vm_states (caller sets default).
+
+    Events are ``'<action>:<to vm_state>'`` so that an action with several
+    possible outcomes stays deterministic.
+    """
+    m = machines.FiniteMachine()
+    for vm in sorted(s.VM_STATES):
+        m.add_state(vm, terminal=(vm == s.DELETED))
+    for src, dst, event in sorted(edges(), key=str):
+        m.add_transition(src, dst, '%s:%s' % (event, dst))
+    m.freeze()
+    return m
+
+
+def may_transition(src, dst, action):
+    """True if ``action`` may move an instance from ``src`` to ``dst``."""
+    if src == dst and action in ACTIONS and src in ACTIONS[action].results:
+        return True
+    m = vm_state_machine()
+    m.default_start_state = src
+    m.initialize()
+    try:
+        m.process_event('%s:%s' % (action, dst))
+    except Exception:
+        return False
+    return True
+
+
+# -- the status a client sees --------------------------------------------
+# Per vm_state: the default status and the task_states that override it.
+# A deleting instance shows DELETED while its delete runs: never ACTIVE,
+# never BUILD (the seeds' complaint about Nova).
+_TASK_OVERRIDES_ALL = {
+    s.DELETING: s.STATUS_DELETED,
+}
+_STATUS_MAP = {
+    s.ACTIVE: (s.STATUS_ACTIVE, dict(
+        [(t, s.STATUS_REBOOT) for t in s.SOFT_REBOOT_TASK_STATES]
+        + [(t, s.STATUS_HARD_REBOOT) for t in s.HARD_REBOOT_TASK_STATES]
+        + [(t, s.STATUS_REBUILD) for t in s.REBUILD_TASK_STATES]
+        + [(t, s.STATUS_RESIZE) for t in s.RESIZE_TASK_STATES]
+        + [(s.MIGRATING, s.STATUS_MIGRATING)])),
+    s.BUILDING: (s.STATUS_BUILD, {}),
+    s.STOPPED: (s.STATUS_SHUTOFF, dict(
+        [(t, s.STATUS_RESIZE) for t in s.RESIZE_TASK_STATES]
+        + [(t, s.STATUS_REBUILD) for t in s.REBUILD_TASK_STATES]
+        + [(t, s.STATUS_HARD_REBOOT) for t in s.HARD_REBOOT_TASK_STATES])),
+    s.RESIZED: (s.STATUS_VERIFY_RESIZE, {
+        s.RESIZE_REVERTING: s.STATUS_REVERT_RESIZE}),
+    s.PAUSED: (s.STATUS_PAUSED, dict(
+        [(s.MIGRATING, s.STATUS_MIGRATING)]
+        + [(t, s.STATUS_HARD_REBOOT) for t in s.HARD_REBOOT_TASK_STATES])),
+    s.SUSPENDED: (s.STATUS_SUSPENDED, dict(
+        (t, s.STATUS_HARD_REBOOT) for t in s.HARD_REBOOT_TASK_STATES)),
+    s.RESCUED: (s.STATUS_RESCUE, {}),
+    s.SOFT_DELETED: (s.STATUS_SOFT_DELETED, {}),
+    s.DELETED: (s.STATUS_DELETED, {}),
+    s.ERROR: (s.STATUS_ERROR, dict(
+        [(t, s.STATUS_REBUILD) for t in s.REBUILD_TASK_STATES]
+        + [(t, s.STATUS_HARD_REBOOT) for t in s.HARD_REBOOT_TASK_STATES])),
+}
+
+#: Status -> the first microversion whose clients know it. Every status
+#: today is from 2.1; a status added later gets its version here, and older
+#: clients are shown the fallback instead (never a status they don't know).
+STATUS_MIN_VERSION = {status: (2, 1) for status in s.STATUSES}
+STATUS_FALLBACK = {}
+
+
+def status(vm_state, task_state, microversion=(2, 1)):
+    """The status a client asking at ``microversion`` is shown."""
+    if task_state in _TASK_OVERRIDES_ALL and vm_state != s.DELETED:
+        result = _TASK_OVERRIDES_ALL[task_state]
+    elif vm_state in _STATUS_MAP:
+        default, overrides = _STATUS_MAP[vm_state]
+        result = overrides.get(task_state, default)
+    else:
+        return s.STATUS_UNKNOWN
+    while STATUS_MIN_VERSION.get(result, (2, 1)) > tuple(microversion):
+        result = STATUS_FALLBACK.get(result, s.STATUS_UNKNOWN)
+    return result
+
+
+def reachable_pairs():
+    """Every (vm_state, task_state) pair an instance can be observed in.
+
+    A pair is reachable when some action that starts in vm_state claims
+    task_state (or, for task_state None, vm_state is a stable end), plus the
+    sub-steps a flow moves through (e.g. spawning during a build).
+    """
+    pairs = {(vm, None) for vm in s.VM_STATES}
+    for action in ACTIONS.values():
+        if action.task_state is None:
+            continue
+        for vm in action.vm_states:
+            pairs.add((vm, action.task_state))
+    for t in s.BUILD_TASK_STATES:
+        pairs.add((s.BUILDING, t))
+    for vm, (_default, overrides) in _STATUS_MAP.items():
+        for t in overrides:
+            pairs.add((vm, t))
+    return frozenset(pairs)
