@@ -15,7 +15,9 @@ unit test walks every combination, so docs and code cannot drift.
 """
 
 import dataclasses
+import functools
 
+from automaton import exceptions as excp
 from automaton import machines
 
 from orchestrator import states as s
@@ -181,8 +183,9 @@ def edges():
     return frozenset(out)
 
 
+@functools.lru_cache(maxsize=1)
 def vm_state_machine():
-    """A new, frozen automaton machine of vm_states (caller sets default).
+    """The frozen automaton machine of vm_states (copy it to run it).
 
     Events are ``'<action>:<to vm_state>'`` so that an action with several
     possible outcomes stays deterministic.
@@ -200,12 +203,11 @@ def may_transition(src, dst, action):
     """True if ``action`` may move an instance from ``src`` to ``dst``."""
     if src == dst and action in ACTIONS and src in ACTIONS[action].results:
         return True
-    m = vm_state_machine()
-    m.default_start_state = src
-    m.initialize()
+    m = vm_state_machine().copy(shallow=True)
     try:
+        m.initialize(start_state=src)
         m.process_event('%s:%s' % (action, dst))
-    except Exception:
+    except (excp.NotFound, excp.InvalidState):
         return False
     return True
 

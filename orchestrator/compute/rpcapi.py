@@ -1,0 +1,92 @@
+"""Client side of the compute RPC API (topic ``compute``, server = host).
+
+Every method is a ``call`` with ``[DEFAULT] compute_rpc_timeout_s`` and is
+idempotent on the host, keyed by the instance uuid: repeating a call after
+a crash or a timeout converges, it does not fail. Arguments are ids and
+plain dicts (``instance`` is the dict from :mod:`orchestrator.db.instances`
+reduced by :func:`instance_payload`), never ORM objects.
+
+API version history:
+
+* 1.0 - prepare_networks, cleanup_networks, prepare_block_devices,
+  cleanup_block_devices, fetch_image, spawn, destroy, get_info,
+  list_instances
+"""
+
+import oslo_messaging as messaging
+from oslo_config import cfg
+
+from orchestrator import rpc
+
+TOPIC = 'compute'
+VERSION = '1.0'
+
+#: Keys of the instance dict that cross to a host.
+PAYLOAD_KEYS = ('uuid', 'display_name', 'hostname', 'flavor', 'vcpus',
+                'memory_mb', 'root_gb', 'ephemeral_gb', 'image_ref',
+                'task_id', 'project_id', 'user_id', 'metadata')
+
+
+def instance_payload(instance):
+    """The JSON-safe subset of an instance dict a host needs."""
+    return {k: instance.get(k) for k in PAYLOAD_KEYS}
+
+
+class ComputeAPI:
+    """Calls to the compute agent of one host."""
+
+    def __init__(self, timeout=None):
+        self._timeout = timeout or cfg.CONF.compute_rpc_timeout_s
+        target = messaging.Target(topic=TOPIC, version=VERSION)
+        self._client = rpc.get_client(target, version_cap=VERSION,
+                                      timeout=self._timeout)
+
+    def _call(self, ctxt, host, method, **kwargs):
+        cctxt = self._client.prepare(server=host, version=VERSION)
+        return cctxt.call(ctxt, method, **kwargs)
+
+    def prepare_networks(self, ctxt, host, instance):
+        """Plug the instance's networks on the host. Returns network info."""
+        return self._call(ctxt, host, 'prepare_networks', instance=instance)
+
+    def cleanup_networks(self, ctxt, host, instance):
+        """Unplug them; a no-op when nothing is plugged."""
+        return self._call(ctxt, host, 'cleanup_networks', instance=instance)
+
+    def prepare_block_devices(self, ctxt, host, instance):
+        """Create the instance's disks on the host. Returns their mapping."""
+        return self._call(ctxt, host, 'prepare_block_devices',
+                          instance=instance)
+
+    def cleanup_block_devices(self, ctxt, host, instance):
+        """Remove them; a no-op when there are none."""
+        return self._call(ctxt, host, 'cleanup_block_devices',
+                          instance=instance)
+
+    def fetch_image(self, ctxt, host, instance, image):
+        """Download ``image`` (a dict) into the host's cache for the
+        instance, casting progress to the conductor as it goes. Returns
+        the cached image's info; a cached image returns at once."""
+        return self._call(ctxt, host, 'fetch_image', instance=instance,
+                          image=image)
+
+    def spawn(self, ctxt, host, instance, image):
+        """Create and start the guest. Returns its power_state; a guest
+        already there (re-run) is left as it is and its state returned."""
+        return self._call(ctxt, host, 'spawn', instance=instance,
+                          image=image)
+
+    def destroy(self, ctxt, host, instance):
+        """Stop and remove the guest and its leftovers (disks, networks,
+        cache references). Returns True if a guest existed; a guest that
+        is already gone is not an error."""
+        return self._call(ctxt, host, 'destroy', instance=instance)
+
+    def get_info(self, ctxt, host, instance_uuid):
+        """The guest's power_state, or None if the host has no such guest."""
+        return self._call(ctxt, host, 'get_info',
+                          instance_uuid=instance_uuid)
+
+    def list_instances(self, ctxt, host):
+        """{instance uuid: power_state} of every guest on the host."""
+        return self._call(ctxt, host, 'list_instances')

@@ -1,0 +1,61 @@
+"""Client side of the conductor RPC API (topic ``conductor``).
+
+Used by the API service (to start operations) and by compute agents (to
+report heartbeats and progress). Operation starters are ``call``s: the API
+learns whether the job was posted. Reports from hosts are ``cast``s.
+
+API version history:
+
+* 1.0 - build_instance, delete_instance, cleanup_instance,
+  report_heartbeat, report_progress
+"""
+
+import oslo_messaging as messaging
+from oslo_config import cfg
+
+from orchestrator import rpc
+
+TOPIC = 'conductor'
+VERSION = '1.0'
+
+
+class ConductorAPI:
+    """Calls to any conductor (the broker picks one)."""
+
+    def __init__(self, timeout=None):
+        target = messaging.Target(topic=TOPIC, version=VERSION)
+        self._client = rpc.get_client(
+            target, version_cap=VERSION,
+            timeout=timeout or cfg.CONF.conductor_rpc_timeout_s)
+
+    def build_instance(self, ctxt, instance_uuid, task_id, action_id):
+        """Post the boot flow of a claimed (building) instance.
+        Returns the job's uuid. Repeating it posts no second job."""
+        return self._client.call(ctxt, 'build_instance',
+                                 instance_uuid=instance_uuid,
+                                 task_id=task_id, action_id=action_id)
+
+    def delete_instance(self, ctxt, instance_uuid, task_id, action_id):
+        """Post the delete flow of an instance claimed for deleting."""
+        return self._client.call(ctxt, 'delete_instance',
+                                 instance_uuid=instance_uuid,
+                                 task_id=task_id, action_id=action_id)
+
+    def cleanup_instance(self, ctxt, instance_uuid, host, action_id):
+        """Post the host-side cleanup after a force delete."""
+        return self._client.call(ctxt, 'cleanup_instance',
+                                 instance_uuid=instance_uuid, host=host,
+                                 action_id=action_id)
+
+    def report_heartbeat(self, ctxt, host, binary, resources):
+        """A host is alive; ``resources`` is its capacity
+        ({'vcpus', 'memory_mb', 'local_gb', 'hypervisor_type'})."""
+        self._client.cast(ctxt, 'report_heartbeat', host=host,
+                          binary=binary, resources=resources)
+
+    def report_progress(self, ctxt, instance_uuid, task_id, progress):
+        """Progress (0-100) of the task ``task_id``; dropped if that task
+        no longer owns the instance."""
+        self._client.cast(ctxt, 'report_progress',
+                          instance_uuid=instance_uuid, task_id=task_id,
+                          progress=progress)

@@ -1,0 +1,125 @@
+"""Instance actions (one per request) and their events (one per flow step).
+
+Events are keyed by (action, event name): writing the start or finish of an
+event again (a step re-run after a crash) updates the same row, so the audit
+never shows a step twice and never loses one.
+"""
+
+import sqlalchemy as sa
+
+from orchestrator import exception
+from orchestrator.db import models
+from orchestrator.db import session
+
+
+def start_in(s, instance_uuid, action, request_id, task_id=None,
+             user_id=None, project_id=None):
+    """Record the start of an action inside the session ``s``."""
+    row = models.InstanceAction(
+        instance_uuid=instance_uuid, action=action, request_id=request_id,
+        task_id=task_id, user_id=user_id, project_id=project_id,
+        start_time=models.utcnow())
+    s.add(row)
+    s.flush()
+    return row.as_dict()
+
+
+def finish_in(s, action_id, result, message=None):
+    s.execute(sa.update(models.InstanceAction).where(
+        models.InstanceAction.id == action_id).values(
+            finish_time=models.utcnow(), result=result,
+            message=(message or None) and message[:255]))
+
+
+def start(instance_uuid, action, request_id, task_id=None, user_id=None,
+          project_id=None):
+    """Record an action that is not a claim (e.g. a reconciliation)."""
+    with session.writer() as s:
+        return start_in(s, instance_uuid, action, request_id, task_id,
+                        user_id, project_id)
+
+
+def finish(action_id, result, message=None):
+    """Mark the action finished with ``result`` (Success/Error); re-runs
+    overwrite the same row."""
+    with session.writer() as s:
+        finish_in(s, action_id, result, message)
+
+
+def get(action_id):
+    with session.reader() as s:
+        row = s.get(models.InstanceAction, action_id)
+        return row.as_dict() if row is not None else None
+
+
+def list_for_instance(instance_uuid):
+    """Actions of the instance, newest first."""
+    with session.reader() as s:
+        rows = s.execute(sa.select(models.InstanceAction).where(
+            models.InstanceAction.instance_uuid == instance_uuid).order_by(
+                models.InstanceAction.id.desc())).scalars()
+        return [r.as_dict() for r in rows]
+
+
+def get_by_request_id(instance_uuid, request_id):
+    """The action of the request on the instance, or InstanceActionNotFound."""
+    with session.reader() as s:
+        row = s.execute(sa.select(models.InstanceAction).where(
+            models.InstanceAction.instance_uuid == instance_uuid,
+            models.InstanceAction.request_id == request_id).order_by(
+                models.InstanceAction.id.desc()).limit(1)
+        ).scalar_one_or_none()
+        if row is None:
+            raise exception.InstanceActionNotFound(
+                request_id=request_id, instance_id=instance_uuid)
+        return row.as_dict()
+
+
+def _event_row(s, action_id, event):
+    return s.execute(sa.select(models.InstanceActionEvent).where(
+        models.InstanceActionEvent.action_id == action_id,
+        models.InstanceActionEvent.event == event)).scalar_one_or_none()
+
+
+def event_start(action_id, event, host=None):
+    """Record that a step started (again, after a crash: same row)."""
+    with session.writer() as s:
+        row = _event_row(s, action_id, event)
+        if row is None:
+            s.add(models.InstanceActionEvent(
+                action_id=action_id, event=event, host=host,
+                start_time=models.utcnow()))
+        else:
+            row.start_time = models.utcnow()
+            row.finish_time = None
+            row.result = None
+            row.traceback = None
+            if host:
+                row.host = host
+
+
+def event_finish(action_id, event, result, traceback=None, details=None,
+                 host=None):
+    """Record how a step ended; creates the row if its start was lost."""
+    now = models.utcnow()
+    with session.writer() as s:
+        row = _event_row(s, action_id, event)
+        if row is None:
+            row = models.InstanceActionEvent(action_id=action_id,
+                                             event=event, start_time=now)
+            s.add(row)
+        row.finish_time = now
+        row.result = result
+        row.traceback = traceback
+        row.details = details
+        if host:
+            row.host = host
+
+
+def events_for(action_id):
+    """Events of the action, in the order they started."""
+    with session.reader() as s:
+        rows = s.execute(sa.select(models.InstanceActionEvent).where(
+            models.InstanceActionEvent.action_id == action_id).order_by(
+                models.InstanceActionEvent.id)).scalars()
+        return [r.as_dict() for r in rows]

@@ -1,0 +1,119 @@
+"""Allocations: what each consumer holds on each host, claimed atomically.
+
+A claim reads the host's capacity, usage and generation, checks the
+request fits (with allocation ratios), then in the same transaction bumps
+the generation with ``WHERE generation = <read value>`` and inserts the
+allocation. Two claims racing on one host cannot both pass: the loser's
+UPDATE matches no row and it retries from a fresh read (ClaimRace), so
+usage never exceeds capacity on PostgreSQL, MySQL or SQLite.
+"""
+
+import sqlalchemy as sa
+
+from orchestrator import exception
+from orchestrator.db import models
+from orchestrator.db import session
+
+
+def _usage_in(s, host):
+    row = s.execute(sa.select(
+        sa.func.coalesce(sa.func.sum(models.Allocation.vcpus), 0),
+        sa.func.coalesce(sa.func.sum(models.Allocation.memory_mb), 0),
+        sa.func.coalesce(sa.func.sum(models.Allocation.disk_gb), 0),
+    ).where(models.Allocation.host == host)).one()
+    return {'vcpus': int(row[0]), 'memory_mb': int(row[1]),
+            'disk_gb': int(row[2])}
+
+
+def usage(host):
+    """Sum of the allocations on ``host``."""
+    with session.reader() as s:
+        return _usage_in(s, host)
+
+
+def usage_by_host():
+    """{host: usage dict} for every host with allocations."""
+    with session.reader() as s:
+        rows = s.execute(sa.select(
+            models.Allocation.host, sa.func.sum(models.Allocation.vcpus),
+            sa.func.sum(models.Allocation.memory_mb),
+            sa.func.sum(models.Allocation.disk_gb),
+        ).group_by(models.Allocation.host)).all()
+        return {r[0]: {'vcpus': int(r[1]), 'memory_mb': int(r[2]),
+                       'disk_gb': int(r[3])} for r in rows}
+
+
+def fits(node, used, resources, ratios):
+    """True if ``resources`` fit on ``node`` beside ``used``."""
+    return (used['vcpus'] + resources['vcpus']
+            <= node['vcpus'] * ratios['vcpus']
+            and used['memory_mb'] + resources['memory_mb']
+            <= node['memory_mb'] * ratios['memory_mb']
+            and used['disk_gb'] + resources['disk_gb']
+            <= node['local_gb'] * ratios['disk_gb'])
+
+
+def claim(consumer_uuid, instance_uuid, host, resources, ratios):
+    """Allocate ``resources`` on ``host`` for the consumer.
+
+    Idempotent: an allocation the consumer already holds on the host is
+    returned as it is (a re-run after a crash claims nothing twice).
+
+    :returns: the allocation dict, or None when it does not fit.
+    :raises ClaimRace: the host changed under us; the caller retries.
+    :raises HostNotFound: the host has no compute node.
+    """
+    with session.writer() as s:
+        existing = s.execute(sa.select(models.Allocation).where(
+            models.Allocation.consumer_uuid == consumer_uuid,
+            models.Allocation.host == host)).scalar_one_or_none()
+        if existing is not None:
+            return existing.as_dict()
+        node = s.execute(sa.select(models.ComputeNode).where(
+            models.ComputeNode.host == host)).scalar_one_or_none()
+        if node is None:
+            raise exception.HostNotFound(host=host)
+        node = node.as_dict()
+        if not fits(node, _usage_in(s, host), resources, ratios):
+            return None
+        bumped = s.execute(sa.update(models.ComputeNode).where(
+            models.ComputeNode.id == node['id'],
+            models.ComputeNode.generation == node['generation']).values(
+                generation=node['generation'] + 1))
+        if bumped.rowcount != 1:
+            raise exception.ClaimRace(host=host)
+        row = models.Allocation(
+            consumer_uuid=consumer_uuid, instance_uuid=instance_uuid,
+            host=host, vcpus=resources['vcpus'],
+            memory_mb=resources['memory_mb'], disk_gb=resources['disk_gb'])
+        s.add(row)
+        s.flush()
+        return row.as_dict()
+
+
+def release(consumer_uuid, host=None):
+    """Drop the consumer's allocations (on ``host`` only, if given).
+
+    Idempotent: releasing what is not held does nothing. Returns how many
+    allocations were dropped.
+    """
+    with session.writer() as s:
+        q = sa.delete(models.Allocation).where(
+            models.Allocation.consumer_uuid == consumer_uuid)
+        if host is not None:
+            q = q.where(models.Allocation.host == host)
+        return s.execute(q).rowcount
+
+
+def list_for_instance(instance_uuid):
+    with session.reader() as s:
+        rows = s.execute(sa.select(models.Allocation).where(
+            models.Allocation.instance_uuid == instance_uuid)).scalars()
+        return [r.as_dict() for r in rows]
+
+
+def list_all():
+    with session.reader() as s:
+        rows = s.execute(sa.select(models.Allocation).order_by(
+            models.Allocation.id)).scalars()
+        return [r.as_dict() for r in rows]

@@ -1,0 +1,134 @@
+"""Flavors and images, and the defaults every new database is seeded with.
+
+Seeding is idempotent: ``db sync`` may run any number of times.
+"""
+
+import uuid as uuidlib
+
+import sqlalchemy as sa
+
+from orchestrator import exception
+from orchestrator.db import models
+from orchestrator.db import session
+
+DEFAULT_FLAVORS = (
+    # flavorid, name, vcpus, memory_mb, root_gb
+    ('1', 'm1.tiny', 1, 512, 1),
+    ('2', 'm1.small', 1, 2048, 20),
+    ('3', 'm1.medium', 2, 4096, 40),
+    ('4', 'm1.large', 4, 8192, 80),
+)
+
+# Fixed ids, so that docs and tests can name them.
+DEFAULT_IMAGES = (
+    ('a3b2f2a8-1f38-4c43-9b1e-2d8f6f3f0c11', 'cirros-0.6.2', 21430272),
+    ('5e1c2a7e-8d8c-4b55-a8c5-8f0d1c0b3a22', 'debian-12', 346030080),
+)
+
+
+def seed_defaults():
+    """Insert the default flavors and images that are missing."""
+    with session.writer() as s:
+        have = set(s.execute(sa.select(models.Flavor.flavorid)).scalars())
+        for flavorid, name, vcpus, ram, disk in DEFAULT_FLAVORS:
+            if flavorid not in have:
+                s.add(models.Flavor(flavorid=flavorid, name=name,
+                                    vcpus=vcpus, memory_mb=ram,
+                                    root_gb=disk, ephemeral_gb=0, swap=0,
+                                    rxtx_factor=1.0, is_public=True,
+                                    disabled=False, extra_specs={}))
+        have = set(s.execute(sa.select(models.Image.id)).scalars())
+        for image_id, name, size in DEFAULT_IMAGES:
+            if image_id not in have:
+                s.add(models.Image(id=image_id, name=name, status='active',
+                                   visibility='public', disk_format='qcow2',
+                                   container_format='bare', size=size,
+                                   min_disk=0, min_ram=0, protected=False,
+                                   properties={}, deleted=False))
+
+
+def flavor_get(flavorid):
+    """The flavor whose flavorid is ``flavorid``, or FlavorNotFound."""
+    with session.reader() as s:
+        row = s.execute(sa.select(models.Flavor).where(
+            models.Flavor.flavorid == str(flavorid))).scalar_one_or_none()
+        if row is None:
+            raise exception.FlavorNotFound(flavor_id=flavorid)
+        return row.as_dict()
+
+
+def flavor_list(is_public=True, min_ram=None, min_disk=None, limit=None,
+                marker=None):
+    """Flavors sorted by flavorid (Nova's default order), with paging.
+
+    :param is_public: True, False, or None for both.
+    :raises FlavorNotFound: the marker names no flavor.
+    """
+    with session.reader() as s:
+        q = sa.select(models.Flavor).where(
+            models.Flavor.disabled.is_(False))
+        if is_public is not None:
+            q = q.where(models.Flavor.is_public.is_(bool(is_public)))
+        if min_ram is not None:
+            q = q.where(models.Flavor.memory_mb >= min_ram)
+        if min_disk is not None:
+            q = q.where(models.Flavor.root_gb >= min_disk)
+        if marker is not None:
+            mark = s.execute(sa.select(models.Flavor).where(
+                models.Flavor.flavorid == str(marker))).scalar_one_or_none()
+            if mark is None:
+                raise exception.FlavorNotFound(flavor_id=marker)
+            q = q.where(models.Flavor.flavorid > mark.flavorid)
+        q = q.order_by(models.Flavor.flavorid)
+        if limit is not None:
+            q = q.limit(limit)
+        return [r.as_dict() for r in s.execute(q).scalars()]
+
+
+def image_get(image_id):
+    """The (not deleted) image, or ImageNotFound."""
+    with session.reader() as s:
+        row = s.execute(sa.select(models.Image).where(
+            models.Image.id == image_id,
+            models.Image.deleted.is_(False))).scalar_one_or_none()
+        if row is None:
+            raise exception.ImageNotFound(image_id=image_id)
+        return row.as_dict()
+
+
+def image_list(name=None, status=None, limit=None, marker=None):
+    """Images by creation order, optionally filtered by exact name/status."""
+    with session.reader() as s:
+        q = sa.select(models.Image).where(models.Image.deleted.is_(False))
+        if name is not None:
+            q = q.where(models.Image.name == name)
+        if status is not None:
+            q = q.where(models.Image.status == status)
+        if marker is not None:
+            mark = s.execute(sa.select(models.Image).where(
+                models.Image.id == marker)).scalar_one_or_none()
+            if mark is None:
+                raise exception.ImageNotFound(image_id=marker)
+            q = q.where(sa.or_(
+                models.Image.created_at > mark.created_at,
+                sa.and_(models.Image.created_at == mark.created_at,
+                        models.Image.id > mark.id)))
+        q = q.order_by(models.Image.created_at, models.Image.id)
+        if limit is not None:
+            q = q.limit(limit)
+        return [r.as_dict() for r in s.execute(q).scalars()]
+
+
+def image_create(name, status='queued', size=None, properties=None,
+                 owner=None, image_id=None):
+    with session.writer() as s:
+        row = models.Image(id=image_id or str(uuidlib.uuid4()), name=name,
+                           status=status, visibility='private'
+                           if owner else 'public', owner=owner,
+                           disk_format='qcow2', container_format='bare',
+                           size=size, min_disk=0, min_ram=0,
+                           protected=False, properties=properties or {},
+                           deleted=False)
+        s.add(row)
+        s.flush()
+        return row.as_dict()

@@ -1,0 +1,302 @@
+"""Instance rows: creation, the atomic claim, compare-and-swap state writes.
+
+Every function returns plain dicts (never ORM rows). The rules of which
+action may start where come from :mod:`orchestrator.state_machine`; this
+module only turns them into single conditional UPDATEs:
+
+* :func:`claim` is the API's check-and-claim: one UPDATE ... WHERE
+  vm_state IN (...) AND task_state IN (...) that sets task_state and a fresh
+  task_id, and the instance action, in one transaction.
+* :func:`cas_update` is every later write of a flow: UPDATE ... WHERE
+  task_id = <the flow's task_id>; no row means the flow was preempted.
+"""
+
+import uuid as uuidlib
+
+import sqlalchemy as sa
+
+from orchestrator import exception
+from orchestrator import state_machine
+from orchestrator import states
+from orchestrator.db import actions as db_actions
+from orchestrator.db import models
+from orchestrator.db import session
+
+
+def _to_dict(row):
+    values = row.as_dict()
+    values['metadata'] = values.pop('metadata_') or {}
+    return values
+
+
+def _fresh_task_id():
+    return str(uuidlib.uuid4())
+
+
+def create(values, action_values):
+    """Insert a new instance (building, scheduling) and its 'create' action.
+
+    :param values: column values; vm_state/task_state/task_id are set here.
+    :param action_values: request_id, user_id, project_id of the request.
+    :returns: (instance dict, action dict).
+    """
+    values = dict(values)
+    values.setdefault('uuid', str(uuidlib.uuid4()))
+    values['metadata_'] = values.pop('metadata', None) or {}
+    values.update(vm_state=states.BUILDING, task_state=states.SCHEDULING,
+                  task_id=_fresh_task_id(), power_state=states.NOSTATE,
+                  progress=0)
+    with session.writer() as s:
+        row = models.Instance(**values)
+        s.add(row)
+        s.flush()
+        action = db_actions.start_in(s, row.uuid, state_machine.BOOT,
+                                     task_id=row.task_id, **action_values)
+        return _to_dict(row), action
+
+
+def get(instance_uuid, project_id=None, read_deleted=False):
+    """The instance, or InstanceNotFound.
+
+    :param project_id: when given, an instance of another project is
+        reported as not found (never as forbidden: no existence leak).
+    :param read_deleted: also return deleted instances.
+    """
+    with session.reader() as s:
+        q = sa.select(models.Instance).where(
+            models.Instance.uuid == instance_uuid)
+        if project_id is not None:
+            q = q.where(models.Instance.project_id == project_id)
+        if not read_deleted:
+            q = q.where(models.Instance.deleted == 0)
+        row = s.execute(q).scalar_one_or_none()
+        if row is None:
+            raise exception.InstanceNotFound(instance_id=instance_uuid)
+        return _to_dict(row)
+
+
+def list_(project_id=None, read_deleted=False, host=None, limit=None,
+          marker=None, filters=None):
+    """Instances, newest first, with ``marker`` paging (a uuid).
+
+    :param filters: exact-match column filters (vm_state, task_state,
+        display_name, image_ref, flavor_id).
+    :raises InstanceNotFound: the marker names no instance.
+    """
+    with session.reader() as s:
+        q = sa.select(models.Instance)
+        if project_id is not None:
+            q = q.where(models.Instance.project_id == project_id)
+        if not read_deleted:
+            q = q.where(models.Instance.deleted == 0)
+        if host is not None:
+            q = q.where(models.Instance.host == host)
+        for key, value in (filters or {}).items():
+            q = q.where(getattr(models.Instance, key) == value)
+        if marker is not None:
+            mark = s.execute(sa.select(models.Instance.id).where(
+                models.Instance.uuid == marker)).scalar_one_or_none()
+            if mark is None:
+                raise exception.InstanceNotFound(instance_id=marker)
+            q = q.where(models.Instance.id < mark)
+        q = q.order_by(models.Instance.id.desc())
+        if limit is not None:
+            q = q.limit(limit)
+        return [_to_dict(r) for r in s.execute(q).scalars()]
+
+
+def claim(instance_uuid, action_name, action_values, project_id=None):
+    """Check that ``action_name`` is allowed and claim the instance for it.
+
+    One UPDATE sets task_state and a fresh task_id where vm_state and
+    task_state are in the action's allowed sets; the instance action is
+    recorded in the same transaction. Of two concurrent claims exactly one
+    wins; the other gets InstanceInvalidState with the reason.
+
+    :returns: (instance dict after the claim, action dict).
+    :raises InstanceNotFound: no such (live) instance in the project.
+    :raises InstanceInvalidState: the action is not allowed now (409).
+    """
+    action = state_machine.get_action(action_name)
+    if action.task_state is None:
+        raise ValueError('%s does not claim an instance' % action_name)
+    task_id = _fresh_task_id()
+    where = [models.Instance.uuid == instance_uuid,
+             models.Instance.deleted == 0,
+             models.Instance.vm_state.in_(sorted(action.vm_states))]
+    if project_id is not None:
+        where.append(models.Instance.project_id == project_id)
+    if state_machine.ANY_TASK not in action.task_states:
+        allowed = sorted(t for t in action.task_states if t is not None)
+        cond = models.Instance.task_state.in_(allowed) if allowed else None
+        if None in action.task_states:
+            none_cond = models.Instance.task_state.is_(None)
+            cond = none_cond if cond is None else sa.or_(cond, none_cond)
+        where.append(cond)
+    with session.writer() as s:
+        result = s.execute(
+            sa.update(models.Instance).where(*where).values(
+                task_state=action.task_state, task_id=task_id,
+                progress=0, updated_at=models.utcnow())
+            .execution_options(synchronize_session=False))
+        if result.rowcount != 1:
+            row = s.execute(sa.select(models.Instance).where(
+                models.Instance.uuid == instance_uuid,
+                models.Instance.deleted == 0)).scalar_one_or_none()
+            if row is None or (project_id is not None
+                               and row.project_id != project_id):
+                raise exception.InstanceNotFound(instance_id=instance_uuid)
+            raise exception.InstanceInvalidState(
+                reason=action.refusal(row.vm_state, row.task_state))
+        row = s.execute(sa.select(models.Instance).where(
+            models.Instance.uuid == instance_uuid)).scalar_one()
+        act = db_actions.start_in(s, instance_uuid, action_name,
+                                  task_id=task_id, **action_values)
+        return _to_dict(row), act
+
+
+def release_claim(instance_uuid, task_id, fault=None):
+    """Give up a claim whose work never started (the job was not posted).
+
+    Clears task_state and task_id if the claim is still ``task_id``'s, so a
+    job posted after all finds itself preempted. Returns True if it did.
+    """
+    with session.writer() as s:
+        row = s.execute(sa.select(models.Instance).where(
+            models.Instance.uuid == instance_uuid,
+            models.Instance.task_id == task_id)).scalar_one_or_none()
+        if row is None:
+            return False
+        values = {'task_state': None, 'task_id': None,
+                  'updated_at': models.utcnow()}
+        if row.vm_state == states.BUILDING:
+            values['vm_state'] = states.ERROR
+        s.execute(sa.update(models.Instance).where(
+            models.Instance.id == row.id).values(**values))
+        if fault is not None:
+            s.add(models.InstanceFault(instance_uuid=instance_uuid, code=503,
+                                       message=fault[:255], details=fault))
+        return True
+
+
+def check_claim(instance_uuid, task_id):
+    """Raise Preempted unless the instance is still claimed by ``task_id``.
+
+    Called before every side effect of a long-running flow.
+    """
+    with session.reader() as s:
+        found = s.execute(sa.select(models.Instance.id).where(
+            models.Instance.uuid == instance_uuid,
+            models.Instance.task_id == task_id,
+            models.Instance.deleted == 0)).scalar_one_or_none()
+    if found is None:
+        raise exception.Preempted(task_id=task_id,
+                                  instance_uuid=instance_uuid)
+
+
+def cas_update(instance_uuid, task_id, values, action=None):
+    """Write ``values`` if the instance is still claimed by ``task_id``.
+
+    :param action: when ``values`` changes vm_state, the action doing it;
+        the change must be an edge of the vm_state machine.
+    :returns: the instance dict after the write.
+    :raises Preempted: another task owns the instance (nothing written).
+    :raises ValueError: the vm_state change is not an allowed edge.
+    """
+    values = dict(values)
+    values['updated_at'] = models.utcnow()
+    with session.writer() as s:
+        row = s.execute(sa.select(models.Instance).where(
+            models.Instance.uuid == instance_uuid,
+            models.Instance.task_id == task_id,
+            models.Instance.deleted == 0)).scalar_one_or_none()
+        if row is None:
+            raise exception.Preempted(task_id=task_id,
+                                      instance_uuid=instance_uuid)
+        new_vm = values.get('vm_state', row.vm_state)
+        if new_vm != row.vm_state and not state_machine.may_transition(
+                row.vm_state, new_vm, action or 'fail'):
+            raise ValueError('%s may not move an instance from %s to %s'
+                             % (action, row.vm_state, new_vm))
+        if new_vm == states.DELETED:
+            values.setdefault('deleted', row.id)
+            values.setdefault('deleted_at', models.utcnow())
+            values.setdefault('terminated_at', models.utcnow())
+        result = s.execute(sa.update(models.Instance).where(
+            models.Instance.id == row.id,
+            models.Instance.task_id == task_id).values(**values))
+        if result.rowcount != 1:
+            raise exception.Preempted(task_id=task_id,
+                                      instance_uuid=instance_uuid)
+        s.refresh(row)
+        return _to_dict(row)
+
+
+def set_progress(instance_uuid, task_id, progress):
+    """Record progress (0-100) if ``task_id`` still owns the instance.
+
+    Returns False (and writes nothing) when it does not: progress reports of
+    a preempted task are dropped.
+    """
+    with session.writer() as s:
+        result = s.execute(sa.update(models.Instance).where(
+            models.Instance.uuid == instance_uuid,
+            models.Instance.task_id == task_id).values(
+                progress=max(0, min(100, int(progress)))))
+        return result.rowcount == 1
+
+
+def force_delete(instance_uuid, action_values, project_id=None):
+    """Delete the instance now, preempting any task (DESIGN section 3).
+
+    One transaction: vm_state deleted, task_state and task_id cleared (the
+    running flow's next write finds itself preempted), allocations released,
+    the action recorded and finished. Host-side cleanup is the caller's to
+    post. Always succeeds while the database is up.
+
+    :returns: the instance dict as it was before the delete (its host).
+    :raises InstanceNotFound: no such live instance.
+    """
+    now = models.utcnow()
+    with session.writer() as s:
+        q = sa.select(models.Instance).where(
+            models.Instance.uuid == instance_uuid,
+            models.Instance.deleted == 0)
+        if project_id is not None:
+            q = q.where(models.Instance.project_id == project_id)
+        row = s.execute(q).scalar_one_or_none()
+        if row is None:
+            raise exception.InstanceNotFound(instance_id=instance_uuid)
+        before = _to_dict(row)
+        result = s.execute(sa.update(models.Instance).where(
+            models.Instance.id == row.id, models.Instance.deleted == 0)
+            .values(vm_state=states.DELETED, task_state=None, task_id=None,
+                    deleted=row.id, deleted_at=now, terminated_at=now,
+                    updated_at=now))
+        if result.rowcount != 1:
+            raise exception.InstanceNotFound(instance_id=instance_uuid)
+        s.execute(sa.delete(models.Allocation).where(
+            models.Allocation.instance_uuid == instance_uuid))
+        act = db_actions.start_in(s, instance_uuid,
+                                  state_machine.FORCE_DELETE, task_id=None,
+                                  **action_values)
+        db_actions.finish_in(s, act['id'], states.RESULT_SUCCESS)
+        return before, act
+
+
+def add_fault(instance_uuid, code, message, details=None, host=None):
+    """Record a fault on the instance (shown as the server's ``fault``)."""
+    with session.writer() as s:
+        s.add(models.InstanceFault(instance_uuid=instance_uuid, code=code,
+                                   message=(message or '')[:255],
+                                   details=details, host=host))
+
+
+def latest_fault(instance_uuid):
+    """The newest fault of the instance as a dict, or None."""
+    with session.reader() as s:
+        row = s.execute(sa.select(models.InstanceFault).where(
+            models.InstanceFault.instance_uuid == instance_uuid)
+            .order_by(models.InstanceFault.id.desc()).limit(1)
+        ).scalar_one_or_none()
+        return row.as_dict() if row is not None else None

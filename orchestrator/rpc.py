@@ -1,0 +1,102 @@
+"""oslo.messaging plumbing: the transport, clients, servers, serializer.
+
+One transport per process (:func:`init`), the threading executor always
+(never eventlet), the request context carried as a dict. A standalone
+daemon calls :func:`init` with ``allow_in_memory=False``: the in-memory
+transport only reaches threads of the same process, so a separate daemon on
+it would wait forever for peers that can never hear it.
+"""
+
+import oslo_messaging as messaging
+from oslo_messaging import serializer as om_serializer
+
+from orchestrator import context as orch_context
+
+EXCHANGE = 'orchestrator'
+IN_MEMORY_SCHEMES = ('kombu+memory', 'fake')
+DEFAULT_IN_MEMORY_URL = 'kombu+memory:////'
+
+_TRANSPORT = None
+
+
+class InMemoryTransportRefused(SystemExit):
+    """Raised (exits) when a standalone daemon is given an in-memory URL."""
+
+
+class ContextSerializer(om_serializer.Serializer):
+    """Sends :class:`orchestrator.context.RequestContext` as a dict."""
+
+    def serialize_entity(self, ctxt, entity):
+        return entity
+
+    def deserialize_entity(self, ctxt, entity):
+        return entity
+
+    def serialize_context(self, ctxt):
+        if isinstance(ctxt, dict):
+            return ctxt
+        return ctxt.to_dict()
+
+    def deserialize_context(self, ctxt):
+        return orch_context.RequestContext.from_dict(ctxt, overwrite=False)
+
+
+def is_in_memory(url):
+    """True when ``url`` names a transport that stays inside one process."""
+    scheme = (url or '').split(':', 1)[0]
+    return scheme in IN_MEMORY_SCHEMES
+
+
+def init(conf, allow_in_memory=True):
+    """Create this process's transport from ``[DEFAULT] transport_url``.
+
+    :param allow_in_memory: False in standalone daemons, which then exit
+        with a clear message when the URL is in-memory.
+    """
+    global _TRANSPORT
+    url = conf.transport_url
+    if not url:
+        if not allow_in_memory:
+            raise InMemoryTransportRefused(
+                'transport_url is not set: a standalone service needs a '
+                'broker (e.g. rabbit://user:pass@host:5672/); the '
+                'in-memory transport only works inside orchestrator-allinone')
+        url = DEFAULT_IN_MEMORY_URL
+    if is_in_memory(url) and not allow_in_memory:
+        raise InMemoryTransportRefused(
+            'transport_url %s is an in-memory transport, which only reaches '
+            'threads of one process: a standalone service needs a broker '
+            '(e.g. rabbit://user:pass@host:5672/). Use orchestrator-allinone '
+            'to run everything in one process.' % url)
+    messaging.set_transport_defaults(control_exchange=EXCHANGE)
+    _TRANSPORT = messaging.get_rpc_transport(conf, url=url)
+    return _TRANSPORT
+
+
+def cleanup():
+    """Close the transport (tests and clean shutdown)."""
+    global _TRANSPORT
+    if _TRANSPORT is not None:
+        _TRANSPORT.cleanup()
+        _TRANSPORT = None
+
+
+def get_transport():
+    if _TRANSPORT is None:
+        raise RuntimeError('RPC is not initialised: call orchestrator.rpc.'
+                           'init() first')
+    return _TRANSPORT
+
+
+def get_client(target, version_cap=None, timeout=None):
+    """An RPC client with our serializer."""
+    return messaging.get_rpc_client(
+        get_transport(), target, version_cap=version_cap,
+        serializer=ContextSerializer(), timeout=timeout)
+
+
+def get_server(target, endpoints):
+    """An RPC server on the threading executor."""
+    return messaging.get_rpc_server(
+        get_transport(), target, endpoints, executor='threading',
+        serializer=ContextSerializer())
