@@ -1,0 +1,117 @@
+"""Fixtures every test layer shares: configuration and databases.
+
+* ``conf``: the global cfg.CONF with every group registered, reset after
+  the test (tests override options with ``conf.set_override``).
+* ``db``: a fresh SQLite database (a file in tmp_path, so threads share
+  it) with the whole schema and the seeded flavors/images.
+* ``pg_url`` / ``mysql_url``: a new, uniquely named database on the local
+  PostgreSQL / MariaDB, dropped afterwards. When the server is unreachable
+  the test is skipped, except under CI=true, where it fails: CI must run
+  the integration tests for real.
+"""
+
+import os
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from orchestrator import conf as orch_conf
+from orchestrator.db import catalog
+from orchestrator.db import migration
+from orchestrator.db import session
+
+PG_ADMIN_URL = os.environ.get(
+    'ORCHESTRATOR_TEST_PG_URL', 'postgresql+psycopg2://postgres@127.0.0.1/test')
+MYSQL_ADMIN_URL = os.environ.get(
+    'ORCHESTRATOR_TEST_MYSQL_URL', 'mysql+pymysql://root@127.0.0.1/test')
+REDIS_URL = os.environ.get('ORCHESTRATOR_TEST_REDIS_URL',
+                           'redis://127.0.0.1:6379/0')
+RABBIT_URL = os.environ.get('ORCHESTRATOR_TEST_RABBIT_URL',
+                            'rabbit://guest:guest@127.0.0.1:5672/')
+
+
+def service_missing(what, error):
+    """Skip (or, under CI=true, fail) a test whose service is down."""
+    message = '%s is not reachable: %s' % (what, error)
+    if os.environ.get('CI', '').lower() == 'true':
+        pytest.fail(message + ' (CI=true: integration services are '
+                              'required)')
+    pytest.skip(message)
+
+
+@pytest.fixture
+def conf():
+    orch_conf.register_all()
+    orch_conf.CONF([], project='orchestrator', default_config_files=[],
+                   default_config_dirs=[])
+    yield orch_conf.CONF
+    orch_conf.CONF.reset()
+
+
+def _sync_and_seed(url):
+    engine = session.configure(url)
+    migration.db_sync(engine)
+    catalog.seed_defaults()
+    return engine
+
+
+@pytest.fixture
+def db(tmp_path, conf):
+    url = 'sqlite:///%s' % (tmp_path / 'orchestrator.sqlite')
+    conf.set_override('connection', url, group='database')
+    engine = _sync_and_seed(url)
+    yield engine
+    engine.dispose()
+
+
+def _scratch_database(admin_url, what):
+    name = 'orch_%s' % uuid.uuid4().hex[:12]
+    try:
+        admin = sa.create_engine(admin_url, isolation_level='AUTOCOMMIT')
+        with admin.connect() as c:
+            c.exec_driver_sql('CREATE DATABASE %s' % name)
+    except Exception as e:  # noqa: BLE001 - any failure means "down"
+        service_missing(what, e)
+    url = sa.engine.make_url(admin_url).set(database=name)
+    return admin, name, url.render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def pg_url():
+    admin, name, url = _scratch_database(PG_ADMIN_URL, 'PostgreSQL')
+    yield url
+    with admin.connect() as c:
+        c.exec_driver_sql('DROP DATABASE IF EXISTS %s WITH (FORCE)' % name)
+    admin.dispose()
+
+
+@pytest.fixture
+def mysql_url():
+    admin, name, url = _scratch_database(MYSQL_ADMIN_URL, 'MariaDB')
+    yield url
+    with admin.connect() as c:
+        c.exec_driver_sql('DROP DATABASE IF EXISTS %s' % name)
+    admin.dispose()
+
+
+@pytest.fixture
+def redis_url():
+    import redis
+    try:
+        redis.Redis.from_url(REDIS_URL).ping()
+    except Exception as e:  # noqa: BLE001
+        service_missing('Redis', e)
+    return REDIS_URL
+
+
+@pytest.fixture
+def rabbit_url():
+    import kombu
+    try:
+        with kombu.Connection(RABBIT_URL.replace('rabbit://', 'amqp://'),
+                              connect_timeout=3) as c:
+            c.connect()
+    except Exception as e:  # noqa: BLE001
+        service_missing('RabbitMQ', e)
+    return RABBIT_URL
