@@ -9,6 +9,11 @@ module only turns them into single conditional UPDATEs:
   task_id, and the instance action, in one transaction.
 * :func:`cas_update` is every later write of a flow: UPDATE ... WHERE
   task_id = <the flow's task_id>; no row means the flow was preempted.
+
+A finished task leaves its task_id on the row (task_state NULL): the final
+write of a flow can then run again after a crash and find the instance
+still its own; only a new claim (a new task_id) or a force delete (task_id
+NULL) preempts it.
 """
 
 import uuid as uuidlib
@@ -194,11 +199,13 @@ def check_claim(instance_uuid, task_id):
                                   instance_uuid=instance_uuid)
 
 
-def cas_update(instance_uuid, task_id, values, action=None):
+def cas_update(instance_uuid, task_id, values, action=None, fault=None):
     """Write ``values`` if the instance is still claimed by ``task_id``.
 
     :param action: when ``values`` changes vm_state, the action doing it;
         the change must be an edge of the vm_state machine.
+    :param fault: (code, message, details) recorded in the same
+        transaction, so a client never sees the outcome without its fault.
     :returns: the instance dict after the write.
     :raises Preempted: another task owns the instance (nothing written).
     :raises ValueError: the vm_state change is not an allowed edge.
@@ -208,9 +215,15 @@ def cas_update(instance_uuid, task_id, values, action=None):
     with session.writer() as s:
         row = s.execute(sa.select(models.Instance).where(
             models.Instance.uuid == instance_uuid,
-            models.Instance.task_id == task_id,
-            models.Instance.deleted == 0)).scalar_one_or_none()
+            models.Instance.task_id == task_id)).scalar_one_or_none()
         if row is None:
+            raise exception.Preempted(task_id=task_id,
+                                      instance_uuid=instance_uuid)
+        if row.deleted:
+            # Our own delete already committed (a re-run after a crash):
+            # the same write again is done; any other write is too late.
+            if values.get('vm_state') == states.DELETED:
+                return _to_dict(row)
             raise exception.Preempted(task_id=task_id,
                                       instance_uuid=instance_uuid)
         new_vm = values.get('vm_state', row.vm_state)
@@ -228,6 +241,12 @@ def cas_update(instance_uuid, task_id, values, action=None):
         if result.rowcount != 1:
             raise exception.Preempted(task_id=task_id,
                                       instance_uuid=instance_uuid)
+        if fault is not None:
+            code, message, details = fault
+            s.add(models.InstanceFault(
+                instance_uuid=instance_uuid, code=code,
+                message=(message or '')[:255], details=details,
+                host=row.host))
         s.refresh(row)
         return _to_dict(row)
 

@@ -1,0 +1,133 @@
+"""The task base class every flow step derives from.
+
+An :class:`InstanceTask` gets the request context back from the store,
+writes instance state only through compare-and-swap on the flow's task_id
+(:meth:`update_instance`), and checks its claim before each side effect
+(:meth:`check_claim`). A write or check that finds another task_id raises
+:class:`orchestrator.exception.Preempted`: the flow stops and reverts what
+it did.
+
+Contract of every subclass:
+
+* ``execute`` may run again after a crash (TaskFlow re-runs an atom that
+  was RUNNING): before acting it looks at reality and converges.
+* ``revert`` may run again too, and must be safe when ``execute`` never ran
+  or ran only partly.
+"""
+
+import logging
+
+from taskflow import task
+from taskflow.types import failure as tf_failure
+
+from orchestrator import context as orch_context
+from orchestrator import exception
+from orchestrator.compute import rpcapi as compute_rpcapi
+from orchestrator.db import instances
+
+LOG = logging.getLogger(__name__)
+
+_COMPUTE = None
+
+
+def compute_api():
+    """The process's compute RPC client (created on first use)."""
+    global _COMPUTE
+    if _COMPUTE is None:
+        _COMPUTE = compute_rpcapi.ComputeAPI()
+    return _COMPUTE
+
+
+def reset_clients():
+    """Forget cached RPC clients (after the transport is re-initialised)."""
+    global _COMPUTE
+    _COMPUTE = None
+
+
+def first_failure(flow_failures):
+    """The first Failure of a flow's failures dict, or None."""
+    for value in (flow_failures or {}).values():
+        if isinstance(value, tf_failure.Failure):
+            return value
+    return None
+
+
+def describe_failure(failure):
+    """(message, details) for a fault record from a TaskFlow Failure."""
+    if failure is None:
+        return 'Unknown error', None
+    message = failure.exception_str or failure.exception_type_names[0]
+    return message, failure.pformat(traceback=True)
+
+
+def was_preempted(flow_failures):
+    """True when the flow stopped because another task took the instance."""
+    failure = first_failure(flow_failures)
+    return failure is not None and failure.check(exception.Preempted)
+
+
+class InstanceTask(task.Task):
+    """A step on one instance, under the flow's claim (task_id)."""
+
+    def context(self, ctxt_dict):
+        return orch_context.from_store(ctxt_dict)
+
+    def check_claim(self, instance_uuid, task_id):
+        """Raise Preempted unless ``task_id`` still owns the instance."""
+        instances.check_claim(instance_uuid, task_id)
+
+    def update_instance(self, instance_uuid, task_id, action=None,
+                        fault=None, **values):
+        """CAS write of ``values`` (and ``fault``, a (code, message,
+        details) tuple); raises Preempted if the claim is gone."""
+        return instances.cas_update(instance_uuid, task_id, values,
+                                    action=action, fault=fault)
+
+    def load_instance(self, instance_uuid, task_id):
+        """The instance, checking the claim in the same read."""
+        instance = instances.get(instance_uuid, read_deleted=True)
+        if instance['task_id'] != task_id or instance['deleted']:
+            # NOTE: a deleted row is never "ours" to act on, even when our
+            # own delete flow deleted it: nothing is left to do on it.
+            raise exception.Preempted(task_id=task_id,
+                                      instance_uuid=instance_uuid)
+        return instance
+
+
+class FinishTaskOnRevert(InstanceTask):
+    """A flow's first task: its revert ends the task honestly.
+
+    ``execute`` does nothing. ``revert`` (the last step of any rollback)
+    clears task_state (the task_id stays, see db.instances), records a
+    fault from the failure and sets ``revert_vm_state`` if the subclass names one (else vm_state stays
+    as it was). When the flow was preempted it writes nothing: the instance
+    belongs to the task that preempted it. Re-running the revert after a
+    crash finds the claim already released and does nothing.
+    """
+
+    #: vm_state after a rollback; None keeps vm_state unchanged.
+    revert_vm_state = None
+    #: The action name for the vm_state machine check of that change.
+    action = None
+
+    def execute(self, context, instance_uuid, task_id):
+        pass
+
+    def revert(self, context, instance_uuid, task_id, flow_failures=None,
+               **kwargs):
+        if was_preempted(flow_failures):
+            LOG.info('Flow on %s was preempted; nothing to finish',
+                     instance_uuid)
+            return
+        current = instances.get(instance_uuid, read_deleted=True)
+        if current['task_id'] == task_id and current['task_state'] is None:
+            return  # this revert already ran (a re-run after a crash)
+        message, details = describe_failure(first_failure(flow_failures))
+        values = {'task_state': None}
+        if self.revert_vm_state is not None:
+            values['vm_state'] = self.revert_vm_state
+        try:
+            self.update_instance(instance_uuid, task_id, action='fail',
+                                 fault=(500, message, details), **values)
+        except exception.Preempted:
+            LOG.info('Claim on %s already released', instance_uuid)

@@ -1,0 +1,23 @@
+"""Names of the values in a flow's store (persisted in logbooks: fixed).
+
+Every value is JSON-safe: ids, plain dicts, the request context as a dict.
+"""
+
+#: The request context as a dict (orchestrator.context.RequestContext).
+CONTEXT = 'context'
+#: The instance the flow works on.
+INSTANCE_UUID = 'instance_uuid'
+#: The claim the flow holds: every state write is a CAS on it.
+TASK_ID = 'task_id'
+#: The instance action (instance_actions.id) the audit listener writes to.
+ACTION_ID = 'action_id'
+#: The host a cleanup works on (force delete: the instance is gone).
+HOST = 'host'
+#: Provided by scheduling: the host the instance was placed on.
+SELECTED_HOST = 'selected_host'
+#: Provided by image fetching: the image as a plain dict.
+IMAGE = 'image'
+
+#: Resume policies a flow module declares as RESUME_POLICY.
+RESUME = 'resume'
+REVERT = 'revert'

@@ -1,0 +1,147 @@
+"""Steps that act on the instance's compute host over RPC.
+
+Each step checks the flow's claim (CAS on task_id, setting the task_state
+a client sees) right before its side effect, so a server deleted while an
+earlier step ran is never acted on. Host methods are idempotent, so a step
+re-run after a crash converges. Reverts call the inverse RPC on the same
+host; they are idempotent too.
+"""
+
+import logging
+
+from orchestrator import states
+from orchestrator.compute import rpcapi as compute_rpcapi
+from orchestrator.db import catalog
+from orchestrator.db import instances
+
+from flows import base
+from flows import keys
+
+LOG = logging.getLogger(__name__)
+
+
+def _payload(instance):
+    return compute_rpcapi.instance_payload(instance)
+
+
+class PrepareNetworks(base.InstanceTask):
+    """Plug the instance's networks on its host (task_state networking).
+
+    Re-run: the host returns the networks already plugged. Revert: unplugs
+    them (a no-op on a host that has none for the instance).
+    """
+
+    def execute(self, context, instance_uuid, task_id, selected_host):
+        instance = self.update_instance(instance_uuid, task_id,
+                                        task_state=states.NETWORKING)
+        info = base.compute_api().prepare_networks(
+            self.context(context), selected_host, _payload(instance))
+        self.update_instance(instance_uuid, task_id, networks=info)
+
+    def revert(self, context, instance_uuid, task_id, selected_host=None,
+               **kwargs):
+        if selected_host is None:
+            return
+        instance = instances.get(instance_uuid, read_deleted=True)
+        base.compute_api().cleanup_networks(
+            self.context(context), selected_host, _payload(instance))
+
+
+class PrepareBlockDevices(base.InstanceTask):
+    """Create the instance's disks on its host (block_device_mapping).
+
+    Re-run: existing disks are kept. Revert: removes them.
+    """
+
+    def execute(self, context, instance_uuid, task_id, selected_host):
+        instance = self.update_instance(
+            instance_uuid, task_id, task_state=states.BLOCK_DEVICE_MAPPING)
+        return base.compute_api().prepare_block_devices(
+            self.context(context), selected_host, _payload(instance))
+
+    def revert(self, context, instance_uuid, task_id, selected_host=None,
+               **kwargs):
+        if selected_host is None:
+            return
+        instance = instances.get(instance_uuid, read_deleted=True)
+        base.compute_api().cleanup_block_devices(
+            self.context(context), selected_host, _payload(instance))
+
+
+class FetchImage(base.InstanceTask):
+    """Download the image into the host's cache (task_state spawning).
+
+    The host casts progress to the conductor, which writes it into the
+    instance's progress while this task's claim holds. Re-run: a cached
+    image returns at once. Revert: nothing (the cache is shared; destroy
+    drops the instance's reference).
+    """
+
+    default_provides = keys.IMAGE
+
+    def execute(self, context, instance_uuid, task_id, selected_host):
+        instance = self.update_instance(instance_uuid, task_id,
+                                        task_state=states.SPAWNING)
+        image = catalog.image_get(instance['image_ref'])
+        image = {'id': image['id'], 'name': image['name'],
+                 'size': image['size']}
+        base.compute_api().fetch_image(self.context(context), selected_host,
+                                       _payload(instance), image)
+        return image
+
+
+class SpawnOnHost(base.InstanceTask):
+    """Create and start the guest on its host.
+
+    Checks the claim first: a server deleted during the image download is
+    never started. Re-run: a guest already there is kept. Revert: destroys
+    the guest and what belongs to it on the host.
+    """
+
+    default_provides = 'power_state'
+
+    def execute(self, context, instance_uuid, task_id, selected_host,
+                image):
+        instance = self.load_instance(instance_uuid, task_id)
+        return base.compute_api().spawn(self.context(context),
+                                        selected_host, _payload(instance),
+                                        image)
+
+    def revert(self, context, instance_uuid, task_id, selected_host=None,
+               **kwargs):
+        if selected_host is None:
+            return
+        instance = instances.get(instance_uuid, read_deleted=True)
+        base.compute_api().destroy(self.context(context), selected_host,
+                                   _payload(instance))
+
+
+class DestroyOnHost(base.InstanceTask):
+    """Destroy the guest and its leftovers on the instance's host.
+
+    Nothing to do when the instance never got a host. Re-run: destroying a
+    guest that is gone is not an error. No revert: a destroyed guest is
+    not brought back.
+    """
+
+    def execute(self, context, instance_uuid, task_id):
+        instance = self.load_instance(instance_uuid, task_id)
+        if not instance['host']:
+            return False
+        return base.compute_api().destroy(self.context(context),
+                                          instance['host'],
+                                          _payload(instance))
+
+
+class DestroyLeftovers(base.InstanceTask):
+    """After a force delete: destroy whatever the host still has of it.
+
+    Holds no claim (the instance is deleted). Idempotent.
+    """
+
+    def execute(self, context, instance_uuid, host):
+        if not host:
+            return False
+        instance = instances.get(instance_uuid, read_deleted=True)
+        return base.compute_api().destroy(self.context(context), host,
+                                          _payload(instance))

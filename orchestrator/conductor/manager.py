@@ -1,0 +1,67 @@
+"""The conductor's RPC endpoints (topic ``conductor``): thin by design.
+
+Operation starters validate, build the flow's JSON-safe store and post the
+job; the work happens in the flow, run by whichever conductor claims it.
+Host reports are written straight to the database.
+"""
+
+import logging
+
+import oslo_messaging as messaging
+
+from orchestrator.conductor import rpcapi
+from orchestrator.db import hosts
+from orchestrator.db import instances
+
+from flows import boot
+from flows import cleanup
+from flows import delete
+from flows import keys
+
+LOG = logging.getLogger(__name__)
+
+
+def _store(ctxt, instance_uuid, task_id, action_id, **extra):
+    store = {keys.CONTEXT: ctxt.to_dict(),
+             keys.INSTANCE_UUID: instance_uuid,
+             keys.TASK_ID: task_id,
+             keys.ACTION_ID: action_id}
+    store.update(extra)
+    return store
+
+
+class ConductorManager:
+    """Endpoints of :class:`orchestrator.conductor.rpcapi.ConductorAPI`."""
+
+    target = messaging.Target(version=rpcapi.VERSION)
+
+    def __init__(self, poster):
+        self._poster = poster
+
+    def build_instance(self, ctxt, instance_uuid, task_id, action_id):
+        return self._poster.post(
+            boot, _store(ctxt, instance_uuid, task_id, action_id), task_id)
+
+    def delete_instance(self, ctxt, instance_uuid, task_id, action_id):
+        return self._poster.post(
+            delete, _store(ctxt, instance_uuid, task_id, action_id),
+            task_id)
+
+    def cleanup_instance(self, ctxt, instance_uuid, host, action_id):
+        store = {keys.CONTEXT: ctxt.to_dict(),
+                 keys.INSTANCE_UUID: instance_uuid,
+                 keys.HOST: host, keys.ACTION_ID: action_id}
+        return self._poster.post(cleanup, store,
+                                 'force-delete-%s' % action_id)
+
+    def report_heartbeat(self, ctxt, host, binary, resources):
+        hosts.heartbeat(host, binary, topic='compute')
+        hosts.update_compute_node(
+            host, resources['vcpus'], resources['memory_mb'],
+            resources['local_gb'],
+            resources.get('hypervisor_type', 'fake'))
+
+    def report_progress(self, ctxt, instance_uuid, task_id, progress):
+        if not instances.set_progress(instance_uuid, task_id, progress):
+            LOG.debug('Dropped progress of %s: task %s no longer owns it',
+                      instance_uuid, task_id)

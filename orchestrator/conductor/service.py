@@ -1,0 +1,113 @@
+"""A conductor: RPC endpoints plus a TaskFlow conductor running jobs.
+
+Usable standalone (``orchestrator-conductor``) and embedded in the
+all-in-one. :meth:`ConductorService.start` needs the database configured
+(:mod:`orchestrator.db.session`) and the RPC transport initialised
+(:func:`orchestrator.rpc.init`).
+"""
+
+import logging
+import threading
+
+import oslo_messaging as messaging
+from taskflow.persistence.backends import impl_sqlalchemy
+
+from orchestrator import rpc
+from orchestrator.conductor import jobboards
+from orchestrator.conductor import jobs
+from orchestrator.conductor import leases
+from orchestrator.conductor import manager
+from orchestrator.conductor import rpcapi
+from orchestrator.conductor import runner
+from orchestrator.db import hosts
+from orchestrator.db import session
+
+LOG = logging.getLogger(__name__)
+BINARY = 'orchestrator-conductor'
+
+
+class ConductorService:
+    """Owns the jobboard, the TaskFlow conductor and the RPC server."""
+
+    def __init__(self, conf, name=None):
+        self._conf = conf
+        self.name = name or conf.host
+        self._persistence = None
+        self._board = None
+        self._leases = None
+        self._runner = None
+        self._runner_thread = None
+        self._rpc_server = None
+        self._heartbeat = None
+        self._stopping = threading.Event()
+
+    def start(self):
+        conf = self._conf
+        self._persistence = impl_sqlalchemy.SQLAlchemyBackend(
+            {}, engine=session.get_engine())
+        self._board = jobboards.fetch(conf, self._persistence)
+        self._leases = leases.LeaseKeeper(
+            self._board, conf.conductor.lease_renew_interval_s)
+        self._leases.start()
+        self._runner = runner.FlowConductor(
+            self.name, self._board, self._persistence,
+            lease_keeper=self._leases,
+            engine_workers=conf.conductor.engine_workers,
+            wait_timeout=conf.conductor.job_poll_interval_s,
+            max_simultaneous_jobs=conf.conductor.max_simultaneous_jobs)
+        self._runner_thread = threading.Thread(
+            target=self._run_jobs, name='conductor-%s' % self.name,
+            daemon=True)
+        self._runner_thread.start()
+        poster = jobs.JobPoster(self._board, self._persistence)
+        target = messaging.Target(topic=rpcapi.TOPIC, server=self.name)
+        self._rpc_server = rpc.get_server(
+            target, [manager.ConductorManager(poster)])
+        self._rpc_server.start()
+        self._heartbeat = threading.Thread(
+            target=self._heartbeat_loop, name='conductor-heartbeat',
+            daemon=True)
+        self._heartbeat.start()
+        LOG.info('Conductor %s started (jobboard %s)', self.name,
+                 conf.jobboard.backend)
+
+    def _run_jobs(self):
+        while not self._stopping.is_set():
+            try:
+                self._runner.run()
+                return
+            except Exception:  # noqa: BLE001 - keep dispatching
+                LOG.exception('Job dispatching failed; restarting it')
+                self._stopping.wait(1.0)
+
+    def _heartbeat_loop(self):
+        interval = max(1.0, self._conf.service_down_time_s / 6.0)
+        while not self._stopping.is_set():
+            try:
+                hosts.heartbeat(self.name, BINARY, topic=rpcapi.TOPIC)
+            except Exception:  # noqa: BLE001 - the DB may be away briefly
+                LOG.exception('Conductor heartbeat failed')
+            self._stopping.wait(interval)
+
+    def running_jobs(self):
+        return self._runner.running_jobs() if self._runner else set()
+
+    def stop(self, timeout=30.0):
+        """Stop taking jobs, let running engines suspend, stop RPC."""
+        self._stopping.set()
+        if self._rpc_server is not None:
+            self._rpc_server.stop()
+            self._rpc_server.wait()
+        if self._runner is not None:
+            self._runner.stop()
+            self._runner.wait(timeout)
+        if self._runner_thread is not None:
+            self._runner_thread.join(timeout)
+        if self._leases is not None:
+            self._leases.stop()
+        if self._board is not None:
+            try:
+                self._board.close()
+            except Exception:  # noqa: BLE001 - best effort at shutdown
+                LOG.exception('Closing the jobboard failed')
+        LOG.info('Conductor %s stopped', self.name)
