@@ -1,0 +1,76 @@
+# Developer entry points. Everything runs from the project's own virtualenv
+# (.venv), which `make venv` creates and keeps in step with the
+# requirements; tox.ini runs the same pytest commands.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# Per-test timeout (seconds) and xdist workers; override on the command
+# line, e.g. `make unit PYTEST_WORKERS=0`.
+TEST_TIMEOUT ?= 300
+PYTEST_WORKERS ?= auto
+PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --timeout $(TEST_TIMEOUT)
+
+GENCONFIG_CONF := etc/orchestrator/orchestrator-config-generator.conf
+
+.PHONY: help venv run test lint unit functional integration crash-test \
+	genconfig states-doc clean
+
+help:
+	@echo 'make venv         create/refresh .venv (project + test tools)'
+	@echo 'make run          run the all-in-one system (state in ./state)'
+	@echo 'make test         lint, then every test suite in parallel'
+	@echo 'make lint         ruff'
+	@echo 'make unit | functional | integration | crash-test'
+	@echo 'make genconfig    regenerate $(GENCONFIG_CONF:-generator.conf=.conf.sample)'
+	@echo 'make states-doc   regenerate docs/states.md'
+
+# The stamp is newer than every packaging input once an install succeeded;
+# touching any of them reinstalls (pip only fetches what changed).
+$(STAMP): setup.cfg setup.py requirements.txt test-requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -e . -r test-requirements.txt
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+run: venv
+	$(BIN)/orchestrator-allinone --state-dir ./state
+
+lint: venv
+	$(BIN)/ruff check .
+
+test: lint
+	$(PYTEST) tests
+
+unit: venv
+	$(PYTEST) tests/unit
+
+functional: venv
+	$(PYTEST) tests/functional
+
+integration: venv
+	$(PYTEST) tests/integration
+
+crash-test: venv
+	@if [ -d tests/crash ]; then \
+		$(PYTEST) tests/crash; \
+	else \
+		echo 'No crash tests yet (tests/crash does not exist).'; \
+	fi
+
+genconfig: venv
+	$(BIN)/oslo-config-generator --config-file $(GENCONFIG_CONF)
+
+states-doc: venv
+	mkdir -p docs
+	$(BIN)/orchestrator-manage states > docs/states.md.tmp
+	mv docs/states.md.tmp docs/states.md
+
+clean:
+	rm -rf build dist *.egg-info .pytest_cache .ruff_cache
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d \
+		-exec rm -rf {} +
