@@ -1,0 +1,132 @@
+"""orchestrator-allinone: the whole system in one process, no servers.
+
+The API, a conductor and N fake compute hosts share one process, a SQLite
+database and the in-memory (``kombu+memory``) transport, with the SQL
+jobboard. Everything lives under ``--state-dir``: the database file and
+each fake host's guests. The conductor always has the same name, so after
+a SIGKILL a new all-in-one on the same state dir reclaims its jobs at once
+and resumes every flow that was in flight.
+
+    orchestrator-allinone [--listen 127.0.0.1:8774] [--hosts 3]
+                          [--state-dir ./state] [--config-file FILE]
+"""
+
+import os
+import sys
+
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from orchestrator import rpc
+from orchestrator.cmd import bootstrap
+from orchestrator.compute import service as compute_service
+from orchestrator.conductor import service as conductor_service
+from orchestrator.db import catalog
+from orchestrator.db import migration
+
+LOG = logging.getLogger(__name__)
+
+CONDUCTOR_NAME = 'allinone'
+DEFAULT_LISTEN = '127.0.0.1:8774'
+
+cli_opts = [
+    cfg.StrOpt('listen', default=DEFAULT_LISTEN,
+               help='HOST:PORT the API listens on.'),
+    cfg.IntOpt('hosts', default=3, min=1, max=64,
+               help='Number of fake compute hosts.'),
+    cfg.StrOpt('state-dir', default='./state',
+               help='Directory of all state (database, fake hosts).'),
+]
+
+
+def host_names(count):
+    """Names of the fake compute hosts (stable across restarts)."""
+    return ['compute-%d' % (i + 1) for i in range(count)]
+
+
+def parse_listen(value):
+    """('host', port) from 'HOST:PORT'; ValueError with a clear message."""
+    host, sep, port = value.rpartition(':')
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError('--listen must be HOST:PORT, got %r' % value)
+    return host.strip('[]'), int(port)
+
+
+class AllInOne:
+    """Starts and stops every part; usable from tests in-process."""
+
+    def __init__(self, conf, state_dir, listen=DEFAULT_LISTEN, hosts=3):
+        self.conf = conf
+        self.state_dir = os.path.abspath(state_dir)
+        self.listen = parse_listen(listen)
+        self.host_count = hosts
+        self.conductor = None
+        self.computes = []
+        self.api_server = None
+
+    def configure(self):
+        """Point every option at the state dir and in-process services."""
+        conf = self.conf
+        os.makedirs(self.state_dir, exist_ok=True)
+        conf.set_override('state_path', self.state_dir)
+        if conf.database.connection.startswith('sqlite:////var/lib'):
+            conf.set_override('connection', 'sqlite:///%s' % os.path.join(
+                self.state_dir, 'orchestrator.sqlite'), group='database')
+        if not conf.transport_url:
+            conf.set_override('transport_url', rpc.DEFAULT_IN_MEMORY_URL)
+        conf.set_override('listen_host', self.listen[0], group='api')
+        conf.set_override('listen_port', self.listen[1], group='api')
+
+    def start(self):
+        self.configure()
+        engine = bootstrap.init_database(self.conf)
+        migration.db_sync(engine)
+        catalog.seed_defaults()
+        bootstrap.init_rpc(self.conf, allow_in_memory=True)
+        self.conductor = conductor_service.ConductorService(
+            self.conf, name=CONDUCTOR_NAME)
+        self.conductor.start()
+        for host in host_names(self.host_count):
+            compute = compute_service.ComputeService.from_conf(self.conf,
+                                                               host=host)
+            compute.start()
+            self.computes.append(compute)
+        from orchestrator.api import app as api_app
+        from orchestrator.cmd import api as api_cmd
+        self.api_server = api_cmd.serve(api_app.build_app(self.conf),
+                                        self.listen[0], self.listen[1],
+                                        self.conf.api.threads)
+        LOG.info('All-in-one serving on http://%s:%d with %d host(s); '
+                 'state in %s', self.listen[0], self.listen[1],
+                 self.host_count, self.state_dir)
+
+    def stop(self):
+        if self.api_server is not None:
+            self.api_server.stop()
+        for compute in self.computes:
+            compute.stop()
+        if self.conductor is not None:
+            self.conductor.stop()
+        rpc.cleanup()
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    conf = bootstrap.parse_config(argv, 'Orchestrator all-in-one',
+                                  cli_opts=cli_opts)
+    try:
+        node = AllInOne(conf, conf.state_dir, conf.listen, conf.hosts)
+    except ValueError as e:
+        sys.stderr.write('orchestrator-allinone: %s\n' % e)
+        return 2
+    node.start()
+    print('orchestrator all-in-one: API on http://%s:%d (hosts: %s)' % (
+        node.listen[0], node.listen[1],
+        ', '.join(host_names(node.host_count))), flush=True)
+    bootstrap.wait_for_signal()
+    node.stop()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

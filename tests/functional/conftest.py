@@ -1,0 +1,45 @@
+"""The whole system in one process: conductor, fake hosts, SQLite, memory
+transport, SQL jobboard; optionally the HTTP API on a free port."""
+
+import socket
+import time
+
+import pytest
+
+from orchestrator.cmd import allinone
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout=30.0, interval=0.05, what='condition'):
+    """Poll ``predicate`` until it returns a true value; return it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError('timed out after %.0fs waiting for %s'
+                                 % (timeout, what))
+        time.sleep(interval)
+
+
+@pytest.fixture
+def system(conf, tmp_path):
+    """A started all-in-one (3 hosts) with fast heartbeats and polling."""
+    conf.set_override('heartbeat_interval_s', 0.5, group='compute')
+    conf.set_override('job_poll_interval_s', 0.1, group='conductor')
+    conf.set_override('lease_renew_interval_s', 1.0, group='conductor')
+    conf.set_override('compute_rpc_timeout_s', 10)
+    node = allinone.AllInOne(conf, str(tmp_path / 'state'),
+                             listen='127.0.0.1:%d' % free_port(), hosts=3)
+    node.start()
+    from orchestrator.db import hosts
+    wait_for(lambda: len(hosts.list_compute_nodes()) == 3, timeout=10,
+             what='3 compute nodes reporting')
+    yield node
+    node.stop()
