@@ -7,6 +7,7 @@ transport only reaches threads of the same process, so a separate daemon on
 it would wait forever for peers that can never hear it.
 """
 
+from oslo_config import cfg
 import oslo_messaging as messaging
 from oslo_messaging import serializer as om_serializer
 
@@ -47,6 +48,18 @@ def is_in_memory(url):
     return scheme in IN_MEMORY_SCHEMES
 
 
+def configured_url(conf):
+    """``[DEFAULT] transport_url``, or None when unset.
+
+    oslo.messaging registers the option only when a transport is made, so
+    before that it may not exist yet.
+    """
+    try:
+        return conf.transport_url
+    except cfg.NoSuchOptError:
+        return None
+
+
 def init(conf, allow_in_memory=True):
     """Create this process's transport from ``[DEFAULT] transport_url``.
 
@@ -54,7 +67,7 @@ def init(conf, allow_in_memory=True):
         with a clear message when the URL is in-memory.
     """
     global _TRANSPORT
-    url = conf.transport_url
+    url = configured_url(conf)
     if not url:
         if not allow_in_memory:
             raise InMemoryTransportRefused(
@@ -69,7 +82,8 @@ def init(conf, allow_in_memory=True):
             '(e.g. rabbit://user:pass@host:5672/). Use orchestrator-allinone '
             'to run everything in one process.' % url)
     messaging.set_transport_defaults(control_exchange=EXCHANGE)
-    _TRANSPORT = messaging.get_rpc_transport(conf, url=url)
+    _TRANSPORT = messaging.get_rpc_transport(
+        conf, url=url, allowed_remote_exmods=['orchestrator.exception'])
     return _TRANSPORT
 
 

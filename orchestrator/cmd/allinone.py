@@ -55,11 +55,13 @@ def parse_listen(value):
 class AllInOne:
     """Starts and stops every part; usable from tests in-process."""
 
-    def __init__(self, conf, state_dir, listen=DEFAULT_LISTEN, hosts=3):
+    def __init__(self, conf, state_dir, listen=DEFAULT_LISTEN, hosts=3,
+                 serve_api=True):
         self.conf = conf
         self.state_dir = os.path.abspath(state_dir)
         self.listen = parse_listen(listen)
         self.host_count = hosts
+        self.serve_api = serve_api
         self.conductor = None
         self.computes = []
         self.api_server = None
@@ -72,8 +74,6 @@ class AllInOne:
         if conf.database.connection.startswith('sqlite:////var/lib'):
             conf.set_override('connection', 'sqlite:///%s' % os.path.join(
                 self.state_dir, 'orchestrator.sqlite'), group='database')
-        if not conf.transport_url:
-            conf.set_override('transport_url', rpc.DEFAULT_IN_MEMORY_URL)
         conf.set_override('listen_host', self.listen[0], group='api')
         conf.set_override('listen_port', self.listen[1], group='api')
 
@@ -91,14 +91,18 @@ class AllInOne:
                                                                host=host)
             compute.start()
             self.computes.append(compute)
+        if self.serve_api:
+            self._start_api()
+        LOG.info('All-in-one serving on http://%s:%d with %d host(s); '
+                 'state in %s', self.listen[0], self.listen[1],
+                 self.host_count, self.state_dir)
+
+    def _start_api(self):
         from orchestrator.api import app as api_app
         from orchestrator.cmd import api as api_cmd
         self.api_server = api_cmd.serve(api_app.build_app(self.conf),
                                         self.listen[0], self.listen[1],
                                         self.conf.api.threads)
-        LOG.info('All-in-one serving on http://%s:%d with %d host(s); '
-                 'state in %s', self.listen[0], self.listen[1],
-                 self.host_count, self.state_dir)
 
     def stop(self):
         if self.api_server is not None:

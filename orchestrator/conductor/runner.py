@@ -86,12 +86,12 @@ class FlowConductor(impl_nonblocking.NonBlockingConductor):
 
     def _dispatch_job(self, job):
         if self._leases is not None:
-            self._leases.track(job, self._name)
+            self._leases.add(job, self._name, board=self._guard)
         try:
             return super()._dispatch_job(job)
         finally:
             if self._leases is not None:
-                self._leases.untrack(job)
+                self._leases.remove(job)
 
     def _on_job_done(self, job, fut):
         try:

@@ -47,7 +47,8 @@ class ConductorService:
             {}, engine=session.get_engine())
         self._board = jobboards.fetch(conf, self._persistence)
         self._leases = leases.LeaseKeeper(
-            self._board, conf.conductor.lease_renew_interval_s)
+            conf.conductor.lease_renew_interval_s, self._claim_lost,
+            name='leases-%s' % self.name)
         self._leases.start()
         self._runner = runner.FlowConductor(
             self.name, self._board, self._persistence,
@@ -70,6 +71,12 @@ class ConductorService:
         self._heartbeat.start()
         LOG.info('Conductor %s started (jobboard %s)', self.name,
                  conf.jobboard.backend)
+
+    @staticmethod
+    def _claim_lost(job, who):
+        # The engine's claim-checking listener suspends it at its next
+        # transition; another conductor owns the job now.
+        LOG.warning('Conductor %s lost its claim on job %s', who, job.uuid)
 
     def _run_jobs(self):
         while not self._stopping.is_set():

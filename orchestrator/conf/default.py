@@ -3,7 +3,6 @@
 import socket
 
 from oslo_config import cfg
-from oslo_messaging import opts as messaging_options
 
 opts = [
     cfg.StrOpt('host', default=socket.gethostname(), sample_default='<hostname>',
@@ -26,12 +25,6 @@ opts = [
 
 def register_opts(conf):
     conf.register_opts(opts)
-    # oslo.messaging registers its [DEFAULT] options (transport_url, ...)
-    # only when a transport is made; register them now so that services
-    # can read them first (the all-in-one picks its default transport).
-    for group, messaging_opts in messaging_options.list_opts():
-        if group is None:
-            conf.register_opts(messaging_opts)
 
 
 def list_opts():
