@@ -1,0 +1,94 @@
+"""The WSGI application factory.
+
+:func:`build_app` returns the whole stack, outermost first:
+
+1. oslo.middleware ``RequestId``: ``x-openstack-request-id`` on every
+   response, errors and unknown routes included;
+2. :class:`~orchestrator.api.errors.FaultWrapper`: every error is a
+   Nova-style JSON fault;
+3. oslo.middleware ``RequestBodySizeLimiter`` (``[oslo_middleware]
+   max_request_body_size``): 413 ``overLimit``;
+4. oslo.middleware ``HTTPProxyToWSGI`` (``[oslo_middleware]
+   enable_proxy_headers_parsing``): links use the proxy's address;
+5. the auth strategy (:mod:`orchestrator.api.auth`): the request context;
+6. :class:`APIApplication`: routing, microversions, the handlers.
+
+The factory reads nothing at import time and starts nothing: the caller
+has configured the database and RPC already.
+"""
+
+import webob.dec
+
+from oslo_middleware import http_proxy_to_wsgi
+from oslo_middleware import request_id
+from oslo_middleware import sizelimit
+
+from orchestrator.api import auth
+from orchestrator.api import errors
+from orchestrator.api import flavors
+from orchestrator.api import hypervisors
+from orchestrator.api import images
+from orchestrator.api import instance_actions
+from orchestrator.api import microversion
+from orchestrator.api import request as api_request
+from orchestrator.api import router as api_router
+from orchestrator.api import server_actions
+from orchestrator.api import servers
+from orchestrator.api import services
+from orchestrator.api import versions
+
+#: Resource modules, each with ``register(router)``. Order matters only
+#: where a literal path shadows a template (see the router).
+RESOURCES = (versions, servers, server_actions, instance_actions, flavors,
+             services, hypervisors, images)
+
+
+def build_router():
+    """A router with every resource's routes."""
+    router = api_router.Router()
+    for module in RESOURCES:
+        module.register(router)
+    return router
+
+
+class APIApplication:
+    """Routes a request, applies its microversion, calls the handler.
+
+    Errors raised by a handler become faults here, so they carry the
+    microversion headers like any other response under ``/v2.1``.
+    """
+
+    def __init__(self, router, conf):
+        self.router = router
+        self.conf = conf
+
+    @webob.dec.wsgify(RequestClass=api_request.APIRequest)
+    def __call__(self, req):
+        req.environ[api_request.CONF_KEY] = self.conf
+        version_headers = {}
+        try:
+            route, params = self.router.match(req.method, req.path_info)
+            if route.versioned:
+                version = microversion.from_headers(req.headers)
+                req.environ[api_request.VERSION_KEY] = version
+                version_headers = microversion.response_headers(version)
+            response = route.handler(req, **params)
+        except Exception as e:  # noqa: BLE001 - turned into a fault
+            response = errors.response_for(
+                e, req.environ.get(errors.REQUEST_ID_KEY))
+        response.headers.update(version_headers)
+        return response
+
+
+def build_app(conf):
+    """The API's WSGI application, configured by ``conf``.
+
+    :param conf: an oslo.config ``ConfigOpts`` with every orchestrator
+        group registered (:func:`orchestrator.conf.register_all`).
+    """
+    app = APIApplication(build_router(), conf)
+    app = auth.middleware_for(conf)(app, conf)
+    app = http_proxy_to_wsgi.HTTPProxyToWSGI(app, conf)
+    app = sizelimit.RequestBodySizeLimiter(app, conf)
+    app = errors.FaultWrapper(app)
+    return request_id.RequestId(app, conf)

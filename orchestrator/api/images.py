@@ -1,0 +1,108 @@
+"""A Glance-v2-shaped image service under ``/image`` (list and show).
+
+``/image`` is the version document (300 Multiple Choices, as Glance),
+``/image/v2/images`` the list and ``/image/v2/images/{id}`` one image.
+Links inside bodies (``self``, ``file``, ``schema``, ``first``, ``next``)
+are relative to the service root (``/v2/...``), as Glance writes them;
+openstacksdk resolves them against the endpoint.
+
+List filters: ``name`` and ``status`` (exact), ``visibility``; paging with
+``limit`` (capped at ``[api] max_limit``) and ``marker`` (an image id; 400
+if unknown). Oldest first, as the catalog returns them.
+"""
+
+from orchestrator import exception
+from orchestrator.api import links
+from orchestrator.api import query
+from orchestrator.api import request as api_request
+from orchestrator.api.views import timestamps
+from orchestrator.db import catalog
+
+#: Fields of an image body; extra properties are added beside them.
+_RESERVED = frozenset([
+    'id', 'name', 'status', 'visibility', 'protected', 'checksum',
+    'container_format', 'disk_format', 'size', 'virtual_size', 'min_disk',
+    'min_ram', 'owner', 'created_at', 'updated_at', 'tags', 'self', 'file',
+    'schema', 'os_hidden', 'os_hash_algo', 'os_hash_value', 'locations',
+    'direct_url'])
+
+
+def image_body(image):
+    """One image as Glance v2 shows it."""
+    body = {
+        'id': image['id'],
+        'name': image['name'],
+        'status': image['status'],
+        'visibility': image['visibility'],
+        'protected': bool(image['protected']),
+        'os_hidden': False,
+        'checksum': image['checksum'],
+        'os_hash_algo': None,
+        'os_hash_value': None,
+        'container_format': image['container_format'],
+        'disk_format': image['disk_format'],
+        'size': image['size'],
+        'virtual_size': None,
+        'min_disk': image['min_disk'],
+        'min_ram': image['min_ram'],
+        'owner': image['owner'],
+        'created_at': timestamps.zulu(image['created_at']),
+        'updated_at': timestamps.zulu(image['updated_at']
+                                      or image['created_at']),
+        'tags': [],
+        'self': '/v2/images/%s' % image['id'],
+        'file': '/v2/images/%s/file' % image['id'],
+        'schema': '/v2/schemas/image',
+    }
+    for key, value in (image.get('properties') or {}).items():
+        if key not in _RESERVED:
+            body[key] = value
+    return body
+
+
+def versions(req):
+    """GET /image: the image API versions (300, as Glance)."""
+    href = links.base_url(req) + '/image/v2/'
+    doc = {'versions': [{'id': 'v2.0', 'status': 'CURRENT',
+                         'links': [{'rel': 'self', 'href': href}]}]}
+    return api_request.json_response(doc, status=300)
+
+
+def _images(req, limit):
+    marker = query.one(req, 'marker')
+    visibility = query.one(req, 'visibility')
+    try:
+        # NOTE(api): the catalog has no visibility filter; with one, read
+        # the rest of the list and cut the page here (images are few).
+        images = catalog.image_list(
+            name=query.one(req, 'name'), status=query.one(req, 'status'),
+            limit=None if visibility else limit, marker=marker)
+    except exception.ImageNotFound:
+        raise exception.Invalid('marker [%s] not found' % marker) from None
+    if visibility and visibility != 'all':
+        images = [i for i in images if i['visibility'] == visibility]
+    return images[:limit]
+
+
+def index(req):
+    """GET /image/v2/images (200)."""
+    limit = query.limit(req)
+    images = _images(req, limit)
+    body = {'images': [image_body(i) for i in images],
+            'first': '/v2/images', 'schema': '/v2/schemas/images'}
+    next_links = query.next_link(req, '/v2/images', images, limit)
+    if next_links:
+        body['next'] = next_links[0]['href']
+    return api_request.json_response(body)
+
+
+def show(req, image_id):
+    """GET /image/v2/images/{id} (200, 404)."""
+    return api_request.json_response(image_body(catalog.image_get(image_id)))
+
+
+def register(router):
+    router.add('GET', '/image', versions)
+    router.add('GET', '/image/v2', versions)
+    router.add('GET', '/image/v2/images', index)
+    router.add('GET', '/image/v2/images/{image_id}', show)

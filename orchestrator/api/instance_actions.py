@@ -1,0 +1,63 @@
+"""``/v2.1/servers/{id}/os-instance-actions``: the audit of a server.
+
+One action per request (and per automatic correction), newest first;
+showing one by request id adds its events (one per flow step).
+Tracebacks of events are for administrators only. Actions of a deleted
+server stay visible, as in Nova.
+"""
+
+from orchestrator.api import request as api_request
+from orchestrator.api import servers
+from orchestrator.api.views import timestamps
+from orchestrator.db import actions as db_actions
+
+
+def _action_body(action):
+    return {
+        'action': action['action'],
+        'instance_uuid': action['instance_uuid'],
+        'request_id': action['request_id'],
+        'user_id': action['user_id'] or '',
+        'project_id': action['project_id'] or '',
+        'start_time': timestamps.iso(action['start_time']),
+        'message': action['message'],
+    }
+
+
+def _event_body(event, is_admin):
+    body = {
+        'event': event['event'],
+        'start_time': timestamps.iso(event['start_time']
+                                     or event['created_at']),
+        'finish_time': timestamps.iso(event['finish_time']),
+        'result': event['result'],
+    }
+    if is_admin:
+        body['traceback'] = event['traceback']
+    return body
+
+
+def index(req, server_id):
+    """GET /servers/{id}/os-instance-actions (200, 404)."""
+    instance = servers.get_instance(req, server_id, read_deleted=True)
+    actions = db_actions.list_for_instance(instance['uuid'])
+    return api_request.json_response(
+        {'instanceActions': [_action_body(a) for a in actions]})
+
+
+def show(req, server_id, request_id):
+    """GET /servers/{id}/os-instance-actions/{request_id} (200, 404)."""
+    instance = servers.get_instance(req, server_id, read_deleted=True)
+    action = db_actions.get_by_request_id(instance['uuid'], request_id)
+    body = _action_body(action)
+    is_admin = req.context.is_admin
+    body['events'] = [_event_body(e, is_admin)
+                      for e in db_actions.events_for(action['id'])]
+    return api_request.json_response({'instanceAction': body})
+
+
+def register(router):
+    router.add('GET', '/v2.1/servers/{server_id}/os-instance-actions', index)
+    router.add('GET',
+               '/v2.1/servers/{server_id}/os-instance-actions/{request_id}',
+               show)

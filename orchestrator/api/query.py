@@ -1,0 +1,69 @@
+"""Query string parameters: limits, markers, integers and booleans.
+
+Every parser raises a 400 with a message naming the parameter; none
+lets a bad value through to the database.
+"""
+
+from urllib.parse import urlencode
+
+from orchestrator import exception
+
+_TRUE = ('1', 't', 'true', 'on', 'y', 'yes')
+_FALSE = ('0', 'f', 'false', 'off', 'n', 'no')
+
+
+def one(req, name):
+    """The single value of ``name`` (the last one if repeated), or None."""
+    values = req.GET.getall(name)
+    return values[-1] if values else None
+
+
+def non_negative_int(req, name):
+    """The parameter as an int >= 0, None if absent; 400 otherwise."""
+    value = one(req, name)
+    if value is None:
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        raise exception.Invalid('%s param must be an integer' % name) \
+            from None
+    if number < 0:
+        raise exception.Invalid('%s param must be positive' % name)
+    return number
+
+
+def limit(req):
+    """``limit``, capped at ``[api] max_limit`` (the default too)."""
+    max_limit = req.conf.api.max_limit
+    value = non_negative_int(req, 'limit')
+    return max_limit if value is None else min(value, max_limit)
+
+
+def boolean(req, name, default=None):
+    """A boolean parameter (true/false, yes/no, 1/0, ...)."""
+    value = one(req, name)
+    if value is None:
+        return default
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise exception.Invalid('Invalid value %r for the %s parameter: a '
+                            'boolean is expected' % (value, name))
+
+
+def next_link(req, href, items, page_limit, key='id'):
+    """The ``<collection>_links`` list: a ``next`` link when the page is
+    full (the client asks again from its last item), else empty.
+
+    :param href: the collection's URL, without query string.
+    """
+    if not items or len(items) < page_limit:
+        return []
+    params = [(k, v) for k, v in req.GET.items() if k != 'marker']
+    if not any(k == 'limit' for k, _v in params):
+        params.append(('limit', str(page_limit)))
+    params.append(('marker', str(items[-1][key])))
+    return [{'rel': 'next', 'href': '%s?%s' % (href, urlencode(params))}]

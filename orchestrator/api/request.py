@@ -1,0 +1,83 @@
+"""The request and response types every handler uses.
+
+A handler is ``handler(req, **path_params) -> webob.Response``; ``req`` is
+an :class:`APIRequest`, which knows the caller (:attr:`context`), the
+microversion it asked for (:attr:`api_version`), the service configuration
+(:attr:`conf`) and how to read a JSON body without ever raising anything
+but a 400.
+"""
+
+import json
+
+import webob
+
+from orchestrator import exception
+from orchestrator.api import microversion
+
+CONTEXT_KEY = 'orchestrator.context'
+VERSION_KEY = 'orchestrator.api_version'
+CONF_KEY = 'orchestrator.conf'
+
+
+class APIRequest(webob.Request):
+    """A webob request with the API's per-request state."""
+
+    @property
+    def context(self):
+        """The :class:`orchestrator.context.RequestContext` of the caller."""
+        return self.environ[CONTEXT_KEY]
+
+    @property
+    def api_version(self):
+        """The microversion served (2.1 outside /v2.1)."""
+        return self.environ.get(VERSION_KEY, microversion.MIN_VERSION)
+
+    @property
+    def conf(self):
+        return self.environ[CONF_KEY]
+
+    def at_least(self, major, minor):
+        """True when the requested microversion is >= major.minor."""
+        return self.api_version >= (major, minor)
+
+    def json_body(self):
+        """The decoded JSON body.
+
+        :raises Invalid: no body, or not JSON (400 "Malformed request
+            body").
+        """
+        try:
+            raw = self.body
+        except UnicodeDecodeError:
+            raise exception.Invalid('Malformed request body') from None
+        if not raw:
+            raise exception.Invalid('Malformed request body: the body is '
+                                    'empty, a JSON object is expected')
+        try:
+            return json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            raise exception.Invalid('Malformed request body') from None
+
+    def require_admin(self, action):
+        """403 unless the caller is an administrator."""
+        if not self.context.is_admin:
+            raise exception.Forbidden(action=action)
+
+
+def json_response(body, status=200, headers=None):
+    """A JSON response (``body`` is any JSON-serialisable object)."""
+    response = webob.Response(status=status, charset='UTF-8',
+                              content_type='application/json',
+                              body=json.dumps(body).encode('utf-8'))
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def empty_response(status):
+    """A response with no body (202 of an action, 204 of a delete)."""
+    response = webob.Response(status=status)
+    # NOTE(api): no body means no content type, or clients try to parse.
+    del response.content_type
+    response.content_length = 0
+    return response

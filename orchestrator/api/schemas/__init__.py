@@ -1,0 +1,1 @@
+"""jsonschema documents of request bodies, one module per resource."""

@@ -1,0 +1,132 @@
+"""Request bodies of ``POST /servers`` (a subset of Nova's schema).
+
+Accepted and stored: name, imageRef, flavorRef, networks, metadata,
+key_name, availability_zone, user_data, accessIPv4/6, config_drive,
+description (2.19+). Accepted and not acted on: adminPass (returned, not
+stored), security_groups, OS-DCF:diskConfig, return_reservation_id,
+scheduler hints, block_device_mapping_v2 entries that only restate the
+image or add local disks. min_count and max_count must be 1 (checked in
+:mod:`orchestrator.api.servers`, with a message).
+"""
+
+import copy
+
+_NAME = {'type': 'string', 'minLength': 1, 'maxLength': 255,
+         'format': 'name'}
+_REF = {'type': ['string', 'integer'], 'minLength': 1}
+_COUNT = {'type': ['integer', 'string'], 'pattern': '^[0-9]+$',
+          'minimum': 1}
+_BOOLEAN = {'type': ['boolean', 'string'],
+            'enum': [True, False, 'True', 'False', 'true', 'false', '1',
+                     '0', 'yes', 'no', 'on', 'off', '']}
+
+_NETWORK = {
+    'type': 'object',
+    'properties': {
+        'uuid': {'type': 'string', 'format': 'uuid'},
+        'port': {'type': ['string', 'null'], 'format': 'uuid'},
+        'fixed_ip': {'type': 'string'},
+        'tag': {'type': 'string', 'maxLength': 60},
+    },
+    'additionalProperties': False,
+}
+_NETWORK_LIST = {'type': 'array', 'items': _NETWORK}
+
+_BDM = {
+    'type': 'object',
+    'properties': {
+        'uuid': {'type': 'string', 'minLength': 1, 'maxLength': 255},
+        'source_type': {'type': 'string',
+                        'enum': ['volume', 'image', 'snapshot', 'blank']},
+        'destination_type': {'type': 'string',
+                             'enum': ['local', 'volume']},
+        'boot_index': {'type': ['integer', 'string', 'null'],
+                       'pattern': '^-?[0-9]+$'},
+        'delete_on_termination': _BOOLEAN,
+        'volume_size': {'type': ['integer', 'string'],
+                        'pattern': '^[0-9]+$', 'minimum': 0},
+        'guest_format': {'type': 'string', 'maxLength': 255},
+        'device_name': {'type': 'string', 'maxLength': 255},
+        'device_type': {'type': 'string', 'maxLength': 255},
+        'disk_bus': {'type': 'string', 'maxLength': 255},
+        'no_device': {},
+        'tag': {'type': 'string', 'maxLength': 60},
+        'volume_type': {'type': ['string', 'null'], 'maxLength': 255},
+    },
+    'additionalProperties': False,
+}
+
+_SERVER = {
+    'type': 'object',
+    'properties': {
+        'name': _NAME,
+        'imageRef': {'type': 'string', 'maxLength': 255},
+        'flavorRef': _REF,
+        'adminPass': {'type': 'string'},
+        'metadata': {
+            'type': 'object',
+            'patternProperties': {
+                '^[a-zA-Z0-9-_:. ]{1,255}$': {'type': 'string',
+                                              'maxLength': 255},
+            },
+            'additionalProperties': False,
+        },
+        'networks': _NETWORK_LIST,
+        'OS-DCF:diskConfig': {'type': 'string',
+                              'enum': ['AUTO', 'MANUAL']},
+        'accessIPv4': {'type': 'string', 'format': 'ipv4'},
+        'accessIPv6': {'type': 'string', 'format': 'ipv6'},
+        'key_name': {'type': 'string', 'minLength': 1, 'maxLength': 255},
+        'availability_zone': {'type': 'string', 'minLength': 1,
+                              'maxLength': 255},
+        'user_data': {'type': 'string', 'format': 'base64',
+                      'maxLength': 65535},
+        'config_drive': _BOOLEAN,
+        'min_count': _COUNT,
+        'max_count': _COUNT,
+        'return_reservation_id': _BOOLEAN,
+        'security_groups': {
+            'type': 'array',
+            'items': {
+                'type': 'object',
+                'properties': {'name': {'type': 'string', 'minLength': 1,
+                                        'maxLength': 255}},
+                'additionalProperties': False,
+            },
+        },
+        'block_device_mapping_v2': {'type': 'array', 'items': _BDM},
+    },
+    'required': ['name', 'flavorRef'],
+    'additionalProperties': False,
+}
+
+_HINTS = {'type': 'object'}
+
+_BASE = {
+    'type': 'object',
+    'properties': {
+        'server': _SERVER,
+        'os:scheduler_hints': _HINTS,
+        'OS-SCH-HNT:scheduler_hints': _HINTS,
+    },
+    'required': ['server'],
+    'additionalProperties': False,
+}
+
+
+def create(version):
+    """The create schema for the microversion ``version``.
+
+    2.19 adds ``description``; 2.37 makes ``networks`` required and lets
+    it be ``"auto"`` or ``"none"`` as well as a list.
+    """
+    schema = copy.deepcopy(_BASE)
+    server = schema['properties']['server']
+    if version >= (2, 19):
+        server['properties']['description'] = {
+            'type': ['string', 'null'], 'maxLength': 255}
+    if version >= (2, 37):
+        server['properties']['networks'] = {'oneOf': [
+            _NETWORK_LIST, {'type': 'string', 'enum': ['auto', 'none']}]}
+        server['required'].append('networks')
+    return schema

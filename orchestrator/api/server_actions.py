@@ -1,0 +1,68 @@
+"""``POST /v2.1/servers/{id}/action``: one action per request, dispatched
+by name through :data:`HANDLERS`.
+
+An action is added by writing ``handler(req, server_id, value)`` and
+decorating it with :func:`action`; the name is the body's single key, as
+in Nova (``{"forceDelete": null}``). Admin-only actions (per
+:data:`orchestrator.state_machine.ACTIONS`) are refused with 403 for
+others before the handler runs. Any other name is a 400 "Unsupported
+action", including actions the state machine knows but the API does not
+offer yet.
+"""
+
+from orchestrator import exception
+from orchestrator import state_machine
+from orchestrator.api import operations
+from orchestrator.api import request as api_request
+from orchestrator.api import servers
+from orchestrator.db import instances as db_instances
+
+#: action name -> handler(req, server_id, value) -> webob.Response
+HANDLERS = {}
+
+
+def action(name):
+    """Register the decorated function as the handler of ``name``."""
+    def register(handler):
+        HANDLERS[name] = handler
+        return handler
+    return register
+
+
+@action(state_machine.FORCE_DELETE)
+def force_delete(req, server_id, value):
+    """Delete now, preempting whatever runs (202).
+
+    The database delete always succeeds while the database is up; the
+    host-side cleanup is posted if the server had a host, and left to
+    reconciliation if no conductor answers.
+    """
+    ctxt = req.context
+    before, act = db_instances.force_delete(
+        server_id, {'request_id': ctxt.request_id, 'user_id': ctxt.user_id,
+                    'project_id': ctxt.project_id},
+        project_id=servers.owner_project(ctxt))
+    if before.get('host'):
+        operations.cleanup_after_force_delete(ctxt, server_id,
+                                              before['host'], act['id'])
+    return api_request.empty_response(202)
+
+
+def dispatch(req, server_id):
+    """POST /servers/{id}/action."""
+    body = req.json_body()
+    if not isinstance(body, dict) or len(body) != 1:
+        raise exception.Invalid('An action request is a JSON object with '
+                                'exactly one key, the action name.')
+    name, value = next(iter(body.items()))
+    handler = HANDLERS.get(name)
+    if handler is None:
+        raise exception.Invalid('Unsupported action: %s' % name)
+    rules = state_machine.ACTIONS.get(name)
+    if rules is not None and rules.admin_only:
+        req.require_admin('os_compute_api:os-admin-actions:%s' % name)
+    return handler(req, server_id, value)
+
+
+def register(router):
+    router.add('POST', '/v2.1/servers/{server_id}/action', dispatch)

@@ -1,0 +1,199 @@
+"""``POST /v2.1/servers``: validate, insert the instance, post the build.
+
+The request is checked against :mod:`orchestrator.api.schemas.servers`,
+then against the catalog (the flavor exists and is enabled, the image
+exists, is active and fits the flavor). The instance is inserted in
+(building, scheduling) with a snapshot of its flavor and its 'create'
+action, and a conductor is asked to post the boot flow; if none answers,
+the instance goes to ERROR with a fault and the client gets a 503 (see
+:mod:`orchestrator.api.operations`).
+"""
+
+import re
+import secrets
+import string
+import uuid as uuidlib
+
+from orchestrator import exception
+from orchestrator.api import links
+from orchestrator.api import operations
+from orchestrator.api import request as api_request
+from orchestrator.api import validation
+from orchestrator.api.schemas import servers as schemas
+from orchestrator.db import catalog
+from orchestrator.db import instances as db_instances
+
+GiB = 1024 ** 3
+_TRUE = ('true', '1', 'yes', 'on')
+
+
+def _last_segment(ref):
+    return str(ref).strip().rstrip('/').rsplit('/', 1)[-1]
+
+
+def _as_bool(value):
+    return value is True or str(value).lower() in _TRUE
+
+
+def _check_count(server):
+    try:
+        min_count = int(server.get('min_count', 1))
+        max_count = int(server.get('max_count', min_count))
+    except ValueError:
+        raise exception.Invalid('min_count and max_count must be '
+                                'integers') from None
+    if min_count > max_count:
+        raise exception.Invalid('min_count (%d) must be <= max_count (%d)'
+                                % (min_count, max_count))
+    if (min_count, max_count) != (1, 1):
+        raise exception.Invalid(
+            'Only one server per request is supported: min_count and '
+            'max_count must be 1 (got %d and %d).' % (min_count, max_count))
+
+
+def _image_id(server):
+    """The image to boot, from imageRef or an image->local mapping."""
+    image_ref = _last_segment(server.get('imageRef') or '')
+    for bdm in server.get('block_device_mapping_v2', []):
+        if (bdm.get('destination_type') == 'volume'
+                or bdm.get('source_type') in ('volume', 'snapshot')):
+            raise exception.Invalid('Block device mappings to volumes or '
+                                    'from snapshots are not supported: '
+                                    'there is no volume service.')
+        if bdm.get('source_type') == 'image':
+            bdm_image = _last_segment(bdm.get('uuid') or '')
+            if image_ref and bdm_image != image_ref:
+                raise exception.Invalid(
+                    'The image of block_device_mapping_v2 (%s) differs from '
+                    'imageRef (%s).' % (bdm_image, image_ref))
+            image_ref = bdm_image
+    if not image_ref:
+        raise exception.Invalid('imageRef is required: booting from a '
+                                'volume is not supported.')
+    try:
+        uuidlib.UUID(image_ref)
+    except ValueError:
+        raise exception.Invalid('Invalid imageRef provided: %s is not an '
+                                'image id.' % image_ref) from None
+    return image_ref
+
+
+def _flavor(server):
+    flavor_id = _last_segment(server['flavorRef'])
+    try:
+        flavor = catalog.flavor_get(flavor_id)
+    except exception.FlavorNotFound:
+        raise exception.FlavorNotAvailable(flavor_id=flavor_id) from None
+    if flavor['disabled']:
+        raise exception.Invalid('Flavor %s is disabled and cannot be used.'
+                                % flavor_id)
+    return flavor
+
+
+def _image(image_id, flavor):
+    try:
+        image = catalog.image_get(image_id)
+    except exception.ImageNotFound:
+        raise exception.ImageNotAvailable(image_id=image_id) from None
+    if image['status'] != 'active':
+        raise exception.Invalid('Image %s is not active.' % image_id)
+    if (image.get('min_ram') or 0) > flavor['memory_mb']:
+        raise exception.Invalid("Flavor's memory is too small for "
+                                "requested image.")
+    root_gb = flavor['root_gb']
+    # NOTE(api): as Nova, a flavor with a 0 GB root disk takes the
+    # image's size; any other must hold the image.
+    if root_gb and ((image.get('min_disk') or 0) > root_gb
+                    or (image.get('size') or 0) > root_gb * GiB):
+        raise exception.Invalid("Flavor's disk is too small for requested "
+                                "image.")
+    return image
+
+
+def flavor_snapshot(flavor):
+    """What the instance keeps of its flavor (the row may change)."""
+    keys = ('name', 'flavorid', 'vcpus', 'memory_mb', 'root_gb',
+            'ephemeral_gb', 'swap', 'rxtx_factor', 'extra_specs')
+    snapshot = {k: flavor.get(k) for k in keys}
+    snapshot['extra_specs'] = snapshot['extra_specs'] or {}
+    return snapshot
+
+
+def hostname_for(name, uuid):
+    """An RFC 952 host name from the server's name (Nova's manner)."""
+    text = re.sub(r'[^a-z0-9.-]+', '-', name.lower())
+    text = re.sub(r'[.-]{2,}', '-', text).strip('.-')[:63].strip('.-')
+    return text or 'server-%s' % uuid
+
+
+def _reservation_id():
+    alphabet = string.ascii_lowercase + string.digits
+    return 'r-' + ''.join(secrets.choice(alphabet) for _ in range(8))
+
+
+def _values(req, server, flavor, image):
+    uuid = str(uuidlib.uuid4())
+    ctxt = req.context
+    return {
+        'uuid': uuid,
+        'display_name': server['name'],
+        'description': server.get('description'),
+        'project_id': ctxt.project_id,
+        'user_id': ctxt.user_id,
+        'flavor_id': flavor['flavorid'],
+        'flavor': flavor_snapshot(flavor),
+        'vcpus': flavor['vcpus'],
+        'memory_mb': flavor['memory_mb'],
+        'root_gb': flavor['root_gb'],
+        'ephemeral_gb': flavor['ephemeral_gb'],
+        'image_ref': image['id'],
+        'availability_zone': server.get('availability_zone'),
+        'key_name': server.get('key_name'),
+        'user_data': server.get('user_data'),
+        'metadata': server.get('metadata') or {},
+        # NOTE(api): what was asked for; the boot flow replaces it with
+        # the network info the host reports.
+        'networks': {'requested': server.get('networks', 'auto')},
+        'access_ip_v4': server.get('accessIPv4'),
+        'access_ip_v6': server.get('accessIPv6'),
+        'config_drive': 'True' if _as_bool(server.get('config_drive'))
+        else '',
+        'reservation_id': _reservation_id(),
+        'launch_index': 0,
+        'hostname': hostname_for(server['name'], uuid),
+        'locked': False,
+    }
+
+
+def create(req):
+    """POST /servers (202 with id, links, adminPass)."""
+    body = req.json_body()
+    validation.validate(body, schemas.create(req.api_version))
+    server = body['server']
+    _check_count(server)
+    image_id = _image_id(server)
+    flavor = _flavor(server)
+    image = _image(image_id, flavor)
+    ctxt = req.context
+    instance, action = db_instances.create(
+        _values(req, server, flavor, image),
+        {'request_id': ctxt.request_id, 'user_id': ctxt.user_id,
+         'project_id': ctxt.project_id})
+    operations.start(ctxt, 'build_instance', instance, action)
+    if _as_bool(server.get('return_reservation_id', False)):
+        return api_request.json_response(
+            {'reservation_id': instance['reservation_id']}, status=202)
+    groups = server.get('security_groups') or [{'name': 'default'}]
+    result = {
+        'id': instance['uuid'],
+        'links': links.resource_links(req, 'servers', instance['uuid']),
+        'OS-DCF:diskConfig': server.get('OS-DCF:diskConfig', 'MANUAL'),
+        'security_groups': [{'name': g.get('name', 'default')}
+                            for g in groups],
+        # NOTE(api): returned once, never stored: the fake driver has no
+        # guest to set it in.
+        'adminPass': server.get('adminPass') or secrets.token_urlsafe(9),
+    }
+    location = links.compute_url(req, 'servers', instance['uuid'])
+    return api_request.json_response({'server': result}, status=202,
+                                     headers={'Location': location})

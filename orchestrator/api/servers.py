@@ -1,0 +1,177 @@
+"""``/v2.1/servers``: list, show, delete (create is in
+:mod:`orchestrator.api.server_create`).
+
+List filters (query string):
+
+* ``name``: a Python regular expression searched in the name (Nova uses
+  a database regex); an invalid expression is matched as a literal
+  substring;
+* ``status``: one or more statuses (case-insensitive), matched against
+  the status the caller is shown; an unknown status matches nothing;
+* ``image``, ``flavor``: exact id (a URL's last segment is used);
+* ``host`` (admins), ``all_tenants`` (admins; 403 otherwise),
+  ``deleted`` (admins: include deleted servers);
+* ``limit`` (capped at ``[api] max_limit``), ``marker`` (the last id of
+  the previous page; 400 if no server has it). Newest first.
+
+Admins see and act on every project's servers by id; others only their
+own (another project's server is a 404, never a 403).
+"""
+
+import re
+
+from orchestrator import exception
+from orchestrator import state_machine
+from orchestrator.api import links
+from orchestrator.api import operations
+from orchestrator.api import query
+from orchestrator.api import request as api_request
+from orchestrator.api import server_create
+from orchestrator.api.views import servers as server_views
+from orchestrator.db import instances as db_instances
+
+#: Rows read per database round trip while filtering in Python.
+_BATCH = 100
+
+
+def owner_project(ctxt):
+    """The project an instance must belong to: None (any) for admins."""
+    return None if ctxt.is_admin else ctxt.project_id
+
+
+def get_instance(req, server_id, read_deleted=False):
+    """The caller's instance ``server_id`` or a 404."""
+    return db_instances.get(server_id, project_id=owner_project(req.context),
+                            read_deleted=read_deleted)
+
+
+def _last_segment(ref):
+    return str(ref).rstrip('/').rsplit('/', 1)[-1]
+
+
+def _name_matcher(pattern):
+    if pattern is None:
+        return None
+    try:
+        regex = re.compile(pattern)
+    except re.error:
+        regex = re.compile(re.escape(pattern))
+    return lambda instance: bool(regex.search(instance['display_name']
+                                              or ''))
+
+
+def _status_matcher(req):
+    wanted = {s.strip().upper() for s in req.GET.getall('status')
+              if s.strip()}
+    if not wanted:
+        return None, False
+    version = req.api_version
+
+    def match(instance):
+        return state_machine.status(instance['vm_state'],
+                                    instance['task_state'],
+                                    version) in wanted
+    return match, 'DELETED' in wanted
+
+
+def _db_arguments(req):
+    """Keyword arguments of db.instances.list_ and the Python filters."""
+    ctxt = req.context
+    kwargs = {'project_id': ctxt.project_id, 'filters': {}}
+    all_tenants = query.one(req, 'all_tenants')
+    if all_tenants is not None:
+        req.require_admin('os_compute_api:servers:index:get_all_tenants')
+        if all_tenants == '' or query.boolean(req, 'all_tenants'):
+            kwargs['project_id'] = None
+    if ctxt.is_admin:
+        kwargs['host'] = query.one(req, 'host')
+        kwargs['read_deleted'] = bool(query.boolean(req, 'deleted', False))
+    for param, column in (('image', 'image_ref'), ('flavor', 'flavor_id')):
+        value = query.one(req, param)
+        if value:
+            kwargs['filters'][column] = _last_segment(value)
+    matchers = [m for m in (_name_matcher(query.one(req, 'name')),)
+                if m is not None]
+    status_match, wants_deleted = _status_matcher(req)
+    if status_match is not None:
+        matchers.append(status_match)
+        if wants_deleted and ctxt.is_admin:
+            kwargs['read_deleted'] = True
+    return kwargs, matchers
+
+
+def _page(req):
+    """The instances of the requested page, filters applied."""
+    limit = query.limit(req)
+    marker = query.one(req, 'marker')
+    kwargs, matchers = _db_arguments(req)
+    found = []
+    while len(found) < limit:
+        try:
+            rows = db_instances.list_(limit=_BATCH, marker=marker, **kwargs)
+        except exception.InstanceNotFound:
+            raise exception.Invalid('marker [%s] not found' % marker) \
+                from None
+        for row in rows:
+            if all(match(row) for match in matchers):
+                found.append(row)
+                if len(found) == limit:
+                    break
+        if len(rows) < _BATCH:
+            break
+        marker = rows[-1]['uuid']
+    return found, limit
+
+
+def _list_response(req, detail):
+    instances, limit = _page(req)
+    view = server_views.ServerViewBuilder(req)
+    render = view.detail if detail else view.basic
+    body = {'servers': [render(i) for i in instances]}
+    href = links.compute_url(req, 'servers', 'detail') if detail else \
+        links.compute_url(req, 'servers')
+    next_links = query.next_link(req, href, instances, limit, key='uuid')
+    if next_links:
+        body['servers_links'] = next_links
+    return api_request.json_response(body)
+
+
+def index(req):
+    """GET /servers: {id, name, links} per server (200)."""
+    return _list_response(req, detail=False)
+
+
+def detail(req):
+    """GET /servers/detail: full bodies (200)."""
+    return _list_response(req, detail=True)
+
+
+def show(req, server_id):
+    """GET /servers/{id} (200, 404)."""
+    instance = get_instance(req, server_id)
+    view = server_views.ServerViewBuilder(req)
+    return api_request.json_response({'server': view.detail(instance)})
+
+
+def delete(req, server_id):
+    """DELETE /servers/{id}: claim for delete, post the delete (204).
+
+    409 while another delete runs; 503 (claim released) when no conductor
+    takes the job.
+    """
+    ctxt = req.context
+    instance, action = db_instances.claim(
+        server_id, state_machine.DELETE,
+        {'request_id': ctxt.request_id, 'user_id': ctxt.user_id,
+         'project_id': ctxt.project_id},
+        project_id=owner_project(ctxt))
+    operations.start(ctxt, 'delete_instance', instance, action)
+    return api_request.empty_response(204)
+
+
+def register(router):
+    router.add('GET', '/v2.1/servers', index)
+    router.add('POST', '/v2.1/servers', server_create.create)
+    router.add('GET', '/v2.1/servers/detail', detail)
+    router.add('GET', '/v2.1/servers/{server_id}', show)
+    router.add('DELETE', '/v2.1/servers/{server_id}', delete)

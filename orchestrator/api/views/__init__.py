@@ -1,0 +1,1 @@
+"""Turn database dicts into response bodies, per microversion."""

@@ -1,0 +1,248 @@
+"""Server bodies: the short form of lists and the detailed form, per
+microversion and per caller.
+
+What shows when (the tempest.lib schemas of each version are the oracle):
+
+* everyone: id, name, status, links, image, flavor, addresses, metadata,
+  OS-EXT-STS:* (vm_state, task_state, power_state), OS-EXT-AZ, OS-SRV-USG,
+  progress (for statuses that make progress), fault (vm_state error or
+  deleted, details to admins or for non-500 faults);
+* admins: OS-EXT-SRV-ATTR:host/instance_name/hypervisor_hostname, and from
+  2.3 reservation_id, launch_index, hostname, kernel_id, ramdisk_id,
+  root_device_name, user_data; from 2.16 host_status;
+* 2.9 locked, 2.19 description, 2.26 tags (always []: no tag API),
+  2.47 the flavor embedded instead of linked.
+
+``status`` is :func:`orchestrator.state_machine.status` of (vm_state,
+task_state) for the request's microversion.
+
+``instance['networks']`` holds what the host reported when it plugged the
+networks: either Nova's ``addresses`` dict (``{"private": [{"addr": ...,
+"version": 4, "mac_addr": ..., "type": "fixed"}]}``) or a list of VIFs
+(``[{"network": "private", "mac_addr": ..., "ips": [{"addr": ...,
+"version": 4, "type": "fixed"}]}]``). Anything else (e.g. the
+``{"requested": ...}`` the API stores at create) shows as ``{}``.
+"""
+
+import hashlib
+import ipaddress
+
+from orchestrator import state_machine
+from orchestrator import states
+from orchestrator.api import links
+from orchestrator.api.views import timestamps
+from orchestrator.db import hosts as db_hosts
+from orchestrator.db import instances as db_instances
+
+PROGRESS_STATUSES = frozenset([
+    states.STATUS_ACTIVE, states.STATUS_BUILD, states.STATUS_REBUILD,
+    states.STATUS_RESIZE, states.STATUS_VERIFY_RESIZE,
+    states.STATUS_MIGRATING])
+FAULT_VM_STATES = frozenset([states.ERROR, states.DELETED])
+
+
+def _ip_entry(ip, mac):
+    addr = ip.get('addr') or ip.get('address')
+    try:
+        parsed = ipaddress.ip_address(addr)
+    except (TypeError, ValueError):
+        return None
+    entry = {'version': parsed.version, 'addr': str(parsed),
+             'OS-EXT-IPS:type': ip.get('type') or 'fixed'}
+    mac = ip.get('mac_addr') or ip.get('OS-EXT-IPS-MAC:mac_addr') or mac
+    if mac:
+        entry['OS-EXT-IPS-MAC:mac_addr'] = mac
+    return entry
+
+
+def addresses(networks):
+    """Nova's ``addresses`` from the instance's ``networks`` column."""
+    out = {}
+    if isinstance(networks, dict):
+        for name, ips in networks.items():
+            if not isinstance(ips, list):
+                continue
+            entries = [_ip_entry(ip, None) for ip in ips
+                       if isinstance(ip, dict)]
+            entries = [e for e in entries if e]
+            if entries:
+                out[str(name)] = entries
+    elif isinstance(networks, list):
+        for vif in networks:
+            if not isinstance(vif, dict):
+                continue
+            name = str(vif.get('network') or vif.get('label') or 'private')
+            mac = vif.get('mac_addr') or vif.get('mac')
+            ips = vif.get('ips') or vif.get('fixed_ips') or [vif]
+            entries = [_ip_entry(ip, mac) for ip in ips
+                       if isinstance(ip, dict)]
+            out.setdefault(name, []).extend(e for e in entries if e)
+        out = {name: ips for name, ips in out.items() if ips}
+    return out
+
+
+def embedded_flavor(flavor):
+    """The 2.47 flavor of a server, from the flavor snapshot it booted
+    with."""
+    return {
+        'original_name': flavor.get('name', ''),
+        'vcpus': int(flavor.get('vcpus', 0)),
+        'ram': int(flavor.get('memory_mb', 0)),
+        'disk': int(flavor.get('root_gb', 0)),
+        'ephemeral': int(flavor.get('ephemeral_gb', 0)),
+        'swap': int(flavor.get('swap', 0)),
+        'extra_specs': {str(k): str(v) for k, v in
+                        (flavor.get('extra_specs') or {}).items()},
+    }
+
+
+def host_id(instance):
+    """Nova's opaque hostId: the same for servers of one project on one
+    host, without naming the host."""
+    if not instance.get('host'):
+        return ''
+    text = '%s%s' % (instance['project_id'], instance['host'])
+    return hashlib.sha224(text.encode('utf-8')).hexdigest()
+
+
+class ServerViewBuilder:
+    """Builds server bodies for one request (caches the services read
+    for host_status across the servers of a list)."""
+
+    def __init__(self, req):
+        self.req = req
+        self.version = req.api_version
+        self.is_admin = req.context.is_admin
+        self._compute_services = None
+
+    def basic(self, instance):
+        """{id, name, links}: the items of ``GET /servers``."""
+        return {'id': instance['uuid'],
+                'name': instance['display_name'] or '',
+                'links': links.resource_links(self.req, 'servers',
+                                              instance['uuid'])}
+
+    def status(self, instance):
+        return state_machine.status(instance['vm_state'],
+                                    instance['task_state'], self.version)
+
+    def detail(self, instance):
+        """The full server body of ``GET /servers/{id}`` and ``/detail``."""
+        status = self.status(instance)
+        body = self.basic(instance)
+        body.update({
+            'status': status,
+            'tenant_id': instance['project_id'],
+            'user_id': instance['user_id'],
+            'metadata': instance.get('metadata') or {},
+            'hostId': host_id(instance),
+            'image': self._image(instance),
+            'flavor': self._flavor(instance),
+            'created': timestamps.zulu(instance['created_at']),
+            'updated': timestamps.zulu(instance['updated_at']
+                                       or instance['created_at']),
+            'addresses': addresses(instance.get('networks')),
+            'accessIPv4': instance.get('access_ip_v4') or '',
+            'accessIPv6': instance.get('access_ip_v6') or '',
+            'OS-DCF:diskConfig': 'MANUAL',
+            'key_name': instance.get('key_name'),
+            'config_drive': instance.get('config_drive') or '',
+            'security_groups': [{'name': 'default'}],
+            'OS-SRV-USG:launched_at': timestamps.iso(
+                instance.get('launched_at')),
+            'OS-SRV-USG:terminated_at': timestamps.iso(
+                instance.get('terminated_at')),
+            'OS-EXT-AZ:availability_zone':
+                instance.get('availability_zone') or '',
+            'OS-EXT-STS:vm_state': instance['vm_state'],
+            'OS-EXT-STS:task_state': instance['task_state'],
+            'OS-EXT-STS:power_state': instance['power_state'],
+            'os-extended-volumes:volumes_attached': [],
+        })
+        if status in PROGRESS_STATUSES:
+            body['progress'] = instance.get('progress') or 0
+        fault = self._fault(instance)
+        if fault is not None:
+            body['fault'] = fault
+        if self.is_admin:
+            body.update(self._admin_attributes(instance))
+        if self.version >= (2, 9):
+            body['locked'] = bool(instance.get('locked'))
+        if self.version >= (2, 19):
+            body['description'] = instance.get('description')
+        if self.version >= (2, 26):
+            body['tags'] = []
+        return body
+
+    def _admin_attributes(self, instance):
+        attrs = {
+            'OS-EXT-SRV-ATTR:host': instance.get('host'),
+            'OS-EXT-SRV-ATTR:hypervisor_hostname': instance.get('node'),
+            'OS-EXT-SRV-ATTR:instance_name': 'instance-%08x' % instance['id'],
+        }
+        if self.version >= (2, 3):
+            attrs.update({
+                'OS-EXT-SRV-ATTR:reservation_id':
+                    instance.get('reservation_id'),
+                'OS-EXT-SRV-ATTR:launch_index':
+                    instance.get('launch_index') or 0,
+                'OS-EXT-SRV-ATTR:hostname': instance.get('hostname') or '',
+                'OS-EXT-SRV-ATTR:kernel_id': None,
+                'OS-EXT-SRV-ATTR:ramdisk_id': None,
+                'OS-EXT-SRV-ATTR:root_device_name': None,
+                'OS-EXT-SRV-ATTR:user_data': instance.get('user_data'),
+            })
+        if self.version >= (2, 16):
+            attrs['host_status'] = self._host_status(instance.get('host'))
+        return attrs
+
+    def _image(self, instance):
+        image_ref = instance.get('image_ref')
+        if not image_ref:
+            # NOTE(api): Nova's "booted from volume" value; clients test
+            # for the empty string.
+            return ''
+        return {'id': image_ref,
+                'links': links.bookmark_links(self.req, 'images', image_ref)}
+
+    def _flavor(self, instance):
+        flavor = instance.get('flavor') or {}
+        if self.version >= (2, 47):
+            return embedded_flavor(flavor)
+        flavorid = flavor.get('flavorid') or instance['flavor_id']
+        return {'id': str(flavorid),
+                'links': links.bookmark_links(self.req, 'flavors', flavorid)}
+
+    def _fault(self, instance):
+        if instance['vm_state'] not in FAULT_VM_STATES:
+            return None
+        fault = db_instances.latest_fault(instance['uuid'])
+        if fault is None:
+            return None
+        body = {'code': fault['code'],
+                'created': timestamps.zulu(fault['created_at']),
+                'message': fault['message'] or ''}
+        # NOTE(api): as Nova: the details of a 500 (a traceback, often)
+        # are for administrators only.
+        if fault.get('details') and (self.is_admin or fault['code'] != 500):
+            body['details'] = fault['details']
+        return body
+
+    def _host_status(self, host):
+        """UP, DOWN, MAINTENANCE (disabled), UNKNOWN (no service), or ''
+        when the server has no host."""
+        if not host:
+            return ''
+        if self._compute_services is None:
+            self._compute_services = {
+                s['host']: s for s in db_hosts.list_services()
+                if 'compute' in s['binary']}
+        service = self._compute_services.get(host)
+        if service is None:
+            return 'UNKNOWN'
+        down_time = self.req.conf.service_down_time_s
+        if not db_hosts.is_up(service, down_time):
+            return 'DOWN'
+        if service.get('disabled'):
+            return 'MAINTENANCE'
+        return 'UP'

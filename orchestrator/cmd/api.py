@@ -1,0 +1,115 @@
+"""``orchestrator-api``: the Compute API on cheroot, a production WSGI
+server.
+
+``main()`` parses the configuration (``--config-file``), configures the
+database and RPC (a broker is required) and serves the API on ``[api]
+listen_host``:``listen_port`` with ``[api] threads`` until SIGTERM or
+SIGINT, then stops accepting, finishes the requests in flight and exits.
+
+:func:`serve` is what the all-in-one uses to run the same server in its
+own process.
+"""
+
+import logging
+import signal
+import sys
+import threading
+
+from cheroot import wsgi as cheroot_wsgi
+from oslo_log import log as oslo_log
+
+from orchestrator import conf as orch_conf
+from orchestrator import rpc
+from orchestrator.api import app as api_app
+from orchestrator.db import session
+
+LOG = logging.getLogger(__name__)
+
+
+class APIServer:
+    """A cheroot server running in a background thread.
+
+    :ivar host: the address it listens on.
+    :ivar port: the port it listens on (the real one when asked for 0),
+        known once :meth:`start` returned.
+    """
+
+    def __init__(self, app, host, port, threads):
+        self.host = host
+        self.port = port
+        self._server = cheroot_wsgi.Server((host, port), app,
+                                           numthreads=threads,
+                                           server_name='orchestrator-api')
+        self._thread = None
+
+    @property
+    def url(self):
+        host = '[%s]' % self.host if ':' in self.host else self.host
+        return 'http://%s:%d' % (host, self.port)
+
+    def start(self):
+        """Bind and serve in a daemon thread; returns once listening.
+
+        :raises OSError: the address cannot be bound.
+        """
+        self._server.prepare()
+        self.port = self._server.bind_addr[1]
+        self._thread = threading.Thread(target=self._server.serve,
+                                        name='orchestrator-api',
+                                        daemon=True)
+        self._thread.start()
+        LOG.info('Compute API listening on %s', self.url)
+        return self
+
+    def stop(self):
+        """Stop accepting, let requests in flight finish, join. Idempotent.
+        """
+        self._server.stop()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+
+    def wait(self, timeout=None):
+        """Block until the server thread ends (after :meth:`stop`)."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+
+def serve(app, host, port, threads=16):
+    """Start serving ``app`` on (host, port) and return the APIServer.
+
+    ``port`` 0 picks a free port (read it from ``server.port``).
+    """
+    return APIServer(app, host, port, threads).start()
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    conf = orch_conf.CONF
+    orch_conf.register_all(conf)
+    oslo_log.register_options(conf)
+    conf(argv, project='orchestrator', prog='orchestrator-api')
+    oslo_log.setup(conf, 'orchestrator')
+    session.configure_from_conf(conf)
+    rpc.init(conf, allow_in_memory=False)
+    server = serve(api_app.build_app(conf), conf.api.listen_host,
+                   conf.api.listen_port, conf.api.threads)
+    stopping = threading.Event()
+
+    def _stop(signum, _frame):
+        LOG.info('Signal %d: stopping the API', signum)
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    try:
+        while not stopping.wait(1.0):
+            pass
+    finally:
+        server.stop()
+        rpc.cleanup()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
