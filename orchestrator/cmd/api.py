@@ -11,17 +11,14 @@ own process.
 """
 
 import logging
-import signal
 import sys
 import threading
 
 from cheroot import wsgi as cheroot_wsgi
-from oslo_log import log as oslo_log
 
-from orchestrator import conf as orch_conf
 from orchestrator import rpc
 from orchestrator.api import app as api_app
-from orchestrator.db import session
+from orchestrator.cmd import bootstrap
 
 LOG = logging.getLogger(__name__)
 
@@ -85,29 +82,19 @@ def serve(app, host, port, threads=16):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    conf = orch_conf.CONF
-    orch_conf.register_all(conf)
-    oslo_log.register_options(conf)
-    conf(argv, project='orchestrator', prog='orchestrator-api')
-    oslo_log.setup(conf, 'orchestrator')
-    session.configure_from_conf(conf)
-    rpc.init(conf, allow_in_memory=False)
+    conf = bootstrap.parse_config(argv, 'Orchestrator Compute API')
+    bootstrap.init_database(conf)
+    try:
+        bootstrap.init_rpc(conf, allow_in_memory=False)
+    except rpc.InMemoryTransportRefused as e:
+        sys.stderr.write('orchestrator-api: %s\n' % e)
+        return 2
     server = serve(api_app.build_app(conf), conf.api.listen_host,
                    conf.api.listen_port, conf.api.threads)
-    stopping = threading.Event()
-
-    def _stop(signum, _frame):
-        LOG.info('Signal %d: stopping the API', signum)
-        stopping.set()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
-    try:
-        while not stopping.wait(1.0):
-            pass
-    finally:
-        server.stop()
-        rpc.cleanup()
+    signum = bootstrap.wait_for_signal()
+    LOG.info('Signal %d: stopping the API', signum)
+    server.stop()
+    rpc.cleanup()
     return 0
 
 

@@ -1,0 +1,153 @@
+"""Fixtures of the API tests: the WSGI app on a seeded SQLite database,
+a real RPC conductor stand-in on the in-memory broker, and helpers to
+make instances and hosts directly in the database.
+"""
+
+import contextlib
+import json
+import uuid
+
+import oslo_messaging as messaging
+from oslo_config import cfg
+import pytest
+import webob
+
+from orchestrator import rpc
+from orchestrator import state_machine
+from orchestrator.api import app as api_app
+from orchestrator.api import server_create
+from orchestrator.db import catalog
+from orchestrator.db import instances as db_instances
+
+CIRROS = catalog.DEFAULT_IMAGES[0][0]
+DEBIAN = catalog.DEFAULT_IMAGES[1][0]
+PROJECT = 'default'
+USER = 'admin'
+
+
+@pytest.fixture
+def app(db, conf):
+    """The whole WSGI stack (noauth: an admin of project 'default')."""
+    return api_app.build_app(conf)
+
+
+def call(app, method, path, body=None, version=None, headers=None,
+         raw=None):
+    """One request through ``app``; returns the webob response.
+
+    :param version: sent as ``OpenStack-API-Version: compute <version>``.
+    :param raw: a body sent as it is (bytes), for malformed-input tests.
+    """
+    headers = dict(headers or {})
+    if version is not None:
+        headers['OpenStack-API-Version'] = 'compute %s' % version
+    req = webob.Request.blank(path, method=method, headers=headers)
+    if raw is not None:
+        req.body = raw
+        req.content_type = 'application/json'
+    elif body is not None:
+        req.body = json.dumps(body).encode('utf-8')
+        req.content_type = 'application/json'
+    return req.get_response(app)
+
+
+class RecordingConductor:
+    """A conductor endpoint that records the calls and returns job ids."""
+
+    target = messaging.Target(version='1.0')
+
+    def __init__(self):
+        self.calls = []
+
+    def _record(self, method, ctxt, **kwargs):
+        self.calls.append((method, ctxt.request_id, kwargs))
+        return 'job-%s' % uuid.uuid4()
+
+    def build_instance(self, ctxt, instance_uuid, task_id, action_id):
+        return self._record('build_instance', ctxt,
+                            instance_uuid=instance_uuid, task_id=task_id,
+                            action_id=action_id)
+
+    def delete_instance(self, ctxt, instance_uuid, task_id, action_id):
+        return self._record('delete_instance', ctxt,
+                            instance_uuid=instance_uuid, task_id=task_id,
+                            action_id=action_id)
+
+    def cleanup_instance(self, ctxt, instance_uuid, host, action_id):
+        return self._record('cleanup_instance', ctxt,
+                            instance_uuid=instance_uuid, host=host,
+                            action_id=action_id)
+
+    def calls_for(self, instance_uuid):
+        """(method, request_id, kwargs) of one instance (the in-memory
+        broker may still hold calls of an earlier test)."""
+        return [c for c in self.calls
+                if c[2].get('instance_uuid') == instance_uuid]
+
+
+@pytest.fixture
+def memory_rpc(conf):
+    """This process's RPC transport on kombu's in-memory broker."""
+    with contextlib.suppress(cfg.NoSuchOptError):
+        conf.set_override('transport_url', rpc.DEFAULT_IN_MEMORY_URL)
+    transport = rpc.init(conf)
+    yield transport
+    rpc.cleanup()
+
+
+@pytest.fixture
+def conductor(memory_rpc):
+    """A real RPC server on topic 'conductor' with a recording endpoint."""
+    endpoint = RecordingConductor()
+    server = rpc.get_server(
+        messaging.Target(topic='conductor', server='test'), [endpoint])
+    server.start()
+    yield endpoint
+    server.stop()
+    server.wait()
+
+
+@pytest.fixture
+def no_conductor(memory_rpc, conf):
+    """RPC works but no conductor listens; calls time out after 1 s."""
+    conf.set_override('conductor_rpc_timeout_s', 1)
+    return None
+
+
+def make_instance(vm_state=None, task_state='unset', host=None,
+                  project_id=PROJECT, flavor_id='1', image_ref=CIRROS,
+                  **values):
+    """An instance inserted as the API would, then moved to ``vm_state``
+    (and ``task_state``, None by default once not building) with one
+    compare-and-swap write."""
+    flavor = catalog.flavor_get(flavor_id)
+    row = {
+        'display_name': 'vm-%s' % uuid.uuid4().hex[:6],
+        'project_id': project_id, 'user_id': USER,
+        'flavor_id': flavor['flavorid'],
+        'flavor': server_create.flavor_snapshot(flavor),
+        'vcpus': flavor['vcpus'], 'memory_mb': flavor['memory_mb'],
+        'root_gb': flavor['root_gb'], 'ephemeral_gb': 0,
+        'image_ref': image_ref, 'hostname': 'vm', 'reservation_id': 'r-1',
+    }
+    row.update(values)
+    instance, _action = db_instances.create(
+        row, {'request_id': 'req-%s' % uuid.uuid4(), 'user_id': USER,
+              'project_id': project_id})
+    update = {}
+    if host is not None:
+        update.update(host=host, node=host)
+    if vm_state is not None and vm_state != instance['vm_state']:
+        update['vm_state'] = vm_state
+    if task_state == 'unset' and vm_state not in (None, 'building'):
+        task_state = None
+    if task_state != 'unset':
+        update['task_state'] = task_state
+        if task_state is None:
+            update['task_id'] = None
+    if update:
+        instance = db_instances.cas_update(
+            instance['uuid'], instance['task_id'], update,
+            action=state_machine.BOOT if update.get('vm_state') == 'active'
+            else None)
+    return instance
