@@ -10,9 +10,13 @@ opts = [
                      'method:seconds pairs, e.g. spawn:2,fetch_image:5.'),
     cfg.DictOpt('faults', default={},
                 help='Faults to inject, as method:fault pairs; fault is '
-                     '"raise" (the method fails) or "hang" (it never '
-                     'returns). A file <host>.faults.json in the state '
-                     'directory adds faults at run time.'),
+                     '"raise" (the method fails with InjectedFault), '
+                     '"hang" (it returns only when the agent stops) or '
+                     '"crash" (the process exits at once, like kill -9). '
+                     'A file <host>.faults.json in the fake hosts\' state '
+                     'directory (<state_path>/fake-hosts) overrides these '
+                     'per method at run time; see orchestrator.compute.'
+                     'drivers.fake_faults for its format.'),
     cfg.IntOpt('image_fetch_steps', default=4, min=1,
                help='Progress reports one image download makes.'),
 ]

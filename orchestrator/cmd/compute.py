@@ -1,0 +1,73 @@
+"""``orchestrator-compute``: the compute agent of one host, as a daemon.
+
+Serves ``[DEFAULT] host`` with the driver ``[compute] driver`` on the
+broker of ``[DEFAULT] transport_url`` until SIGTERM or SIGINT, then stops
+cleanly (requests in progress finish, calls hanging in the driver are
+woken). An in-memory transport is refused with a clear message: a separate
+process on it could never reach a conductor.
+"""
+
+import contextlib
+import signal
+import sys
+import threading
+
+from oslo_config import cfg
+import oslo_messaging as messaging
+from oslo_log import log as logging
+
+from orchestrator.compute import service as compute_service
+from orchestrator import conf as orch_conf
+from orchestrator import exception
+from orchestrator import rpc
+
+LOG = logging.getLogger(__name__)
+
+
+def _stop_on_signals(stop_requested):
+    def handler(signum, frame):
+        LOG.info('Received %s, stopping', signal.Signals(signum).name)
+        stop_requested.set()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, handler)
+
+
+def _register_transport_url(conf):
+    """Make ``[DEFAULT] transport_url`` readable before RPC starts.
+
+    oslo.messaging registers its transport options only when it parses a
+    URL; until then rpc.init would see the option as missing (unset).
+    """
+    with contextlib.suppress(messaging.InvalidTransportURL):
+        messaging.TransportURL.parse(conf)
+
+
+def main(argv=None):
+    """Run the agent; returns the exit status (0 after a clean stop)."""
+    conf = cfg.CONF
+    orch_conf.register_all(conf)
+    logging.register_options(conf)
+    conf(sys.argv[1:] if argv is None else argv, project='orchestrator')
+    logging.setup(conf, 'orchestrator')
+    _register_transport_url(conf)
+    rpc.init(conf, allow_in_memory=False)
+    stop_requested = threading.Event()
+    _stop_on_signals(stop_requested)
+    try:
+        service = compute_service.ComputeService.from_conf(conf)
+    except exception.Invalid as e:
+        rpc.cleanup()
+        raise SystemExit('orchestrator-compute: %s' % e) from e
+    try:
+        service.start()
+        while not stop_requested.wait(1.0):
+            pass
+    finally:
+        service.stop()
+        rpc.cleanup()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,152 @@
+"""The contract every virt driver implements.
+
+A driver manages the guests of one compute host. The compute manager calls
+it from RPC handler threads, so methods may run concurrently for different
+instances; a driver serialises what must be serialised itself.
+
+Rules shared by every method:
+
+* Arguments are plain JSON-safe data. ``instance`` is the dict of
+  :func:`orchestrator.compute.rpcapi.instance_payload` (``uuid``,
+  ``vcpus``, ``memory_mb``, ``root_gb``, ``ephemeral_gb``, ``image_ref``,
+  ``task_id``, ...); ``image`` is a dict with ``id``, ``name`` and
+  ``size`` (bytes). Return values are JSON-safe too: they travel back over
+  RPC and may be kept in a flow's store.
+* Every method is idempotent, keyed by the instance uuid: calling it again
+  after it succeeded, failed half way or was interrupted by a crash
+  converges to the same end state and does not fail because the work was
+  already done.
+* Power states are the integers of :mod:`orchestrator.states`
+  (``RUNNING``, ``SHUTDOWN``, ...).
+* Errors: a driver raises :class:`orchestrator.exception.OrchestratorError`
+  subclasses for failures it understands (they reach the RPC caller as
+  themselves); anything else is a bug or an unexpected hypervisor failure,
+  which the manager reports to the caller as
+  :class:`orchestrator.exception.ComputeHostError`.
+
+Drivers are found by name in the ``orchestrator.compute_drivers`` entry
+point group and built as ``driver_class(host, conf)``.
+
+More operations (power off/on, reboot, pause, resize, live migration) will
+be added here as abstract methods when the flows that need them exist.
+"""
+
+import abc
+
+
+class ComputeDriver(abc.ABC):
+    """A hypervisor of one compute host.
+
+    :param host: the compute host name this driver serves.
+    :param conf: the process's ``oslo_config.cfg.ConfigOpts``, with every
+        orchestrator group registered. Read it at call time, never in
+        ``__init__`` only, so that overrides apply.
+    """
+
+    def __init__(self, host, conf):
+        self.host = host
+        self.conf = conf
+
+    # -- lifecycle ----------------------------------------------------------
+    @abc.abstractmethod
+    def init_host(self, host):
+        """Get ready to serve ``host``; called when the agent starts.
+
+        Re-run: called again after every restart of the agent and must
+        find the guests that survived it. May raise
+        :class:`~orchestrator.exception.Invalid` when ``host`` is not the
+        host the driver was built for.
+        """
+
+    def cleanup_host(self, host):
+        """Release what the driver holds; called when the agent stops.
+
+        Calls still blocked inside the driver must return (or raise) soon
+        after this. Safe to call more than once; the default does nothing.
+        """
+        return None
+
+    @abc.abstractmethod
+    def get_available_resources(self):
+        """The host's capacity, reported with every heartbeat.
+
+        :returns: ``{'vcpus': int, 'memory_mb': int, 'local_gb': int,
+            'hypervisor_type': str}``.
+        """
+
+    # -- preparing a guest ----------------------------------------------------
+    @abc.abstractmethod
+    def prepare_networks(self, instance):
+        """Plug the instance's network ports on this host.
+
+        :returns: network info, ``{'network_name': str, 'ip_address': str,
+            'ip_version': int, 'mac_address': str}``.
+
+        Re-run: returns the ports plugged before, unchanged (same address).
+        """
+
+    @abc.abstractmethod
+    def cleanup_networks(self, instance):
+        """Unplug the instance's ports. Returns None.
+
+        Re-run: a no-op when nothing is plugged.
+        """
+
+    @abc.abstractmethod
+    def prepare_block_devices(self, instance):
+        """Create the instance's local disks (root, and ephemeral if any).
+
+        :returns: the block device mapping, ``{device_name: {'kind':
+            'root' | 'ephemeral', 'size_gb': int}}``.
+
+        Re-run: returns the disks created before, unchanged.
+        """
+
+    @abc.abstractmethod
+    def cleanup_block_devices(self, instance):
+        """Delete the instance's local disks. Returns None.
+
+        Re-run: a no-op when there are none.
+        """
+
+    @abc.abstractmethod
+    def fetch_image(self, instance, image, progress_cb):
+        """Download ``image`` into the host's image cache for ``instance``.
+
+        :param progress_cb: called with an int percentage (0-100) as the
+            download advances; it must not raise (callers make it safe).
+        :returns: the cache entry, ``{'image_id', 'name', 'size',
+            'location'}``.
+
+        Re-run: an image already cached returns at once (after one
+        ``progress_cb(100)``); the instance is recorded as a user of it.
+        """
+
+    # -- the guest itself -----------------------------------------------------
+    @abc.abstractmethod
+    def spawn(self, instance, image):
+        """Create and start the guest of ``instance`` from ``image``.
+
+        :returns: the guest's power state (``states.RUNNING`` when it
+            started).
+
+        Re-run: a guest that already exists is left as it is and its
+        current power state returned.
+        """
+
+    @abc.abstractmethod
+    def destroy(self, instance):
+        """Stop and remove the guest and everything it left on the host:
+        disks, network ports, its references in the image cache.
+
+        :returns: True if a guest existed, False if it was already gone
+            (leftovers are removed either way).
+        """
+
+    @abc.abstractmethod
+    def get_info(self, instance_uuid):
+        """The power state of the guest, or None if this host has none."""
+
+    @abc.abstractmethod
+    def list_instances(self):
+        """``{instance uuid: power state}`` of every guest on this host."""

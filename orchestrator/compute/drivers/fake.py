@@ -1,0 +1,261 @@
+"""A fake hypervisor whose guests live in a JSON file per host.
+
+``FakeDriver(host, conf, state_dir=None)`` keeps the guests of ``host`` and
+what they use (plugged networks, disks, image cache) in
+``<state_dir>/<host>.json`` (format in :mod:`.fake_host_file`), where
+``state_dir`` defaults to ``<[DEFAULT] state_path>/fake-hosts``. Nothing is
+kept in memory: a restarted host, or a second driver object on the same
+directory, knows the same guests, and several hosts in one process each
+have their own file.
+
+For tests and demos every method
+
+* counts its invocations in the file (``"calls": {"spawn": 3}``), before
+  it does anything, so a call that then fails or crashes is counted too;
+* obeys the delays and faults of :mod:`.fake_faults` (configuration, and
+  the run-time file ``<state_dir>/<host>.faults.json``).
+
+Network info is a deterministic fake IPv4 address: ``10.H.x.y``, where
+``H`` is derived from the host name and ``x.y`` from a counter in the host
+file, so addresses never repeat on one host (up to 65024 of them) and
+differ between hosts unless their names hash to the same ``H``.
+"""
+
+import contextlib
+import datetime
+import hashlib
+import os
+import zlib
+
+from oslo_log import log as logging
+
+from orchestrator.compute.drivers import base
+from orchestrator.compute.drivers import fake_faults
+from orchestrator.compute.drivers import fake_host_file
+from orchestrator import exception
+from orchestrator import states
+
+LOG = logging.getLogger(__name__)
+
+HYPERVISOR_TYPE = 'fake'
+NETWORK_NAME = 'private'
+ROOT_DEVICE = '/dev/vda'
+EPHEMERAL_DEVICE = '/dev/vdb'
+
+
+def default_state_dir(conf):
+    """``<[DEFAULT] state_path>/fake-hosts``."""
+    return os.path.join(conf.state_path, 'fake-hosts')
+
+
+def fake_ipv4_address(host, index):
+    """The ``index``-th address handed out on ``host``."""
+    host_octet = zlib.crc32(host.encode('utf-8')) % 256
+    return '10.%d.%d.%d' % (host_octet, index // 254 % 256, index % 254 + 1)
+
+
+def fake_mac_address(instance_uuid):
+    """A stable MAC address in OpenStack's fa:16:3e prefix."""
+    tail = hashlib.sha256(instance_uuid.encode('utf-8')).digest()[:3]
+    return 'fa:16:3e:' + ':'.join('%02x' % b for b in tail)
+
+
+def _instance_uuid(instance):
+    if not isinstance(instance, dict) or not instance.get('uuid'):
+        raise exception.Invalid(reason='instance must be a dict with a '
+                                       'uuid, not %r' % (instance,))
+    return instance['uuid']
+
+
+def _image_id(image):
+    if not isinstance(image, dict) or not image.get('id'):
+        raise exception.Invalid(reason='image must be a dict with an id, '
+                                       'not %r' % (image,))
+    return image['id']
+
+
+def _now():
+    return datetime.datetime.now(datetime.timezone.utc).isoformat()
+
+
+class FakeDriver(base.ComputeDriver):
+    """Guests as records in a file; see the module docstring.
+
+    :param host: the compute host name (the file is ``<host>.json``).
+    :param conf: the configuration; ``[compute] vcpus/memory_mb/disk_gb``
+        and ``[fake_driver]`` are read at call time.
+    :param state_dir: directory of the host files; defaults to
+        :func:`default_state_dir`. Tests pass a ``tmp_path``.
+    """
+
+    def __init__(self, host, conf, state_dir=None):
+        super().__init__(host, conf)
+        self.state_dir = state_dir or default_state_dir(conf)
+        self.host_file = fake_host_file.HostFile(self.state_dir, host)
+        self.faults = fake_faults.FaultInjector(host, self.state_dir, conf)
+
+    def host_state(self):
+        """A copy of everything the host file holds (for tests)."""
+        return self.host_file.read()
+
+    @contextlib.contextmanager
+    def _driver_call(self, method, sleep_delay=True):
+        """Count the call, then apply its delay and fault around it."""
+        with self.host_file.change() as state:
+            state['calls'][method] = state['calls'].get(method, 0) + 1
+        with self.faults.around(method, sleep_delay=sleep_delay) as plan:
+            yield plan
+
+    # -- lifecycle ----------------------------------------------------------
+    def init_host(self, host):
+        """Create the host file if needed; report the guests it holds."""
+        if host != self.host:
+            raise exception.Invalid(reason='fake driver built for host %s '
+                                           'cannot serve %s'
+                                           % (self.host, host))
+        self.faults.start()
+        with self._driver_call('init_host'):
+            guests = self.host_file.read()['guests']
+        LOG.info('Fake host %s starts with %d guest(s) (state in %s)',
+                 host, len(guests), self.host_file.path)
+
+    def cleanup_host(self, host):
+        """Wake every call hanging or sleeping in this driver."""
+        self.faults.stop()
+
+    def get_available_resources(self):
+        """Capacity from ``[compute] vcpus, memory_mb, disk_gb``."""
+        with self._driver_call('get_available_resources'):
+            compute = self.conf.compute
+            return {'vcpus': compute.vcpus, 'memory_mb': compute.memory_mb,
+                    'local_gb': compute.disk_gb,
+                    'hypervisor_type': HYPERVISOR_TYPE}
+
+    # -- networks -------------------------------------------------------------
+    def prepare_networks(self, instance):
+        """Give the instance the next fake address; re-run returns it."""
+        uuid = _instance_uuid(instance)
+        with self._driver_call('prepare_networks'):
+            with self.host_file.change() as state:
+                info = state['networks'].get(uuid)
+                if info is None:
+                    index = state['next_address_index']
+                    state['next_address_index'] = index + 1
+                    info = {'network_name': NETWORK_NAME,
+                            'ip_address': fake_ipv4_address(self.host,
+                                                            index),
+                            'ip_version': 4,
+                            'mac_address': fake_mac_address(uuid)}
+                    state['networks'][uuid] = info
+                if uuid in state['guests']:
+                    state['guests'][uuid]['network_info'] = info
+            return info
+
+    def cleanup_networks(self, instance):
+        uuid = _instance_uuid(instance)
+        with self._driver_call('cleanup_networks'):
+            with self.host_file.change() as state:
+                state['networks'].pop(uuid, None)
+                if uuid in state['guests']:
+                    state['guests'][uuid]['network_info'] = None
+
+    # -- disks ----------------------------------------------------------------
+    def prepare_block_devices(self, instance):
+        """A root disk of ``root_gb`` and, if any, an ephemeral disk."""
+        uuid = _instance_uuid(instance)
+        with self._driver_call('prepare_block_devices'):
+            with self.host_file.change() as state:
+                mapping = state['block_devices'].get(uuid)
+                if mapping is None:
+                    mapping = {ROOT_DEVICE: {
+                        'kind': 'root',
+                        'size_gb': int(instance.get('root_gb') or 0)}}
+                    if instance.get('ephemeral_gb'):
+                        mapping[EPHEMERAL_DEVICE] = {
+                            'kind': 'ephemeral',
+                            'size_gb': int(instance['ephemeral_gb'])}
+                    state['block_devices'][uuid] = mapping
+            return mapping
+
+    def cleanup_block_devices(self, instance):
+        uuid = _instance_uuid(instance)
+        with self._driver_call('cleanup_block_devices'):
+            with self.host_file.change() as state:
+                state['block_devices'].pop(uuid, None)
+
+    # -- images ---------------------------------------------------------------
+    def fetch_image(self, instance, image, progress_cb):
+        """Pretend to download in ``[fake_driver] image_fetch_steps``
+        steps, spreading the method's delay over them."""
+        uuid = _instance_uuid(instance)
+        image_id = _image_id(image)
+        with self._driver_call('fetch_image', sleep_delay=False) as plan:
+            cached = image_id in self.host_file.read()['image_cache']
+            if cached:
+                progress_cb(100)
+            else:
+                steps = self.conf.fake_driver.image_fetch_steps
+                for step in range(1, steps + 1):
+                    if plan.delay_s:
+                        self.faults.wait('fetch_image', plan.delay_s / steps)
+                    progress_cb(step * 100 // steps)
+            with self.host_file.change() as state:
+                entry = state['image_cache'].setdefault(image_id, {
+                    'image_id': image_id,
+                    'name': image.get('name'),
+                    'size': image.get('size'),
+                    'location': 'fake://%s/images/%s' % (self.host,
+                                                         image_id),
+                    'users': []})
+                if uuid not in entry['users']:
+                    entry['users'].append(uuid)
+            return {k: v for k, v in entry.items() if k != 'users'}
+
+    # -- guests ---------------------------------------------------------------
+    def spawn(self, instance, image):
+        """Record a RUNNING guest; an existing guest is left as it is."""
+        uuid = _instance_uuid(instance)
+        image_id = _image_id(image)
+        with self._driver_call('spawn'):
+            with self.host_file.change() as state:
+                guest = state['guests'].get(uuid)
+                if guest is None:
+                    guest = {
+                        'power_state': states.RUNNING,
+                        'display_name': instance.get('display_name'),
+                        'image_id': image_id,
+                        'vcpus': instance.get('vcpus'),
+                        'memory_mb': instance.get('memory_mb'),
+                        'root_gb': instance.get('root_gb'),
+                        'ephemeral_gb': instance.get('ephemeral_gb'),
+                        'network_info': state['networks'].get(uuid),
+                        'created_at': _now()}
+                    state['guests'][uuid] = guest
+                    cached = state['image_cache'].get(image_id)
+                    if cached and uuid not in cached['users']:
+                        cached['users'].append(uuid)
+            return guest['power_state']
+
+    def destroy(self, instance):
+        """Remove the guest, its disks, ports and image cache references."""
+        uuid = _instance_uuid(instance)
+        with self._driver_call('destroy'):
+            with self.host_file.change() as state:
+                existed = state['guests'].pop(uuid, None) is not None
+                state['networks'].pop(uuid, None)
+                state['block_devices'].pop(uuid, None)
+                for entry in state['image_cache'].values():
+                    if uuid in entry['users']:
+                        entry['users'].remove(uuid)
+            return existed
+
+    def get_info(self, instance_uuid):
+        with self._driver_call('get_info'):
+            guest = self.host_file.read()['guests'].get(instance_uuid)
+            return None if guest is None else guest['power_state']
+
+    def list_instances(self):
+        with self._driver_call('list_instances'):
+            guests = self.host_file.read()['guests']
+            return {uuid: guest['power_state']
+                    for uuid, guest in guests.items()}

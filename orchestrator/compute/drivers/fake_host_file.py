@@ -1,0 +1,126 @@
+"""The fake driver's memory of one host: a JSON file, changed atomically.
+
+The file ``<state_dir>/<host>.json`` is the only copy of the host's state:
+nothing is cached in memory, so every driver object (in this process or
+another one) that opens the same file sees the same guests, and a host
+restarted after ``kill -9`` finds exactly what was last written.
+
+Each change reads the file, applies the change and writes it back
+(temporary file, fsync, ``os.replace``, fsync of the directory) under an
+exclusive ``flock`` on ``<host>.lock``. ``flock`` locks belong to an open
+file, so they exclude both other threads (each change opens the lock file
+anew) and other processes. Readers need no lock: ``os.replace`` makes them
+see either the old or the new file, never half of one.
+
+Format (``format_version`` 1)::
+
+    {"format_version": 1, "host": "h1",
+     "calls": {"spawn": 3, ...},             # invocations per method
+     "next_address_index": 2,                # fake IPv4 allocator
+     "guests": {uuid: {"power_state": 1, "image_id": ..., "vcpus": ...,
+                       "memory_mb": ..., "root_gb": ..., "ephemeral_gb": ...,
+                       "display_name": ..., "network_info": {...} | null,
+                       "created_at": "2026-01-01T00:00:00+00:00"}},
+     "networks": {uuid: {"network_name": "private", "ip_address": ...,
+                         "ip_version": 4, "mac_address": ...}},
+     "block_devices": {uuid: {"/dev/vda": {"kind": "root",
+                                           "size_gb": 1}}},
+     "image_cache": {image_id: {"image_id": ..., "name": ..., "size": ...,
+                                "location": ..., "users": [uuid, ...]}}}
+"""
+
+import contextlib
+import copy
+import fcntl
+import json
+import os
+
+FORMAT_VERSION = 1
+
+
+def host_file_path(state_dir, host):
+    """Where the state of ``host`` lives."""
+    return os.path.join(state_dir, '%s.json' % host)
+
+
+def empty_host_state(host):
+    """The state of a host that has never done anything."""
+    return {
+        'format_version': FORMAT_VERSION,
+        'host': host,
+        'calls': {},
+        'next_address_index': 0,
+        'guests': {},
+        'networks': {},
+        'block_devices': {},
+        'image_cache': {},
+    }
+
+
+def write_json_atomically(path, data):
+    """Replace ``path`` with ``data`` as JSON; readers never see half.
+
+    Writes a temporary file next to it, fsyncs it, renames it over
+    ``path`` and fsyncs the directory so the rename survives a crash.
+    """
+    directory = os.path.dirname(path) or '.'
+    tmp_path = '%s.tmp.%d' % (path, os.getpid())
+    with open(tmp_path, 'w', encoding='utf-8') as tmp:
+        json.dump(data, tmp, indent=1, sort_keys=True)
+        tmp.flush()
+        os.fsync(tmp.fileno())
+    os.replace(tmp_path, path)
+    dir_fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+class HostFile:
+    """Read and change the state file of one fake host."""
+
+    def __init__(self, state_dir, host):
+        self.host = host
+        self.state_dir = state_dir
+        self.path = host_file_path(state_dir, host)
+        self.lock_path = os.path.join(state_dir, '%s.lock' % host)
+
+    def read(self):
+        """The current state (a fresh dict), empty if never written.
+
+        :raises ValueError: the file exists but is not a host state.
+        """
+        try:
+            with open(self.path, encoding='utf-8') as f:
+                state = json.load(f)
+        except FileNotFoundError:
+            return empty_host_state(self.host)
+        except json.JSONDecodeError as e:
+            raise ValueError('fake host file %s is not valid JSON: %s'
+                             % (self.path, e)) from e
+        if state.get('format_version') != FORMAT_VERSION:
+            raise ValueError('fake host file %s has format_version %r, '
+                             'expected %d' % (self.path,
+                                              state.get('format_version'),
+                                              FORMAT_VERSION))
+        return state
+
+    @contextlib.contextmanager
+    def change(self):
+        """Lock, yield the state to change in place, then write it.
+
+        Nothing is written when the block raises, or when it changed
+        nothing.
+        """
+        os.makedirs(self.state_dir, exist_ok=True)
+        with open(self.lock_path, 'a') as lock_file:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+            try:
+                state = self.read()
+                before = copy.deepcopy(state)
+                yield state
+                if state != before or not os.path.exists(self.path):
+                    write_json_atomically(self.path, state)
+            finally:
+                fcntl.flock(lock_file, fcntl.LOCK_UN)

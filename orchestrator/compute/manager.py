@@ -1,0 +1,132 @@
+"""The compute agent's RPC endpoint (topic ``compute``, server = host).
+
+The server side of :mod:`orchestrator.compute.rpcapi`: same method names,
+same arguments after the request context. Each method hands its work to the
+host's driver and inherits the driver's contract: idempotent, keyed by the
+instance uuid, so a call repeated after a timeout or a crash converges
+instead of failing.
+
+The host never touches the database. What it learns goes back as return
+values, or as casts to the conductor (image download progress).
+
+Errors reach the caller typed: an
+:class:`orchestrator.exception.OrchestratorError` raised by the driver
+(``InjectedFault``, ``Invalid``, ...) arrives as itself, provided the
+caller's transport allows the module ``orchestrator.exception``
+(:func:`orchestrator.rpc.init` does); any other exception is logged here
+with its traceback and arrives as
+:class:`orchestrator.exception.ComputeHostError`.
+"""
+
+import functools
+
+import oslo_messaging as messaging
+from oslo_log import log as logging
+
+from orchestrator.conductor import rpcapi as conductor_rpcapi
+from orchestrator import exception
+
+LOG = logging.getLogger(__name__)
+
+
+def _typed_errors(method):
+    """Let orchestrator errors through; turn the rest into
+    ComputeHostError. Both count as expected by oslo.messaging, which then
+    does not log them again as failures of its own."""
+
+    @functools.wraps(method)
+    def wrapper(self, ctxt, **kwargs):
+        try:
+            return method(self, ctxt, **kwargs)
+        except exception.OrchestratorError as e:
+            LOG.warning('%s on %s failed: %s', method.__name__, self.host, e)
+            raise
+        except Exception as e:
+            LOG.exception('%s on %s failed unexpectedly', method.__name__,
+                          self.host)
+            raise exception.ComputeHostError(
+                host=self.host, method=method.__name__,
+                reason='%s: %s' % (type(e).__name__, e)) from e
+
+    return messaging.expected_exceptions(exception.OrchestratorError)(
+        wrapper)
+
+
+class ComputeManager:
+    """RPC endpoint of one compute host, delegating to its driver.
+
+    :param host: the host name this agent serves.
+    :param driver: a :class:`orchestrator.compute.drivers.base.
+        ComputeDriver` already initialised for ``host``.
+    """
+
+    target = messaging.Target(version='1.0')
+
+    def __init__(self, host, driver):
+        self.host = host
+        self.driver = driver
+        self._conductor = None
+
+    @property
+    def conductor(self):
+        """The conductor client, made on first use (RPC is set up)."""
+        if self._conductor is None:
+            self._conductor = conductor_rpcapi.ConductorAPI()
+        return self._conductor
+
+    @_typed_errors
+    def prepare_networks(self, ctxt, instance):
+        """Network info of the plugged ports; a re-run returns the same."""
+        return self.driver.prepare_networks(instance)
+
+    @_typed_errors
+    def cleanup_networks(self, ctxt, instance):
+        """Unplug; a no-op when nothing is plugged."""
+        self.driver.cleanup_networks(instance)
+
+    @_typed_errors
+    def prepare_block_devices(self, ctxt, instance):
+        """The disks' mapping; a re-run returns the disks made before."""
+        return self.driver.prepare_block_devices(instance)
+
+    @_typed_errors
+    def cleanup_block_devices(self, ctxt, instance):
+        """Remove the disks; a no-op when there are none."""
+        self.driver.cleanup_block_devices(instance)
+
+    @_typed_errors
+    def fetch_image(self, ctxt, instance, image):
+        """Cache ``image``, casting progress to the conductor as
+        ``report_progress(instance uuid, instance task_id, percent)``.
+        A cached image returns at once (one 100% report)."""
+
+        def report(percent):
+            try:
+                self.conductor.report_progress(
+                    ctxt, instance['uuid'], instance.get('task_id'),
+                    percent)
+            except Exception:  # noqa: BLE001 - progress is best effort
+                LOG.warning('Could not report progress %s%% of %s',
+                            percent, instance['uuid'], exc_info=True)
+
+        return self.driver.fetch_image(instance, image, report)
+
+    @_typed_errors
+    def spawn(self, ctxt, instance, image):
+        """The guest's power_state; an existing guest is left as it is."""
+        return self.driver.spawn(instance, image)
+
+    @_typed_errors
+    def destroy(self, ctxt, instance):
+        """True if a guest existed; a missing guest is not an error."""
+        return self.driver.destroy(instance)
+
+    @_typed_errors
+    def get_info(self, ctxt, instance_uuid):
+        """The guest's power_state, or None."""
+        return self.driver.get_info(instance_uuid)
+
+    @_typed_errors
+    def list_instances(self, ctxt):
+        """{instance uuid: power_state} of every guest here."""
+        return self.driver.list_instances()

@@ -1,0 +1,148 @@
+"""The compute agent of one host: its RPC server and its heartbeat.
+
+:class:`ComputeService` is what ``orchestrator-compute`` runs once and what
+``orchestrator-allinone`` runs once per fake host, all on the process's
+transport (:func:`orchestrator.rpc.init` must have been called).
+
+Drivers are found by name (``[compute] driver``) with :func:`load_driver`:
+first in the ``orchestrator.compute_drivers`` entry point group, then in
+:data:`BUILTIN_DRIVERS`, so the in-tree drivers work before the package is
+installed.
+"""
+
+import importlib
+import importlib.metadata
+import threading
+
+import oslo_messaging as messaging
+from oslo_log import log as logging
+
+from orchestrator.compute import manager as compute_manager
+from orchestrator.compute import rpcapi as compute_rpcapi
+from orchestrator.compute.drivers import base as driver_base
+from orchestrator.conductor import rpcapi as conductor_rpcapi
+from orchestrator import context as orch_context
+from orchestrator import exception
+from orchestrator import rpc
+
+LOG = logging.getLogger(__name__)
+
+BINARY = 'orchestrator-compute'
+DRIVER_ENTRY_POINT_GROUP = 'orchestrator.compute_drivers'
+BUILTIN_DRIVERS = {'fake': 'orchestrator.compute.drivers.fake:FakeDriver'}
+
+
+def _driver_class(name):
+    found = importlib.metadata.entry_points(group=DRIVER_ENTRY_POINT_GROUP,
+                                            name=name)
+    for entry_point in found:
+        return entry_point.load()
+    if name in BUILTIN_DRIVERS:
+        module_name, _, class_name = BUILTIN_DRIVERS[name].partition(':')
+        return getattr(importlib.import_module(module_name), class_name)
+    known = sorted(set(BUILTIN_DRIVERS) | {
+        ep.name for ep in importlib.metadata.entry_points(
+            group=DRIVER_ENTRY_POINT_GROUP)})
+    raise exception.Invalid(reason='unknown compute driver %r (known: %s)'
+                                   % (name, ', '.join(known)))
+
+
+def load_driver(name, host, conf):
+    """Build the driver called ``name`` for ``host``.
+
+    :raises orchestrator.exception.Invalid: no driver has that name, or
+        what has it is not a ComputeDriver.
+    """
+    driver_class = _driver_class(name)
+    if not (isinstance(driver_class, type)
+            and issubclass(driver_class, driver_base.ComputeDriver)):
+        raise exception.Invalid(reason='compute driver %r is %r, not a '
+                                       'ComputeDriver' % (name, driver_class))
+    return driver_class(host, conf)
+
+
+class ComputeService:
+    """Serve ``host``: RPC endpoint + heartbeat, between start and stop.
+
+    :param host: the compute host name (the RPC server name).
+    :param driver: a ComputeDriver built for ``host``.
+    :param conf: the configuration (``[compute] heartbeat_interval_s``).
+
+    ``start`` and ``stop`` may each be called more than once; a stopped
+    service can be started again.
+    """
+
+    def __init__(self, host, driver, conf):
+        self.host = host
+        self.driver = driver
+        self.conf = conf
+        self.manager = compute_manager.ComputeManager(host, driver)
+        self._server = None
+        self._heartbeat = None
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_conf(cls, conf, host=None):
+        """The service of ``host`` (default ``[DEFAULT] host``) with the
+        driver ``[compute] driver``."""
+        host = host or conf.host
+        return cls(host, load_driver(conf.compute.driver, host, conf), conf)
+
+    @property
+    def running(self):
+        return self._server is not None
+
+    def start(self):
+        """Initialise the driver, serve RPC, send the first heartbeat.
+
+        Raises what ``driver.init_host`` raises (nothing is left running
+        then).
+        """
+        with self._lock:
+            if self._server is not None:
+                return
+            self.driver.init_host(self.host)
+            target = messaging.Target(topic=compute_rpcapi.TOPIC,
+                                      server=self.host)
+            server = rpc.get_server(target, [self.manager])
+            server.start()
+            self._server = server
+            self._stopping.clear()
+            self._heartbeat = threading.Thread(
+                target=self._heartbeat_loop, name='heartbeat-%s' % self.host,
+                daemon=True)
+            self._heartbeat.start()
+            LOG.info('Compute host %s serving (driver %s)', self.host,
+                     type(self.driver).__name__)
+
+    def stop(self):
+        """Stop taking requests, wake calls blocked in the driver, stop
+        the heartbeat and wait for requests in progress to finish."""
+        with self._lock:
+            server, self._server = self._server, None
+            if server is None:
+                return
+            server.stop()
+            self._stopping.set()
+            self.driver.cleanup_host(self.host)
+            self._heartbeat.join()
+            self._heartbeat = None
+            server.wait()
+            LOG.info('Compute host %s stopped', self.host)
+
+    def _heartbeat_loop(self):
+        conductor = conductor_rpcapi.ConductorAPI()
+        ctxt = orch_context.get_admin_context()
+        while not self._stopping.is_set():
+            self.send_heartbeat(conductor, ctxt)
+            self._stopping.wait(self.conf.compute.heartbeat_interval_s)
+
+    def send_heartbeat(self, conductor, ctxt):
+        """One ``report_heartbeat`` cast; failures are logged, not
+        raised (the next beat tries again)."""
+        try:
+            resources = self.driver.get_available_resources()
+            conductor.report_heartbeat(ctxt, self.host, BINARY, resources)
+        except Exception:  # noqa: BLE001 - a missed beat is not fatal
+            LOG.warning('Heartbeat of %s failed', self.host, exc_info=True)
