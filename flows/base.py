@@ -22,26 +22,28 @@ from taskflow.types import failure as tf_failure
 
 from orchestrator import context as orch_context
 from orchestrator import exception
+from orchestrator import rpc
 from orchestrator.compute import rpcapi as compute_rpcapi
 from orchestrator.db import instances
 
 LOG = logging.getLogger(__name__)
 
-_COMPUTE = None
+_COMPUTE = (None, None)
 
 
 def compute_api():
-    """The process's compute RPC client (created on first use)."""
-    global _COMPUTE
-    if _COMPUTE is None:
-        _COMPUTE = compute_rpcapi.ComputeAPI()
-    return _COMPUTE
+    """The compute RPC client on the process's current transport.
 
-
-def reset_clients():
-    """Forget cached RPC clients (after the transport is re-initialised)."""
+    Made on first use and again whenever the transport was replaced
+    (tests start and stop whole systems in one process).
+    """
     global _COMPUTE
-    _COMPUTE = None
+    transport = rpc.get_transport()
+    cached_transport, client = _COMPUTE
+    if client is None or cached_transport is not transport:
+        client = compute_rpcapi.ComputeAPI()
+        _COMPUTE = (transport, client)
+    return client
 
 
 def first_failure(flow_failures):

@@ -38,13 +38,29 @@ def _sqlite_tuning(engine):
         cursor.execute('PRAGMA foreign_keys=ON')
         cursor.close()
 
-    # Runs before oslo.db's own 'begin' listener, which then sees the
-    # transaction open and emits no plain BEGIN of its own.
-    @sa.event.listens_for(engine, 'begin', insert=True)
+    # oslo.db emits a plain (deferred) BEGIN unless the connection's
+    # 'in_transaction' marker is set, and pops the marker at commit and
+    # rollback. We keep the marker set at all times (our commit/rollback
+    # listeners run after oslo.db's) so that it never does, and emit
+    # BEGIN IMMEDIATE ourselves whenever the DBAPI connection has no
+    # transaction open.
+    @sa.event.listens_for(engine, 'connect')
+    def _mark_new(_dbapi_connection, record):
+        record.info['in_transaction'] = True
+
+    @sa.event.listens_for(engine, 'begin')
     def _on_begin(connection):
-        if 'in_transaction' not in connection.info:
+        dbapi_connection = connection.connection.dbapi_connection
+        if not dbapi_connection.in_transaction:
             connection.exec_driver_sql('BEGIN IMMEDIATE')
-            connection.info['in_transaction'] = True
+
+    @sa.event.listens_for(engine, 'commit')
+    @sa.event.listens_for(engine, 'rollback')
+    def _keep_marked(connection):
+        connection.info['in_transaction'] = True
+
+    # oslo.db opened a first connection before these listeners existed.
+    engine.dispose()
 
 
 def configure(connection, **engine_options):

@@ -7,6 +7,7 @@ the conductor's RPC) so that the flows are tested apart from the API.
 import uuid
 
 from orchestrator import context
+from orchestrator.compute.drivers import fake_faults
 from orchestrator import states
 from orchestrator.conductor import rpcapi as conductor_rpcapi
 from orchestrator.db import actions
@@ -110,3 +111,75 @@ def test_no_valid_host_gives_error_with_fault(system):
     assert allocations.list_for_instance(inst['uuid']) == []
 
 
+
+
+def inject(system, faults):
+    """Set the same run-time faults on every fake host."""
+    for compute in system.computes:
+        fake_faults.write_runtime_faults(compute.driver.state_dir,
+                                         compute.host, faults)
+
+
+def host_is_clean(system, instance_uuid):
+    """No host keeps a guest, a disk or a network of the instance."""
+    for compute in system.computes:
+        state = compute.driver.host_state()
+        text = repr({k: v for k, v in state.items() if k != 'calls'})
+        if instance_uuid in text:
+            return False
+    return True
+
+
+def test_spawn_failure_reverts_every_step_then_delete_works(system):
+    inject(system, {'spawn': 'raise'})
+    inst = boot()
+    done = wait_for(lambda: stable(inst['uuid']), what='boot to revert')
+    assert done['vm_state'] == states.ERROR
+    fault = instances.latest_fault(inst['uuid'])
+    assert 'Injected fault in spawn' in fault['message']
+    assert allocations.list_for_instance(inst['uuid']) == []
+    assert host_is_clean(system, inst['uuid'])
+    action = wait_for(lambda: finished_action(inst['uuid']),
+                      what='action to finish')
+    assert action['result'] == states.RESULT_ERROR
+    events = {e['event']: e for e in actions.events_for(action['id'])}
+    assert events['SpawnOnHost']['result'] == states.RESULT_ERROR
+    assert 'InjectedFault' in events['SpawnOnHost']['traceback']
+    for step in ('ScheduleInstance', 'PrepareNetworks',
+                 'PrepareBlockDevices', 'SpawnOnHost'):
+        assert events[step + ':revert']['result'] == states.RESULT_SUCCESS
+
+    inject(system, {})
+    delete(inst['uuid'])
+    gone = wait_for(lambda: stable(inst['uuid']), what='delete to finish')
+    assert gone['vm_state'] == states.DELETED
+
+
+def test_force_delete_during_slow_boot_cleans_everything(system):
+    inject(system, {'fetch_image': {'delay_s': 3}})
+    inst = boot()
+    wait_for(lambda: instances.get(inst['uuid'])['task_state']
+             == states.SPAWNING, what='image download to start')
+    ctxt = _ctxt()
+    before, action = instances.force_delete(
+        inst['uuid'], dict(request_id=ctxt.request_id))
+    conductor_rpcapi.ConductorAPI().cleanup_instance(
+        ctxt, inst['uuid'], before['host'], action['id'])
+    # Gone at once for the API...
+    gone = instances.get(inst['uuid'], read_deleted=True)
+    assert gone['vm_state'] == states.DELETED and gone['deleted']
+    assert allocations.list_for_instance(inst['uuid']) == []
+    # ...and within seconds nothing is left on any host.
+    wait_for(lambda: host_is_clean(system, inst['uuid']), timeout=15,
+             what='host leftovers to be cleaned')
+    boot_action = wait_for(lambda: finished_action(inst['uuid'], 0),
+                           timeout=15, what='boot action to finish')
+    assert boot_action['result'] == states.RESULT_ERROR
+    # The preempted boot never started the guest.
+    spawned = sum(c.driver.host_state()['calls'].get('spawn', 0)
+                  for c in system.computes)
+    assert spawned == 0
+    final = instances.get(inst['uuid'], read_deleted=True)
+    assert final['vm_state'] == states.DELETED
+    assert final['task_state'] is None
+    assert allocations.list_for_instance(inst['uuid']) == []
