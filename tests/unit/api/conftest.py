@@ -11,10 +11,13 @@ import oslo_messaging as messaging
 from oslo_config import cfg
 import pytest
 import webob
+import webob.dec
 
+from orchestrator import context
 from orchestrator import rpc
 from orchestrator import state_machine
 from orchestrator.api import app as api_app
+from orchestrator.api import request as api_request
 from orchestrator.api import server_create
 from orchestrator.db import catalog
 from orchestrator.db import instances as db_instances
@@ -29,6 +32,21 @@ USER = 'admin'
 def app(db, conf):
     """The whole WSGI stack (noauth: an admin of project 'default')."""
     return api_app.build_app(conf)
+
+
+@pytest.fixture
+def member_app(db, conf):
+    """The API as a non-admin member of project 'default' sees it (what a
+    real auth strategy will give; noauth only makes admins)."""
+    inner = api_app.APIApplication(api_app.build_router(), conf)
+
+    @webob.dec.wsgify
+    def as_member(req):
+        req.environ[api_request.CONTEXT_KEY] = context.RequestContext(
+            user_id='member', project_id=PROJECT, is_admin=False,
+            request_id='req-%s' % uuid.uuid4(), overwrite=False)
+        return req.get_response(inner)
+    return as_member
 
 
 def call(app, method, path, body=None, version=None, headers=None,

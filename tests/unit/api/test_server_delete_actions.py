@@ -1,0 +1,180 @@
+"""DELETE /servers/{id} and POST /servers/{id}/action (forceDelete)."""
+
+import uuid
+
+import pytest
+
+from orchestrator import states
+from orchestrator.api import server_actions
+from orchestrator.db import actions as db_actions
+from orchestrator.db import allocations as db_allocations
+from orchestrator.db import hosts as db_hosts
+from orchestrator.db import instances as db_instances
+from tests.unit.api import oracle
+from tests.unit.api.conftest import call
+from tests.unit.api.conftest import make_instance
+
+
+def test_delete_claims_and_posts_the_delete(app, conductor):
+    instance = make_instance('active', host='h1')
+    resp = call(app, 'DELETE', '/v2.1/servers/' + instance['uuid'])
+    oracle.check(resp, 'v2_1', 'servers', 'delete_server')
+    claimed = db_instances.get(instance['uuid'])
+    assert claimed['task_state'] == states.DELETING
+    (method, request_id, kwargs), = conductor.calls_for(instance['uuid'])
+    assert method == 'delete_instance'
+    assert kwargs['task_id'] == claimed['task_id']
+    action = db_actions.get_by_request_id(instance['uuid'], request_id)
+    assert action['action'] == 'delete' and kwargs['action_id'] == \
+        action['id']
+    shown = call(app, 'GET', '/v2.1/servers/' + instance['uuid'],
+                 version='2.47').json['server']
+    assert shown['status'] == 'DELETED'
+    assert shown['OS-EXT-STS:task_state'] == 'deleting'
+
+
+def test_delete_of_a_building_server_is_allowed(app, conductor):
+    instance = make_instance()
+    resp = call(app, 'DELETE', '/v2.1/servers/' + instance['uuid'])
+    assert resp.status_int == 204
+    shown = call(app, 'GET', '/v2.1/servers/' + instance['uuid']).json
+    assert shown['server']['status'] != 'BUILD'
+
+
+def test_second_delete_while_one_runs_is_409(app, conductor):
+    instance = make_instance('active')
+    assert call(app, 'DELETE', '/v2.1/servers/' +
+                instance['uuid']).status_int == 204
+    resp = call(app, 'DELETE', '/v2.1/servers/' + instance['uuid'])
+    assert resp.status_int == 409
+    fault = resp.json['conflictingRequest']
+    assert fault['code'] == 409
+    assert "task_state deleting" in fault['message']
+
+
+@pytest.mark.parametrize('server_id', ['nope', str(uuid.uuid4())])
+def test_delete_of_unknown_server_is_404(app, server_id):
+    resp = call(app, 'DELETE', '/v2.1/servers/' + server_id)
+    assert resp.status_int == 404
+    assert resp.json['itemNotFound']['code'] == 404
+
+
+def test_delete_without_conductor_is_503_and_releases_the_claim(
+        app, no_conductor):
+    instance = make_instance('active', host='h1')
+    resp = call(app, 'DELETE', '/v2.1/servers/' + instance['uuid'])
+    assert resp.status_int == 503
+    assert 'no conductor took the delete' in \
+        resp.json['serviceUnavailable']['message']
+    after = db_instances.get(instance['uuid'])
+    assert after['vm_state'] == states.ACTIVE
+    assert after['task_state'] is None and after['task_id'] is None
+    # The claim is free again: a later delete may run.
+    (action,) = [a for a in db_actions.list_for_instance(instance['uuid'])
+                 if a['action'] == 'delete']
+    assert action['result'] == states.RESULT_ERROR
+
+
+def test_force_delete_deletes_now_and_posts_cleanup(app, conductor):
+    db_hosts.update_compute_node('h1', 4, 8192, 100)
+    instance = make_instance('active', host='h1', task_state='rebooting')
+    assert db_allocations.claim(
+        instance['uuid'], instance['uuid'], 'h1',
+        {'vcpus': 1, 'memory_mb': 512, 'disk_gb': 1},
+        {'vcpus': 1.0, 'memory_mb': 1.0, 'disk_gb': 1.0})
+    resp = call(app, 'POST', '/v2.1/servers/%s/action' % instance['uuid'],
+                {'forceDelete': None})
+    assert resp.status_int == 202
+    assert resp.body == b''
+    assert db_instances.get(instance['uuid'], read_deleted=True)[
+        'vm_state'] == states.DELETED
+    (method, _rid, kwargs), = conductor.calls_for(instance['uuid'])
+    assert method == 'cleanup_instance' and kwargs['host'] == 'h1'
+    assert call(app, 'GET', '/v2.1/servers/' +
+                instance['uuid']).status_int == 404
+    assert db_allocations.list_for_instance(instance['uuid']) == []
+
+
+def test_force_delete_without_host_posts_nothing(app, conductor):
+    instance = make_instance()
+    resp = call(app, 'POST', '/v2.1/servers/%s/action' % instance['uuid'],
+                {'forceDelete': None})
+    assert resp.status_int == 202
+    assert conductor.calls_for(instance['uuid']) == []
+
+
+def test_force_delete_succeeds_without_conductor(app, no_conductor):
+    instance = make_instance('active', host='h1')
+    resp = call(app, 'POST', '/v2.1/servers/%s/action' % instance['uuid'],
+                {'forceDelete': None})
+    assert resp.status_int == 202
+    assert db_instances.get(instance['uuid'], read_deleted=True)[
+        'vm_state'] == states.DELETED
+
+
+def test_force_delete_of_unknown_server_is_404(app):
+    resp = call(app, 'POST', '/v2.1/servers/%s/action' % uuid.uuid4(),
+                {'forceDelete': None})
+    assert resp.status_int == 404
+
+
+@pytest.mark.parametrize('body,words', [
+    ({'os-stop': None}, 'Unsupported action: os-stop'),
+    ({'reboot': {'type': 'SOFT'}}, 'Unsupported action: reboot'),
+    ({'resize': {'flavorRef': '2'}}, 'Unsupported action: resize'),
+    ({}, 'exactly one key'),
+    ({'forceDelete': None, 'reboot': None}, 'exactly one key'),
+    ([], 'exactly one key'),
+    ('forceDelete', 'exactly one key'),
+])
+def test_unsupported_or_malformed_actions_are_400(app, body, words):
+    instance = make_instance('active')
+    resp = call(app, 'POST', '/v2.1/servers/%s/action' % instance['uuid'],
+                body)
+    assert resp.status_int == 400
+    assert words in resp.json['badRequest']['message']
+
+
+def test_malformed_action_json_is_400(app):
+    instance = make_instance('active')
+    resp = call(app, 'POST', '/v2.1/servers/%s/action' % instance['uuid'],
+                raw=b'{"forceDelete": ')
+    assert resp.status_int == 400
+
+
+def test_actions_are_added_by_registering_a_handler(app, monkeypatch):
+    from orchestrator.api import request as api_request
+    monkeypatch.setattr(server_actions, 'HANDLERS',
+                        dict(server_actions.HANDLERS))
+
+    @server_actions.action('os-ping')
+    def ping(req, server_id, value):
+        return api_request.json_response({'pong': server_id}, status=200)
+
+    instance = make_instance('active')
+    resp = call(app, 'POST', '/v2.1/servers/%s/action' % instance['uuid'],
+                {'os-ping': None})
+    assert resp.json == {'pong': instance['uuid']}
+
+
+def test_admin_only_actions_are_403_for_others(member_app, monkeypatch):
+    from orchestrator.api import request as api_request
+    monkeypatch.setattr(server_actions, 'HANDLERS',
+                        dict(server_actions.HANDLERS))
+    server_actions.action('migrate')(
+        lambda req, server_id, value: api_request.empty_response(202))
+    instance = make_instance('active')
+    resp = call(member_app, 'POST',
+                '/v2.1/servers/%s/action' % instance['uuid'],
+                {'migrate': None})
+    assert resp.status_int == 403
+    assert resp.json['forbidden']['code'] == 403
+
+
+def test_members_force_delete_only_their_projects_servers(member_app):
+    theirs = make_instance('active', project_id='other')
+    resp = call(member_app, 'POST',
+                '/v2.1/servers/%s/action' % theirs['uuid'],
+                {'forceDelete': None})
+    assert resp.status_int == 404
+    assert db_instances.get(theirs['uuid'])['vm_state'] == states.ACTIVE
