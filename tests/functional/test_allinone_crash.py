@@ -1,0 +1,206 @@
+"""SIGKILL the all-in-one in the middle of a boot, start it again.
+
+The all-in-one runs as a real process (``python -m
+orchestrator.cmd.allinone``) on a state dir; the test drives it over HTTP
+only, kills it with SIGKILL at a chosen point of the boot flow, starts a
+new one on the same state dir, and checks that the flow resumed: the server
+ends ACTIVE with exactly one guest, on its host, holding one allocation --
+or cleanly rolled back -- and never stays in a task_state.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from orchestrator.compute.drivers import fake_faults
+
+from tests.functional.conftest import free_port
+from tests.functional.conftest import wait_for
+
+HOSTS = ('compute-1', 'compute-2')
+
+
+class AllInOneProcess:
+    """One all-in-one process on ``state_dir``; restartable."""
+
+    def __init__(self, state_dir, port):
+        self.state_dir = str(state_dir)
+        self.port = port
+        self.url = 'http://127.0.0.1:%d' % port
+        self.proc = None
+        self.log_path = os.path.join(self.state_dir, 'allinone.log')
+
+    def start(self):
+        os.makedirs(self.state_dir, exist_ok=True)
+        env = dict(os.environ, PYTHONWARNINGS='ignore')
+        env['PYTHONPATH'] = os.pathsep.join(
+            [os.getcwd()] + [p for p in [env.get('PYTHONPATH')] if p])
+        config = os.path.join(self.state_dir, 'test.conf')
+        with open(config, 'w') as f:
+            f.write('[compute]\nheartbeat_interval_s = 0.5\n'
+                    '[conductor]\njob_poll_interval_s = 0.1\n'
+                    'lease_renew_interval_s = 1\n')
+        log = open(self.log_path, 'a')
+        self.proc = subprocess.Popen(
+            [sys.executable, '-m', 'orchestrator.cmd.allinone',
+             '--config-file', config, '--state-dir', self.state_dir,
+             '--listen', '127.0.0.1:%d' % self.port,
+             '--hosts', str(len(HOSTS))],
+            stdout=log, stderr=subprocess.STDOUT, env=env)
+        wait_for(self._ready, timeout=60, what='all-in-one to serve')
+
+    def _ready(self):
+        if self.proc.poll() is not None:
+            raise AssertionError('all-in-one exited with %s; log:\n%s' % (
+                self.proc.returncode, self.log()))
+        try:
+            hypervisors = requests.get(self.url + '/v2.1/os-hypervisors',
+                                       timeout=2).json()['hypervisors']
+            return len(hypervisors) == len(HOSTS)
+        except (requests.RequestException, ValueError, KeyError):
+            return False
+
+    def kill(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def log(self):
+        with open(self.log_path) as f:
+            return f.read()[-6000:]
+
+    def api(self, method, path, **kwargs):
+        resp = requests.request(method, self.url + path, timeout=10,
+                                **kwargs)
+        return resp
+
+    def server(self, server_id):
+        resp = self.api('GET', '/v2.1/servers/%s' % server_id)
+        return resp.json()['server'] if resp.status_code == 200 else None
+
+    def host_file(self, host):
+        path = os.path.join(self.state_dir, 'fake-hosts', '%s.json' % host)
+        if not os.path.exists(path):
+            return {'guests': {}, 'calls': {}}
+        with open(path) as f:
+            return json.load(f)
+
+    def faults(self, faults):
+        for host in HOSTS:
+            fake_faults.write_runtime_faults(
+                os.path.join(self.state_dir, 'fake-hosts'), host, faults)
+
+    def db(self):
+        return sa.create_engine('sqlite:///%s' % os.path.join(
+            self.state_dir, 'orchestrator.sqlite'))
+
+
+@pytest.fixture
+def aio(tmp_path):
+    node = AllInOneProcess(tmp_path / 'state', free_port())
+    node.start()
+    yield node
+    node.stop()
+
+
+def _create(aio, name):
+    flavors = aio.api('GET', '/v2.1/flavors').json()['flavors']
+    images = aio.api('GET', '/image/v2/images?name=cirros-0.6.2').json()
+    body = {'server': {'name': name, 'imageRef': images['images'][0]['id'],
+                       'flavorRef': flavors[0]['id']}}
+    resp = aio.api('POST', '/v2.1/servers', json=body)
+    assert resp.status_code == 202, resp.text
+    return resp.json()['server']['id']
+
+
+def _guests(aio, server_id):
+    return [host for host in HOSTS
+            if server_id in aio.host_file(host)['guests']]
+
+
+def _calls(aio, method):
+    return sum(aio.host_file(h)['calls'].get(method, 0) for h in HOSTS)
+
+
+def _assert_converged(aio, server_id):
+    """ACTIVE with one guest where the server says, one allocation; or
+    rolled back (ERROR, nothing left). Never in a task_state."""
+    server = wait_for(
+        lambda: (lambda s: s if s and s['OS-EXT-STS:task_state'] is None
+                 and s['status'] in ('ACTIVE', 'ERROR') else None)(
+            aio.server(server_id)), timeout=60, what='boot to converge')
+    with aio.db().connect() as c:
+        allocs = c.execute(sa.text(
+            'select host from allocations where instance_uuid = :u'),
+            {'u': server_id}).scalars().all()
+    guests = _guests(aio, server_id)
+    if server['status'] == 'ACTIVE':
+        assert guests == [server['OS-EXT-SRV-ATTR:host']], guests
+        assert allocs == [server['OS-EXT-SRV-ATTR:host']], allocs
+    else:
+        assert guests == [] and allocs == [], (guests, allocs)
+    return server
+
+
+def test_sigkill_during_spawn_then_restart_resumes(aio):
+    aio.faults({'spawn': {'delay_s': 4}})
+    server_id = _create(aio, 'crash-during-spawn')
+    # spawn has started on a host (its call is counted) but not returned.
+    wait_for(lambda: _calls(aio, 'spawn') >= 1, timeout=30,
+             what='spawn to start')
+    aio.kill()
+    aio.faults({})
+    aio.start()
+    server = _assert_converged(aio, server_id)
+    assert server['status'] == 'ACTIVE'
+
+
+def test_sigkill_after_spawn_before_flow_end_does_not_spawn_twice(aio):
+    # The host writes the guest, then the whole process dies before the
+    # flow learns that spawn succeeded: on resume, spawn runs again and
+    # must find the guest there instead of making a second one.
+    aio.faults({'spawn': {'fault': 'crash', 'when': 'after'}})
+    server_id = _create(aio, 'crash-after-spawn')
+    aio.proc.wait(60)
+    assert aio.proc.returncode == fake_faults.CRASH_EXIT_CODE, aio.log()
+    assert len(_guests(aio, server_id)) == 1
+    aio.faults({})
+    aio.start()
+    server = _assert_converged(aio, server_id)
+    assert server['status'] == 'ACTIVE'
+    assert len(_guests(aio, server_id)) == 1
+
+
+def test_sigkill_during_delete_then_restart_finishes_it(aio):
+    server_id = _create(aio, 'crash-during-delete')
+    wait_for(lambda: (aio.server(server_id) or {}).get('status') == 'ACTIVE',
+             timeout=60, what='boot')
+    aio.faults({'destroy': {'delay_s': 4}})
+    assert aio.api('DELETE', '/v2.1/servers/%s' % server_id).status_code \
+        == 204
+    wait_for(lambda: _calls(aio, 'destroy') >= 1, timeout=30,
+             what='destroy to start')
+    aio.kill()
+    aio.faults({})
+    aio.start()
+    wait_for(lambda: aio.api('GET', '/v2.1/servers/%s' % server_id)
+             .status_code == 404, timeout=60, what='delete to finish')
+    assert _guests(aio, server_id) == []
+    with aio.db().connect() as c:
+        assert c.execute(sa.text(
+            'select count(*) from allocations where instance_uuid = :u'),
+            {'u': server_id}).scalar() == 0
