@@ -204,7 +204,7 @@ class SQLJobBoard(base.JobBoard):
     board instance (a restarted conductor) has no such memory.
     """
 
-    def __init__(self, name, conf, persistence=None, **kwargs):
+    def __init__(self, name, conf, persistence=None):
         conf = dict(conf or {})
         super().__init__(name, conf)
         self._board_name = conf.get('board_name') or name

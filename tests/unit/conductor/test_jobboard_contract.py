@@ -33,6 +33,7 @@ from orchestrator.conductor import jobboards
 from orchestrator.conductor import leases
 from orchestrator.db import migration
 from orchestrator.db import session as db_session
+from tests import conftest as shared
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -85,18 +86,38 @@ class BoardEnv:
             return conn.get_logbook(book_uuid)
 
 
-def _sql_database(request, backend):
-    if backend == 'sql-sqlite':
-        return request.getfixturevalue('db')
-    url = request.getfixturevalue(
-        'pg_url' if backend == 'sql-postgresql' else 'mysql_url')
-    engine = db_session.configure(url)
-    migration.db_sync(engine)
-    return engine
+@pytest.fixture(scope='module')
+def server_database():
+    """``get(backend)``: the URL of a scratch PostgreSQL or MariaDB database
+    with the whole schema, made on first use and shared by this module's
+    tests (each test's board has a name of its own); dropped at the end.
+
+    NOTE(jobboard): one database per test (the pg_url/mysql_url fixtures)
+    spends seconds per test on CREATE DATABASE and migrations.
+    """
+    made = {}
+
+    def get(backend):
+        if backend not in made:
+            admin_url, what = {
+                'sql-postgresql': (shared.PG_ADMIN_URL, 'PostgreSQL'),
+                'sql-mariadb': (shared.MYSQL_ADMIN_URL, 'MariaDB'),
+            }[backend]
+            admin, name, url = shared._scratch_database(admin_url, what)
+            made[backend] = (admin, name, url)
+            migration.db_sync(db_session.configure(url))
+        return made[backend][2]
+
+    yield get
+    for backend, (admin, name, _url) in made.items():
+        force = ' WITH (FORCE)' if backend == 'sql-postgresql' else ''
+        with admin.connect() as c:
+            c.exec_driver_sql('DROP DATABASE IF EXISTS %s%s' % (name, force))
+        admin.dispose()
 
 
 @pytest.fixture(params=BACKENDS)
-def env(request, conf):
+def env(request, conf, server_database):
     backend = request.param
     conf.set_override('board_name', 'board-%s' % uuid.uuid4().hex[:8],
                       group='jobboard')
@@ -110,8 +131,11 @@ def env(request, conf):
         conf.set_override('redis_url', url, group='jobboard')
         conf.set_override('redis_namespace', namespace, group='jobboard')
         redis_client = redis.Redis.from_url(url)
+    elif backend == 'sql-sqlite':
+        engine = request.getfixturevalue('db')
+        conf.set_override('backend', 'sql', group='jobboard')
     else:
-        engine = _sql_database(request, backend)
+        engine = db_session.configure(server_database(backend))
         conf.set_override('backend', 'sql', group='jobboard')
     persistence = impl_sqlalchemy.SQLAlchemyBackend({}, engine=engine)
     board_env = BoardEnv(backend, conf, persistence)
