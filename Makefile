@@ -14,6 +14,7 @@ PYTEST_WORKERS ?= auto
 PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --timeout $(TEST_TIMEOUT)
 
 GENCONFIG_CONF := etc/orchestrator/orchestrator-config-generator.conf
+CONFIG_SAMPLE := etc/orchestrator/orchestrator.conf.sample
 
 .PHONY: help venv run test lint unit functional integration crash-test \
 	genconfig states-doc clean
@@ -24,7 +25,7 @@ help:
 	@echo 'make test         lint, then every test suite in parallel'
 	@echo 'make lint         ruff'
 	@echo 'make unit | functional | integration | crash-test'
-	@echo 'make genconfig    regenerate $(GENCONFIG_CONF:-generator.conf=.conf.sample)'
+	@echo 'make genconfig    regenerate $(CONFIG_SAMPLE)'
 	@echo 'make states-doc   regenerate docs/states.md'
 
 # The stamp is newer than every packaging input once an install succeeded;
