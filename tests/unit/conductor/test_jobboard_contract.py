@@ -13,12 +13,14 @@ database (SQLite for redis).
 """
 
 import contextlib
+import datetime
 import threading
 import time
 import uuid
 
 import pytest
 from oslo_utils import uuidutils
+import redis
 from taskflow.conductors.backends import impl_nonblocking
 from taskflow import engines
 from taskflow import exceptions as tf_exc
@@ -32,12 +34,14 @@ from taskflow import task
 from orchestrator.conductor import jobboards
 from orchestrator.conductor import leases
 from orchestrator.db import migration
+from orchestrator.db import models
 from orchestrator.db import session as db_session
 from tests import conftest as shared
 
 pytestmark = pytest.mark.timeout(90)
 
-BACKENDS = ['sql-sqlite', 'sql-postgresql', 'sql-mariadb', 'redis']
+SERVER_BACKENDS = ['sql-postgresql', 'sql-mariadb']
+BACKENDS = ['sql-sqlite'] + SERVER_BACKENDS + ['redis']
 
 #: A lease no test outlives (claims that must not expire).
 LONG_LEASE_S = 60.0
@@ -116,14 +120,12 @@ def server_database():
         admin.dispose()
 
 
-@pytest.fixture(params=BACKENDS)
-def env(request, conf, server_database):
-    backend = request.param
+def _board_env(request, conf, server_database, backend):
+    """Generator behind the ``env`` fixtures: a BoardEnv, then cleanup."""
     conf.set_override('board_name', 'board-%s' % uuid.uuid4().hex[:8],
                       group='jobboard')
     redis_client = namespace = None
     if backend == 'redis':
-        import redis
         url = request.getfixturevalue('redis_url')
         engine = request.getfixturevalue('db')
         namespace = 'orch-test-%s' % uuid.uuid4().hex
@@ -148,6 +150,17 @@ def env(request, conf, server_database):
         redis_client.close()
     if backend in ('sql-postgresql', 'sql-mariadb'):
         engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def env(request, conf, server_database):
+    yield from _board_env(request, conf, server_database, request.param)
+
+
+@pytest.fixture(params=SERVER_BACKENDS)
+def server_env(request, conf, server_database):
+    """The SQL board on database servers only (shared by machines)."""
+    yield from _board_env(request, conf, server_database, request.param)
 
 
 def same_job(board, job):
@@ -412,6 +425,27 @@ def test_expired_lease_lets_another_owner_claim(env):
     board_b.claim(job_b, 'conductor-b')
     assert board_a.find_owner(job) == 'conductor-b'
     assert job.state == states.CLAIMED
+
+
+@pytest.mark.parametrize('skew_s', [-3600, 3600])
+def test_leases_follow_the_database_clock_not_the_conductors(
+        server_env, monkeypatch, skew_s):
+    # Conductors on machines whose clocks disagree must agree on leases.
+    # (SQLite lives on one machine; Redis expires its keys itself.)
+    env = server_env
+    real_utcnow = models.utcnow
+    monkeypatch.setattr(models, 'utcnow', lambda: real_utcnow(
+    ) + datetime.timedelta(seconds=skew_s))
+    board_a = env.board(lease_s=env.short_lease_s)
+    board_b = env.board()
+    job = board_a.post('skewed')
+    assert abs((job.created_on - real_utcnow()).total_seconds()) < 60
+    board_a.claim(job, 'conductor-a')
+    with pytest.raises(tf_exc.UnclaimableJob):
+        board_b.claim(same_job(board_b, job), 'conductor-b')
+    assert board_b.find_owner(job) == 'conductor-a'
+    wait_until(lambda: board_b.find_owner(job) is None,
+               env.short_lease_s + 5, 'the lease to expire')
 
 
 def test_renew_claim_keeps_the_job_owned_past_its_lease(env):
