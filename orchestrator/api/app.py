@@ -23,10 +23,12 @@ from oslo_middleware import http_proxy_to_wsgi
 from oslo_middleware import request_id
 from oslo_middleware import sizelimit
 
+from orchestrator.api import aggregates
 from orchestrator.api import auth
 from orchestrator.api import errors
 from orchestrator.api import flavors
 from orchestrator.api import hypervisors
+from orchestrator.api import identity
 from orchestrator.api import images
 from orchestrator.api import instance_actions
 from orchestrator.api import microversion
@@ -40,7 +42,7 @@ from orchestrator.api import versions
 #: Resource modules, each with ``register(router)``. Order matters only
 #: where a literal path shadows a template (see the router).
 RESOURCES = (versions, servers, server_actions, instance_actions, flavors,
-             services, hypervisors, images)
+             services, hypervisors, aggregates, images, identity)
 
 
 def build_router():

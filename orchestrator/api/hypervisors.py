@@ -1,4 +1,5 @@
-"""``/v2.1/os-hypervisors`` (admins): compute nodes, capacity and usage.
+"""``/v2.1/os-hypervisors`` (admins): compute nodes, capacity and usage
+(list, detail, and one node by id).
 
 ``state`` is the node's compute service heartbeat (up/down), ``status``
 whether that service is enabled. Usage is the sum of the allocations on
@@ -126,6 +127,22 @@ def detail(req):
     return _list(req, detailed=True)
 
 
+def show(req, hypervisor_id):
+    """GET /os-hypervisors/{id}: one node in detail (200, 404)."""
+    req.require_admin('os_compute_api:os-hypervisors:show')
+    nodes = [n for n in db_hosts.list_compute_nodes()
+             if str(n['id']) == hypervisor_id]
+    if not nodes:
+        raise exception.NotFound('Hypervisor %s could not be found.'
+                                 % hypervisor_id)
+    node = nodes[0]
+    usage = db_allocations.usage_by_host().get(node['host'], _NO_USAGE)
+    body = _detail(req, node, _compute_services().get(node['host']), usage,
+                   db_instances.list_(host=node['host']))
+    return api_request.json_response({'hypervisor': body})
+
+
 def register(router):
     router.add('GET', '/v2.1/os-hypervisors', index)
     router.add('GET', '/v2.1/os-hypervisors/detail', detail)
+    router.add('GET', '/v2.1/os-hypervisors/{hypervisor_id}', show)

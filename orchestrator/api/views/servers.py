@@ -17,10 +17,11 @@ What shows when (the tempest.lib schemas of each version are the oracle):
 task_state) for the request's microversion.
 
 ``instance['networks']`` holds what the host reported when it plugged the
-networks: either Nova's ``addresses`` dict (``{"private": [{"addr": ...,
-"version": 4, "mac_addr": ..., "type": "fixed"}]}``) or a list of VIFs
-(``[{"network": "private", "mac_addr": ..., "ips": [{"addr": ...,
-"version": 4, "type": "fixed"}]}]``). Anything else (e.g. the
+networks: one VIF as the fake driver reports it (``{"network_name":
+"private", "ip_address": ..., "ip_version": 4, "mac_address": ...}``), a
+list of VIFs (``[{"network": "private", "mac_addr": ..., "ips": [{"addr":
+..., "version": 4, "type": "fixed"}]}]``), or Nova's ``addresses`` dict
+(``{"private": [{"addr": ..., "version": 4}]}``). Anything else (e.g. the
 ``{"requested": ...}`` the API stores at create) shows as ``{}``.
 """
 
@@ -42,21 +43,46 @@ FAULT_VM_STATES = frozenset([states.ERROR, states.DELETED])
 
 
 def _ip_entry(ip, mac):
-    addr = ip.get('addr') or ip.get('address')
+    addr = ip.get('addr') or ip.get('address') or ip.get('ip_address')
     try:
         parsed = ipaddress.ip_address(addr)
     except (TypeError, ValueError):
         return None
     entry = {'version': parsed.version, 'addr': str(parsed),
              'OS-EXT-IPS:type': ip.get('type') or 'fixed'}
-    mac = ip.get('mac_addr') or ip.get('OS-EXT-IPS-MAC:mac_addr') or mac
+    mac = (ip.get('mac_addr') or ip.get('OS-EXT-IPS-MAC:mac_addr')
+           or ip.get('mac_address') or mac)
     if mac:
         entry['OS-EXT-IPS-MAC:mac_addr'] = mac
     return entry
 
 
+def _is_vif(value):
+    return isinstance(value, dict) and any(
+        k in value for k in ('ip_address', 'addr', 'ips', 'fixed_ips'))
+
+
+def _from_vifs(vifs):
+    out = {}
+    for vif in vifs:
+        if not isinstance(vif, dict):
+            continue
+        name = str(vif.get('network_name') or vif.get('network')
+                   or vif.get('label') or 'private')
+        mac = vif.get('mac_addr') or vif.get('mac_address') or \
+            vif.get('mac')
+        ips = vif.get('ips') or vif.get('fixed_ips') or [vif]
+        entries = [_ip_entry(ip, mac) for ip in ips if isinstance(ip, dict)]
+        out.setdefault(name, []).extend(e for e in entries if e)
+    return {name: ips for name, ips in out.items() if ips}
+
+
 def addresses(networks):
     """Nova's ``addresses`` from the instance's ``networks`` column."""
+    if _is_vif(networks):
+        return _from_vifs([networks])
+    if isinstance(networks, list):
+        return _from_vifs(networks)
     out = {}
     if isinstance(networks, dict):
         for name, ips in networks.items():
@@ -67,17 +93,6 @@ def addresses(networks):
             entries = [e for e in entries if e]
             if entries:
                 out[str(name)] = entries
-    elif isinstance(networks, list):
-        for vif in networks:
-            if not isinstance(vif, dict):
-                continue
-            name = str(vif.get('network') or vif.get('label') or 'private')
-            mac = vif.get('mac_addr') or vif.get('mac')
-            ips = vif.get('ips') or vif.get('fixed_ips') or [vif]
-            entries = [_ip_entry(ip, mac) for ip in ips
-                       if isinstance(ip, dict)]
-            out.setdefault(name, []).extend(e for e in entries if e)
-        out = {name: ips for name, ips in out.items() if ips}
     return out
 
 

@@ -3,12 +3,10 @@ a real RPC conductor stand-in on the in-memory broker, and helpers to
 make instances and hosts directly in the database.
 """
 
-import contextlib
 import json
 import uuid
 
 import oslo_messaging as messaging
-from oslo_config import cfg
 import pytest
 import webob
 import webob.dec
@@ -19,6 +17,7 @@ from orchestrator import state_machine
 from orchestrator.api import app as api_app
 from orchestrator.api import request as api_request
 from orchestrator.api import server_create
+from orchestrator.api import wsgi
 from orchestrator.db import catalog
 from orchestrator.db import instances as db_instances
 
@@ -105,9 +104,14 @@ class RecordingConductor:
 
 @pytest.fixture
 def memory_rpc(conf):
-    """This process's RPC transport on kombu's in-memory broker."""
-    with contextlib.suppress(cfg.NoSuchOptError):
-        conf.set_override('transport_url', rpc.DEFAULT_IN_MEMORY_URL)
+    """This process's RPC transport on kombu's in-memory broker.
+
+    NOTE(api): the URL is set explicitly (after registering oslo.messaging's
+    options): an unset transport_url may mean oslo.messaging's default,
+    rabbit://localhost, where another process's conductor could answer.
+    """
+    wsgi.register_transport_opts(conf)
+    conf.set_override('transport_url', rpc.DEFAULT_IN_MEMORY_URL)
     transport = rpc.init(conf)
     yield transport
     rpc.cleanup()

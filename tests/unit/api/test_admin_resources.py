@@ -168,3 +168,33 @@ def test_members_see_no_tracebacks_and_no_host_attributes(member_app):
 def test_members_cannot_list_all_tenants(member_app):
     resp = call(member_app, 'GET', '/v2.1/servers?all_tenants=1')
     assert resp.status_int == 403
+
+
+@pytest.mark.parametrize('version,module', [('2.1', 'v2_1'),
+                                            ('2.28', 'v2_28')])
+def test_hypervisor_show_per_tempest(app, hosts, version, module):
+    node = db_hosts.get_compute_node('host1')
+    resp = call(app, 'GET', '/v2.1/os-hypervisors/%d' % node['id'],
+                version=version)
+    body = oracle.check(resp, module, 'hypervisors', 'get_hypervisor')
+    assert body['hypervisor']['running_vms'] == 2
+    for bad in ('999', 'host1'):
+        resp = call(app, 'GET', '/v2.1/os-hypervisors/' + bad)
+        assert resp.status_int == 404
+
+
+def test_aggregates_are_an_empty_list(app, member_app):
+    assert call(app, 'GET', '/v2.1/os-aggregates').json == {
+        'aggregates': []}
+    assert call(member_app, 'GET', '/v2.1/os-aggregates').status_int == 403
+
+
+def test_identity_version_documents_for_client_discovery(app):
+    resp = call(app, 'GET', '/identity')
+    assert resp.status_int == 300
+    (v3,) = resp.json['versions']['values']
+    assert v3['id'].startswith('v3') and v3['status'] == 'stable'
+    assert v3['links'][0]['href'] == 'http://localhost/identity/v3/'
+    resp = call(app, 'GET', '/identity/v3/')
+    assert resp.json['version']['id'] == v3['id']
+    assert call(app, 'GET', '/identity/v3/auth/tokens').status_int == 404

@@ -135,7 +135,18 @@ def test_addresses_accept_nova_shaped_dict():
             {'version': 6, 'addr': 'fd00::5', 'OS-EXT-IPS:type': 'fixed',
              'OS-EXT-IPS-MAC:mac_addr': 'fa:16:3e:00:00:02'}]}
     assert views.addresses({'requested': [{'uuid': 'x'}]}) == {}
+    assert views.addresses({'requested': 'auto'}) == {}
     assert views.addresses(None) == {}
+
+
+def test_addresses_from_the_fake_drivers_network_info():
+    from orchestrator.api.views import servers as views
+    assert views.addresses({
+        'network_name': 'private', 'ip_address': '10.86.0.1',
+        'ip_version': 4, 'mac_address': 'fa:16:3e:7e:d3:45'}) == {
+            'private': [{'version': 4, 'addr': '10.86.0.1',
+                         'OS-EXT-IPS:type': 'fixed',
+                         'OS-EXT-IPS-MAC:mac_addr': 'fa:16:3e:7e:d3:45'}]}
 
 
 def test_booted_without_image_shows_empty_string(app):
