@@ -11,6 +11,7 @@
 """
 
 import os
+import subprocess
 import uuid
 
 import pytest
@@ -107,11 +108,27 @@ def redis_url():
 
 @pytest.fixture
 def rabbit_url():
+    """A RabbitMQ URL on a virtual host of its own, deleted afterwards.
+
+    oslo.messaging's queue names ('conductor', 'compute.<host>') are
+    global in a virtual host, whatever the exchange: two systems on one
+    vhost would consume each other's requests. A vhost per test keeps
+    parallel tests apart.
+    """
     import kombu
+    vhost = 'orch-%s' % uuid.uuid4().hex[:12]
     try:
-        with kombu.Connection(RABBIT_URL.replace('rabbit://', 'amqp://'),
+        subprocess.run(['rabbitmqctl', '-q', 'add_vhost', vhost],
+                       check=True, capture_output=True, timeout=60)
+        subprocess.run(['rabbitmqctl', '-q', 'set_permissions', '-p', vhost,
+                        'guest', '.*', '.*', '.*'],
+                       check=True, capture_output=True, timeout=60)
+        url = '%s%s' % (RABBIT_URL.rstrip('/') + '/', vhost)
+        with kombu.Connection(url.replace('rabbit://', 'amqp://'),
                               connect_timeout=3) as c:
             c.connect()
     except Exception as e:  # noqa: BLE001
         service_missing('RabbitMQ', e)
-    return RABBIT_URL
+    yield url
+    subprocess.run(['rabbitmqctl', '-q', 'delete_vhost', vhost],
+                   capture_output=True, timeout=60)
