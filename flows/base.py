@@ -101,16 +101,15 @@ class FinishTaskOnRevert(InstanceTask):
 
     ``execute`` does nothing. ``revert`` (the last step of any rollback)
     clears task_state (the task_id stays, see db.instances), records a
-    fault from the failure and sets ``revert_vm_state`` if the subclass names one (else vm_state stays
-    as it was). When the flow was preempted it writes nothing: the instance
-    belongs to the task that preempted it. Re-running the revert after a
-    crash finds the claim already released and does nothing.
+    fault from the failure and sets ``revert_vm_state`` if the subclass
+    names one (else vm_state stays as it was). When the flow was preempted
+    it writes nothing: the instance belongs to the task that preempted it.
+    Re-running the revert after a crash finds the task already finished
+    and does nothing.
     """
 
     #: vm_state after a rollback; None keeps vm_state unchanged.
     revert_vm_state = None
-    #: The action name for the vm_state machine check of that change.
-    action = None
 
     def execute(self, context, instance_uuid, task_id):
         pass

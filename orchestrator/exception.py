@@ -90,7 +90,7 @@ class InstanceInvalidState(Conflict):
     msg_fmt = '%(reason)s'
 
 
-# -- 406 / 503 -----------------------------------------------------------------
+# -- 406 / 503 ---------------------------------------------------------------
 class VersionNotAcceptable(OrchestratorError):
     msg_fmt = 'Version %(version)s is not supported by the API. ' \
               'Minimum is %(min)s and maximum is %(max)s.'

@@ -5,7 +5,8 @@ import socket
 from oslo_config import cfg
 
 opts = [
-    cfg.StrOpt('host', default=socket.gethostname(), sample_default='<hostname>',
+    cfg.StrOpt('host', default=socket.gethostname(),
+               sample_default='<hostname>',
                help='Name of this node: the compute host name a compute '
                     'agent serves as, and the name a conductor claims '
                     'jobs under.'),

@@ -4,7 +4,6 @@ These drive the system the way the API does (claim in the database, then
 the conductor's RPC) so that the flows are tested apart from the API.
 """
 
-import uuid
 
 from orchestrator import context
 from orchestrator.compute.drivers import fake_faults
