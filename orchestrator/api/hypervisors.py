@@ -1,5 +1,5 @@
 """``/v2.1/os-hypervisors`` (admins): compute nodes, capacity and usage
-(list, detail, and one node by id).
+(list, detail, one node by id, and its uptime).
 
 ``state`` is the node's compute service heartbeat (up/down), ``status``
 whether that service is enabled. Usage is the sum of the allocations on
@@ -18,6 +18,7 @@ from orchestrator.api import request as api_request
 from orchestrator.db import allocations as db_allocations
 from orchestrator.db import hosts as db_hosts
 from orchestrator.db import instances as db_instances
+from orchestrator.db import models
 
 _NO_USAGE = {'vcpus': 0, 'memory_mb': 0, 'disk_gb': 0}
 
@@ -127,22 +128,43 @@ def detail(req):
     return _list(req, detailed=True)
 
 
+def _node(hypervisor_id):
+    for node in db_hosts.list_compute_nodes():
+        if str(node['id']) == hypervisor_id:
+            return node
+    raise exception.NotFound('Hypervisor %s could not be found.'
+                             % hypervisor_id)
+
+
 def show(req, hypervisor_id):
     """GET /os-hypervisors/{id}: one node in detail (200, 404)."""
     req.require_admin('os_compute_api:os-hypervisors:show')
-    nodes = [n for n in db_hosts.list_compute_nodes()
-             if str(n['id']) == hypervisor_id]
-    if not nodes:
-        raise exception.NotFound('Hypervisor %s could not be found.'
-                                 % hypervisor_id)
-    node = nodes[0]
+    node = _node(hypervisor_id)
     usage = db_allocations.usage_by_host().get(node['host'], _NO_USAGE)
     body = _detail(req, node, _compute_services().get(node['host']), usage,
                    db_instances.list_(host=node['host']))
     return api_request.json_response({'hypervisor': body})
 
 
+def uptime(req, hypervisor_id):
+    """GET /os-hypervisors/{id}/uptime (200, 404).
+
+    NOTE(api): a fake host has no ``uptime`` output to relay; this one
+    counts from the node's first report, in ``uptime``'s shape.
+    """
+    req.require_admin('os_compute_api:os-hypervisors:uptime')
+    node = _node(hypervisor_id)
+    now = models.utcnow()
+    up = now - node['created_at']
+    body = _basic(req, node, _compute_services().get(node['host']))
+    body['uptime'] = ' %s up %d days, %d:%02d' % (
+        now.strftime('%H:%M:%S'), up.days, up.seconds // 3600,
+        up.seconds // 60 % 60)
+    return api_request.json_response({'hypervisor': body})
+
+
 def register(router):
+    router.add('GET', '/v2.1/os-hypervisors/{hypervisor_id}/uptime', uptime)
     router.add('GET', '/v2.1/os-hypervisors', index)
     router.add('GET', '/v2.1/os-hypervisors/detail', detail)
     router.add('GET', '/v2.1/os-hypervisors/{hypervisor_id}', show)

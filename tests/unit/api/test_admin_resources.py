@@ -198,3 +198,12 @@ def test_identity_version_documents_for_client_discovery(app):
     resp = call(app, 'GET', '/identity/v3/')
     assert resp.json['version']['id'] == v3['id']
     assert call(app, 'GET', '/identity/v3/auth/tokens').status_int == 404
+
+
+def test_hypervisor_uptime_per_tempest(app, hosts):
+    node = db_hosts.get_compute_node('host1')
+    resp = call(app, 'GET', '/v2.1/os-hypervisors/%d/uptime' % node['id'])
+    body = oracle.check(resp, 'v2_1', 'hypervisors', 'get_hypervisor_uptime')
+    assert ' up 0 days, ' in body['hypervisor']['uptime']
+    assert call(app, 'GET', '/v2.1/os-hypervisors/77/uptime').status_int \
+        == 404
