@@ -48,16 +48,35 @@ def is_in_memory(url):
     return scheme in IN_MEMORY_SCHEMES
 
 
-def configured_url(conf):
-    """``[DEFAULT] transport_url``, or None when unset.
+def register_opts(conf):
+    """Register oslo.messaging's [DEFAULT] options (transport_url, ...).
 
-    oslo.messaging registers the option only when a transport is made, so
-    before that it may not exist yet.
+    oslo.messaging registers them only when it first parses a URL; parsing
+    once makes them readable (and overridable) before a transport exists.
     """
     try:
-        return conf.transport_url
+        messaging.TransportURL.parse(conf)
+    except messaging.InvalidTransportURL:
+        pass
+
+
+def configured_url(conf):
+    """``[DEFAULT] transport_url`` when set by configuration, else None.
+
+    oslo.messaging's default ("rabbit://", i.e. a broker on localhost)
+    does not count as set: an unconfigured all-in-one must stay in its own
+    process, never join whatever broker happens to run on the machine.
+    """
+    register_opts(conf)
+    try:
+        url = conf.transport_url
+        location = conf.get_location('transport_url')
     except cfg.NoSuchOptError:
         return None
+    if location is not None and location.location == \
+            cfg.Locations.opt_default:
+        return None
+    return url
 
 
 def init(conf, allow_in_memory=True):

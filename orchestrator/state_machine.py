@@ -37,9 +37,9 @@ class Action:
         (the action preempts whatever runs).
     :ivar task_state: the task_state the claim sets (None: the action does
         not claim, e.g. an abort signal or a reset).
-    :ivar results: vm_states the action may end in when it succeeds; a
-        failure either leaves vm_state unchanged (fully rolled back) or sets
-        error (rollback failed).
+    :ivar outcomes: (from vm_state, to vm_state) pairs the action may make
+        when it succeeds; a failure either leaves vm_state unchanged (fully
+        rolled back) or sets error (rollback failed).
     :ivar admin_only: only an admin may ask for it.
     """
 
@@ -47,8 +47,19 @@ class Action:
     vm_states: frozenset
     task_states: frozenset
     task_state: str | None
-    results: frozenset
+    outcomes: frozenset
     admin_only: bool = False
+
+    @property
+    def results(self):
+        """Every vm_state the action may end in, from any start."""
+        return frozenset(dst for _src, dst in self.outcomes)
+
+    def results_from(self, vm_state):
+        """The vm_states the action may end in when it starts in
+        ``vm_state``."""
+        return frozenset(dst for src, dst in self.outcomes
+                         if src == vm_state)
 
     def allows(self, vm_state, task_state):
         """True when the action may start on an instance in this pair."""
@@ -65,9 +76,22 @@ class Action:
                 % (self.name, task_state))
 
 
+#: ``results`` marker: the action ends in the vm_state it started in.
+SAME = 'same'
+
+
 def _a(name, vm_states, task_states, task_state, results, admin_only=False):
+    """Build an Action. ``results`` is SAME, a list of vm_states (reachable
+    from every start) or a dict {from vm_state: to vm_state or list}."""
+    if results == SAME:
+        outcomes = [(vm, vm) for vm in vm_states]
+    elif isinstance(results, dict):
+        outcomes = [(src, dst) for src, dsts in results.items()
+                    for dst in ([dsts] if isinstance(dsts, str) else dsts)]
+    else:
+        outcomes = [(src, dst) for src in vm_states for dst in results]
     return Action(name, frozenset(vm_states), frozenset(task_states),
-                  task_state, frozenset(results), admin_only)
+                  task_state, frozenset(outcomes), admin_only)
 
 
 _LIVE = (s.ACTIVE, s.BUILDING, s.STOPPED, s.PAUSED, s.SUSPENDED, s.RESCUED,
@@ -122,10 +146,11 @@ ACTIONS = {a.name: a for a in [
     _a(RESCUE, [s.ACTIVE, s.STOPPED, s.ERROR], _NO_TASK, s.RESCUING,
        [s.RESCUED]),
     _a(UNRESCUE, [s.RESCUED], _NO_TASK, s.UNRESCUING, [s.ACTIVE]),
+    # A rebuilt server keeps its power state; a rebuilt errored one runs.
     _a(REBUILD, [s.ACTIVE, s.STOPPED, s.ERROR], _NO_TASK, s.REBUILDING,
-       [s.ACTIVE, s.STOPPED]),
+       {s.ACTIVE: s.ACTIVE, s.STOPPED: s.STOPPED, s.ERROR: s.ACTIVE}),
     _a(SNAPSHOT, [s.ACTIVE, s.STOPPED, s.PAUSED, s.SUSPENDED], _NO_TASK,
-       s.IMAGE_SNAPSHOT, [s.ACTIVE, s.STOPPED, s.PAUSED, s.SUSPENDED]),
+       s.IMAGE_SNAPSHOT, SAME),
     _a(RESIZE, [s.ACTIVE, s.STOPPED], _NO_TASK, s.RESIZE_PREP, [s.RESIZED]),
     _a(CONFIRM_RESIZE, [s.RESIZED], _NO_TASK, s.RESIZE_CONFIRMING,
        [s.ACTIVE, s.STOPPED]),
@@ -133,13 +158,14 @@ ACTIONS = {a.name: a for a in [
        [s.ACTIVE, s.STOPPED]),
     _a(MIGRATE, [s.ACTIVE, s.STOPPED], _NO_TASK, s.RESIZE_PREP, [s.RESIZED],
        admin_only=True),
-    _a(LIVE_MIGRATE, [s.ACTIVE, s.PAUSED], _NO_TASK, s.MIGRATING,
-       [s.ACTIVE, s.PAUSED], admin_only=True),
+    _a(LIVE_MIGRATE, [s.ACTIVE, s.PAUSED], _NO_TASK, s.MIGRATING, SAME,
+       admin_only=True),
     # Abort is a signal to the running live migration, not a claim.
-    _a(LIVE_MIGRATE_ABORT, [s.ACTIVE, s.PAUSED], [s.MIGRATING], None,
-       [s.ACTIVE, s.PAUSED], admin_only=True),
+    _a(LIVE_MIGRATE_ABORT, [s.ACTIVE, s.PAUSED], [s.MIGRATING], None, SAME,
+       admin_only=True),
     _a(EVACUATE, [s.ACTIVE, s.STOPPED, s.ERROR], _NO_TASK, s.REBUILDING,
-       [s.ACTIVE, s.STOPPED], admin_only=True),
+       {s.ACTIVE: s.ACTIVE, s.STOPPED: s.STOPPED, s.ERROR: s.ACTIVE},
+       admin_only=True),
     # Reset is an administrator's decision: it preempts any task.
     _a(RESET_STATE, _LIVE, [ANY_TASK], None, [s.ACTIVE, s.ERROR],
        admin_only=True),
@@ -177,9 +203,8 @@ def edges():
     """
     out = set(EXTRA_EDGES)
     for action in ACTIONS.values():
-        for src in action.vm_states:
-            for dst in action.results:
-                out.add((src, dst, action.name))
+        for src, dst in action.outcomes:
+            out.add((src, dst, action.name))
     return frozenset(out)
 
 
@@ -201,8 +226,6 @@ def vm_state_machine():
 
 def may_transition(src, dst, action):
     """True if ``action`` may move an instance from ``src`` to ``dst``."""
-    if src == dst and action in ACTIONS and src in ACTIONS[action].results:
-        return True
     m = vm_state_machine().copy(shallow=True)
     try:
         m.initialize(start_state=src)

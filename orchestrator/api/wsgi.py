@@ -11,11 +11,9 @@ Example: ``ORCHESTRATOR_CONFIG_FILE=/etc/orchestrator/orchestrator.conf
 gunicorn orchestrator.api.wsgi:application`` (or uwsgi, mod_wsgi, ...).
 """
 
-import contextlib
 import os
 import threading
 
-import oslo_messaging as messaging
 
 from orchestrator import conf as orch_conf
 from orchestrator import rpc
@@ -23,17 +21,6 @@ from orchestrator.api import app as api_app
 from orchestrator.db import session
 
 CONFIG_ENV = 'ORCHESTRATOR_CONFIG_FILE'
-
-
-def register_transport_opts(conf):
-    """Make ``[DEFAULT] transport_url`` readable before :func:`rpc.init`.
-
-    NOTE(api): oslo.messaging registers its transport options only when
-    it first parses a URL; until then rpc.init sees the option as missing
-    and takes the URL as unset. Parsing once registers them.
-    """
-    with contextlib.suppress(messaging.InvalidTransportURL):
-        messaging.TransportURL.parse(conf)
 
 
 def load_app(conf=None, config_file=None):
@@ -48,7 +35,6 @@ def load_app(conf=None, config_file=None):
     conf([], project='orchestrator',
          default_config_files=[config_file] if config_file else None)
     session.configure_from_conf(conf)
-    register_transport_opts(conf)
     rpc.init(conf, allow_in_memory=False)
     return api_app.build_app(conf)
 

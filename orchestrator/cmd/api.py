@@ -18,7 +18,6 @@ from cheroot import wsgi as cheroot_wsgi
 
 from orchestrator import rpc
 from orchestrator.api import app as api_app
-from orchestrator.api import wsgi as api_wsgi
 from orchestrator.cmd import bootstrap
 
 LOG = logging.getLogger(__name__)
@@ -85,7 +84,6 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     conf = bootstrap.parse_config(argv, 'Orchestrator Compute API')
     bootstrap.init_database(conf)
-    api_wsgi.register_transport_opts(conf)
     try:
         bootstrap.init_rpc(conf, allow_in_memory=False)
     except rpc.InMemoryTransportRefused as e:

@@ -7,13 +7,11 @@ woken). An in-memory transport is refused with a clear message: a separate
 process on it could never reach a conductor.
 """
 
-import contextlib
 import signal
 import sys
 import threading
 
 from oslo_config import cfg
-import oslo_messaging as messaging
 from oslo_log import log as logging
 
 from orchestrator.compute import service as compute_service
@@ -33,16 +31,6 @@ def _stop_on_signals(stop_requested):
         signal.signal(signum, handler)
 
 
-def _register_transport_url(conf):
-    """Make ``[DEFAULT] transport_url`` readable before RPC starts.
-
-    oslo.messaging registers its transport options only when it parses a
-    URL; until then rpc.init would see the option as missing (unset).
-    """
-    with contextlib.suppress(messaging.InvalidTransportURL):
-        messaging.TransportURL.parse(conf)
-
-
 def main(argv=None):
     """Run the agent; returns the exit status (0 after a clean stop)."""
     conf = cfg.CONF
@@ -50,7 +38,6 @@ def main(argv=None):
     logging.register_options(conf)
     conf(sys.argv[1:] if argv is None else argv, project='orchestrator')
     logging.setup(conf, 'orchestrator')
-    _register_transport_url(conf)
     rpc.init(conf, allow_in_memory=False)
     stop_requested = threading.Event()
     _stop_on_signals(stop_requested)

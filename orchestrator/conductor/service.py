@@ -96,9 +96,6 @@ class ConductorService:
                 LOG.exception('Conductor heartbeat failed')
             self._stopping.wait(interval)
 
-    def running_jobs(self):
-        return self._runner.running_jobs() if self._runner else set()
-
     def stop(self, timeout=30.0):
         """Stop taking jobs, let running engines suspend, stop RPC."""
         self._stopping.set()

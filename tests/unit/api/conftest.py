@@ -17,7 +17,6 @@ from orchestrator import state_machine
 from orchestrator.api import app as api_app
 from orchestrator.api import request as api_request
 from orchestrator.api import server_create
-from orchestrator.api import wsgi
 from orchestrator.db import catalog
 from orchestrator.db import instances as db_instances
 
@@ -110,7 +109,7 @@ def memory_rpc(conf):
     options): an unset transport_url may mean oslo.messaging's default,
     rabbit://localhost, where another process's conductor could answer.
     """
-    wsgi.register_transport_opts(conf)
+    rpc.register_opts(conf)
     conf.set_override('transport_url', rpc.DEFAULT_IN_MEMORY_URL)
     transport = rpc.init(conf)
     yield transport

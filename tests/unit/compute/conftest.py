@@ -1,11 +1,9 @@
 """Fixtures of the compute tests: fake hosts in tmp_path, instances,
 images, and an in-memory RPC transport."""
 
-import contextlib
 import uuid
 
 import pytest
-from oslo_config import cfg
 
 from orchestrator.compute.drivers import fake
 from orchestrator.compute import rpcapi as compute_rpcapi
@@ -48,10 +46,11 @@ def fake_driver(conf, state_dir, host_name):
 @pytest.fixture
 def memory_rpc(conf):
     """This process's transport on kombu's in-memory broker."""
-    # transport_url exists only once oslo.messaging made a transport in
-    # this process; unset or missing, rpc.init picks the in-memory URL.
-    with contextlib.suppress(cfg.NoSuchOptError):
-        conf.set_override('transport_url', rpc.DEFAULT_IN_MEMORY_URL)
+    # oslo.messaging registers transport_url (default "rabbit://", a real
+    # broker) only when it parses a URL: register it, then override it.
+    rpc.register_opts(conf)
+    conf.set_override('transport_url', rpc.DEFAULT_IN_MEMORY_URL)
     transport = rpc.init(conf)
+    assert transport._driver._url.transport == 'kombu+memory'
     yield transport
     rpc.cleanup()
