@@ -1,0 +1,110 @@
+"""Real clients against the all-in-one over HTTP, unchanged.
+
+* openstackclient with ``auth_type: none`` and the clouds.yaml the README
+  documents: server create --wait, list, show, delete --wait.
+* our own ``orchestrator`` CLI: create --wait, list, show, delete --wait.
+"""
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from orchestrator.cmd import client
+
+CLOUDS_YAML = """\
+clouds:
+  orchestrator:
+    auth_type: none
+    auth:
+      endpoint: {url}/v2.1
+    identity_api_version: 3
+    compute_endpoint_override: {url}/v2.1
+    image_endpoint_override: {url}/image
+"""
+
+
+def _openstack_bin():
+    candidate = os.path.join(os.path.dirname(sys.executable), 'openstack')
+    return candidate if os.path.exists(candidate) else shutil.which(
+        'openstack')
+
+
+@pytest.fixture
+def openstack(api_system, tmp_path):
+    binary = _openstack_bin()
+    if binary is None:
+        pytest.fail('openstackclient is not installed (test-requirements)')
+    clouds = tmp_path / 'clouds.yaml'
+    clouds.write_text(CLOUDS_YAML.format(url=api_system.url))
+    env = dict(os.environ, OS_CLIENT_CONFIG_FILE=str(clouds),
+               OS_CLOUD='orchestrator', PYTHONWARNINGS='ignore')
+
+    def run(*args):
+        result = subprocess.run([binary] + list(args), env=env,
+                                capture_output=True, text=True, timeout=180,
+                                cwd=str(tmp_path))
+        assert result.returncode == 0, (args, result.stdout, result.stderr)
+        return result.stdout
+
+    return run
+
+
+def test_openstackclient_create_list_show_delete(openstack):
+    created = json.loads(openstack(
+        'server', 'create', '--flavor', 'm1.small', '--image',
+        'cirros-0.6.2', '--wait', '-f', 'json', 'vm1'))
+    assert created['status'] == 'ACTIVE'
+    assert created['name'] == 'vm1'
+
+    listed = json.loads(openstack('server', 'list', '-f', 'json'))
+    assert [(s['Name'], s['Status']) for s in listed] == [('vm1', 'ACTIVE')]
+    assert listed[0]['Image'] == 'cirros-0.6.2'
+    assert listed[0]['Flavor'] == 'm1.small'
+
+    shown = json.loads(openstack('server', 'show', '-f', 'json', 'vm1'))
+    assert shown['id'] == created['id']
+    assert shown['OS-EXT-STS:vm_state'] == 'active'
+    assert shown['OS-EXT-STS:task_state'] is None
+
+    openstack('server', 'delete', '--wait', 'vm1')
+    assert json.loads(openstack('server', 'list', '-f', 'json')) == []
+
+
+def test_orchestrator_cli_create_list_show_delete(api_system):
+    def run(*args):
+        out = io.StringIO()
+        code = client.main(['--url', api_system.url] + list(args), out=out)
+        return code, out.getvalue()
+
+    code, out = run('server', 'create', 'cli-vm', '--flavor', 'm1.tiny',
+                    '--image', 'cirros-0.6.2', '--wait')
+    assert code == 0, out
+    server_id = out.splitlines()[0].strip()
+    # The live display ends on the final status line.
+    assert out.replace('\r', '\n').strip().splitlines()[-1].split()[2] \
+        == 'ACTIVE'
+
+    code, out = run('server', 'list')
+    assert code == 0 and server_id in out and 'ACTIVE' in out
+
+    code, out = run('server', 'show', 'cli-vm')
+    assert code == 0 and server_id in out
+
+    code, out = run('server', 'delete', 'cli-vm', '--wait')
+    assert code == 0 and out.strip().endswith('deleted')
+
+    code, out = run('server', 'show', server_id)
+    assert code == 1
+
+
+def test_orchestrator_cli_reports_api_errors(api_system, capsys):
+    code = client.main(['--url', api_system.url, 'server', 'create', 'x',
+                        '--flavor', 'no-such-flavor', '--image',
+                        'cirros-0.6.2'], out=io.StringIO())
+    assert code == 1
+    assert 'no-such-flavor' in capsys.readouterr().err
