@@ -128,8 +128,22 @@ def get_client(target, version_cap=None, timeout=None):
         serializer=ContextSerializer(), timeout=timeout)
 
 
+class NotThreadingExecutor(RuntimeError):
+    """oslo.messaging picked another executor than threading."""
+
+
 def get_server(target, endpoints):
-    """An RPC server on the threading executor."""
-    return messaging.get_rpc_server(
-        get_transport(), target, endpoints, executor='threading',
+    """An RPC server on the threading executor.
+
+    oslo.messaging deprecated naming the executor: it picks threading
+    unless eventlet monkey-patched the process, which nothing here does.
+    The check makes sure it stays so.
+    """
+    server = messaging.get_rpc_server(
+        get_transport(), target, endpoints,
         serializer=ContextSerializer())
+    if server.executor_type != 'threading':
+        raise NotThreadingExecutor(
+            'RPC server executor is %r; this service runs on threads only'
+            % server.executor_type)
+    return server

