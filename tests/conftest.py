@@ -66,7 +66,12 @@ def db(tmp_path, conf):
     engine.dispose()
 
 
-def _scratch_database(admin_url, what):
+def scratch_database(admin_url, what):
+    """Create a uniquely named database; (admin engine, name, its URL).
+
+    Modules that share one database among their tests call it from a
+    module-scoped fixture (creating a database costs seconds).
+    """
     name = 'orch_%s' % uuid.uuid4().hex[:12]
     try:
         admin = sa.create_engine(admin_url, isolation_level='AUTOCOMMIT')
@@ -80,7 +85,7 @@ def _scratch_database(admin_url, what):
 
 @pytest.fixture
 def pg_url():
-    admin, name, url = _scratch_database(PG_ADMIN_URL, 'PostgreSQL')
+    admin, name, url = scratch_database(PG_ADMIN_URL, 'PostgreSQL')
     yield url
     with admin.connect() as c:
         c.exec_driver_sql('DROP DATABASE IF EXISTS %s WITH (FORCE)' % name)
@@ -89,7 +94,7 @@ def pg_url():
 
 @pytest.fixture
 def mysql_url():
-    admin, name, url = _scratch_database(MYSQL_ADMIN_URL, 'MariaDB')
+    admin, name, url = scratch_database(MYSQL_ADMIN_URL, 'MariaDB')
     yield url
     with admin.connect() as c:
         c.exec_driver_sql('DROP DATABASE IF EXISTS %s' % name)

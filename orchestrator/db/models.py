@@ -10,6 +10,7 @@ import datetime
 
 from oslo_serialization import jsonutils
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 from sqlalchemy import orm
 from sqlalchemy import types
 
@@ -17,6 +18,12 @@ from sqlalchemy import types
 def utcnow():
     """Naive UTC now (every DateTime column holds naive UTC)."""
     return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+
+
+#: A DateTime that keeps microseconds on MySQL/MariaDB too (their plain
+#: DATETIME rounds to seconds, which would shorten leases by up to 1 s).
+PreciseDateTime = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mysql',
+                                             'mariadb')
 
 
 class JsonEncoded(types.TypeDecorator):
@@ -305,9 +312,9 @@ class Job(Base):
     priority = orm.mapped_column(sa.Integer, nullable=False, default=0)
     sequence = orm.mapped_column(sa.BigInteger, nullable=False)
     owner = orm.mapped_column(sa.String(255))
-    claim_expires_at = orm.mapped_column(sa.DateTime)
+    claim_expires_at = orm.mapped_column(PreciseDateTime)
     trashed = orm.mapped_column(sa.Boolean, nullable=False, default=False)
-    created_on = orm.mapped_column(sa.DateTime, nullable=False,
+    created_on = orm.mapped_column(PreciseDateTime, nullable=False,
                                    default=utcnow)
-    last_modified = orm.mapped_column(sa.DateTime, nullable=False,
+    last_modified = orm.mapped_column(PreciseDateTime, nullable=False,
                                       default=utcnow)

@@ -107,7 +107,7 @@ def server_database():
                 'sql-postgresql': (shared.PG_ADMIN_URL, 'PostgreSQL'),
                 'sql-mariadb': (shared.MYSQL_ADMIN_URL, 'MariaDB'),
             }[backend]
-            admin, name, url = shared._scratch_database(admin_url, what)
+            admin, name, url = shared.scratch_database(admin_url, what)
             made[backend] = (admin, name, url)
             migration.db_sync(db_session.configure(url))
         return made[backend][2]
