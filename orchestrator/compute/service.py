@@ -129,7 +129,7 @@ class ComputeService:
                 return
             server.stop()
             self._stopping.set()
-            pass
+            self.driver.cleanup_host(self.host)
             self._heartbeat.join(HEARTBEAT_STOP_TIMEOUT_S)
             if self._heartbeat.is_alive():
                 # NOTE: a cast to an unreachable broker may retry for long;

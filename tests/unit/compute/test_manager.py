@@ -24,6 +24,8 @@ from tests.unit.compute.conftest import IMAGE
 from tests.unit.compute.conftest import make_instance
 
 WAIT_S = 10
+# A regression in waking hung calls fails here instead of hanging.
+pytestmark = pytest.mark.timeout(30)
 
 
 class RecordingConductor:
