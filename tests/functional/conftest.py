@@ -2,30 +2,18 @@
 transport, SQL jobboard; optionally the HTTP API on a free port."""
 
 import socket
-import time
 
 import pytest
 
 from orchestrator.cmd import allinone
+
+from tests.waiting import wait_for
 
 
 def free_port():
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
         return s.getsockname()[1]
-
-
-def wait_for(predicate, timeout=30.0, interval=0.05, what='condition'):
-    """Poll ``predicate`` until it returns a true value; return it."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError('timed out after %.0fs waiting for %s'
-                                 % (timeout, what))
-        time.sleep(interval)
 
 
 def _start(conf, tmp_path, serve_api):

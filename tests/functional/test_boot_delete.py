@@ -14,7 +14,7 @@ from orchestrator.db import allocations
 from orchestrator.db import catalog
 from orchestrator.db import instances
 
-from tests.functional.conftest import wait_for
+from tests.waiting import wait_for
 
 
 def _ctxt():

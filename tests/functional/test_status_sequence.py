@@ -12,7 +12,7 @@ import requests
 
 from orchestrator.compute.drivers import fake_faults
 
-from tests.functional.conftest import wait_for
+from tests.waiting import wait_for
 
 HEADERS = {'OpenStack-API-Version': 'compute 2.47'}
 

@@ -21,7 +21,7 @@ import pytest
 import requests
 
 from tests.functional.conftest import free_port
-from tests.functional.conftest import wait_for
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ server's audit holds a finished create and delete action.
 import pytest
 import sqlalchemy as sa
 
-from tests.functional.conftest import wait_for
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
