@@ -74,6 +74,12 @@ class HostNotFound(NotFound):
     msg_fmt = 'Compute host %(host)s could not be found.'
 
 
+class GuestNotFound(NotFound):
+    """A host has no guest for the instance (it vanished or never was)."""
+
+    msg_fmt = 'Host %(host)s has no guest of instance %(instance_uuid)s.'
+
+
 class MigrationNotFound(NotFound):
     msg_fmt = 'Migration %(migration_id)s could not be found.'
 

@@ -27,10 +27,11 @@ def conductor():
     return conductor_rpcapi.ConductorAPI()
 
 
-def start(ctxt, method, instance, action):
+def start(ctxt, method, instance, action, **extra):
     """Call ``ConductorAPI.<method>`` for a claimed instance.
 
-    :param method: ``'build_instance'`` or ``'delete_instance'``.
+    :param method: ``'build_instance'``, ``'delete_instance'`` or
+        ``'start_action'`` (with ``operation=<action name>`` in ``extra``).
     :param instance: the instance dict after the claim (uuid, task_id).
     :param action: the action dict the claim recorded.
     :returns: what the conductor returned (the job id).
@@ -40,7 +41,7 @@ def start(ctxt, method, instance, action):
     try:
         return getattr(conductor(), method)(
             ctxt, instance_uuid=uuid, task_id=task_id,
-            action_id=action['id'])
+            action_id=action['id'], **extra)
     except messaging.MessagingException as e:
         reason = ('no conductor took the %s of server %s (%s: %s)'
                   % (action['action'], uuid, type(e).__name__, e))

@@ -48,6 +48,40 @@ def force_delete(req, server_id, value):
     return api_request.empty_response(202)
 
 
+def _claimed_action(key, name):
+    """A handler for body key ``key`` that claims the server for action
+    ``name`` (409 when the table forbids it now) and has a conductor run
+    its flow (202)."""
+
+    def handler(req, server_id, value):
+        if value is not None:
+            raise exception.Invalid('%s takes no arguments (null)' % key)
+        ctxt = req.context
+        instance, act = db_instances.claim(
+            server_id, name, {'request_id': ctxt.request_id,
+                              'user_id': ctxt.user_id,
+                              'project_id': ctxt.project_id},
+            project_id=servers.owner_project(ctxt))
+        operations.start(ctxt, 'start_action', instance, act,
+                         operation=name)
+        return api_request.empty_response(202)
+
+    return handler
+
+
+#: Request body key -> action name, for the single-host power actions.
+POWER_ACTIONS = {
+    'os-stop': state_machine.STOP,
+    'os-start': state_machine.START,
+    'pause': state_machine.PAUSE,
+    'unpause': state_machine.UNPAUSE,
+    'suspend': state_machine.SUSPEND,
+    'resume': state_machine.RESUME,
+}
+for _key, _name in POWER_ACTIONS.items():
+    action(_key)(_claimed_action(_key, _name))
+
+
 def dispatch(req, server_id):
     """POST /servers/{id}/action."""
     body = req.json_body()
@@ -58,7 +92,7 @@ def dispatch(req, server_id):
     handler = HANDLERS.get(name)
     if handler is None:
         raise exception.Invalid('Unsupported action: %s' % name)
-    rules = state_machine.ACTIONS.get(name)
+    rules = state_machine.ACTIONS.get(POWER_ACTIONS.get(name, name))
     if rules is not None and rules.admin_only:
         req.require_admin('os_compute_api:os-admin-actions:%s' % name)
     return handler(req, server_id, value)

@@ -60,7 +60,7 @@ class ComputeManager:
         ComputeDriver` already initialised for ``host``.
     """
 
-    target = messaging.Target(version='1.0')
+    target = messaging.Target(version='1.1')
 
     def __init__(self, host, driver):
         self.host = host
@@ -130,3 +130,9 @@ class ComputeManager:
     def list_instances(self, ctxt):
         """{instance uuid: power_state} of every guest here."""
         return self.driver.list_instances()
+
+    @_typed_errors
+    def set_power_state(self, ctxt, instance, operation):
+        """The guest's power state after ``operation`` (idempotent).
+        Raises GuestNotFound when the host has no guest of it."""
+        return self.driver.set_power_state(instance, operation)

@@ -11,6 +11,7 @@ API version history:
 * 1.0 - prepare_networks, cleanup_networks, prepare_block_devices,
   cleanup_block_devices, fetch_image, spawn, destroy, get_info,
   list_instances
+* 1.1 - set_power_state
 """
 
 import oslo_messaging as messaging
@@ -19,7 +20,9 @@ from oslo_config import cfg
 from orchestrator import rpc
 
 TOPIC = 'compute'
-VERSION = '1.0'
+#: Methods ask for the version that introduced them; VERSION caps them.
+BASE_VERSION = '1.0'
+VERSION = '1.1'
 
 #: Keys of the instance dict that cross to a host.
 PAYLOAD_KEYS = ('uuid', 'display_name', 'hostname', 'flavor', 'vcpus',
@@ -37,12 +40,14 @@ class ComputeAPI:
 
     def __init__(self, timeout=None):
         self._timeout = timeout or cfg.CONF.compute_rpc_timeout_s
-        target = messaging.Target(topic=TOPIC, version=VERSION)
+        target = messaging.Target(topic=TOPIC, version=BASE_VERSION)
         self._client = rpc.get_client(target, version_cap=VERSION,
                                       timeout=self._timeout)
 
-    def _call(self, ctxt, host, method, **kwargs):
-        cctxt = self._client.prepare(server=host, version=VERSION)
+    def _call(self, ctxt, host, method, version='1.0', **kwargs):
+        # Each method asks for the version that introduced it, so a host
+        # not upgraded yet still serves everything it knows.
+        cctxt = self._client.prepare(server=host, version=version)
         return cctxt.call(ctxt, method, **kwargs)
 
     def prepare_networks(self, ctxt, host, instance):
@@ -90,3 +95,10 @@ class ComputeAPI:
     def list_instances(self, ctxt, host):
         """{instance uuid: power_state} of every guest on the host."""
         return self._call(ctxt, host, 'list_instances')
+
+    def set_power_state(self, ctxt, host, instance, operation):
+        """Apply ``operation`` (power_off, power_on, pause, unpause,
+        suspend, resume, reboot, reboot_hard) to the guest; returns its
+        power_state. Idempotent: a guest already there is left as it is."""
+        return self._call(ctxt, host, 'set_power_state', version='1.1',
+                          instance=instance, operation=operation)

@@ -13,10 +13,29 @@ from orchestrator.conductor import rpcapi
 from orchestrator.db import hosts
 from orchestrator.db import instances
 
+from orchestrator import exception
+from orchestrator import state_machine
+
 from flows import boot
 from flows import cleanup
 from flows import delete
 from flows import keys
+from flows import pause
+from flows import resume
+from flows import start
+from flows import stop
+from flows import suspend
+from flows import unpause
+
+#: Actions started through start_action, and the flow of each.
+ACTION_FLOWS = {
+    state_machine.STOP: stop,
+    state_machine.START: start,
+    state_machine.PAUSE: pause,
+    state_machine.UNPAUSE: unpause,
+    state_machine.SUSPEND: suspend,
+    state_machine.RESUME: resume,
+}
 
 LOG = logging.getLogger(__name__)
 
@@ -45,6 +64,16 @@ class ConductorManager:
     def delete_instance(self, ctxt, instance_uuid, task_id, action_id):
         return self._poster.post(
             delete, _store(ctxt, instance_uuid, task_id, action_id),
+            task_id)
+
+    def start_action(self, ctxt, operation, instance_uuid, task_id,
+                     action_id):
+        flow_module = ACTION_FLOWS.get(operation)
+        if flow_module is None:
+            raise exception.Invalid(reason='no flow for action %r'
+                                           % operation)
+        return self._poster.post(
+            flow_module, _store(ctxt, instance_uuid, task_id, action_id),
             task_id)
 
     def cleanup_instance(self, ctxt, instance_uuid, host, action_id):

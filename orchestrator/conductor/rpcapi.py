@@ -8,6 +8,7 @@ API version history:
 
 * 1.0 - build_instance, delete_instance, cleanup_instance,
   report_heartbeat, report_progress
+* 1.1 - start_action
 """
 
 import oslo_messaging as messaging
@@ -16,14 +17,16 @@ from oslo_config import cfg
 from orchestrator import rpc
 
 TOPIC = 'conductor'
-VERSION = '1.0'
+#: Methods ask for the version that introduced them; VERSION caps them.
+BASE_VERSION = '1.0'
+VERSION = '1.1'
 
 
 class ConductorAPI:
     """Calls to any conductor (the broker picks one)."""
 
     def __init__(self, timeout=None):
-        target = messaging.Target(topic=TOPIC, version=VERSION)
+        target = messaging.Target(topic=TOPIC, version=BASE_VERSION)
         self._client = rpc.get_client(
             target, version_cap=VERSION,
             timeout=timeout or cfg.CONF.conductor_rpc_timeout_s)
@@ -40,6 +43,17 @@ class ConductorAPI:
         return self._client.call(ctxt, 'delete_instance',
                                  instance_uuid=instance_uuid,
                                  task_id=task_id, action_id=action_id)
+
+    def start_action(self, ctxt, operation, instance_uuid, task_id,
+                     action_id):
+        """Post the flow of ``operation`` (an action name of
+        :data:`orchestrator.state_machine.ACTIONS` with a flow, e.g.
+        'stop') for an instance the API claimed for it. Returns the job's
+        uuid."""
+        return self._client.prepare(version='1.1').call(
+            ctxt, 'start_action', operation=operation,
+            instance_uuid=instance_uuid, task_id=task_id,
+            action_id=action_id)
 
     def cleanup_instance(self, ctxt, instance_uuid, host, action_id):
         """Post the host-side cleanup after a force delete."""

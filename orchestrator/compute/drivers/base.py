@@ -33,6 +33,8 @@ be added here as abstract methods when the flows that need them exist.
 
 import abc
 
+from orchestrator import states
+
 
 class ComputeDriver(abc.ABC):
     """A hypervisor of one compute host.
@@ -150,3 +152,32 @@ class ComputeDriver(abc.ABC):
     @abc.abstractmethod
     def list_instances(self):
         """``{instance uuid: power state}`` of every guest on this host."""
+
+    # -- power ----------------------------------------------------------------
+    @abc.abstractmethod
+    def set_power_state(self, instance, operation):
+        """Apply a power ``operation`` to the guest of ``instance``.
+
+        :param operation: one of :data:`POWER_OPERATIONS`: ``power_off``,
+            ``power_on``, ``pause``, ``unpause``, ``suspend``, ``resume``,
+            ``reboot`` (soft) or ``reboot_hard``.
+        :returns: the guest's power state afterwards.
+        :raises orchestrator.exception.GuestNotFound: the host has no guest
+            of the instance.
+
+        Re-run: a guest already in the operation's resulting state is left
+        as it is (a reboot reboots again, which converges on RUNNING).
+        """
+
+
+#: Power operations and the power state each leaves a guest in.
+POWER_OPERATIONS = {
+    'power_off': states.SHUTDOWN,
+    'power_on': states.RUNNING,
+    'pause': states.POWER_PAUSED,
+    'unpause': states.RUNNING,
+    'suspend': states.POWER_SUSPENDED,
+    'resume': states.RUNNING,
+    'reboot': states.RUNNING,
+    'reboot_hard': states.RUNNING,
+}

@@ -259,3 +259,20 @@ class FakeDriver(base.ComputeDriver):
             guests = self.host_file.read()['guests']
             return {uuid: guest['power_state']
                     for uuid, guest in guests.items()}
+
+    # -- power ----------------------------------------------------------------
+    def set_power_state(self, instance, operation):
+        """Move the guest to the operation's power state (re-run: same)."""
+        target = base.POWER_OPERATIONS.get(operation)
+        if target is None:
+            raise exception.Invalid(reason='unknown power operation %r'
+                                           % operation)
+        uuid = _instance_uuid(instance)
+        with self._driver_call(operation):
+            with self.host_file.change() as state:
+                guest = state['guests'].get(uuid)
+                if guest is None:
+                    raise exception.GuestNotFound(host=self.host,
+                                                  instance_uuid=uuid)
+                guest['power_state'] = target
+            return target

@@ -123,8 +123,8 @@ def test_force_delete_of_unknown_server_is_404(app):
 
 
 @pytest.mark.parametrize('body,words', [
-    ({'os-stop': None}, 'Unsupported action: os-stop'),
     ({'reboot': {'type': 'SOFT'}}, 'Unsupported action: reboot'),
+    ({'os-stop': {'force': True}}, 'os-stop takes no arguments'),
     ({'resize': {'flavorRef': '2'}}, 'Unsupported action: resize'),
     ({}, 'exactly one key'),
     ({'forceDelete': None, 'reboot': None}, 'exactly one key'),

@@ -1,0 +1,22 @@
+"""Stop a server (os-stop): power its guest off.
+
+Store in:  context, instance_uuid, task_id, action_id
+Starts in: vm_state active or error (the API's claim checked it).
+Final:     vm_state stopped, power_state as the host reports it.
+On revert: the guest put back as it was, vm_state unchanged, fault.
+Resume:    forward; the host operation is idempotent.
+"""
+
+from orchestrator import state_machine
+from orchestrator import states
+
+from flows import keys
+from flows.tasks import power
+
+FLOW_NAME = 'orchestrator-stop-server'
+RESUME_POLICY = keys.RESUME
+
+
+def get_flow():
+    return power.power_flow(FLOW_NAME, 'power_off', state_machine.STOP,
+                            states.STOPPED)

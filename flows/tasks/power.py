@@ -1,0 +1,95 @@
+"""Steps of the single-host power actions (stop, start, pause, ...).
+
+A power flow is: a sentinel that ends the task honestly on revert, the
+power operation on the instance's host, then the final state write. The
+host step's revert applies the inverse operation, so a flow that fails
+after the guest changed (e.g. preempted at the final write) puts the guest
+back as it was.
+"""
+
+from orchestrator import exception
+from orchestrator.compute import rpcapi as compute_rpcapi
+from orchestrator.db import instances
+
+from taskflow.patterns import linear_flow
+
+from flows import base
+
+#: Power operation -> the operation that undoes it (None: nothing to undo).
+INVERSE = {
+    'power_off': 'power_on',
+    'power_on': 'power_off',
+    'pause': 'unpause',
+    'unpause': 'pause',
+    'suspend': 'resume',
+    'resume': 'suspend',
+    'reboot': None,
+    'reboot_hard': None,
+}
+
+
+class ClearTaskOnRevert(base.FinishTaskOnRevert):
+    """Sentinel. Revert: task_state cleared, vm_state unchanged, fault."""
+
+
+class ChangePowerOnHost(base.InstanceTask):
+    """Apply one power operation to the guest on the instance's host.
+
+    Checks the claim right before acting. Re-run: the host leaves a guest
+    already in the target state as it is. Revert: applies the inverse
+    operation if this step had completed (a failed operation changed
+    nothing to undo).
+    """
+
+    default_provides = 'power_state'
+
+    def __init__(self, operation, **kwargs):
+        if operation not in INVERSE:
+            raise ValueError('unknown power operation %r' % operation)
+        self.operation = operation
+        super().__init__(**kwargs)
+
+    def execute(self, context, instance_uuid, task_id):
+        instance = self.load_instance(instance_uuid, task_id)
+        if not instance['host']:
+            raise exception.GuestNotFound(host=None,
+                                          instance_uuid=instance_uuid)
+        return base.compute_api().set_power_state(
+            self.context(context), instance['host'],
+            compute_rpcapi.instance_payload(instance), self.operation)
+
+    def revert(self, context, instance_uuid, task_id, result=None,
+               **kwargs):
+        inverse = INVERSE[self.operation]
+        if inverse is None or not isinstance(result, int):
+            return
+        instance = instances.get(instance_uuid, read_deleted=True)
+        if instance['deleted'] or not instance['host']:
+            return
+        base.compute_api().set_power_state(
+            self.context(context), instance['host'],
+            compute_rpcapi.instance_payload(instance), inverse)
+
+
+class FinishPowerAction(base.InstanceTask):
+    """vm_state to the action's result, power_state as the host said,
+    task_state cleared. Re-run after it committed writes the same."""
+
+    def __init__(self, action, vm_state, **kwargs):
+        self.action = action
+        self.vm_state = vm_state
+        super().__init__(**kwargs)
+
+    def execute(self, context, instance_uuid, task_id, power_state):
+        self.update_instance(instance_uuid, task_id, action=self.action,
+                             vm_state=self.vm_state, task_state=None,
+                             power_state=power_state)
+
+
+def power_flow(flow_name, operation, action, vm_state):
+    """The flow of one power action (each flow module calls it from its
+    ``get_flow``)."""
+    return linear_flow.Flow(flow_name).add(
+        ClearTaskOnRevert(),
+        ChangePowerOnHost(operation),
+        FinishPowerAction(action, vm_state))

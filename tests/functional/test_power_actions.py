@@ -1,0 +1,194 @@
+"""Single-host power actions over HTTP: stop, start, pause, unpause,
+suspend, resume.
+
+Each is claimed by the API from the allowed-actions table and run as a
+flow: the guest on the host changes, the server's status and vm_state
+follow, one action with one event per step is audited. A failure on the
+host leaves vm_state as it was with a fault; an action the table forbids
+is refused with 409 before anything runs.
+"""
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from orchestrator import state_machine
+from orchestrator import states
+from orchestrator.api import server_actions
+from orchestrator.compute.drivers import fake_faults
+from orchestrator.db import actions
+from orchestrator.db import instances
+from orchestrator.db import models
+from orchestrator.db import session
+
+from tests.waiting import wait_for
+
+HEADERS = {'OpenStack-API-Version': 'compute 2.47'}
+
+#: body key, expected status after, expected vm_state, guest power state
+SEQUENCE = [
+    ('os-stop', 'SHUTOFF', states.STOPPED, states.SHUTDOWN),
+    ('os-start', 'ACTIVE', states.ACTIVE, states.RUNNING),
+    ('pause', 'PAUSED', states.PAUSED, states.POWER_PAUSED),
+    ('unpause', 'ACTIVE', states.ACTIVE, states.RUNNING),
+    ('suspend', 'SUSPENDED', states.SUSPENDED, states.POWER_SUSPENDED),
+    ('resume', 'ACTIVE', states.ACTIVE, states.RUNNING),
+]
+
+
+def _api(system, method, path, **kwargs):
+    return requests.request(method, system.url + path, headers=HEADERS,
+                            timeout=30, **kwargs)
+
+
+def _boot(system, name='vm'):
+    flavor = _api(system, 'GET', '/v2.1/flavors').json()['flavors'][0]
+    image = _api(system, 'GET', '/image/v2/images').json()['images'][0]
+    resp = _api(system, 'POST', '/v2.1/servers', json={'server': {
+        'name': name, 'flavorRef': flavor['id'], 'imageRef': image['id'],
+        'networks': 'auto'}})
+    assert resp.status_code == 202, resp.text
+    server_id = resp.json()['server']['id']
+    _wait_stable(system, server_id, 'ACTIVE')
+    return server_id
+
+
+def _wait_stable(system, server_id, status):
+    def stable():
+        server = _api(system, 'GET', '/v2.1/servers/' + server_id).json()[
+            'server']
+        if server['OS-EXT-STS:task_state'] is None:
+            return server
+        return None
+    server = wait_for(stable, timeout=60, what='task to end')
+    assert server['status'] == status, server
+    return server
+
+
+def _guest_power(system, server_id):
+    for compute in system.computes:
+        guest = compute.driver.host_state()['guests'].get(server_id)
+        if guest is not None:
+            return guest['power_state']
+    return None
+
+
+def _inject(system, faults):
+    for compute in system.computes:
+        fake_faults.write_runtime_faults(compute.driver.state_dir,
+                                         compute.host, faults)
+
+
+def test_every_power_action_moves_guest_and_state(api_system):
+    server_id = _boot(api_system)
+    for key, status, vm_state, power in SEQUENCE:
+        resp = _api(api_system, 'POST',
+                    '/v2.1/servers/%s/action' % server_id, json={key: None})
+        assert resp.status_code == 202, (key, resp.text)
+        server = _wait_stable(api_system, server_id, status)
+        assert server['OS-EXT-STS:vm_state'] == vm_state, key
+        assert server['OS-EXT-STS:power_state'] == power, key
+        assert _guest_power(api_system, server_id) == power, key
+    # One audited action per request, each with one event per step.
+    def all_finished():
+        found = actions.list_for_instance(server_id)
+        if len(found) == 1 + len(SEQUENCE) and all(
+                a['finish_time'] for a in found):
+            return found
+        return None
+
+    done = wait_for(all_finished, what='every action to finish')
+    names = [a['action'] for a in reversed(done)]
+    assert names == ['create'] + [server_actions.POWER_ACTIONS[k]
+                                  for k, *_ in SEQUENCE]
+    for action in done[:-1]:
+        assert action['result'] == states.RESULT_SUCCESS
+        events = [e['event'] for e in actions.events_for(action['id'])]
+        assert events == ['ClearTaskOnRevert', 'ChangePowerOnHost',
+                          'FinishPowerAction'], action['action']
+
+
+@pytest.mark.parametrize('key,operation', [('os-stop', 'power_off'),
+                                           ('pause', 'pause'),
+                                           ('suspend', 'suspend')])
+def test_host_failure_leaves_state_as_it_was_with_a_fault(api_system, key,
+                                                          operation):
+    server_id = _boot(api_system)
+    _inject(api_system, {operation: 'raise'})
+    resp = _api(api_system, 'POST', '/v2.1/servers/%s/action' % server_id,
+                json={key: None})
+    assert resp.status_code == 202
+    wait_for(lambda: instances.latest_fault(server_id), timeout=30,
+             what='the fault')
+    server = _wait_stable(api_system, server_id, 'ACTIVE')
+    assert server['OS-EXT-STS:vm_state'] == states.ACTIVE
+    assert _guest_power(api_system, server_id) == states.RUNNING
+    fault = instances.latest_fault(server_id)
+    assert 'Injected fault in %s' % operation in fault['message']
+    action = wait_for(lambda: [a for a in actions.list_for_instance(
+        server_id) if a['finish_time'] and a['action'] != 'create'],
+        what='the action to finish')[0]
+    assert action['result'] == states.RESULT_ERROR
+    # The server works again once the host does.
+    _inject(api_system, {})
+    resp = _api(api_system, 'POST', '/v2.1/servers/%s/action' % server_id,
+                json={key: None})
+    assert resp.status_code == 202
+
+
+def test_preempted_at_the_final_write_puts_the_guest_back(api_system):
+    # The stop's host step is slow; a delete preempts it meanwhile, so the
+    # stop's final write finds the claim gone: the stop reverts (powering
+    # the guest back on) and the delete wins; nothing is left behind.
+    server_id = _boot(api_system)
+    _inject(api_system, {'power_off': {'delay_s': 1.5}})
+    assert _api(api_system, 'POST', '/v2.1/servers/%s/action' % server_id,
+                json={'os-stop': None}).status_code == 202
+    wait_for(lambda: sum(c.driver.host_state()['calls'].get('power_off', 0)
+                         for c in api_system.computes) >= 1,
+             what='power_off to start')
+    assert _api(api_system, 'DELETE',
+                '/v2.1/servers/' + server_id).status_code == 204
+    wait_for(lambda: _api(api_system, 'GET', '/v2.1/servers/' + server_id)
+             .status_code == 404, timeout=60, what='the delete')
+    assert _guest_power(api_system, server_id) is None
+    stop = wait_for(lambda: [a for a in actions.list_for_instance(server_id)
+                             if a['action'] == 'stop' and a['finish_time']],
+                    timeout=30, what='the stop to end')[0]
+    assert stop['result'] == states.RESULT_ERROR
+
+
+def _forbidden_pairs():
+    """(body key, vm_state) pairs the table forbids, from the table."""
+    for key, name in sorted(server_actions.POWER_ACTIONS.items()):
+        rules = state_machine.ACTIONS[name]
+        for vm_state in sorted(states.VM_STATES - {states.DELETED}):
+            for task_state in (None, states.REBOOTING):
+                if not rules.allows(vm_state, task_state):
+                    yield key, vm_state, task_state
+
+
+def test_forbidden_states_are_409_with_the_reason(api_system):
+    cases = list(_forbidden_pairs())
+    assert len(cases) > 30
+    for key, vm_state, task_state in cases:
+        inst, _act = instances.create(
+            dict(display_name='x', project_id='default', user_id='admin',
+                 flavor_id='1', flavor={}, vcpus=1, memory_mb=512,
+                 root_gb=1), dict(request_id='req-setup'))
+        with session.writer() as s:
+            s.execute(sa.update(models.Instance).where(
+                models.Instance.uuid == inst['uuid']).values(
+                    vm_state=vm_state, task_state=task_state))
+        resp = _api(api_system, 'POST',
+                    '/v2.1/servers/%s/action' % inst['uuid'],
+                    json={key: None})
+        assert resp.status_code == 409, (key, vm_state, task_state)
+        message = resp.json()['conflictingRequest']['message']
+        rules = state_machine.ACTIONS[server_actions.POWER_ACTIONS[key]]
+        reason = (vm_state if vm_state not in rules.vm_states
+                  else task_state)
+        assert 'state %s' % reason in message, (key, message)
+        after = instances.get(inst['uuid'])
+        assert (after['vm_state'], after['task_state']) == (vm_state,
+                                                            task_state)
