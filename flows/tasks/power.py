@@ -7,13 +7,21 @@ after the guest changed (e.g. preempted at the final write) puts the guest
 back as it was.
 """
 
+import logging
+
+from oslo_config import cfg
+import oslo_messaging as messaging
+
 from orchestrator import exception
+from orchestrator import states
 from orchestrator.compute import rpcapi as compute_rpcapi
 from orchestrator.db import instances
 
 from taskflow.patterns import linear_flow
 
 from flows import base
+
+LOG = logging.getLogger(__name__)
 
 #: Power operation -> the operation that undoes it (None: nothing to undo).
 INVERSE = {
@@ -93,3 +101,44 @@ def power_flow(flow_name, operation, action, vm_state):
         ClearTaskOnRevert(),
         ChangePowerOnHost(operation),
         FinishPowerAction(action, vm_state))
+
+
+class SoftRebootOrHard(base.InstanceTask):
+    """Reboot the guest softly; if that fails or does not finish within
+    ``[conductor] soft_reboot_timeout_s``, reboot it hard.
+
+    task_state goes reboot_started, then rebooting_hard if it escalates,
+    so a client sees REBOOT, then HARD_REBOOT. Re-run: rebooting again
+    converges on a running guest. No revert: a reboot is not undone.
+    """
+
+    default_provides = 'power_state'
+
+    def execute(self, context, instance_uuid, task_id):
+        instance = self.update_instance(
+            instance_uuid, task_id, task_state=states.REBOOT_STARTED)
+        payload = compute_rpcapi.instance_payload(instance)
+        ctxt = self.context(context)
+        try:
+            return base.compute_api().set_power_state(
+                ctxt, instance['host'], payload, 'reboot',
+                timeout=cfg.CONF.conductor.soft_reboot_timeout_s)
+        except (messaging.MessagingTimeout,
+                exception.OrchestratorError) as e:
+            if isinstance(e, (exception.GuestNotFound,
+                              exception.Preempted)):
+                raise
+            LOG.warning('Soft reboot of %s failed (%s); rebooting hard',
+                        instance_uuid, e)
+        self.update_instance(instance_uuid, task_id,
+                             task_state=states.REBOOTING_HARD)
+        return base.compute_api().set_power_state(ctxt, instance['host'],
+                                                  payload, 'reboot_hard')
+
+
+def soft_reboot_flow(flow_name, action):
+    """The soft reboot flow (escalating to hard on timeout)."""
+    return linear_flow.Flow(flow_name).add(
+        ClearTaskOnRevert(),
+        SoftRebootOrHard(),
+        FinishPowerAction(action, states.ACTIVE))

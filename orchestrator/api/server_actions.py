@@ -48,6 +48,19 @@ def force_delete(req, server_id, value):
     return api_request.empty_response(202)
 
 
+def _claim_and_start(req, server_id, name):
+    """Claim the server for action ``name`` (409 when the table forbids it
+    now) and have a conductor run its flow."""
+    ctxt = req.context
+    instance, act = db_instances.claim(
+        server_id, name, {'request_id': ctxt.request_id,
+                          'user_id': ctxt.user_id,
+                          'project_id': ctxt.project_id},
+        project_id=servers.owner_project(ctxt))
+    operations.start(ctxt, 'start_action', instance, act, operation=name)
+    return api_request.empty_response(202)
+
+
 def _claimed_action(key, name):
     """A handler for body key ``key`` that claims the server for action
     ``name`` (409 when the table forbids it now) and has a conductor run
@@ -56,15 +69,7 @@ def _claimed_action(key, name):
     def handler(req, server_id, value):
         if value is not None:
             raise exception.Invalid('%s takes no arguments (null)' % key)
-        ctxt = req.context
-        instance, act = db_instances.claim(
-            server_id, name, {'request_id': ctxt.request_id,
-                              'user_id': ctxt.user_id,
-                              'project_id': ctxt.project_id},
-            project_id=servers.owner_project(ctxt))
-        operations.start(ctxt, 'start_action', instance, act,
-                         operation=name)
-        return api_request.empty_response(202)
+        return _claim_and_start(req, server_id, name)
 
     return handler
 
@@ -80,6 +85,21 @@ POWER_ACTIONS = {
 }
 for _key, _name in POWER_ACTIONS.items():
     action(_key)(_claimed_action(_key, _name))
+
+
+@action('reboot')
+def reboot(req, server_id, value):
+    """{"reboot": {"type": "SOFT" | "HARD"}} (202). A soft reboot that
+    does not finish in time becomes hard; a hard reboot may preempt a
+    soft one that runs."""
+    reboot_type = value.get('type') if isinstance(value, dict) else None
+    if not isinstance(reboot_type, str) or reboot_type.upper() not in (
+            'SOFT', 'HARD'):
+        raise exception.ValidationError(
+            field='reboot.type', reason='must be "SOFT" or "HARD"')
+    name = (state_machine.REBOOT_HARD if reboot_type.upper() == 'HARD'
+            else state_machine.REBOOT_SOFT)
+    return _claim_and_start(req, server_id, name)
 
 
 def dispatch(req, server_id):

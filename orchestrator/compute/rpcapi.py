@@ -44,10 +44,12 @@ class ComputeAPI:
         self._client = rpc.get_client(target, version_cap=VERSION,
                                       timeout=self._timeout)
 
-    def _call(self, ctxt, host, method, version='1.0', **kwargs):
+    def _call(self, ctxt, host, method, version='1.0', timeout=None,
+              **kwargs):
         # Each method asks for the version that introduced it, so a host
         # not upgraded yet still serves everything it knows.
-        cctxt = self._client.prepare(server=host, version=version)
+        cctxt = self._client.prepare(server=host, version=version,
+                                     timeout=timeout or self._timeout)
         return cctxt.call(ctxt, method, **kwargs)
 
     def prepare_networks(self, ctxt, host, instance):
@@ -96,9 +98,12 @@ class ComputeAPI:
         """{instance uuid: power_state} of every guest on the host."""
         return self._call(ctxt, host, 'list_instances')
 
-    def set_power_state(self, ctxt, host, instance, operation):
+    def set_power_state(self, ctxt, host, instance, operation,
+                        timeout=None):
         """Apply ``operation`` (power_off, power_on, pause, unpause,
         suspend, resume, reboot, reboot_hard) to the guest; returns its
-        power_state. Idempotent: a guest already there is left as it is."""
+        power_state. Idempotent: a guest already there is left as it is.
+        ``timeout`` overrides the default call timeout (soft reboots)."""
         return self._call(ctxt, host, 'set_power_state', version='1.1',
-                          instance=instance, operation=operation)
+                          timeout=timeout, instance=instance,
+                          operation=operation)

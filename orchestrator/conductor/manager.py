@@ -21,6 +21,8 @@ from flows import cleanup
 from flows import delete
 from flows import keys
 from flows import pause
+from flows import reboot
+from flows import reboot_hard
 from flows import resume
 from flows import start
 from flows import stop
@@ -35,6 +37,8 @@ ACTION_FLOWS = {
     state_machine.UNPAUSE: unpause,
     state_machine.SUSPEND: suspend,
     state_machine.RESUME: resume,
+    state_machine.REBOOT_SOFT: reboot,
+    state_machine.REBOOT_HARD: reboot_hard,
 }
 
 LOG = logging.getLogger(__name__)

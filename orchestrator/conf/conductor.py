@@ -18,6 +18,9 @@ opts = [
     cfg.FloatOpt('job_poll_interval_s', default=0.5, min=0.05,
                  help='How long the conductor waits for new jobs between '
                       'looks at the jobboard.'),
+    cfg.FloatOpt('soft_reboot_timeout_s', default=60.0, min=0.1,
+                 help='A soft reboot that has not finished after this '
+                      'many seconds becomes a hard reboot.'),
     cfg.IntOpt('heartbeat_check_interval_s', default=10, min=1,
                help='How often the conductor looks for hosts that went '
                     'down.'),

@@ -158,20 +158,28 @@ def test_preempted_at_the_final_write_puts_the_guest_back(api_system):
     assert stop['result'] == states.RESULT_ERROR
 
 
+#: Every claimed single-host action: (request body, action name).
+CLAIMED_ACTIONS = [({key: None}, name) for key, name in sorted(
+    server_actions.POWER_ACTIONS.items())] + [
+    ({'reboot': {'type': 'SOFT'}}, state_machine.REBOOT_SOFT),
+    ({'reboot': {'type': 'HARD'}}, state_machine.REBOOT_HARD)]
+
+
 def _forbidden_pairs():
-    """(body key, vm_state) pairs the table forbids, from the table."""
-    for key, name in sorted(server_actions.POWER_ACTIONS.items()):
+    """(body, action, vm_state, task_state) the table forbids, from the
+    table itself."""
+    for body, name in CLAIMED_ACTIONS:
         rules = state_machine.ACTIONS[name]
         for vm_state in sorted(states.VM_STATES - {states.DELETED}):
-            for task_state in (None, states.REBOOTING):
+            for task_state in (None, states.REBOOTING, states.DELETING):
                 if not rules.allows(vm_state, task_state):
-                    yield key, vm_state, task_state
+                    yield body, name, vm_state, task_state
 
 
 def test_forbidden_states_are_409_with_the_reason(api_system):
     cases = list(_forbidden_pairs())
     assert len(cases) > 30
-    for key, vm_state, task_state in cases:
+    for body, name, vm_state, task_state in cases:
         inst, _act = instances.create(
             dict(display_name='x', project_id='default', user_id='admin',
                  flavor_id='1', flavor={}, vcpus=1, memory_mb=512,
@@ -181,14 +189,73 @@ def test_forbidden_states_are_409_with_the_reason(api_system):
                 models.Instance.uuid == inst['uuid']).values(
                     vm_state=vm_state, task_state=task_state))
         resp = _api(api_system, 'POST',
-                    '/v2.1/servers/%s/action' % inst['uuid'],
-                    json={key: None})
-        assert resp.status_code == 409, (key, vm_state, task_state)
+                    '/v2.1/servers/%s/action' % inst['uuid'], json=body)
+        assert resp.status_code == 409, (name, vm_state, task_state)
         message = resp.json()['conflictingRequest']['message']
-        rules = state_machine.ACTIONS[server_actions.POWER_ACTIONS[key]]
+        rules = state_machine.ACTIONS[name]
         reason = (vm_state if vm_state not in rules.vm_states
                   else task_state)
-        assert 'state %s' % reason in message, (key, message)
+        assert 'state %s' % reason in message, (name, message)
         after = instances.get(inst['uuid'])
         assert (after['vm_state'], after['task_state']) == (vm_state,
                                                             task_state)
+
+
+def _poll_statuses(system, server_id, until_status, timeout=60):
+    """Distinct statuses seen, polling until a stable ``until_status``."""
+    seen = []
+
+    def done():
+        server = _api(system, 'GET', '/v2.1/servers/' + server_id).json()[
+            'server']
+        if not seen or seen[-1] != server['status']:
+            seen.append(server['status'])
+        return (server['status'] == until_status
+                and server['OS-EXT-STS:task_state'] is None)
+
+    wait_for(done, timeout=timeout, interval=0.02, what=until_status)
+    return seen
+
+
+def _reboot(system, server_id, kind):
+    resp = _api(system, 'POST', '/v2.1/servers/%s/action' % server_id,
+                json={'reboot': {'type': kind}})
+    assert resp.status_code == 202, resp.text
+
+
+def _calls(system, method):
+    return sum(c.driver.host_state()['calls'].get(method, 0)
+               for c in system.computes)
+
+
+def test_soft_and_hard_reboot_status_sequences(api_system):
+    server_id = _boot(api_system)
+    _inject(api_system, {'reboot': {'delay_s': 0.5},
+                         'reboot_hard': {'delay_s': 0.5}})
+    _reboot(api_system, server_id, 'SOFT')
+    assert _poll_statuses(api_system, server_id, 'ACTIVE') == [
+        'REBOOT', 'ACTIVE']
+    _reboot(api_system, server_id, 'HARD')
+    assert _poll_statuses(api_system, server_id, 'ACTIVE') == [
+        'HARD_REBOOT', 'ACTIVE']
+    assert (_calls(api_system, 'reboot'), _calls(api_system,
+                                                 'reboot_hard')) == (1, 1)
+    # A hard reboot also brings a stopped server up.
+    _inject(api_system, {})
+    assert _api(api_system, 'POST', '/v2.1/servers/%s/action' % server_id,
+                json={'os-stop': None}).status_code == 202
+    _wait_stable(api_system, server_id, 'SHUTOFF')
+    _reboot(api_system, server_id, 'HARD')
+    _wait_stable(api_system, server_id, 'ACTIVE')
+    assert _guest_power(api_system, server_id) == states.RUNNING
+
+
+def test_soft_reboot_that_hangs_becomes_hard(api_system, conf):
+    conf.set_override('soft_reboot_timeout_s', 1.0, group='conductor')
+    server_id = _boot(api_system)
+    _inject(api_system, {'reboot': 'hang'})
+    _reboot(api_system, server_id, 'SOFT')
+    assert _poll_statuses(api_system, server_id, 'ACTIVE') == [
+        'REBOOT', 'HARD_REBOOT', 'ACTIVE']
+    assert _calls(api_system, 'reboot_hard') == 1
+    assert _guest_power(api_system, server_id) == states.RUNNING

@@ -123,7 +123,8 @@ def test_force_delete_of_unknown_server_is_404(app):
 
 
 @pytest.mark.parametrize('body,words', [
-    ({'reboot': {'type': 'SOFT'}}, 'Unsupported action: reboot'),
+    ({'reboot': {'type': 'WARM'}}, 'must be "SOFT" or "HARD"'),
+    ({'reboot': None}, 'must be "SOFT" or "HARD"'),
     ({'os-stop': {'force': True}}, 'os-stop takes no arguments'),
     ({'resize': {'flavorRef': '2'}}, 'Unsupported action: resize'),
     ({}, 'exactly one key'),
