@@ -259,3 +259,48 @@ def test_soft_reboot_that_hangs_becomes_hard(api_system, conf):
         'REBOOT', 'HARD_REBOOT', 'ACTIVE']
     assert _calls(api_system, 'reboot_hard') == 1
     assert _guest_power(api_system, server_id) == states.RUNNING
+
+
+#: body key, host operation, status after, the task_state shown meanwhile
+STATUS_SEQUENCES = [
+    ('os-stop', 'power_off', 'SHUTOFF', states.POWERING_OFF),
+    ('os-start', 'power_on', 'ACTIVE', states.POWERING_ON),
+    ('pause', 'pause', 'PAUSED', states.PAUSING),
+    ('unpause', 'unpause', 'ACTIVE', states.UNPAUSING),
+    ('suspend', 'suspend', 'SUSPENDED', states.SUSPENDING),
+    ('resume', 'resume', 'ACTIVE', states.RESUMING),
+]
+
+
+def test_each_action_shows_only_the_statuses_it_passes_through(api_system):
+    server_id = _boot(api_system)
+    _inject(api_system, {op: {'delay_s': 0.6}
+                         for _key, op, _status, _task in STATUS_SEQUENCES})
+    before = 'ACTIVE'
+    for key, _op, status, task_state in STATUS_SEQUENCES:
+        assert _api(api_system, 'POST',
+                    '/v2.1/servers/%s/action' % server_id,
+                    json={key: None}).status_code == 202
+        seen = _status_pairs_until(api_system, server_id, status)
+        # While it runs: the old status with the action's task_state
+        # visible; then the new status. Nothing else, ever.
+        assert seen[-1] == (status, None), (key, seen)
+        assert set(seen[:-1]) <= {(before, task_state)}, (key, seen)
+        assert (before, task_state) in seen, (key, seen)
+        before = status
+
+
+def _status_pairs_until(system, server_id, status):
+    """Distinct (status, task_state) pairs seen until (status, None)."""
+    seen = []
+
+    def record():
+        server = _api(system, 'GET', '/v2.1/servers/' + server_id).json()[
+            'server']
+        pair = (server['status'], server['OS-EXT-STS:task_state'])
+        if not seen or seen[-1] != pair:
+            seen.append(pair)
+        return pair == (status, None)
+
+    wait_for(record, timeout=30, interval=0.02, what=status)
+    return seen
