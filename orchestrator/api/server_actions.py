@@ -102,6 +102,27 @@ def reboot(req, server_id, value):
     return _claim_and_start(req, server_id, name)
 
 
+@action('os-resetState')
+def reset_state(req, server_id, value):
+    """{"os-resetState": {"state": "active" | "error"}} (admin, 202):
+    vm_state set at once, task_state cleared, whatever ran preempted;
+    audited as action resetState."""
+    state = value.get('state') if isinstance(value, dict) else None
+    if state not in ('active', 'error'):
+        raise exception.ValidationError(
+            field='os-resetState.state', reason='must be "active" or "error"')
+    ctxt = req.context
+    db_instances.reset_state(server_id, state, {
+        'request_id': ctxt.request_id, 'user_id': ctxt.user_id,
+        'project_id': ctxt.project_id})
+    return api_request.empty_response(202)
+
+
+#: Request body keys whose action name differs from the key.
+ACTION_NAMES = dict(POWER_ACTIONS, **{
+    'os-resetState': state_machine.RESET_STATE})
+
+
 def dispatch(req, server_id):
     """POST /servers/{id}/action."""
     body = req.json_body()
@@ -112,7 +133,7 @@ def dispatch(req, server_id):
     handler = HANDLERS.get(name)
     if handler is None:
         raise exception.Invalid('Unsupported action: %s' % name)
-    rules = state_machine.ACTIONS.get(POWER_ACTIONS.get(name, name))
+    rules = state_machine.ACTIONS.get(ACTION_NAMES.get(name, name))
     if rules is not None and rules.admin_only:
         req.require_admin('os_compute_api:os-admin-actions:%s' % name)
     return handler(req, server_id, value)

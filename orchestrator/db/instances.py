@@ -265,6 +265,41 @@ def set_progress(instance_uuid, task_id, progress):
         return result.rowcount == 1
 
 
+def reset_state(instance_uuid, vm_state, action_values):
+    """An administrator's decision: vm_state set, any task preempted.
+
+    One transaction: vm_state ``vm_state`` (active or error), task_state
+    cleared, a fresh task_id (a running flow's next write finds itself
+    preempted), the action recorded and finished.
+
+    :returns: (instance dict after the reset, action dict).
+    :raises InstanceNotFound: no such live instance.
+    :raises Invalid: ``vm_state`` is not a state a reset may set.
+    """
+    rules = state_machine.get_action(state_machine.RESET_STATE)
+    if vm_state not in rules.results:
+        raise exception.Invalid(reason='a reset sets vm_state to one of %s, '
+                                       'not %r' % (sorted(rules.results),
+                                                   vm_state))
+    with session.writer() as s:
+        row = s.execute(sa.select(models.Instance).where(
+            models.Instance.uuid == instance_uuid,
+            models.Instance.deleted == 0)).scalar_one_or_none()
+        if row is None:
+            raise exception.InstanceNotFound(instance_id=instance_uuid)
+        task_id = _fresh_task_id()
+        s.execute(sa.update(models.Instance).where(
+            models.Instance.id == row.id).values(
+                vm_state=vm_state, task_state=None, task_id=task_id,
+                updated_at=models.utcnow()))
+        act = db_actions.start_in(s, instance_uuid,
+                                  state_machine.RESET_STATE, task_id=task_id,
+                                  **action_values)
+        db_actions.finish_in(s, act['id'], states.RESULT_SUCCESS)
+        s.refresh(row)
+        return _to_dict(row), act
+
+
 def force_delete(instance_uuid, action_values, project_id=None):
     """Delete the instance now, preempting any task (DESIGN section 3).
 

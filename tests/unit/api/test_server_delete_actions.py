@@ -4,6 +4,7 @@ import uuid
 
 import pytest
 
+from orchestrator import exception
 from orchestrator import states
 from orchestrator.api import server_actions
 from orchestrator.db import actions as db_actions
@@ -183,3 +184,49 @@ def test_members_force_delete_only_their_projects_servers(member_app):
                 {'forceDelete': None})
     assert resp.status_int == 404
     assert db_instances.get(theirs['uuid'])['vm_state'] == states.ACTIVE
+
+
+@pytest.mark.parametrize('target', ['active', 'error'])
+def test_reset_state_preempts_the_running_task_and_is_audited(app, target):
+    instance = make_instance('active', task_state=states.POWERING_OFF)
+    resp = call(app, 'POST', '/v2.1/servers/%s/action' % instance['uuid'],
+                {'os-resetState': {'state': target}})
+    assert resp.status_int == 202, resp.body
+    after = db_instances.get(instance['uuid'])
+    assert (after['vm_state'], after['task_state']) == (target, None)
+    # The stop that ran holds a task_id that is no longer the instance's.
+    assert after['task_id'] != instance['task_id']
+    with pytest.raises(exception.Preempted):
+        db_instances.cas_update(instance['uuid'], instance['task_id'],
+                                {'vm_state': states.STOPPED}, action='stop')
+    (action,) = [a for a in db_actions.list_for_instance(instance['uuid'])
+                 if a['action'] == 'resetState']
+    assert action['result'] == states.RESULT_SUCCESS
+
+
+@pytest.mark.parametrize('body', [{'os-resetState': {'state': 'stopped'}},
+                                  {'os-resetState': None},
+                                  {'os-resetState': {}}])
+def test_reset_state_to_anything_else_is_400(app, body):
+    instance = make_instance('active')
+    resp = call(app, 'POST', '/v2.1/servers/%s/action' % instance['uuid'],
+                body)
+    assert resp.status_int == 400
+    assert 'must be "active" or "error"' in resp.json['badRequest'][
+        'message']
+    assert db_instances.get(instance['uuid'])['vm_state'] == 'active'
+
+
+def test_reset_state_is_admin_only(member_app):
+    instance = make_instance('error')
+    resp = call(member_app, 'POST',
+                '/v2.1/servers/%s/action' % instance['uuid'],
+                {'os-resetState': {'state': 'active'}})
+    assert resp.status_int == 403
+    assert db_instances.get(instance['uuid'])['vm_state'] == 'error'
+
+
+def test_reset_state_of_unknown_server_is_404(app):
+    resp = call(app, 'POST', '/v2.1/servers/%s/action' % uuid.uuid4(),
+                {'os-resetState': {'state': 'active'}})
+    assert resp.status_int == 404
