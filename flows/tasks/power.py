@@ -2,9 +2,10 @@
 
 A power flow is: a sentinel that ends the task honestly on revert, the
 power operation on the instance's host, then the final state write. The
-host step's revert applies the inverse operation, so a flow that fails
-after the guest changed (e.g. preempted at the final write) puts the guest
-back as it was.
+host step's revert applies the inverse operation while the flow still owns
+the instance, so a flow that fails after the guest changed puts the guest
+back as it was; a preempted flow leaves the guest to the task that
+preempted it (a delete destroys it, a reset decides its state).
 """
 
 import logging
@@ -15,7 +16,6 @@ import oslo_messaging as messaging
 from orchestrator import exception
 from orchestrator import states
 from orchestrator.compute import rpcapi as compute_rpcapi
-from orchestrator.db import instances
 
 from taskflow.patterns import linear_flow
 
@@ -46,7 +46,8 @@ class ChangePowerOnHost(base.InstanceTask):
     Checks the claim right before acting. Re-run: the host leaves a guest
     already in the target state as it is. Revert: applies the inverse
     operation if this step had completed (a failed operation changed
-    nothing to undo).
+    nothing to undo) and the flow still owns the instance; a guest that
+    is gone meanwhile leaves nothing to undo.
     """
 
     default_provides = 'power_state'
@@ -71,12 +72,19 @@ class ChangePowerOnHost(base.InstanceTask):
         inverse = INVERSE[self.operation]
         if inverse is None or not isinstance(result, int):
             return
-        instance = instances.get(instance_uuid, read_deleted=True)
-        if instance['deleted'] or not instance['host']:
+        try:
+            instance = self.load_instance(instance_uuid, task_id)
+        except exception.Preempted:
+            LOG.info('Not undoing %s on %s: another task owns it now',
+                     self.operation, instance_uuid)
             return
-        base.compute_api().set_power_state(
-            self.context(context), instance['host'],
-            compute_rpcapi.instance_payload(instance), inverse)
+        try:
+            base.compute_api().set_power_state(
+                self.context(context), instance['host'],
+                compute_rpcapi.instance_payload(instance), inverse)
+        except exception.GuestNotFound:
+            LOG.info('Not undoing %s on %s: its guest is gone',
+                     self.operation, instance_uuid)
 
 
 class FinishPowerAction(base.InstanceTask):

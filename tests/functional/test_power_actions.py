@@ -136,10 +136,11 @@ def test_host_failure_leaves_state_as_it_was_with_a_fault(api_system, key,
     assert resp.status_code == 202
 
 
-def test_preempted_at_the_final_write_puts_the_guest_back(api_system):
+def test_delete_preempting_a_slow_stop_wins_and_leaves_nothing(api_system):
     # The stop's host step is slow; a delete preempts it meanwhile, so the
-    # stop's final write finds the claim gone: the stop reverts (powering
-    # the guest back on) and the delete wins; nothing is left behind.
+    # stop's final write finds the claim gone: the stop reverts without
+    # touching the guest (it is the delete's now), the delete wins and
+    # nothing is left behind.
     server_id = _boot(api_system)
     _inject(api_system, {'power_off': {'delay_s': 1.5}})
     assert _api(api_system, 'POST', '/v2.1/servers/%s/action' % server_id,
@@ -156,6 +157,11 @@ def test_preempted_at_the_final_write_puts_the_guest_back(api_system):
                              if a['action'] == 'stop' and a['finish_time']],
                     timeout=30, what='the stop to end')[0]
     assert stop['result'] == states.RESULT_ERROR
+    events = {e['event']: e for e in actions.events_for(stop['id'])}
+    # Its rollback itself succeeded: nothing failed while undoing.
+    assert events['ChangePowerOnHost:revert']['result'] == \
+        states.RESULT_SUCCESS
+    assert _calls(api_system, 'power_on') == 0
 
 
 #: Every claimed single-host action: (request body, action name).
