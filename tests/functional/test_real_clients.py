@@ -16,6 +16,8 @@ import pytest
 
 from orchestrator.cmd import client
 
+from tests.waiting import wait_for
+
 CLOUDS_YAML = """\
 clouds:
   orchestrator:
@@ -71,8 +73,12 @@ def test_openstackclient_create_list_show_delete(openstack):
     assert shown['OS-EXT-STS:vm_state'] == 'active'
     assert shown['OS-EXT-STS:task_state'] is None
 
+    # openstackclient's --wait ends when the server is gone or shows
+    # DELETED, which ours does honestly while its delete runs.
     openstack('server', 'delete', '--wait', 'vm1')
-    assert json.loads(openstack('server', 'list', '-f', 'json')) == []
+    wait_for(lambda: json.loads(openstack('server', 'list', '-f',
+                                          'json')) == [],
+             timeout=60, interval=0.5, what='vm1 to leave the list')
 
 
 def test_orchestrator_cli_create_list_show_delete(api_system):
