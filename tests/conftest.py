@@ -83,22 +83,25 @@ def scratch_database(admin_url, what):
     return admin, name, url.render_as_string(hide_password=False)
 
 
-@pytest.fixture
-def pg_url():
-    admin, name, url = scratch_database(PG_ADMIN_URL, 'PostgreSQL')
+def _scratch_url(admin_url, what, drop_sql):
+    """Yield a scratch database's URL; drop the database afterwards."""
+    admin, name, url = scratch_database(admin_url, what)
     yield url
     with admin.connect() as c:
-        c.exec_driver_sql('DROP DATABASE IF EXISTS %s WITH (FORCE)' % name)
+        c.exec_driver_sql(drop_sql % name)
     admin.dispose()
+
+
+@pytest.fixture
+def pg_url():
+    yield from _scratch_url(PG_ADMIN_URL, 'PostgreSQL',
+                            'DROP DATABASE IF EXISTS %s WITH (FORCE)')
 
 
 @pytest.fixture
 def mysql_url():
-    admin, name, url = scratch_database(MYSQL_ADMIN_URL, 'MariaDB')
-    yield url
-    with admin.connect() as c:
-        c.exec_driver_sql('DROP DATABASE IF EXISTS %s' % name)
-    admin.dispose()
+    yield from _scratch_url(MYSQL_ADMIN_URL, 'MariaDB',
+                            'DROP DATABASE IF EXISTS %s')
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ The fault names are Nova's; a code without a name of its own (406, 500,
 ...) is a ``computeFault``, as in Nova.
 """
 
-import json
 import logging
 
 import webob
@@ -22,6 +21,7 @@ import webob.dec
 import webob.exc
 
 from orchestrator import exception
+from orchestrator.api import request as api_request
 
 LOG = logging.getLogger(__name__)
 
@@ -45,13 +45,9 @@ REQUEST_ID_KEY = 'openstack.request_id'
 def fault_response(code, message, headers=None):
     """A JSON error response with Nova's body for ``code``."""
     name = FAULT_NAMES.get(code, DEFAULT_FAULT_NAME)
-    body = {name: {'message': message, 'code': code}}
-    response = webob.Response(status=code, charset='UTF-8',
-                              content_type='application/json',
-                              body=json.dumps(body).encode('utf-8'))
-    for key, value in (headers or {}).items():
-        response.headers[key] = value
-    return response
+    return api_request.json_response(
+        {name: {'message': message, 'code': code}}, status=code,
+        headers=headers)
 
 
 def response_for(error, request_id=None):

@@ -13,6 +13,8 @@ from taskflow import engines
 from taskflow import exceptions as tf_exc
 from taskflow.persistence import models as tf_models
 
+from flows import keys
+
 LOG = logging.getLogger(__name__)
 
 #: Namespace of logbook uuids (fixed forever: books are found by it).
@@ -62,8 +64,8 @@ class JobPoster:
         job = self._board.post(flow_module.FLOW_NAME, book=book,
                                details={'flow_uuid': flow_detail.uuid,
                                         'store': store})
-        LOG.info('Posted job %s (%s) for %s', job.uuid,
-                 flow_module.FLOW_NAME, key)
+        LOG.info('Posted job %s (%s) for instance %s, claim %s', job.uuid,
+                 flow_module.FLOW_NAME, store.get(keys.INSTANCE_UUID), key)
         return job.uuid
 
 
