@@ -13,6 +13,9 @@ TASK_ID = 'task_id'
 ACTION_ID = 'action_id'
 #: The host a cleanup works on (force delete: the instance is gone).
 HOST = 'host'
+#: The action's arguments from the request (a dict; {} when it has none),
+#: e.g. {'image_ref': ..., 'name': ...} for a rebuild.
+PARAMS = 'params'
 #: Provided by scheduling: the host the instance was placed on.
 SELECTED_HOST = 'selected_host'
 #: Provided by image fetching: the image as a plain dict.

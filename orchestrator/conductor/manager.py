@@ -71,13 +71,15 @@ class ConductorManager:
             task_id)
 
     def start_action(self, ctxt, operation, instance_uuid, task_id,
-                     action_id):
+                     action_id, params=None):
         flow_module = ACTION_FLOWS.get(operation)
         if flow_module is None:
             raise exception.Invalid(reason='no flow for action %r'
                                            % operation)
+        extra = {keys.PARAMS: dict(params or {})}
         return self._poster.post(
-            flow_module, _store(ctxt, instance_uuid, task_id, action_id),
+            flow_module,
+            _store(ctxt, instance_uuid, task_id, action_id, **extra),
             task_id)
 
     def cleanup_instance(self, ctxt, instance_uuid, host, action_id):

@@ -9,6 +9,8 @@ API version history:
 * 1.0 - build_instance, delete_instance, cleanup_instance,
   report_heartbeat, report_progress
 * 1.1 - start_action
+* 1.2 - start_action takes ``params`` (the action's arguments, e.g. the
+  image of a rebuild); report_power_states
 """
 
 import oslo_messaging as messaging
@@ -19,7 +21,7 @@ from orchestrator import rpc
 TOPIC = 'conductor'
 #: Methods ask for the version that introduced them; VERSION caps them.
 BASE_VERSION = '1.0'
-VERSION = '1.1'
+VERSION = '1.2'
 
 
 class ConductorAPI:
@@ -45,15 +47,20 @@ class ConductorAPI:
                                  task_id=task_id, action_id=action_id)
 
     def start_action(self, ctxt, operation, instance_uuid, task_id,
-                     action_id):
+                     action_id, params=None):
         """Post the flow of ``operation`` (an action name of
         :data:`orchestrator.state_machine.ACTIONS` with a flow, e.g.
-        'stop') for an instance the API claimed for it. Returns the job's
-        uuid."""
-        return self._client.prepare(version='1.1').call(
-            ctxt, 'start_action', operation=operation,
-            instance_uuid=instance_uuid, task_id=task_id,
-            action_id=action_id)
+        'stop') for an instance the API claimed for it. ``params`` is a
+        JSON-safe dict of the action's arguments (1.2; an action without
+        arguments still asks for 1.1). Returns the job's uuid."""
+        kwargs = dict(operation=operation, instance_uuid=instance_uuid,
+                      task_id=task_id, action_id=action_id)
+        version = '1.1'
+        if params:
+            kwargs['params'] = params
+            version = '1.2'
+        return self._client.prepare(version=version).call(
+            ctxt, 'start_action', **kwargs)
 
     def cleanup_instance(self, ctxt, instance_uuid, host, action_id):
         """Post the host-side cleanup after a force delete."""
