@@ -23,6 +23,7 @@ from taskflow.types import failure as tf_failure
 from orchestrator import context as orch_context
 from orchestrator import exception
 from orchestrator import rpc
+from orchestrator import states
 from orchestrator.compute import rpcapi as compute_rpcapi
 from orchestrator.db import instances
 
@@ -44,6 +45,11 @@ def compute_api():
         client = compute_rpcapi.ComputeAPI()
         _COMPUTE = (transport, client)
     return client
+
+
+def event_name(atom_name):
+    """A step's short name: its class name, without the module."""
+    return atom_name.rsplit('.', 1)[-1]
 
 
 def first_failure(flow_failures):
@@ -110,6 +116,10 @@ class FinishTaskOnRevert(InstanceTask):
 
     #: vm_state after a rollback; None keeps vm_state unchanged.
     revert_vm_state = None
+    #: Steps (class names) past a point of no return: when the flow failed
+    #: in one of them, the rollback cannot restore the guest and vm_state
+    #: becomes error.
+    error_if_failed_in = frozenset()
 
     def execute(self, context, instance_uuid, task_id):
         pass
@@ -127,6 +137,9 @@ class FinishTaskOnRevert(InstanceTask):
         values = {'task_state': None}
         if self.revert_vm_state is not None:
             values['vm_state'] = self.revert_vm_state
+        failed_in = {event_name(name) for name in (flow_failures or {})}
+        if failed_in & self.error_if_failed_in:
+            values['vm_state'] = states.ERROR
         try:
             self.update_instance(instance_uuid, task_id, action='fail',
                                  fault=(500, message, details), **values)

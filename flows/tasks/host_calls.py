@@ -9,6 +9,7 @@ host; they are idempotent too.
 
 import logging
 
+from orchestrator import exception
 from orchestrator import states
 from orchestrator.compute import rpcapi as compute_rpcapi
 from orchestrator.db import catalog
@@ -82,12 +83,23 @@ class FetchImage(base.InstanceTask):
     def execute(self, context, instance_uuid, task_id, selected_host):
         instance = self.update_instance(instance_uuid, task_id,
                                         task_state=states.SPAWNING)
-        image = catalog.image_get(instance['image_ref'])
-        image = {'id': image['id'], 'name': image['name'],
-                 'size': image['size']}
-        base.compute_api().fetch_image(self.context(context), selected_host,
-                                       _payload(instance), image)
-        return image
+        return fetch_to_host(self.context(context), selected_host, instance,
+                             instance['image_ref'])
+
+
+def fetch_to_host(ctxt, host, instance, image_id):
+    """Cache image ``image_id`` on ``host`` for ``instance`` (progress is
+    cast into the instance while its task holds). Returns the image as
+    the plain dict hosts take ({'id', 'name', 'size'}). Raises
+    ImageNotFound for an image that is gone or not active. Re-run: a
+    cached image returns at once."""
+    image = catalog.image_get(image_id)
+    if image['status'] != 'active':
+        raise exception.ImageNotFound(image_id=image_id)
+    image = {'id': image['id'], 'name': image['name'],
+             'size': image['size']}
+    base.compute_api().fetch_image(ctxt, host, _payload(instance), image)
+    return image
 
 
 class SpawnOnHost(base.InstanceTask):

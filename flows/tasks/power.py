@@ -45,9 +45,10 @@ class ChangePowerOnHost(base.InstanceTask):
 
     Checks the claim right before acting. Re-run: the host leaves a guest
     already in the target state as it is. Revert: applies the inverse
-    operation if this step had completed (a failed operation changed
-    nothing to undo) and the flow still owns the instance; a guest that
-    is gone meanwhile leaves nothing to undo.
+    operation while the flow still owns the instance, whether this step
+    completed or failed (a host may fail after changing the guest; the
+    inverse of an operation that never happened finds the guest already
+    there and does nothing); a guest that is gone leaves nothing to undo.
     """
 
     default_provides = 'power_state'
@@ -70,13 +71,15 @@ class ChangePowerOnHost(base.InstanceTask):
     def revert(self, context, instance_uuid, task_id, result=None,
                **kwargs):
         inverse = INVERSE[self.operation]
-        if inverse is None or not isinstance(result, int):
+        if inverse is None:
             return
         try:
             instance = self.load_instance(instance_uuid, task_id)
         except exception.Preempted:
             LOG.info('Not undoing %s on %s: another task owns it now',
                      self.operation, instance_uuid)
+            return
+        if not instance['host']:
             return
         try:
             base.compute_api().set_power_state(

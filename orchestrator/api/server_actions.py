@@ -10,11 +10,20 @@ action", including actions the state machine knows but the API does not
 offer yet.
 """
 
+import secrets
+import string
+
 from orchestrator import exception
 from orchestrator import state_machine
+from orchestrator.api import links
 from orchestrator.api import operations
 from orchestrator.api import request as api_request
+from orchestrator.api import server_create
 from orchestrator.api import servers
+from orchestrator.api import validation
+from orchestrator.api.schemas import server_actions as action_schemas
+from orchestrator.api.views import servers as server_views
+from orchestrator.db import catalog
 from orchestrator.db import instances as db_instances
 
 #: action name -> handler(req, server_id, value) -> webob.Response
@@ -48,16 +57,29 @@ def force_delete(req, server_id, value):
     return api_request.empty_response(202)
 
 
-def _claim_and_start(req, server_id, name):
-    """Claim the server for action ``name`` (409 when the table forbids it
-    now) and have a conductor run its flow."""
+def _claim(req, server_id, name):
+    """Claim the server for action ``name``; 409 when the table forbids it
+    now. Returns (instance, action)."""
     ctxt = req.context
-    instance, act = db_instances.claim(
+    return db_instances.claim(
         server_id, name, {'request_id': ctxt.request_id,
                           'user_id': ctxt.user_id,
                           'project_id': ctxt.project_id},
         project_id=servers.owner_project(ctxt))
-    operations.start(ctxt, 'start_action', instance, act, operation=name)
+
+
+def _start(req, instance, act, name, params=None):
+    """Have a conductor run the flow of ``name`` on the claimed server
+    (503, claim given back, when none answers)."""
+    operations.start(req.context, 'start_action', instance, act,
+                     operation=name, params=params)
+
+
+def _claim_and_start(req, server_id, name, params=None):
+    """Claim the server for action ``name`` (409 when the table forbids it
+    now) and have a conductor run its flow (202, no body)."""
+    instance, act = _claim(req, server_id, name)
+    _start(req, instance, act, name, params)
     return api_request.empty_response(202)
 
 
@@ -121,6 +143,108 @@ def reset_state(req, server_id, value):
 #: Request body keys whose action name differs from the key.
 ACTION_NAMES = dict(POWER_ACTIONS, **{
     'os-resetState': state_machine.RESET_STATE})
+
+
+@action('restore')
+def restore(req, server_id, value):
+    """{"restore": null} (202): a soft-deleted server comes back."""
+    if value is not None:
+        raise exception.Invalid('restore takes no arguments (null)')
+    return _claim_and_start(req, server_id, state_machine.RESTORE)
+
+
+@action('unrescue')
+def unrescue(req, server_id, value):
+    """{"unrescue": null} (202): the guest boots from its own disk."""
+    if value is not None:
+        raise exception.Invalid('unrescue takes no arguments (null)')
+    return _claim_and_start(req, server_id, state_machine.UNRESCUE)
+
+
+@action('rescue')
+def rescue(req, server_id, value):
+    """{"rescue": {"adminPass"?, "rescue_image_ref"?} | null} (200,
+    {"adminPass": ...}): the guest boots from a rescue image (the given
+    one, else its own image) with the password given or a generated one.
+    """
+    validation.validate({'rescue': value}, action_schemas.RESCUE)
+    value = value or {}
+    image_ref = value.get('rescue_image_ref')
+    if image_ref:
+        image_ref = _active_image(image_ref)
+    password = value.get('adminPass') or generate_password()
+    _claim_and_start(req, server_id, state_machine.RESCUE, {
+        'admin_password': password, 'rescue_image_ref': image_ref})
+    return api_request.json_response({'adminPass': password})
+
+
+@action('rebuild')
+def rebuild(req, server_id, value):
+    """{"rebuild": {"imageRef", "name"?, "adminPass"?, ...}} (202 with the
+    server, status REBUILD): the guest re-imaged on its host."""
+    validation.validate({'rebuild': value}, action_schemas.REBUILD)
+    image_id = _active_image(value['imageRef'])
+    instance = servers.get_instance(req, server_id)
+    server_create.check_image_fits(catalog.image_get(image_id),
+                                   instance['flavor'] or instance)
+    params = {'image_ref': image_id}
+    if value.get('name'):
+        params['name'] = value['name']
+    instance, act = _claim(req, server_id, state_machine.REBUILD)
+    _start(req, instance, act, state_machine.REBUILD, params)
+    body = server_views.ServerViewBuilder(req).detail(instance)
+    body['adminPass'] = value.get('adminPass') or generate_password()
+    return api_request.json_response({'server': body}, status=202)
+
+
+@action('createImage')
+def create_image(req, server_id, value):
+    """{"createImage": {"name", "metadata"?}} (202): the server's disk
+    becomes a new private image, queued at once and active when the
+    snapshot is uploaded. 2.45+: body {"image_id"}; before: the image's
+    URL in the Location header."""
+    validation.validate({'createImage': value}, action_schemas.CREATE_IMAGE)
+    instance, act = _claim(req, server_id, state_machine.SNAPSHOT)
+    properties = dict(value.get('metadata') or {})
+    properties.update({'image_type': 'snapshot',
+                       'instance_uuid': instance['uuid'],
+                       'base_image_ref': instance['image_ref'] or ''})
+    image = catalog.image_create(value['name'], status='queued',
+                                 owner=instance['project_id'],
+                                 properties=properties)
+    try:
+        _start(req, instance, act, state_machine.SNAPSHOT,
+               {'image_id': image['id']})
+    except exception.ServiceUnavailable:
+        catalog.image_delete(image['id'])
+        raise
+    location = links.base_url(req) + '/image/v2/images/' + image['id']
+    if req.at_least(2, 45):
+        return api_request.json_response({'image_id': image['id']},
+                                         status=202,
+                                         headers={'Location': location})
+    response = api_request.empty_response(202)
+    response.headers['Location'] = location
+    return response
+
+
+def _active_image(image_ref):
+    """The id of the active image ``image_ref`` names (an id or a URL
+    ending in one); 400 when there is no such active image."""
+    image_id = str(image_ref).rstrip('/').rsplit('/', 1)[-1]
+    try:
+        image = catalog.image_get(image_id)
+    except exception.ImageNotFound:
+        raise exception.ImageNotAvailable(image_id=image_id) from None
+    if image['status'] != 'active':
+        raise exception.Invalid('Image %s is not active.' % image_id)
+    return image_id
+
+
+def generate_password(length=12):
+    """A random password of letters and digits (Nova's default length)."""
+    alphabet = string.ascii_letters + string.digits
+    return ''.join(secrets.choice(alphabet) for _ in range(length))
 
 
 def dispatch(req, server_id):

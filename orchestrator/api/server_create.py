@@ -97,6 +97,12 @@ def _image(image_id, flavor):
         raise exception.ImageNotAvailable(image_id=image_id) from None
     if image['status'] != 'active':
         raise exception.Invalid('Image %s is not active.' % image_id)
+    return check_image_fits(image, flavor)
+
+
+def check_image_fits(image, flavor):
+    """``image`` if the flavor (a dict with memory_mb and root_gb) can run
+    it; 400 with the reason when it cannot."""
     if (image.get('min_ram') or 0) > flavor['memory_mb']:
         raise exception.Invalid("Flavor's memory is too small for "
                                 "requested image.")

@@ -153,17 +153,35 @@ def show(req, server_id):
     return api_request.json_response({'server': view.detail(instance)})
 
 
+def soft_deletes(conf, instance):
+    """True when DELETE of ``instance`` is a soft delete: reclaim is on
+    (``[DEFAULT] reclaim_instance_interval_s`` > 0) and its vm_state is one
+    a soft delete starts from. A building or already soft-deleted server
+    is deleted for good."""
+    rules = state_machine.ACTIONS[state_machine.SOFT_DELETE]
+    return (conf.reclaim_instance_interval_s > 0
+            and instance['vm_state'] in rules.vm_states)
+
+
 def delete(req, server_id):
     """DELETE /servers/{id}: claim for delete, post the delete (204).
 
-    409 while another delete runs; 503 (claim released) when no conductor
-    takes the job.
+    A soft delete when :func:`soft_deletes` says so (409 while a task
+    runs then: a soft delete does not preempt). 409 while another delete
+    runs; 503 (claim released) when no conductor takes the job.
     """
     ctxt = req.context
+    action_values = {'request_id': ctxt.request_id,
+                     'user_id': ctxt.user_id, 'project_id': ctxt.project_id}
+    if soft_deletes(req.conf, get_instance(req, server_id)):
+        instance, action = db_instances.claim(
+            server_id, state_machine.SOFT_DELETE, action_values,
+            project_id=owner_project(ctxt))
+        operations.start(ctxt, 'start_action', instance, action,
+                         operation=state_machine.SOFT_DELETE)
+        return api_request.empty_response(204)
     instance, action = db_instances.claim(
-        server_id, state_machine.DELETE,
-        {'request_id': ctxt.request_id, 'user_id': ctxt.user_id,
-         'project_id': ctxt.project_id},
+        server_id, state_machine.DELETE, action_values,
         project_id=owner_project(ctxt))
     operations.start(ctxt, 'delete_instance', instance, action)
     return api_request.empty_response(204)

@@ -60,7 +60,7 @@ class ComputeManager:
         ComputeDriver` already initialised for ``host``.
     """
 
-    target = messaging.Target(version='1.1')
+    target = messaging.Target(version='1.2')
 
     def __init__(self, host, driver):
         self.host = host
@@ -100,6 +100,12 @@ class ComputeManager:
         ``report_progress(instance uuid, instance task_id, percent)``.
         A cached image returns at once (one 100% report)."""
 
+        return self.driver.fetch_image(
+            instance, image, self._progress_reporter(ctxt, instance))
+
+    def _progress_reporter(self, ctxt, instance):
+        """A progress callback casting to the conductor; never raises."""
+
         def report(percent):
             try:
                 self.conductor.report_progress(
@@ -109,7 +115,7 @@ class ComputeManager:
                 LOG.warning('Could not report progress %s%% of %s',
                             percent, instance['uuid'], exc_info=True)
 
-        return self.driver.fetch_image(instance, image, report)
+        return report
 
     @_typed_errors
     def spawn(self, ctxt, instance, image):
@@ -136,3 +142,35 @@ class ComputeManager:
         """The guest's power state after ``operation`` (idempotent).
         Raises GuestNotFound when the host has no guest of it."""
         return self.driver.set_power_state(instance, operation)
+
+    @_typed_errors
+    def rebuild(self, ctxt, instance, image):
+        """Re-image the guest from ``image``; it runs. Re-run converges."""
+        return self.driver.rebuild(instance, image)
+
+    @_typed_errors
+    def rescue(self, ctxt, instance, image, admin_password):
+        """The guest runs from the rescue image; re-run leaves it so."""
+        return self.driver.rescue(instance, image, admin_password)
+
+    @_typed_errors
+    def unrescue(self, ctxt, instance):
+        """The guest runs from its own disk again; re-run leaves it so."""
+        return self.driver.unrescue(instance)
+
+    @_typed_errors
+    def snapshot(self, ctxt, instance, snapshot_id):
+        """Take the local snapshot ``snapshot_id``; re-run returns it."""
+        return self.driver.snapshot(instance, snapshot_id)
+
+    @_typed_errors
+    def upload_snapshot(self, ctxt, instance, snapshot_id):
+        """Upload it, casting progress like :meth:`fetch_image`; re-run
+        returns the finished upload at once."""
+        return self.driver.upload_snapshot(
+            instance, snapshot_id, self._progress_reporter(ctxt, instance))
+
+    @_typed_errors
+    def delete_snapshot(self, ctxt, snapshot_id):
+        """Forget the snapshot; a no-op when it is gone."""
+        self.driver.delete_snapshot(snapshot_id)

@@ -12,6 +12,8 @@ API version history:
   cleanup_block_devices, fetch_image, spawn, destroy, get_info,
   list_instances
 * 1.1 - set_power_state
+* 1.2 - rebuild, rescue, unrescue, snapshot, upload_snapshot,
+  delete_snapshot
 """
 
 import oslo_messaging as messaging
@@ -22,7 +24,7 @@ from orchestrator import rpc
 TOPIC = 'compute'
 #: Methods ask for the version that introduced them; VERSION caps them.
 BASE_VERSION = '1.0'
-VERSION = '1.1'
+VERSION = '1.2'
 
 #: Keys of the instance dict that cross to a host.
 PAYLOAD_KEYS = ('uuid', 'display_name', 'hostname', 'flavor', 'vcpus',
@@ -107,3 +109,40 @@ class ComputeAPI:
         return self._call(ctxt, host, 'set_power_state', version='1.1',
                           timeout=timeout, instance=instance,
                           operation=operation)
+
+    def rebuild(self, ctxt, host, instance, image):
+        """Re-create the guest's root disk from ``image`` (a dict) and
+        start it. Returns its power_state. Re-run converges."""
+        return self._call(ctxt, host, 'rebuild', version='1.2',
+                          instance=instance, image=image)
+
+    def rescue(self, ctxt, host, instance, image, admin_password):
+        """Run the guest from the rescue ``image`` with its disk attached.
+        Returns its power_state; a guest in rescue is left as it is."""
+        return self._call(ctxt, host, 'rescue', version='1.2',
+                          instance=instance, image=image,
+                          admin_password=admin_password)
+
+    def unrescue(self, ctxt, host, instance):
+        """Run the guest from its own disk again. Returns its
+        power_state; a guest not in rescue is left as it is."""
+        return self._call(ctxt, host, 'unrescue', version='1.2',
+                          instance=instance)
+
+    def snapshot(self, ctxt, host, instance, snapshot_id):
+        """Take the guest's root disk as local snapshot ``snapshot_id``.
+        Returns {'size'}; a snapshot already taken is returned again."""
+        return self._call(ctxt, host, 'snapshot', version='1.2',
+                          instance=instance, snapshot_id=snapshot_id)
+
+    def upload_snapshot(self, ctxt, host, instance, snapshot_id):
+        """Upload the snapshot to the image store, casting progress.
+        Returns {'size', 'checksum', 'location'}; re-run returns the
+        finished upload."""
+        return self._call(ctxt, host, 'upload_snapshot', version='1.2',
+                          instance=instance, snapshot_id=snapshot_id)
+
+    def delete_snapshot(self, ctxt, host, snapshot_id):
+        """Forget the snapshot on the host; a no-op when it is gone."""
+        return self._call(ctxt, host, 'delete_snapshot', version='1.2',
+                          snapshot_id=snapshot_id)

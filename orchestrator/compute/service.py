@@ -1,4 +1,4 @@
-"""The compute agent of one host: its RPC server and its heartbeat.
+"""The compute agent of one host: its RPC server, heartbeat and reports.
 
 :class:`ComputeService` is what ``orchestrator-compute`` runs once and what
 ``orchestrator-allinone`` runs once per fake host, all on the process's
@@ -8,6 +8,13 @@ Drivers are found by name (``[compute] driver``) with :func:`load_driver`:
 first in the ``orchestrator.compute_drivers`` entry point group, then in
 :data:`BUILTIN_DRIVERS`, so the in-tree drivers work before the package is
 installed.
+
+Besides the heartbeat the agent reports the power state of every guest
+(``report_power_states``) every ``[compute] sync_power_state_interval_s``
+and at once when its driver signals a guest changed outside the
+orchestrator; the conductor reconciles the database with the reports
+(:mod:`orchestrator.conductor.power_sync`). A negative interval disables
+the reports.
 """
 
 import importlib
@@ -31,6 +38,9 @@ BINARY = 'orchestrator-compute'
 DRIVER_ENTRY_POINT_GROUP = 'orchestrator.compute_drivers'
 #: How long stop() waits for a heartbeat in progress.
 HEARTBEAT_STOP_TIMEOUT_S = 10
+#: The shortest spacing of power-state reports (smaller intervals are
+#: raised to it).
+MIN_REPORT_INTERVAL_S = 0.1
 BUILTIN_DRIVERS = {'fake': 'orchestrator.compute.drivers.fake:FakeDriver'}
 
 
@@ -64,11 +74,13 @@ def load_driver(name, host, conf):
 
 
 class ComputeService:
-    """Serve ``host``: RPC endpoint + heartbeat, between start and stop.
+    """Serve ``host``: RPC endpoint, heartbeat and power-state reports,
+    between start and stop.
 
     :param host: the compute host name (the RPC server name).
     :param driver: a ComputeDriver built for ``host``.
-    :param conf: the configuration (``[compute] heartbeat_interval_s``).
+    :param conf: the configuration (``[compute] heartbeat_interval_s``,
+        ``sync_power_state_interval_s``, read at each start).
 
     ``start`` and ``stop`` may each be called more than once; a stopped
     service can be started again.
@@ -81,7 +93,9 @@ class ComputeService:
         self.manager = compute_manager.ComputeManager(host, driver)
         self._server = None
         self._heartbeat = None
+        self._reporter = None
         self._stopping = threading.Event()
+        self._report_now = threading.Event()
         self._lock = threading.Lock()
 
     @classmethod
@@ -117,6 +131,7 @@ class ComputeService:
                 target=self._heartbeat_loop, args=(self._stopping,),
                 name='heartbeat-%s' % self.host, daemon=True)
             self._heartbeat.start()
+            self._start_reporter()
             LOG.info('Compute host %s serving (driver %s)', self.host,
                      type(self.driver).__name__)
 
@@ -129,6 +144,8 @@ class ComputeService:
                 return
             server.stop()
             self._stopping.set()
+            self._report_now.set()
+            self.driver.register_lifecycle_callback(None)
             self.driver.cleanup_host(self.host)
             self._heartbeat.join(HEARTBEAT_STOP_TIMEOUT_S)
             if self._heartbeat.is_alive():
@@ -137,6 +154,12 @@ class ComputeService:
                 LOG.warning('Heartbeat of %s still busy after %ss; leaving '
                             'it behind', self.host, HEARTBEAT_STOP_TIMEOUT_S)
             self._heartbeat = None
+            if self._reporter is not None:
+                self._reporter.join(HEARTBEAT_STOP_TIMEOUT_S)
+                if self._reporter.is_alive():
+                    LOG.warning('Power-state report of %s still busy; '
+                                'leaving it behind', self.host)
+                self._reporter = None
             server.wait()
             LOG.info('Compute host %s stopped', self.host)
 
@@ -155,3 +178,48 @@ class ComputeService:
             conductor.report_heartbeat(ctxt, self.host, BINARY, resources)
         except Exception:  # noqa: BLE001 - a missed beat is not fatal
             LOG.warning('Heartbeat of %s failed', self.host, exc_info=True)
+
+    # -- power-state reports ------------------------------------------------
+    def _start_reporter(self):
+        """Start the report thread unless reports are disabled (< 0)."""
+        interval = self.conf.compute.sync_power_state_interval_s
+        if interval < 0:
+            LOG.info('Power-state reports of %s are disabled', self.host)
+            return
+        self._report_now = threading.Event()
+        self._reporter = threading.Thread(
+            target=self._report_loop,
+            args=(self._stopping, self._report_now,
+                  max(interval, MIN_REPORT_INTERVAL_S)),
+            name='power-states-%s' % self.host, daemon=True)
+        self.driver.register_lifecycle_callback(self._lifecycle_event)
+        self._reporter.start()
+
+    def _lifecycle_event(self, instance_uuid, power_state):
+        """The driver's callback: a guest changed outside the orchestrator;
+        the report thread sends a report now instead of at its interval
+        (several events close together make one or two reports)."""
+        LOG.info('Guest %s on %s changed by itself: power state %s',
+                 instance_uuid, self.host, power_state)
+        self._report_now.set()
+
+    def _report_loop(self, stopping, report_now, interval):
+        conductor = conductor_rpcapi.ConductorAPI()
+        while not stopping.is_set():
+            self.send_power_states(conductor)
+            report_now.wait(interval)
+            # NOTE: an event after this clear is not lost: its change is
+            # written before the callback, and the report below reads it.
+            report_now.clear()
+
+    def send_power_states(self, conductor):
+        """One ``report_power_states`` cast of every guest's power state;
+        failures are logged, not raised (the next report tries again).
+        Safe to call at any time and again: a report is a snapshot."""
+        try:
+            power_states = self.driver.list_instances()
+            conductor.report_power_states(orch_context.get_admin_context(),
+                                          self.host, power_states)
+        except Exception:  # noqa: BLE001 - a missed report is not fatal
+            LOG.warning('Power-state report of %s failed', self.host,
+                        exc_info=True)

@@ -9,6 +9,7 @@ import logging
 
 import oslo_messaging as messaging
 
+from orchestrator.conductor import power_sync
 from orchestrator.conductor import rpcapi
 from orchestrator.db import hosts
 from orchestrator.db import instances
@@ -23,11 +24,17 @@ from flows import keys
 from flows import pause
 from flows import reboot
 from flows import reboot_hard
+from flows import rebuild
+from flows import rescue
+from flows import restore
 from flows import resume
+from flows import snapshot
+from flows import soft_delete
 from flows import start
 from flows import stop
 from flows import suspend
 from flows import unpause
+from flows import unrescue
 
 #: Actions started through start_action, and the flow of each.
 ACTION_FLOWS = {
@@ -39,6 +46,12 @@ ACTION_FLOWS = {
     state_machine.RESUME: resume,
     state_machine.REBOOT_SOFT: reboot,
     state_machine.REBOOT_HARD: reboot_hard,
+    state_machine.RESCUE: rescue,
+    state_machine.UNRESCUE: unrescue,
+    state_machine.REBUILD: rebuild,
+    state_machine.SNAPSHOT: snapshot,
+    state_machine.SOFT_DELETE: soft_delete,
+    state_machine.RESTORE: restore,
 }
 
 LOG = logging.getLogger(__name__)
@@ -100,3 +113,8 @@ class ConductorManager:
         if not instances.set_progress(instance_uuid, task_id, progress):
             LOG.debug('Dropped progress of %s: task %s no longer owns it',
                       instance_uuid, task_id)
+
+    def report_power_states(self, ctxt, host, power_states):
+        """Reconcile the database with what ``host`` sees (a cast, 1.2);
+        see :func:`orchestrator.conductor.power_sync.apply_report`."""
+        power_sync.apply_report(host, power_states)

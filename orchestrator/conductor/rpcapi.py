@@ -80,3 +80,12 @@ class ConductorAPI:
         self._client.cast(ctxt, 'report_progress',
                           instance_uuid=instance_uuid, task_id=task_id,
                           progress=progress)
+
+    def report_power_states(self, ctxt, host, power_states):
+        """What ``host`` sees: ``{instance uuid: power_state}`` of every
+        guest on it (1.2). The conductor reconciles the database with it
+        (:mod:`orchestrator.conductor.power_sync`); a report is a
+        snapshot, so a lost or repeated one is harmless."""
+        self._client.prepare(version='1.2').cast(
+            ctxt, 'report_power_states', host=host,
+            power_states=power_states)

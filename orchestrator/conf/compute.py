@@ -11,6 +11,14 @@ opts = [
     cfg.FloatOpt('heartbeat_interval_s', default=10.0, min=0.1,
                  help='How often the agent reports its heartbeat and '
                       'resources to the conductor.'),
+    cfg.FloatOpt('sync_power_state_interval_s', default=60.0,
+                 help='How often the agent reports the power state of '
+                      'every guest to the conductor, which reconciles the '
+                      'database with them (it also reports at once when '
+                      'the driver signals a guest changed by itself). A '
+                      'value below 0 disables reports, and so '
+                      'reconciliation, for this host; values from 0 to '
+                      '0.1 are taken as 0.1.'),
     cfg.IntOpt('vcpus', default=16, min=1,
                help='vCPUs this host offers (fake driver).'),
     cfg.IntOpt('memory_mb', default=32768, min=1,

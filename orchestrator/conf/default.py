@@ -21,6 +21,12 @@ opts = [
                     'compute host, in seconds.'),
     cfg.IntOpt('conductor_rpc_timeout_s', default=30, min=1,
                help='Timeout of RPC calls from the API to a conductor.'),
+    cfg.FloatOpt('reclaim_instance_interval_s', default=0.0,
+                 help='When > 0, deleting a server soft-deletes it: its '
+                      'guest is powered off and kept, and it can be '
+                      'restored for this many seconds; then a conductor '
+                      'deletes it for good (force delete still deletes at '
+                      'once). 0 or less: a delete is final at once.'),
 ]
 
 

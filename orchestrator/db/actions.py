@@ -39,6 +39,20 @@ def start(instance_uuid, action, request_id, task_id=None, user_id=None,
                         user_id, project_id)
 
 
+def record(instance_uuid, action, result, message, request_id,
+           user_id=None, project_id=None):
+    """Record an action that started and finished at once (e.g. a
+    reconciliation's correction on a deleted instance), in one
+    transaction. Returns the action dict; a re-run records another."""
+    with session.writer() as s:
+        row = start_in(s, instance_uuid, action, request_id,
+                       user_id=user_id, project_id=project_id)
+        finish_in(s, row['id'], result, message)
+        return s.execute(sa.select(models.InstanceAction).where(
+            models.InstanceAction.id == row['id']).execution_options(
+                populate_existing=True)).scalar_one().as_dict()
+
+
 def finish(action_id, result, message=None):
     """Mark the action finished with ``result`` (Success/Error); re-runs
     overwrite the same row."""

@@ -132,3 +132,32 @@ def image_create(name, status='queued', size=None, properties=None,
         s.add(row)
         s.flush()
         return row.as_dict()
+
+
+def image_update(image_id, from_statuses, **values):
+    """Write ``values`` to the image if its status is one of
+    ``from_statuses``. Returns the image after the write, or None when it
+    is gone or in another status (nothing written): an upload finishing
+    after its image was deleted does not bring it back."""
+    with session.writer() as s:
+        result = s.execute(sa.update(models.Image).where(
+            models.Image.id == image_id,
+            models.Image.deleted.is_(False),
+            models.Image.status.in_(sorted(from_statuses))).values(
+                updated_at=models.utcnow(), **values))
+        if result.rowcount != 1:
+            return None
+        return s.execute(sa.select(models.Image).where(
+            models.Image.id == image_id)).scalar_one().as_dict()
+
+
+def image_delete(image_id):
+    """Mark the image deleted (status 'deleted'). Returns True if it was
+    there; deleting it again is a no-op returning False."""
+    with session.writer() as s:
+        result = s.execute(sa.update(models.Image).where(
+            models.Image.id == image_id,
+            models.Image.deleted.is_(False)).values(
+                deleted=True, status='deleted',
+                updated_at=models.utcnow()))
+        return result.rowcount == 1

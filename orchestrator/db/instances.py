@@ -354,3 +354,129 @@ def latest_fault(instance_uuid):
             .order_by(models.InstanceFault.id.desc()).limit(1)
         ).scalar_one_or_none()
         return row.as_dict() if row is not None else None
+
+
+# -- power-state reconciliation (orchestrator.conductor.power_sync) --------
+def _unchanged_without_task(instance):
+    """WHERE clauses: the row is still as ``instance`` (a dict read
+    before) was, live, with no task running and the same task_id."""
+    task_id = instance['task_id']
+    return [models.Instance.uuid == instance['uuid'],
+            models.Instance.deleted == 0,
+            models.Instance.vm_state == instance['vm_state'],
+            models.Instance.task_state.is_(None),
+            models.Instance.task_id.is_(None) if task_id is None
+            else models.Instance.task_id == task_id]
+
+
+def refresh_power_state(instance, power_state):
+    """Record the power state a host reported for ``instance`` (a dict
+    read before), if the row is still as read with no task running.
+
+    Not audited: only the hypervisor's view changed. Returns True if the
+    row was written; re-run writes the same value again.
+    """
+    with session.writer() as s:
+        result = s.execute(sa.update(models.Instance).where(
+            *_unchanged_without_task(instance)).values(
+                power_state=power_state, updated_at=models.utcnow())
+            .execution_options(synchronize_session=False))
+        return result.rowcount == 1
+
+
+def sync_vm_state(instance, vm_state, power_state, message, action_values,
+                  fault=None):
+    """Move ``instance`` (a dict read before) to ``vm_state`` because its
+    host shows it so: one transaction of a conditional UPDATE (still as
+    read, no task running), a ``sync_power_state`` action recorded and
+    finished with ``message``, and ``fault`` ((code, message, details))
+    if given.
+
+    The row gets a fresh task_id, so a re-run of the final write of the
+    task that ran before finds itself preempted instead of undoing the
+    correction.
+
+    :returns: (instance dict after, action dict), or None when the row
+        changed since it was read (a task claimed it, another correction
+        won): nothing is written then, and a re-run writes nothing.
+    :raises ValueError: the change is not a ``sync_power_state`` edge of
+        the vm_state machine.
+    """
+    if not state_machine.may_transition(instance['vm_state'], vm_state,
+                                        state_machine.SYNC_POWER_STATE):
+        raise ValueError('%s may not move an instance from %s to %s'
+                         % (state_machine.SYNC_POWER_STATE,
+                            instance['vm_state'], vm_state))
+    task_id = _fresh_task_id()
+    with session.writer() as s:
+        result = s.execute(sa.update(models.Instance).where(
+            *_unchanged_without_task(instance)).values(
+                vm_state=vm_state, power_state=power_state, task_id=task_id,
+                updated_at=models.utcnow())
+            .execution_options(synchronize_session=False))
+        if result.rowcount != 1:
+            return None
+        act = db_actions.start_in(s, instance['uuid'],
+                                  state_machine.SYNC_POWER_STATE,
+                                  task_id=task_id, **action_values)
+        db_actions.finish_in(s, act['id'], states.RESULT_SUCCESS, message)
+        if fault is not None:
+            code, fault_message, details = fault
+            s.add(models.InstanceFault(
+                instance_uuid=instance['uuid'], code=code,
+                message=(fault_message or '')[:255], details=details,
+                host=instance['host']))
+        row = s.execute(sa.select(models.Instance).where(
+            models.Instance.uuid == instance['uuid'])).scalar_one()
+        return _to_dict(row), act
+
+
+def claim_for_sync(instance, task_state, action_values):
+    """Claim ``instance`` (a dict read before) for a correction on its
+    host (e.g. powering a stopped instance's guest off again): if the row
+    is still as read with no task running, set ``task_state`` and a fresh
+    task_id, and start a ``sync_power_state`` action, in one transaction.
+    vm_state does not change.
+
+    :returns: (instance dict after, action dict), or None when the row
+        changed since it was read (nothing written; a user action won).
+    """
+    task_id = _fresh_task_id()
+    with session.writer() as s:
+        result = s.execute(sa.update(models.Instance).where(
+            *_unchanged_without_task(instance)).values(
+                task_state=task_state, task_id=task_id, progress=0,
+                updated_at=models.utcnow())
+            .execution_options(synchronize_session=False))
+        if result.rowcount != 1:
+            return None
+        act = db_actions.start_in(s, instance['uuid'],
+                                  state_machine.SYNC_POWER_STATE,
+                                  task_id=task_id, **action_values)
+        row = s.execute(sa.select(models.Instance).where(
+            models.Instance.uuid == instance['uuid'])).scalar_one()
+        return _to_dict(row), act
+
+
+def finish_sync(instance_uuid, task_id, action_id, values, result, message):
+    """End a correction claimed by :func:`claim_for_sync`: write
+    ``values`` with task_state cleared if ``task_id`` still owns the live
+    instance, and finish the action with ``result`` and ``message`` either
+    way (a preempted correction says so in the message), in one
+    transaction.
+
+    :returns: True if the instance was written, False if another task (or
+        a delete) took it meanwhile. Re-run: writes the same again.
+    """
+    values = dict(values, task_state=None, updated_at=models.utcnow())
+    with session.writer() as s:
+        written = s.execute(sa.update(models.Instance).where(
+            models.Instance.uuid == instance_uuid,
+            models.Instance.deleted == 0,
+            models.Instance.task_id == task_id).values(**values)
+            .execution_options(synchronize_session=False)).rowcount == 1
+        if not written:
+            message = '%s (another task took the instance meanwhile)' % (
+                message,)
+        db_actions.finish_in(s, action_id, result, message)
+        return written

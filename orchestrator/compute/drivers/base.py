@@ -27,8 +27,8 @@ Rules shared by every method:
 Drivers are found by name in the ``orchestrator.compute_drivers`` entry
 point group and built as ``driver_class(host, conf)``.
 
-More operations (power off/on, reboot, pause, resize, live migration) will
-be added here as abstract methods when the flows that need them exist.
+More operations (resize, live migration) will be added here as abstract
+methods when the flows that need them exist.
 """
 
 import abc
@@ -65,6 +65,23 @@ class ComputeDriver(abc.ABC):
 
         Calls still blocked inside the driver must return (or raise) soon
         after this. Safe to call more than once; the default does nothing.
+        """
+        return None
+
+    def register_lifecycle_callback(self, callback):
+        """Be told when a guest changes outside the orchestrator.
+
+        A driver whose hypervisor signals such changes (a guest shut down
+        from inside, one that vanished or appeared) calls
+        ``callback(instance_uuid, power_state)`` after the change, from
+        any thread, with the guest's new power state, or None when the
+        guest is gone. The callback must not block for long; drivers
+        ignore what it raises. The agent answers with a power-state report
+        at once instead of at its next interval.
+
+        Registering again replaces the callback; ``None`` removes it. The
+        default, for drivers without such events, does nothing: their
+        guests are reconciled at the report interval only.
         """
         return None
 
@@ -167,6 +184,69 @@ class ComputeDriver(abc.ABC):
 
         Re-run: a guest already in the operation's resulting state is left
         as it is (a reboot reboots again, which converges on RUNNING).
+        """
+
+    # -- rebuild, rescue, snapshot ----------------------------------------
+    @abc.abstractmethod
+    def rebuild(self, instance, image):
+        """Re-create the guest's root disk from ``image`` and start it;
+        its networks and other disks stay.
+
+        :returns: the guest's power state (``states.RUNNING``).
+        :raises orchestrator.exception.GuestNotFound: no guest here.
+
+        Re-run: rebuilding again from the same image converges on the same
+        guest (the disk is re-created once more; nothing else changes).
+        """
+
+    @abc.abstractmethod
+    def rescue(self, instance, image, admin_password):
+        """Boot the guest from the rescue ``image`` with its own disk
+        attached, the rescue system's password set to ``admin_password``.
+
+        :returns: the guest's power state (``states.RUNNING``).
+        :raises orchestrator.exception.GuestNotFound: no guest here.
+
+        Re-run: a guest already in rescue is left as it is.
+        """
+
+    @abc.abstractmethod
+    def unrescue(self, instance):
+        """Boot the guest from its own disk again, rescue image gone.
+
+        :returns: the guest's power state (``states.RUNNING``).
+        :raises orchestrator.exception.GuestNotFound: no guest here.
+
+        Re-run: a guest not in rescue is started if needed, else left.
+        """
+
+    @abc.abstractmethod
+    def snapshot(self, instance, snapshot_id):
+        """Capture the guest's root disk as the local snapshot
+        ``snapshot_id`` (the id of the image it will become).
+
+        :returns: ``{'size': bytes}`` of the snapshot.
+        :raises orchestrator.exception.GuestNotFound: no guest here.
+
+        Re-run: a snapshot already taken is returned unchanged.
+        """
+
+    @abc.abstractmethod
+    def upload_snapshot(self, instance, snapshot_id, progress_cb):
+        """Upload the local snapshot to the image store, calling
+        ``progress_cb(percent)`` as it goes.
+
+        :returns: ``{'size': bytes, 'checksum': md5 hex, 'location': str}``.
+        :raises orchestrator.exception.Invalid: no such local snapshot.
+
+        Re-run: an upload already done returns its result at once.
+        """
+
+    @abc.abstractmethod
+    def delete_snapshot(self, snapshot_id):
+        """Forget the snapshot, local and uploaded. Returns None.
+
+        Re-run: a no-op when it is gone.
         """
 
 

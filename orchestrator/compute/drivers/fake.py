@@ -15,6 +15,11 @@ For tests and demos every method
 * obeys the delays and faults of :mod:`.fake_faults` (configuration, and
   the run-time file ``<state_dir>/<host>.faults.json``).
 
+The ``emulate_*`` methods change guests as the world outside the
+orchestrator would (a guest shut down from inside, one that vanished, one
+left behind) and fire the lifecycle callback, so tests and demos can drive
+power-state reconciliation.
+
 Network info is a deterministic fake IPv4 address: ``10.H.x.y``, where
 ``H`` is derived from the host name and ``x.y`` from a counter in the host
 file, so addresses never repeat on one host (up to 65024 of them) and
@@ -78,6 +83,19 @@ def _now():
     return datetime.datetime.now(datetime.timezone.utc).isoformat()
 
 
+def _guest_record(instance, image_id, state, power_state=states.RUNNING):
+    """A new guest of ``instance`` as the host file keeps it."""
+    return {'power_state': power_state,
+            'display_name': instance.get('display_name'),
+            'image_id': image_id,
+            'vcpus': instance.get('vcpus'),
+            'memory_mb': instance.get('memory_mb'),
+            'root_gb': instance.get('root_gb'),
+            'ephemeral_gb': instance.get('ephemeral_gb'),
+            'network_info': state['networks'].get(instance['uuid']),
+            'created_at': _now()}
+
+
 class FakeDriver(base.ComputeDriver):
     """Guests as records in a file; see the module docstring.
 
@@ -93,6 +111,7 @@ class FakeDriver(base.ComputeDriver):
         self.state_dir = state_dir or default_state_dir(conf)
         self.host_file = fake_host_file.HostFile(self.state_dir, host)
         self.faults = fake_faults.FaultInjector(host, self.state_dir, conf)
+        self._lifecycle_callback = None
 
     def host_state(self):
         """A copy of everything the host file holds (for tests)."""
@@ -220,16 +239,7 @@ class FakeDriver(base.ComputeDriver):
             with self.host_file.change() as state:
                 guest = state['guests'].get(uuid)
                 if guest is None:
-                    guest = {
-                        'power_state': states.RUNNING,
-                        'display_name': instance.get('display_name'),
-                        'image_id': image_id,
-                        'vcpus': instance.get('vcpus'),
-                        'memory_mb': instance.get('memory_mb'),
-                        'root_gb': instance.get('root_gb'),
-                        'ephemeral_gb': instance.get('ephemeral_gb'),
-                        'network_info': state['networks'].get(uuid),
-                        'created_at': _now()}
+                    guest = _guest_record(instance, image_id, state)
                     state['guests'][uuid] = guest
                     cached = state['image_cache'].get(image_id)
                     if cached and uuid not in cached['users']:
@@ -260,6 +270,79 @@ class FakeDriver(base.ComputeDriver):
             return {uuid: guest['power_state']
                     for uuid, guest in guests.items()}
 
+    # -- changes from outside the orchestrator (tests and demos) -------------
+    def register_lifecycle_callback(self, callback):
+        """Keep ``callback`` (None: forget it); the ``emulate_*`` methods
+        call it after their change is written (base class contract)."""
+        self._lifecycle_callback = callback
+
+    def _signal(self, instance_uuid, power_state):
+        callback = self._lifecycle_callback
+        if callback is None:
+            return
+        try:
+            callback(instance_uuid, power_state)
+        except Exception:  # noqa: BLE001 - an event is best effort
+            LOG.warning('Lifecycle callback of %s failed for %s',
+                        self.host, instance_uuid, exc_info=True)
+
+    def emulate_guest_power_change(self, instance_uuid, power_state):
+        """The guest changed power state by itself or by someone on the
+        host (shut down from inside, crashed, paused or resumed by hand):
+        it is ``power_state`` now, and the lifecycle callback is told.
+
+        Neither counted nor subject to injected faults: it is not a call
+        the orchestrator makes. Re-run: writes and signals the same again.
+
+        :raises orchestrator.exception.GuestNotFound: no such guest here.
+        :raises orchestrator.exception.Invalid: not a power state.
+        """
+        if power_state not in states.POWER_STATES:
+            raise exception.Invalid(reason='%r is not a power state'
+                                           % (power_state,))
+        with self.host_file.change() as state:
+            guest = state['guests'].get(instance_uuid)
+            if guest is None:
+                raise exception.GuestNotFound(host=self.host,
+                                              instance_uuid=instance_uuid)
+            guest['power_state'] = power_state
+        self._signal(instance_uuid, power_state)
+
+    def emulate_guest_vanished(self, instance_uuid):
+        """The hypervisor lost the guest: its record goes, its disks,
+        ports and image cache references stay behind (a later destroy
+        removes them), and the callback is told (power state None).
+
+        :returns: True if there was a guest. Re-run: False, and no signal.
+        """
+        with self.host_file.change() as state:
+            existed = state['guests'].pop(instance_uuid, None) is not None
+        if existed:
+            self._signal(instance_uuid, None)
+        return existed
+
+    def emulate_leftover_guest(self, instance, power_state=states.RUNNING):
+        """A guest of ``instance`` (an instance payload) is on this host
+        without the orchestrator having made it: left behind by a delete
+        whose host step was lost, or a vanished guest that came back. It
+        is ``power_state``, and the callback is told.
+
+        Re-run: the guest already there keeps its record; its power state
+        is set again and signalled again.
+        """
+        uuid = _instance_uuid(instance)
+        if power_state not in states.POWER_STATES:
+            raise exception.Invalid(reason='%r is not a power state'
+                                           % (power_state,))
+        with self.host_file.change() as state:
+            guest = state['guests'].get(uuid)
+            if guest is None:
+                guest = _guest_record(instance, instance.get('image_ref'),
+                                      state, power_state)
+                state['guests'][uuid] = guest
+            guest['power_state'] = power_state
+        self._signal(uuid, power_state)
+
     # -- power ----------------------------------------------------------------
     def set_power_state(self, instance, operation):
         """Move the guest to the operation's power state (re-run: same)."""
@@ -276,3 +359,107 @@ class FakeDriver(base.ComputeDriver):
                                                   instance_uuid=uuid)
                 guest['power_state'] = target
             return target
+
+    # -- rebuild, rescue, snapshot ------------------------------------------
+    def _guest_or_raise(self, state, uuid):
+        guest = state['guests'].get(uuid)
+        if guest is None:
+            raise exception.GuestNotFound(host=self.host, instance_uuid=uuid)
+        return guest
+
+    def rebuild(self, instance, image):
+        """The guest's image becomes ``image``; it runs. Counts the
+        re-imaging in ``guest['rebuilds']`` (re-run: once more)."""
+        uuid = _instance_uuid(instance)
+        image_id = _image_id(image)
+        with self._driver_call('rebuild'):
+            with self.host_file.change() as state:
+                guest = self._guest_or_raise(state, uuid)
+                old_image = guest.get('image_id')
+                if old_image and old_image != image_id:
+                    cached = state['image_cache'].get(old_image)
+                    if cached and uuid in cached['users']:
+                        cached['users'].remove(uuid)
+                cached = state['image_cache'].get(image_id)
+                if cached and uuid not in cached['users']:
+                    cached['users'].append(uuid)
+                guest['image_id'] = image_id
+                guest['display_name'] = instance.get('display_name')
+                guest['rebuilds'] = guest.get('rebuilds', 0) + 1
+                guest['power_state'] = states.RUNNING
+            return states.RUNNING
+
+    def rescue(self, instance, image, admin_password):
+        """The guest runs from the rescue image; only a hash of the
+        password is kept."""
+        uuid = _instance_uuid(instance)
+        image_id = _image_id(image)
+        digest = hashlib.sha256(
+            (admin_password or '').encode('utf-8')).hexdigest()
+        with self._driver_call('rescue'):
+            with self.host_file.change() as state:
+                guest = self._guest_or_raise(state, uuid)
+                if guest.get('rescue') is None:
+                    guest['rescue'] = {'image_id': image_id,
+                                       'password_sha256': digest}
+                guest['power_state'] = states.RUNNING
+            return states.RUNNING
+
+    def unrescue(self, instance):
+        uuid = _instance_uuid(instance)
+        with self._driver_call('unrescue'):
+            with self.host_file.change() as state:
+                guest = self._guest_or_raise(state, uuid)
+                guest['rescue'] = None
+                guest['power_state'] = states.RUNNING
+            return states.RUNNING
+
+    def snapshot(self, instance, snapshot_id):
+        """A snapshot as big as the guest's root disk (1 MiB per GiB)."""
+        uuid = _instance_uuid(instance)
+        with self._driver_call('snapshot'):
+            with self.host_file.change() as state:
+                taken = state['snapshots'].get(snapshot_id)
+                if taken is None:
+                    guest = self._guest_or_raise(state, uuid)
+                    taken = {'instance_uuid': uuid,
+                             'base_image_id': guest.get('image_id'),
+                             'size': max(1, int(guest.get('root_gb') or 1))
+                             * 1024 * 1024,
+                             'uploaded': None}
+                    state['snapshots'][snapshot_id] = taken
+            return {'size': taken['size']}
+
+    def upload_snapshot(self, instance, snapshot_id, progress_cb):
+        """Upload in ``[fake_driver] image_fetch_steps`` steps, spreading
+        the method's delay over them."""
+        _instance_uuid(instance)
+        with self._driver_call('upload_snapshot', sleep_delay=False) as plan:
+            taken = self.host_file.read()['snapshots'].get(snapshot_id)
+            if taken is None:
+                raise exception.Invalid(reason='no snapshot %s on host %s'
+                                               % (snapshot_id, self.host))
+            if taken['uploaded'] is not None:
+                progress_cb(100)
+                return taken['uploaded']
+            steps = self.conf.fake_driver.image_fetch_steps
+            for step in range(1, steps + 1):
+                if plan.delay_s:
+                    self.faults.wait('upload_snapshot', plan.delay_s / steps)
+                progress_cb(step * 100 // steps)
+            uploaded = {
+                'size': taken['size'],
+                'checksum': hashlib.md5(
+                    snapshot_id.encode('utf-8'),
+                    usedforsecurity=False).hexdigest(),
+                'location': 'fake://%s/snapshots/%s' % (self.host,
+                                                        snapshot_id)}
+            with self.host_file.change() as state:
+                if snapshot_id in state['snapshots']:
+                    state['snapshots'][snapshot_id]['uploaded'] = uploaded
+            return uploaded
+
+    def delete_snapshot(self, snapshot_id):
+        with self._driver_call('delete_snapshot'):
+            with self.host_file.change() as state:
+                state['snapshots'].pop(snapshot_id, None)

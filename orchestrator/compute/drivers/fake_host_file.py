@@ -26,7 +26,13 @@ Format (``format_version`` 1)::
      "block_devices": {uuid: {"/dev/vda": {"kind": "root",
                                            "size_gb": 1}}},
      "image_cache": {image_id: {"image_id": ..., "name": ..., "size": ...,
-                                "location": ..., "users": [uuid, ...]}}}
+                                "location": ..., "users": [uuid, ...]}},
+     "snapshots": {image_id: {"instance_uuid": ..., "base_image_id": ...,
+                              "size": ..., "uploaded": {"size": ...,
+                              "checksum": ..., "location": ...} | null}}}
+
+Keys added later to format 1 (``snapshots``) are filled in with their
+empty value when an older file is read.
 """
 
 import contextlib
@@ -54,6 +60,7 @@ def empty_host_state(host):
         'networks': {},
         'block_devices': {},
         'image_cache': {},
+        'snapshots': {},
     }
 
 
@@ -104,6 +111,8 @@ class HostFile:
                              'expected %d' % (self.path,
                                               state.get('format_version'),
                                               FORMAT_VERSION))
+        for key, empty in empty_host_state(self.host).items():
+            state.setdefault(key, empty)
         return state
 
     @contextlib.contextmanager

@@ -367,3 +367,80 @@ def test_crash_ends_the_process_at_the_named_method(
     guests = fake_driver.list_instances()
     assert (instance['uuid'] in guests) is guest_survives
     assert fake_driver.host_state()['calls']['spawn'] == 1
+
+
+# -- changes from outside the orchestrator ----------------------------------
+def _recording_callback(driver):
+    events = []
+    driver.register_lifecycle_callback(
+        lambda uuid, power: events.append((uuid, power)))
+    return events
+
+
+def test_a_guest_power_change_is_written_and_signalled(fake_driver):
+    instance = make_instance()
+    fake_driver.spawn(instance, IMAGE)
+    events = _recording_callback(fake_driver)
+    fake_driver.emulate_guest_power_change(instance['uuid'], states.SHUTDOWN)
+    assert fake_driver.get_info(instance['uuid']) == states.SHUTDOWN
+    assert events == [(instance['uuid'], states.SHUTDOWN)]
+    # Not a call of the orchestrator: not counted.
+    assert 'emulate_guest_power_change' not in fake_driver.host_state()[
+        'calls']
+
+
+def test_a_power_change_of_no_guest_or_to_no_state_is_refused(fake_driver):
+    events = _recording_callback(fake_driver)
+    with pytest.raises(exception.GuestNotFound):
+        fake_driver.emulate_guest_power_change('nope', states.RUNNING)
+    instance = make_instance()
+    fake_driver.spawn(instance, IMAGE)
+    with pytest.raises(exception.Invalid):
+        fake_driver.emulate_guest_power_change(instance['uuid'], 42)
+    assert events == []
+    assert fake_driver.get_info(instance['uuid']) == states.RUNNING
+
+
+def test_a_vanished_guest_leaves_its_disks_and_is_signalled_once(
+        fake_driver):
+    instance = make_instance()
+    fake_driver.prepare_block_devices(instance)
+    fake_driver.spawn(instance, IMAGE)
+    events = _recording_callback(fake_driver)
+    assert fake_driver.emulate_guest_vanished(instance['uuid']) is True
+    assert fake_driver.emulate_guest_vanished(instance['uuid']) is False
+    assert fake_driver.get_info(instance['uuid']) is None
+    assert instance['uuid'] in fake_driver.host_state()['block_devices']
+    assert events == [(instance['uuid'], None)]
+    # A later destroy removes the leftovers.
+    assert fake_driver.destroy(instance) is False
+    assert fake_driver.host_state()['block_devices'] == {}
+
+
+def test_a_leftover_guest_appears_and_is_signalled(fake_driver):
+    instance = make_instance()
+    events = _recording_callback(fake_driver)
+    fake_driver.emulate_leftover_guest(instance)
+    fake_driver.emulate_leftover_guest(instance, states.POWER_PAUSED)
+    assert fake_driver.list_instances() == {
+        instance['uuid']: states.POWER_PAUSED}
+    guest = fake_driver.host_state()['guests'][instance['uuid']]
+    assert guest['image_id'] == instance['image_ref']
+    assert events == [(instance['uuid'], states.RUNNING),
+                      (instance['uuid'], states.POWER_PAUSED)]
+    assert fake_driver.destroy(instance) is True
+
+
+def test_a_failing_callback_does_not_undo_the_change(fake_driver):
+    instance = make_instance()
+    fake_driver.spawn(instance, IMAGE)
+
+    def broken(uuid, power):
+        raise RuntimeError('listener broke')
+
+    fake_driver.register_lifecycle_callback(broken)
+    fake_driver.emulate_guest_power_change(instance['uuid'], states.CRASHED)
+    assert fake_driver.get_info(instance['uuid']) == states.CRASHED
+    fake_driver.register_lifecycle_callback(None)
+    fake_driver.emulate_guest_power_change(instance['uuid'], states.RUNNING)
+    assert fake_driver.get_info(instance['uuid']) == states.RUNNING

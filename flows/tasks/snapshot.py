@@ -1,0 +1,95 @@
+"""Steps of createImage: the guest's disk captured on its host, uploaded
+into the image store, the new image made active.
+
+The API creates the image (status queued) before the flow runs and hands
+its id over in params; the flow owns it from then on: a rollback deletes
+it and the host's local snapshot, even when the flow was preempted (the
+image is this flow's, not the instance's new owner's).
+"""
+
+import logging
+
+from orchestrator import states
+from orchestrator.compute import rpcapi as compute_rpcapi
+from orchestrator.db import catalog
+from orchestrator.db import instances
+
+from flows import base
+
+LOG = logging.getLogger(__name__)
+
+
+class DeleteImageOnRevert(base.InstanceTask):
+    """No execute. Revert: the image is deleted, then the host forgets the
+    snapshot (a host that cannot makes the rollback fail: the instance
+    goes to error rather than hide a leftover). Re-run: deleting a deleted
+    image or a forgotten snapshot is a no-op."""
+
+    def execute(self, context, instance_uuid, task_id, params):
+        pass
+
+    def revert(self, context, instance_uuid, task_id, params, **kwargs):
+        image_id = params['image_id']
+        # The image first: whatever happens on the host, no client is
+        # left with an image that will never become usable.
+        if catalog.image_delete(image_id):
+            LOG.info('Deleted image %s of a failed snapshot of %s',
+                     image_id, instance_uuid)
+        instance = instances.get(instance_uuid, read_deleted=True)
+        if instance['host']:
+            base.compute_api().delete_snapshot(
+                self.context(context), instance['host'], image_id)
+
+
+class SnapshotOnHost(base.InstanceTask):
+    """Capture the guest's disk (task_state image_snapshot); the image
+    goes to status saving. Checks the claim first. Re-run: a snapshot
+    already taken is returned. Revert: see :class:`DeleteImageOnRevert`.
+    """
+
+    def execute(self, context, instance_uuid, task_id, params):
+        instance = self.update_instance(
+            instance_uuid, task_id, task_state=states.IMAGE_SNAPSHOT,
+            progress=0)
+        taken = base.compute_api().snapshot(
+            self.context(context), instance['host'],
+            compute_rpcapi.instance_payload(instance), params['image_id'])
+        catalog.image_update(params['image_id'], ('queued',),
+                             status='saving')
+        return taken
+
+
+class UploadSnapshot(base.InstanceTask):
+    """Upload the snapshot (task_state image_uploading, progress cast by
+    the host). Checks the claim first. Re-run: a finished upload returns
+    at once."""
+
+    default_provides = 'upload'
+
+    def execute(self, context, instance_uuid, task_id, params):
+        instance = self.update_instance(
+            instance_uuid, task_id, task_state=states.IMAGE_UPLOADING)
+        return base.compute_api().upload_snapshot(
+            self.context(context), instance['host'],
+            compute_rpcapi.instance_payload(instance), params['image_id'])
+
+
+class FinishSnapshot(base.InstanceTask):
+    """The image becomes active with its size and checksum, the host
+    drops its local copy, and the task ends (vm_state unchanged).
+
+    Checks the claim first: a server deleted during the upload gets no
+    image. Re-run: the image is already active (left as it is), dropping
+    the local copy again is a no-op, the final write converges.
+    """
+
+    def execute(self, context, instance_uuid, task_id, params, upload):
+        instance = self.load_instance(instance_uuid, task_id)
+        image_id = params['image_id']
+        catalog.image_update(image_id, ('queued', 'saving'),
+                             status='active', size=upload['size'],
+                             checksum=upload['checksum'])
+        base.compute_api().delete_snapshot(self.context(context),
+                                           instance['host'], image_id)
+        self.update_instance(instance_uuid, task_id, task_state=None,
+                             progress=100)

@@ -1,0 +1,95 @@
+"""Steps of soft delete and restore.
+
+A soft-deleted server keeps its guest (powered off), its host and its
+resources; ``deleted_at`` records when, for the periodic reclaim.
+"""
+
+import logging
+
+from oslo_utils import timeutils
+
+from orchestrator import exception
+from orchestrator import state_machine
+from orchestrator import states
+from orchestrator.compute import rpcapi as compute_rpcapi
+
+from flows import base
+
+LOG = logging.getLogger(__name__)
+
+#: Guest power state before a soft delete -> the operation that puts it
+#: back (a guest that was off needs nothing).
+RESTORE_OPERATION = {
+    states.RUNNING: 'power_on',
+    states.POWER_PAUSED: 'pause',
+    states.POWER_SUSPENDED: 'suspend',
+}
+
+
+class PowerOffForSoftDelete(base.InstanceTask):
+    """Power the guest off, remembering its power state before.
+
+    Checks the claim first. A server without a guest (an errored build)
+    has nothing to power off. Re-run: powering off an off guest is a
+    no-op; the state remembered is the one found then. Revert (the flow
+    still owns the instance; whether or not the host finished): the guest
+    put back in the power state recorded before (an operation that never
+    happened leaves it there already).
+    """
+
+    default_provides = 'power_state'
+
+    def execute(self, context, instance_uuid, task_id):
+        instance = self.load_instance(instance_uuid, task_id)
+        if not instance['host']:
+            return states.NOSTATE
+        ctxt = self.context(context)
+        payload = compute_rpcapi.instance_payload(instance)
+        before = base.compute_api().get_info(ctxt, instance['host'],
+                                             instance_uuid)
+        if before is None:
+            return states.NOSTATE
+        self.update_instance(instance_uuid, task_id, power_state=before)
+        return base.compute_api().set_power_state(ctxt, instance['host'],
+                                                  payload, 'power_off')
+
+    def revert(self, context, instance_uuid, task_id, **kwargs):
+        try:
+            instance = self.load_instance(instance_uuid, task_id)
+        except exception.Preempted:
+            LOG.info('Not powering %s back: another task owns it',
+                     instance_uuid)
+            return
+        operation = RESTORE_OPERATION.get(instance['power_state'])
+        if operation is None or not instance['host']:
+            return
+        try:
+            base.compute_api().set_power_state(
+                self.context(context), instance['host'],
+                compute_rpcapi.instance_payload(instance), operation)
+        except exception.GuestNotFound:
+            LOG.info('Not powering %s back: its guest is gone',
+                     instance_uuid)
+
+
+class MarkSoftDeleted(base.InstanceTask):
+    """vm_state soft-deleted, ``deleted_at`` now (the reclaim clock),
+    task_state cleared. Re-run after it committed: the same write (the
+    reclaim clock moves by the time between the two)."""
+
+    def execute(self, context, instance_uuid, task_id, power_state):
+        self.update_instance(
+            instance_uuid, task_id, action=state_machine.SOFT_DELETE,
+            vm_state=states.SOFT_DELETED, task_state=None,
+            power_state=power_state, deleted_at=timeutils.utcnow())
+
+
+class MarkRestored(base.InstanceTask):
+    """vm_state active, ``deleted_at`` cleared, task_state cleared.
+    Re-run after it committed writes the same."""
+
+    def execute(self, context, instance_uuid, task_id, power_state):
+        self.update_instance(
+            instance_uuid, task_id, action=state_machine.RESTORE,
+            vm_state=states.ACTIVE, task_state=None,
+            power_state=power_state, deleted_at=None)
