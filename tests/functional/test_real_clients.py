@@ -1,7 +1,8 @@
 """Real clients against the all-in-one over HTTP, unchanged.
 
 * openstackclient with ``auth_type: none`` and the clouds.yaml the README
-  documents: server create --wait, list, show, delete --wait.
+  documents: server create --wait, list, show, delete --wait, and every
+  single-host action command.
 * our own ``orchestrator`` CLI: create --wait, list, show, delete --wait.
 """
 
@@ -15,7 +16,9 @@ import sys
 import pytest
 
 from orchestrator.cmd import client
+from orchestrator.db import actions
 
+from tests.functional import api_helpers
 from tests.waiting import wait_for
 
 CLOUDS_YAML = """\
@@ -79,6 +82,47 @@ def test_openstackclient_create_list_show_delete(openstack):
     wait_for(lambda: json.loads(openstack('server', 'list', '-f',
                                           'json')) == [],
              timeout=60, interval=0.5, what='vm1 to leave the list')
+
+
+def test_openstackclient_single_host_actions(openstack, api_system, conf):
+    """Every single-host server command of openstackclient, unchanged;
+    the status is checked over HTTP between commands (faster than
+    spawning the client to poll)."""
+    conf.set_override('reclaim_instance_interval_s', 3600)
+    server_id = json.loads(openstack(
+        'server', 'create', '--flavor', 'm1.tiny', '--image',
+        'cirros-0.6.2', '--wait', '-f', 'json', 'ops'))['id']
+    steps = [
+        (['server', 'stop', 'ops'], 'SHUTOFF'),
+        (['server', 'start', 'ops'], 'ACTIVE'),
+        (['server', 'reboot', '--wait', 'ops'], 'ACTIVE'),
+        (['server', 'reboot', '--hard', '--wait', 'ops'], 'ACTIVE'),
+        (['server', 'pause', 'ops'], 'PAUSED'),
+        (['server', 'unpause', 'ops'], 'ACTIVE'),
+        (['server', 'suspend', 'ops'], 'SUSPENDED'),
+        (['server', 'resume', 'ops'], 'ACTIVE'),
+        (['server', 'rescue', '--password', 'rescue-me', 'ops'], 'RESCUE'),
+        (['server', 'unrescue', 'ops'], 'ACTIVE'),
+        (['server', 'rebuild', '--image', 'debian-12', '--wait', 'ops'],
+         'ACTIVE'),
+        (['server', 'image', 'create', '--name', 'ops-snap', '--wait',
+          'ops'], 'ACTIVE'),
+        (['server', 'delete', 'ops'], 'SOFT_DELETED'),
+        (['server', 'restore', 'ops'], 'ACTIVE'),
+    ]
+    for args, status in steps:
+        openstack(*args)
+        api_helpers.wait_stable(api_system, server_id, status)
+    shown = json.loads(openstack('server', 'show', '-f', 'json', 'ops'))
+    assert shown['image'].startswith('debian-12')
+    image = json.loads(openstack('image', 'show', '-f', 'json',
+                                 'ops-snap'))
+    assert image['status'] == 'active'
+    names = [a['action'] for a in actions.list_for_instance(server_id)]
+    assert list(reversed(names)) == [
+        'create', 'stop', 'start', 'reboot', 'reboot_hard', 'pause',
+        'unpause', 'suspend', 'resume', 'rescue', 'unrescue', 'rebuild',
+        'createImage', 'softDelete', 'restore']
 
 
 def test_orchestrator_cli_create_list_show_delete(api_system):
