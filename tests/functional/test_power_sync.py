@@ -16,10 +16,7 @@ from orchestrator import states
 from orchestrator.db import actions
 from orchestrator.db import instances
 
-from tests.functional.test_power_actions import _api
-from tests.functional.test_power_actions import _boot
-from tests.functional.test_power_actions import _inject
-from tests.functional.test_power_actions import _wait_stable
+from tests.functional import api_helpers as h
 from tests.waiting import wait_for
 
 REPORT_INTERVAL_S = 0.3
@@ -41,15 +38,9 @@ def conf(conf, sync_interval_s):
     return conf
 
 
-def _server(system, server_id):
-    resp = _api(system, 'GET', '/v2.1/servers/' + server_id)
-    assert resp.status_code == 200, resp.text
-    return resp.json()['server']
-
-
 def _wait_status(system, server_id, status):
     def reached():
-        server = _server(system, server_id)
+        server = h.server(system, server_id)
         if (server['status'] == status
                 and server['OS-EXT-STS:task_state'] is None):
             return server
@@ -76,7 +67,7 @@ def _wait_reports(compute, count=2):
 
 
 def _syncs(system, server_id):
-    resp = _api(system, 'GET',
+    resp = h.api(system, 'GET',
                 '/v2.1/servers/%s/os-instance-actions' % server_id)
     assert resp.status_code == 200, resp.text
     return [a for a in resp.json()['instanceActions']
@@ -84,7 +75,7 @@ def _syncs(system, server_id):
 
 
 def test_a_guest_shut_down_from_inside_is_an_implicit_stop(api_system):
-    server_id = _boot(api_system)
+    server_id = h.boot(api_system)
     compute = _host_of(api_system, server_id)
     compute.driver.emulate_guest_power_change(server_id, states.SHUTDOWN)
     server = _wait_status(api_system, server_id, 'SHUTOFF')
@@ -96,15 +87,13 @@ def test_a_guest_shut_down_from_inside_is_an_implicit_stop(api_system):
         sync['message'])
     assert 'implicit stop' in sync['message']
     # The server works from its new state.
-    resp = _api(api_system, 'POST', '/v2.1/servers/%s/action' % server_id,
-                json={'os-start': None})
-    assert resp.status_code == 202, resp.text
-    _wait_stable(api_system, server_id, 'ACTIVE')
+    h.act(api_system, server_id, {'os-start': None})
+    h.wait_stable(api_system, server_id, 'ACTIVE')
 
 
 def test_a_vanished_guest_is_an_error_with_a_fault_and_it_sticks(
         api_system):
-    server_id = _boot(api_system)
+    server_id = h.boot(api_system)
     compute = _host_of(api_system, server_id)
     compute.driver.emulate_guest_vanished(server_id)
     server = _wait_status(api_system, server_id, 'ERROR')
@@ -114,19 +103,19 @@ def test_a_vanished_guest_is_an_error_with_a_fault_and_it_sticks(
     # clears it); its power state follows the host.
     compute.driver.emulate_leftover_guest(instances.get(server_id))
     _wait_reports(compute, 3)
-    server = _server(api_system, server_id)
+    server = h.server(api_system, server_id)
     assert server['status'] == 'ERROR'
     assert server['OS-EXT-STS:power_state'] == states.RUNNING
     assert len(_syncs(api_system, server_id)) == 1
 
 
 def test_the_guest_of_a_deleted_server_is_destroyed_again(api_system):
-    server_id = _boot(api_system)
+    server_id = h.boot(api_system)
     compute = _host_of(api_system, server_id)
     instance = instances.get(server_id)
-    resp = _api(api_system, 'DELETE', '/v2.1/servers/' + server_id)
+    resp = h.api(api_system, 'DELETE', '/v2.1/servers/' + server_id)
     assert resp.status_code == 204, resp.text
-    wait_for(lambda: _api(api_system, 'GET', '/v2.1/servers/'
+    wait_for(lambda: h.api(api_system, 'GET', '/v2.1/servers/'
                           + server_id).status_code == 404,
              what='the server to be gone')
     assert server_id not in compute.driver.list_instances()
@@ -142,11 +131,9 @@ def test_the_guest_of_a_deleted_server_is_destroyed_again(api_system):
 
 
 def test_a_paused_server_whose_guest_runs_becomes_active(api_system):
-    server_id = _boot(api_system)
-    resp = _api(api_system, 'POST', '/v2.1/servers/%s/action' % server_id,
-                json={'pause': None})
-    assert resp.status_code == 202, resp.text
-    _wait_stable(api_system, server_id, 'PAUSED')
+    server_id = h.boot(api_system)
+    h.act(api_system, server_id, {'pause': None})
+    h.wait_stable(api_system, server_id, 'PAUSED')
     compute = _host_of(api_system, server_id)
     compute.driver.emulate_guest_power_change(server_id, states.RUNNING)
     server = _wait_status(api_system, server_id, 'ACTIVE')
@@ -157,11 +144,9 @@ def test_a_paused_server_whose_guest_runs_becomes_active(api_system):
 
 def test_a_stopped_server_whose_guest_runs_is_powered_off_again(
         api_system):
-    server_id = _boot(api_system)
-    resp = _api(api_system, 'POST', '/v2.1/servers/%s/action' % server_id,
-                json={'os-stop': None})
-    assert resp.status_code == 202, resp.text
-    _wait_stable(api_system, server_id, 'SHUTOFF')
+    server_id = h.boot(api_system)
+    h.act(api_system, server_id, {'os-stop': None})
+    h.wait_stable(api_system, server_id, 'SHUTOFF')
     compute = _host_of(api_system, server_id)
     compute.driver.emulate_guest_power_change(server_id, states.RUNNING)
     wait_for(lambda: compute.driver.get_info(server_id) == states.SHUTDOWN,
@@ -175,16 +160,14 @@ def test_a_stopped_server_whose_guest_runs_is_powered_off_again(
 
 
 def test_drift_during_a_task_waits_until_the_task_ends(api_system):
-    server_id = _boot(api_system)
+    server_id = h.boot(api_system)
     compute = _host_of(api_system, server_id)
-    _inject(api_system, {'power_off': {'delay_s': 3}})
-    resp = _api(api_system, 'POST', '/v2.1/servers/%s/action' % server_id,
-                json={'os-stop': None})
-    assert resp.status_code == 202, resp.text
+    h.inject(api_system, {'power_off': {'delay_s': 3}})
+    h.act(api_system, server_id, {'os-stop': None})
     # The guest vanishes while the stop waits on the host.
     compute.driver.emulate_guest_vanished(server_id)
     _wait_reports(compute)
-    server = _server(api_system, server_id)
+    server = h.server(api_system, server_id)
     assert server['OS-EXT-STS:task_state'] == states.POWERING_OFF
     assert server['OS-EXT-STS:vm_state'] == states.ACTIVE
     assert _syncs(api_system, server_id) == []
@@ -200,11 +183,11 @@ def test_drift_during_a_task_waits_until_the_task_ends(api_system):
 
 @pytest.mark.parametrize('sync_interval_s', [-1])
 def test_a_negative_interval_disables_reports_and_corrections(api_system):
-    server_id = _boot(api_system)
+    server_id = h.boot(api_system)
     compute = _host_of(api_system, server_id)
     compute.driver.emulate_guest_power_change(server_id, states.SHUTDOWN)
     time.sleep(5 * REPORT_INTERVAL_S)
-    server = _server(api_system, server_id)
+    server = h.server(api_system, server_id)
     assert server['status'] == 'ACTIVE'
     assert server['OS-EXT-STS:power_state'] == states.RUNNING
     assert _syncs(api_system, server_id) == []
