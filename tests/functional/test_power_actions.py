@@ -17,6 +17,7 @@ from orchestrator import states
 from orchestrator.api import server_actions
 from orchestrator.compute.drivers import fake_faults
 from orchestrator.db import actions
+from orchestrator.db import catalog
 from orchestrator.db import instances
 from orchestrator.db import models
 from orchestrator.db import session
@@ -164,17 +165,37 @@ def test_delete_preempting_a_slow_stop_wins_and_leaves_nothing(api_system):
     assert _calls(api_system, 'power_on') == 0
 
 
-#: Every claimed single-host action: (request body, action name).
+#: Every claimed single-host action: (request body, action name). The
+#: image of a rebuild is filled in by the test (a seeded image's id).
 CLAIMED_ACTIONS = [({key: None}, name) for key, name in sorted(
     server_actions.POWER_ACTIONS.items())] + [
     ({'reboot': {'type': 'SOFT'}}, state_machine.REBOOT_SOFT),
-    ({'reboot': {'type': 'HARD'}}, state_machine.REBOOT_HARD)]
+    ({'reboot': {'type': 'HARD'}}, state_machine.REBOOT_HARD),
+    ({'rescue': None}, state_machine.RESCUE),
+    ({'unrescue': None}, state_machine.UNRESCUE),
+    ({'rebuild': {'imageRef': None}}, state_machine.REBUILD),
+    ({'createImage': {'name': 'snap'}}, state_machine.SNAPSHOT),
+    ({'restore': None}, state_machine.RESTORE)]
 
 
-def _forbidden_pairs():
+def test_every_claimed_action_of_the_table_is_covered():
+    # A new claimed single-host action must be added to the 409 test.
+    single_host = {name for name, rules in state_machine.ACTIONS.items()
+                   if rules.task_state is not None and not rules.admin_only
+                   and name not in (state_machine.BOOT, state_machine.DELETE,
+                                    state_machine.SOFT_DELETE,
+                                    state_machine.RESIZE,
+                                    state_machine.CONFIRM_RESIZE,
+                                    state_machine.REVERT_RESIZE)}
+    assert single_host == {name for _body, name in CLAIMED_ACTIONS}
+
+
+def _forbidden_pairs(image_id):
     """(body, action, vm_state, task_state) the table forbids, from the
-    table itself."""
+    table itself: every vm_state, with no task and with two tasks."""
     for body, name in CLAIMED_ACTIONS:
+        if 'rebuild' in body:
+            body = {'rebuild': {'imageRef': image_id}}
         rules = state_machine.ACTIONS[name]
         for vm_state in sorted(states.VM_STATES - {states.DELETED}):
             for task_state in (None, states.REBOOTING, states.DELETING):
@@ -183,8 +204,10 @@ def _forbidden_pairs():
 
 
 def test_forbidden_states_are_409_with_the_reason(api_system):
-    cases = list(_forbidden_pairs())
-    assert len(cases) > 30
+    image_id = catalog.image_list(name='cirros-0.6.2')[0]['id']
+    cases = list(_forbidden_pairs(image_id))
+    assert len(cases) > 100
+    images_before = len(catalog.image_list())
     for body, name, vm_state, task_state in cases:
         inst, _act = instances.create(
             dict(display_name='x', project_id='default', user_id='admin',
@@ -205,6 +228,8 @@ def test_forbidden_states_are_409_with_the_reason(api_system):
         after = instances.get(inst['uuid'])
         assert (after['vm_state'], after['task_state']) == (vm_state,
                                                             task_state)
+    # A refused createImage made no image.
+    assert len(catalog.image_list()) == images_before
 
 
 def _poll_statuses(system, server_id, until_status, timeout=60):
