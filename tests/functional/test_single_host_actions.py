@@ -357,3 +357,27 @@ def test_soft_deleted_server_keeps_its_resources_force_delete_frees(
     h.act(api_system, server_id, {'forceDelete': None})
     wait_for(lambda: h.host_leftovers(api_system, server_id) == [],
              timeout=30, what='the host to be clean')
+
+
+# -- preemption of a slow start -------------------------------------------
+
+def test_force_delete_during_slow_start_never_starts_the_guest(api_system):
+    server_id = h.boot(api_system)
+    h.act(api_system, server_id, {'os-stop': None})
+    h.wait_stable(api_system, server_id, 'SHUTOFF')
+    # The host takes 2 s before powering on: the force delete lands
+    # meanwhile, destroys the guest, and the power-on finds nothing.
+    h.inject(api_system, {'power_on': {'delay_s': 2.0}})
+    h.act(api_system, server_id, {'os-start': None})
+    wait_for(lambda: h.calls(api_system, 'power_on') >= 1,
+             what='power_on to start')
+    h.act(api_system, server_id, {'forceDelete': None})
+    assert h.api(api_system, 'GET',
+                 '/v2.1/servers/' + server_id).status_code == 404
+    start = _finished_action(server_id, 'start')
+    assert start['result'] == states.RESULT_ERROR
+    wait_for(lambda: h.host_leftovers(api_system, server_id) == [],
+             timeout=30, what='the host to be clean')
+    # Nothing brings it back: no guest on any host, ever after.
+    h.inject(api_system, {})
+    assert h.guest(api_system, server_id) == (None, None)
