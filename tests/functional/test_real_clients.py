@@ -16,7 +16,10 @@ import sys
 import pytest
 
 from orchestrator.cmd import client
+from orchestrator.conductor import manager as conductor_manager
 from orchestrator.db import actions
+
+from flows import boot
 
 from tests.functional import api_helpers
 from tests.waiting import wait_for
@@ -118,11 +121,19 @@ def test_openstackclient_single_host_actions(openstack, api_system, conf):
     image = json.loads(openstack('image', 'show', '-f', 'json',
                                  'ops-snap'))
     assert image['status'] == 'active'
-    names = [a['action'] for a in actions.list_for_instance(server_id)]
-    assert list(reversed(names)) == [
+    # One action per request, one event per step of its flow, in order.
+    done = list(reversed(actions.list_for_instance(server_id)))
+    assert [a['action'] for a in done] == [
         'create', 'stop', 'start', 'reboot', 'reboot_hard', 'pause',
         'unpause', 'suspend', 'resume', 'rescue', 'unrescue', 'rebuild',
         'createImage', 'softDelete', 'restore']
+    flows = dict(conductor_manager.ACTION_FLOWS, create=boot)
+    for action in done:
+        assert action['result'] == 'Success', action
+        steps = [atom.name.rsplit('.', 1)[-1]
+                 for atom in flows[action['action']].get_flow()]
+        events = [e['event'] for e in actions.events_for(action['id'])]
+        assert events == steps, action
 
 
 def test_orchestrator_cli_create_list_show_delete(api_system):
