@@ -3,7 +3,8 @@
 Each flow step becomes an instance action event (start, finish, result,
 traceback); a revert step is the event ``<step>:revert``. The flow's end
 finishes the instance action (Success, or Error with the reason). No task
-writes audit rows by hand.
+writes audit rows by hand. An action something else finished first (the
+deadline watchdog's decision) is not finished again.
 
 It also enforces "never stuck": a flow that ends in FAILURE (its rollback
 itself failed) leaves the instance in vm_state error with a fault and its
@@ -83,11 +84,13 @@ class AuditListener(listener_base.Listener):
                 self._error_out()
             if action_id is None:
                 return
+            # An action already finished (the deadline watchdog decided
+            # it) keeps that decision.
             if state == tf_states.SUCCESS:
-                actions.finish(action_id, states.RESULT_SUCCESS)
+                actions.finish_if_open(action_id, states.RESULT_SUCCESS)
             else:
-                actions.finish(action_id, states.RESULT_ERROR,
-                               self._failure_message())
+                actions.finish_if_open(action_id, states.RESULT_ERROR,
+                                       self._failure_message())
         except Exception:  # noqa: BLE001 - audit must not break the flow
             LOG.exception('Could not finish action %s', action_id)
 

@@ -1,4 +1,5 @@
-"""A conductor: RPC endpoints plus a TaskFlow conductor running jobs.
+"""A conductor: RPC endpoints, a TaskFlow conductor running jobs, and the
+periodic tasks (:meth:`ConductorService.register_periodics`).
 
 Usable standalone (``orchestrator-conductor``) and embedded in the
 all-in-one. :meth:`ConductorService.start` needs the database configured
@@ -13,10 +14,12 @@ import oslo_messaging as messaging
 from taskflow.persistence.backends import impl_sqlalchemy
 
 from orchestrator import rpc
+from orchestrator.conductor import deadlines
 from orchestrator.conductor import jobboards
 from orchestrator.conductor import jobs
 from orchestrator.conductor import leases
 from orchestrator.conductor import manager
+from orchestrator.conductor import periodic
 from orchestrator.conductor import rpcapi
 from orchestrator.conductor import runner
 from orchestrator.db import hosts
@@ -39,6 +42,7 @@ class ConductorService:
         self._runner_thread = None
         self._rpc_server = None
         self._heartbeat = None
+        self._periodics = None
         self._stopping = threading.Event()
 
     def start(self):
@@ -69,8 +73,24 @@ class ConductorService:
             target=self._heartbeat_loop, name='conductor-heartbeat',
             daemon=True)
         self._heartbeat.start()
+        self._periodics = periodic.PeriodicRunner('periodic-%s' % self.name)
+        self.register_periodics(self._periodics)
+        self._periodics.start()
         LOG.info('Conductor %s started (jobboard %s)', self.name,
                  conf.jobboard.backend)
+
+    def register_periodics(self, runner):
+        """Register every periodic task of a conductor on ``runner``.
+
+        Add new periodics here (see :mod:`orchestrator.conductor.periodic`
+        for the contract: each must be safe to run in several conductors
+        at once). Called once by :meth:`start`.
+        """
+        conductor_conf = self._conf.conductor
+        watchdog = deadlines.DeadlineWatchdog(self._conf)
+        runner.register('task-deadlines',
+                        lambda: conductor_conf.deadline_check_interval_s,
+                        watchdog.run_once)
 
     @staticmethod
     def _claim_lost(job, who):
@@ -97,8 +117,12 @@ class ConductorService:
             self._stopping.wait(interval)
 
     def stop(self, timeout=30.0):
-        """Stop taking jobs, let running engines suspend, stop RPC."""
+        """Stop the periodics and taking jobs, let running engines
+        suspend, stop RPC."""
         self._stopping.set()
+        if self._periodics is not None and not self._periodics.stop(
+                timeout):
+            LOG.warning('A periodic task of %s is still running', self.name)
         if self._rpc_server is not None:
             self._rpc_server.stop()
             self._rpc_server.wait()

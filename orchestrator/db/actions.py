@@ -60,6 +60,23 @@ def finish(action_id, result, message=None):
         finish_in(s, action_id, result, message)
 
 
+def finish_if_open(action_id, result, message=None):
+    """Finish the action unless something finished it already.
+
+    For the end of a flow: an action another component decided first (the
+    deadline watchdog, a claim released because no conductor answered)
+    keeps that decision and its message. A flow ending again after a
+    crash finds its own finish and leaves it. Returns True if it wrote.
+    """
+    with session.writer() as s:
+        result_ = s.execute(sa.update(models.InstanceAction).where(
+            models.InstanceAction.id == action_id,
+            models.InstanceAction.finish_time.is_(None)).values(
+                finish_time=models.utcnow(), result=result,
+                message=(message or None) and message[:255]))
+        return result_.rowcount == 1
+
+
 def get(action_id):
     with session.reader() as s:
         row = s.get(models.InstanceAction, action_id)

@@ -9,6 +9,9 @@ module only turns them into single conditional UPDATEs:
   task_id, and the instance action, in one transaction.
 * :func:`cas_update` is every later write of a flow: UPDATE ... WHERE
   task_id = <the flow's task_id>; no row means the flow was preempted.
+* Every write that sets a task_state also sets ``task_deadline_at``
+  (:mod:`orchestrator.db.deadlines`); every write that clears it clears
+  the deadline.
 
 A finished task leaves its task_id on the row (task_state NULL): the final
 write of a flow can then run again after a crash and find the instance
@@ -24,6 +27,7 @@ from orchestrator import exception
 from orchestrator import state_machine
 from orchestrator import states
 from orchestrator.db import actions as db_actions
+from orchestrator.db import deadlines
 from orchestrator.db import models
 from orchestrator.db import session
 
@@ -50,7 +54,8 @@ def create(values, action_values):
     values['metadata_'] = values.pop('metadata', None) or {}
     values.update(vm_state=states.BUILDING, task_state=states.SCHEDULING,
                   task_id=_fresh_task_id(), power_state=states.NOSTATE,
-                  progress=0)
+                  progress=0,
+                  task_deadline_at=deadlines.deadline_at(states.SCHEDULING))
     with session.writer() as s:
         row = models.Instance(**values)
         s.add(row)
@@ -113,10 +118,11 @@ def list_(project_id=None, read_deleted=False, host=None, limit=None,
 def claim(instance_uuid, action_name, action_values, project_id=None):
     """Check that ``action_name`` is allowed and claim the instance for it.
 
-    One UPDATE sets task_state and a fresh task_id where vm_state and
-    task_state are in the action's allowed sets; the instance action is
-    recorded in the same transaction. Of two concurrent claims exactly one
-    wins; the other gets InstanceInvalidState with the reason.
+    One UPDATE sets task_state, its deadline and a fresh task_id where
+    vm_state and task_state are in the action's allowed sets; the
+    instance action is recorded in the same transaction. Of two
+    concurrent claims exactly one wins; the other gets
+    InstanceInvalidState with the reason.
 
     :returns: (instance dict after the claim, action dict).
     :raises InstanceNotFound: no such (live) instance in the project.
@@ -142,6 +148,7 @@ def claim(instance_uuid, action_name, action_values, project_id=None):
         result = s.execute(
             sa.update(models.Instance).where(*where).values(
                 task_state=action.task_state, task_id=task_id,
+                task_deadline_at=deadlines.deadline_at(action.task_state),
                 progress=0, updated_at=models.utcnow())
             .execution_options(synchronize_session=False))
         if result.rowcount != 1:
@@ -173,7 +180,7 @@ def release_claim(instance_uuid, task_id, fault=None):
         if row is None:
             return False
         values = {'task_state': None, 'task_id': None,
-                  'updated_at': models.utcnow()}
+                  'task_deadline_at': None, 'updated_at': models.utcnow()}
         if row.vm_state == states.BUILDING:
             values['vm_state'] = states.ERROR
         s.execute(sa.update(models.Instance).where(
@@ -202,6 +209,10 @@ def check_claim(instance_uuid, task_id):
 def cas_update(instance_uuid, task_id, values, action=None, fault=None):
     """Write ``values`` if the instance is still claimed by ``task_id``.
 
+    A write that changes task_state sets the new one's deadline (clears
+    it when task_state becomes None); rewriting the same task_state keeps
+    the deadline running.
+
     :param action: when ``values`` changes vm_state, the action doing it;
         the change must be an edge of the vm_state machine.
     :param fault: (code, message, details) recorded in the same
@@ -226,6 +237,11 @@ def cas_update(instance_uuid, task_id, values, action=None, fault=None):
                 return _to_dict(row)
             raise exception.Preempted(task_id=task_id,
                                       instance_uuid=instance_uuid)
+        if ('task_state' in values
+                and values['task_state'] != row.task_state):
+            # A new task_state starts its own deadline; none clears it.
+            values['task_deadline_at'] = deadlines.deadline_at(
+                values['task_state'])
         new_vm = values.get('vm_state', row.vm_state)
         if new_vm != row.vm_state and not state_machine.may_transition(
                 row.vm_state, new_vm, action or 'fail'):
@@ -291,7 +307,7 @@ def reset_state(instance_uuid, vm_state, action_values):
         s.execute(sa.update(models.Instance).where(
             models.Instance.id == row.id).values(
                 vm_state=vm_state, task_state=None, task_id=task_id,
-                updated_at=models.utcnow()))
+                task_deadline_at=None, updated_at=models.utcnow()))
         act = db_actions.start_in(s, instance_uuid,
                                   state_machine.RESET_STATE, task_id=task_id,
                                   **action_values)
@@ -325,8 +341,8 @@ def force_delete(instance_uuid, action_values, project_id=None):
         result = s.execute(sa.update(models.Instance).where(
             models.Instance.id == row.id, models.Instance.deleted == 0)
             .values(vm_state=states.DELETED, task_state=None, task_id=None,
-                    deleted=row.id, deleted_at=now, terminated_at=now,
-                    updated_at=now))
+                    task_deadline_at=None, deleted=row.id, deleted_at=now,
+                    terminated_at=now, updated_at=now))
         if result.rowcount != 1:
             raise exception.InstanceNotFound(instance_id=instance_uuid)
         s.execute(sa.delete(models.Allocation).where(
@@ -446,6 +462,7 @@ def claim_for_sync(instance, task_state, action_values):
         result = s.execute(sa.update(models.Instance).where(
             *_unchanged_without_task(instance)).values(
                 task_state=task_state, task_id=task_id, progress=0,
+                task_deadline_at=deadlines.deadline_at(task_state),
                 updated_at=models.utcnow())
             .execution_options(synchronize_session=False))
         if result.rowcount != 1:
@@ -468,7 +485,8 @@ def finish_sync(instance_uuid, task_id, action_id, values, result, message):
     :returns: True if the instance was written, False if another task (or
         a delete) took it meanwhile. Re-run: writes the same again.
     """
-    values = dict(values, task_state=None, updated_at=models.utcnow())
+    values = dict(values, task_state=None, task_deadline_at=None,
+                  updated_at=models.utcnow())
     with session.writer() as s:
         written = s.execute(sa.update(models.Instance).where(
             models.Instance.uuid == instance_uuid,
