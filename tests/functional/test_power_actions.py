@@ -109,32 +109,68 @@ def test_every_power_action_moves_guest_and_state(api_system):
                           'FinishPowerAction'], action['action']
 
 
-@pytest.mark.parametrize('key,operation', [('os-stop', 'power_off'),
-                                           ('pause', 'pause'),
-                                           ('suspend', 'suspend')])
-def test_host_failure_leaves_state_as_it_was_with_a_fault(api_system, key,
-                                                          operation):
+#: prepare (body key or None), action body key, its host operation, the
+#: status the server has before it (and keeps when the action fails).
+FAILING_ACTIONS = [
+    (None, 'os-stop', 'power_off', 'ACTIVE'),
+    ('os-stop', 'os-start', 'power_on', 'SHUTOFF'),
+    (None, 'pause', 'pause', 'ACTIVE'),
+    ('pause', 'unpause', 'unpause', 'PAUSED'),
+    (None, 'suspend', 'suspend', 'ACTIVE'),
+    ('suspend', 'resume', 'resume', 'SUSPENDED'),
+]
+
+
+@pytest.mark.parametrize('when', ['before', 'after'])
+@pytest.mark.parametrize('prepare,key,operation,status', FAILING_ACTIONS)
+def test_host_failure_leaves_state_as_it_was_with_a_fault(
+        api_system, prepare, key, operation, status, when):
     server_id = _boot(api_system)
-    _inject(api_system, {operation: 'raise'})
+    if prepare:
+        _api(api_system, 'POST', '/v2.1/servers/%s/action' % server_id,
+             json={prepare: None})
+        _wait_stable(api_system, server_id, status)
+    power_before = _guest_power(api_system, server_id)
+    # 'after': the host changes the guest, then fails; the revert must
+    # put the guest back all the same.
+    _inject(api_system, {operation: {'fault': 'raise', 'when': when}})
     resp = _api(api_system, 'POST', '/v2.1/servers/%s/action' % server_id,
                 json={key: None})
     assert resp.status_code == 202
-    wait_for(lambda: instances.latest_fault(server_id), timeout=30,
-             what='the fault')
-    server = _wait_stable(api_system, server_id, 'ACTIVE')
-    assert server['OS-EXT-STS:vm_state'] == states.ACTIVE
-    assert _guest_power(api_system, server_id) == states.RUNNING
+    action = wait_for(lambda: [a for a in actions.list_for_instance(
+        server_id) if a['finish_time'] and a['action'] ==
+        server_actions.POWER_ACTIONS[key]], what='the action to finish')[0]
+    assert action['result'] == states.RESULT_ERROR
+    server = _wait_stable(api_system, server_id, status)
+    assert _guest_power(api_system, server_id) == power_before
+    assert server['OS-EXT-STS:power_state'] == power_before
     fault = instances.latest_fault(server_id)
     assert 'Injected fault in %s' % operation in fault['message']
-    action = wait_for(lambda: [a for a in actions.list_for_instance(
-        server_id) if a['finish_time'] and a['action'] != 'create'],
-        what='the action to finish')[0]
-    assert action['result'] == states.RESULT_ERROR
+    events = {e['event']: e['result']
+              for e in actions.events_for(action['id'])}
+    assert events['ChangePowerOnHost'] == states.RESULT_ERROR
+    assert events['ChangePowerOnHost:revert'] == states.RESULT_SUCCESS
+    assert events['ClearTaskOnRevert:revert'] == states.RESULT_SUCCESS
     # The server works again once the host does.
     _inject(api_system, {})
     resp = _api(api_system, 'POST', '/v2.1/servers/%s/action' % server_id,
                 json={key: None})
     assert resp.status_code == 202
+
+
+@pytest.mark.parametrize('kind,operation', [('SOFT', 'reboot'),
+                                            ('HARD', 'reboot_hard')])
+def test_reboot_failure_keeps_active_with_a_fault(api_system, kind,
+                                                  operation):
+    server_id = _boot(api_system)
+    # A soft reboot that fails escalates to hard: make both fail.
+    _inject(api_system, {'reboot': 'raise', 'reboot_hard': 'raise'})
+    _reboot(api_system, server_id, kind)
+    _wait_stable(api_system, server_id, 'ACTIVE')
+    fault = wait_for(lambda: instances.latest_fault(server_id),
+                     what='the fault')
+    assert 'Injected fault in reboot_hard' in fault['message']
+    assert _calls(api_system, 'reboot') == (1 if kind == 'SOFT' else 0)
 
 
 def test_delete_preempting_a_slow_stop_wins_and_leaves_nothing(api_system):
