@@ -20,6 +20,7 @@ from orchestrator.conductor import jobs
 from orchestrator.conductor import leases
 from orchestrator.conductor import manager
 from orchestrator.conductor import periodic
+from orchestrator.conductor import reclaim
 from orchestrator.conductor import rpcapi
 from orchestrator.conductor import runner
 from orchestrator.db import hosts
@@ -43,6 +44,7 @@ class ConductorService:
         self._rpc_server = None
         self._heartbeat = None
         self._periodics = None
+        self._poster = None
         self._stopping = threading.Event()
 
     def start(self):
@@ -64,7 +66,8 @@ class ConductorService:
             target=self._run_jobs, name='conductor-%s' % self.name,
             daemon=True)
         self._runner_thread.start()
-        poster = jobs.JobPoster(self._board, self._persistence)
+        self._poster = poster = jobs.JobPoster(self._board,
+                                               self._persistence)
         target = messaging.Target(topic=rpcapi.TOPIC, server=self.name)
         self._rpc_server = rpc.get_server(
             target, [manager.ConductorManager(poster)])
@@ -91,6 +94,9 @@ class ConductorService:
         runner.register('task-deadlines',
                         lambda: conductor_conf.deadline_check_interval_s,
                         watchdog.run_once)
+        runner.register('reclaim-soft-deleted',
+                        lambda: conductor_conf.reclaim_check_interval_s,
+                        lambda: reclaim.run_once(self._conf, self._poster))
 
     @staticmethod
     def _claim_lost(job, who):

@@ -90,6 +90,11 @@ opts = [
                           'default_task_deadline_s (setting this option '
                           'replaces the whole default list). Unknown '
                           'task_state names are refused.'),
+    cfg.FloatOpt('reclaim_check_interval_s', default=60.0,
+                 help='How often a conductor deletes for good the servers '
+                      'soft-deleted longer ago than [DEFAULT] '
+                      'reclaim_instance_interval_s. Less than 0 disables '
+                      'it.'),
     cfg.FloatOpt('deadline_check_interval_s', default=10.0,
                  help='How often the deadline watchdog looks for instances '
                       'past their task deadline. Less than 0 disables it.'),

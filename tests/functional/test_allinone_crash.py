@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from orchestrator.compute.drivers import fake_faults
 
-from tests.functional.conftest import free_port
+from tests.functional.systems import free_port
 from tests.waiting import wait_for
 
 HOSTS = ('compute-1', 'compute-2')

@@ -24,11 +24,11 @@ from orchestrator.db import models
 from orchestrator.db import session
 
 from tests.functional import api_helpers as h
-from tests.functional.conftest import _start
+from tests.functional.systems import start_all_in_one
 from tests.waiting import wait_for
 
 DEADLINE_S = 2
-#: The fixture's compute RPC timeout (tests/functional/conftest.py): a
+#: The fixture's compute RPC timeout (tests/functional/systems.py): a
 #: decision must come well before a stuck host call would time out.
 RPC_TIMEOUT_S = 10
 #: A host call that answers only after the deadline (and the decision).
@@ -44,8 +44,7 @@ def deadline_system(conf, tmp_path):
                        states.SPAWNING: DEADLINE_S}, group='conductor')
     conf.set_override('deadline_check_interval_s', 0.3, group='conductor')
     conf.set_override('deadline_host_timeout_s', 2, group='conductor')
-    node = _start(conf, tmp_path, serve_api=True)
-    node.url = 'http://%s:%d' % node.listen
+    node = start_all_in_one(conf, tmp_path, serve_api=True)
     yield node
     node.stop()
 

@@ -13,6 +13,7 @@ from orchestrator.db import actions
 from orchestrator.db import instances
 
 from tests.functional import api_helpers as h
+from tests.functional import systems
 from tests.waiting import wait_for
 
 
@@ -381,3 +382,25 @@ def test_force_delete_during_slow_start_never_starts_the_guest(api_system):
     # Nothing brings it back: no guest on any host, ever after.
     h.inject(api_system, {})
     assert h.guest(api_system, server_id) == (None, None)
+
+
+# -- periodic reclaim -----------------------------------------------------
+
+def test_soft_deleted_server_is_reclaimed_after_the_interval(conf, tmp_path):
+    conf.set_override('reclaim_instance_interval_s', 1.0)
+    conf.set_override('reclaim_check_interval_s', 0.3, group='conductor')
+    system = systems.start_all_in_one(conf, tmp_path, serve_api=True)
+    try:
+        server_id = h.boot(system)
+        h.api(system, 'DELETE', '/v2.1/servers/' + server_id)
+        wait_for(lambda: h.api(system, 'GET', '/v2.1/servers/' + server_id)
+                 .status_code == 404, timeout=30, what='the reclaim')
+        assert h.host_leftovers(system, server_id) == []
+        names = [a['action'] for a in actions.list_for_instance(server_id)]
+        assert names[:2] == ['delete', 'softDelete']
+        reclaim = actions.list_for_instance(server_id)[0]
+        assert reclaim['user_id'] == 'orchestrator'
+        assert _finished_action(server_id, 'delete')['result'] == \
+            states.RESULT_SUCCESS
+    finally:
+        system.stop()

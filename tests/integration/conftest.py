@@ -20,7 +20,7 @@ import uuid
 import pytest
 import requests
 
-from tests.functional.conftest import free_port
+from tests.functional.systems import free_port
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
