@@ -24,11 +24,16 @@ def start_in(s, instance_uuid, action, request_id, task_id=None,
     return row.as_dict()
 
 
-def finish_in(s, action_id, result, message=None):
-    s.execute(sa.update(models.InstanceAction).where(
-        models.InstanceAction.id == action_id).values(
-            finish_time=models.utcnow(), result=result,
-            message=(message or None) and message[:255]))
+def finish_in(s, action_id, result, message=None, only_open=False):
+    """Mark the action finished inside the session ``s``; with
+    ``only_open``, an action something finished first keeps that finish.
+    Returns True if it wrote."""
+    where = [models.InstanceAction.id == action_id]
+    if only_open:
+        where.append(models.InstanceAction.finish_time.is_(None))
+    return s.execute(sa.update(models.InstanceAction).where(*where).values(
+        finish_time=models.utcnow(), result=result,
+        message=(message or None) and message[:255])).rowcount == 1
 
 
 def start(instance_uuid, action, request_id, task_id=None, user_id=None,

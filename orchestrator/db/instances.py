@@ -480,10 +480,12 @@ def finish_sync(instance_uuid, task_id, action_id, values, result, message):
     ``values`` with task_state cleared if ``task_id`` still owns the live
     instance, and finish the action with ``result`` and ``message`` either
     way (a preempted correction says so in the message), in one
-    transaction.
+    transaction. An action already finished (the deadline watchdog
+    decided first, or a re-run) keeps its first finish.
 
     :returns: True if the instance was written, False if another task (or
-        a delete) took it meanwhile. Re-run: writes the same again.
+        a delete) took it meanwhile. Re-run: writes the instance values
+        again, leaves the action as finished first.
     """
     values = dict(values, task_state=None, task_deadline_at=None,
                   updated_at=models.utcnow())
@@ -496,5 +498,5 @@ def finish_sync(instance_uuid, task_id, action_id, values, result, message):
         if not written:
             message = '%s (another task took the instance meanwhile)' % (
                 message,)
-        db_actions.finish_in(s, action_id, result, message)
+        db_actions.finish_in(s, action_id, result, message, only_open=True)
         return written

@@ -294,3 +294,23 @@ def test_sync_vm_state_refuses_a_change_that_is_not_an_edge(db):
     with pytest.raises(ValueError, match='may not move'):
         instances.sync_vm_state(inst, s.ACTIVE, s.RUNNING, 'why',
                                 {'request_id': 'req-sync'})
+
+
+def test_a_correction_finished_late_keeps_an_earlier_decision(host):
+    # The conductor stalled after its claim; an administrator's reset (or
+    # the deadline watchdog) took the instance and ended the action first.
+    uuid_ = _instance(host.host, s.STOPPED, power=s.RUNNING,
+                      driver=host.driver)
+    claimed, action = instances.claim_for_sync(
+        instances.get(uuid_), s.POWERING_OFF, {'request_id': 'req-sync'})
+    assert claimed['task_deadline_at'] is not None
+    instances.reset_state(uuid_, s.ERROR, {'request_id': 'req-reset'})
+    actions.finish(action['id'], s.RESULT_ERROR, 'decided first')
+    assert instances.finish_sync(uuid_, claimed['task_id'], action['id'],
+                                 {'power_state': s.SHUTDOWN},
+                                 s.RESULT_SUCCESS, 'powered off') is False
+    [sync] = _syncs(uuid_)
+    assert (sync['result'], sync['message']) == (s.RESULT_ERROR,
+                                                 'decided first')
+    inst = instances.get(uuid_)
+    assert (inst['vm_state'], inst['power_state']) == (s.ERROR, s.RUNNING)
