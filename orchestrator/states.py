@@ -156,11 +156,28 @@ MIGRATION_DONE = 'done'
 MIGRATION_COMPLETED = 'completed'
 MIGRATION_ERROR = 'error'
 MIGRATION_CANCELLED = 'cancelled'
+# Live migration (Nova's values): queued -> preparing -> running ->
+# completed, or failed / cancelled (abort).
+MIGRATION_QUEUED = 'queued'
+MIGRATION_PREPARING = 'preparing'
+MIGRATION_RUNNING = 'running'
+MIGRATION_FAILED = 'failed'
+# Evacuation: accepted -> pre-migrating -> done (rebuilt elsewhere; the
+# source host is down) -> completed (its leftover guest destroyed when it
+# came back), or failed.
+MIGRATION_ACCEPTED = 'accepted'
 
 MIGRATION_FINAL_STATUSES = frozenset([
     MIGRATION_CONFIRMED, MIGRATION_REVERTED, MIGRATION_COMPLETED,
-    MIGRATION_ERROR, MIGRATION_CANCELLED,
+    MIGRATION_ERROR, MIGRATION_CANCELLED, MIGRATION_FAILED,
 ])
+#: Statuses in which a migration legitimately waits for something outside
+#: any flow: a resize waiting for confirm or revert (finished), an
+#: evacuation waiting for its source host to come back (done).
+MIGRATION_WAITING_STATUSES = frozenset([MIGRATION_FINISHED, MIGRATION_DONE])
+
+MIGRATION_TYPES = frozenset(['resize', 'migration', 'live-migration',
+                             'evacuation'])
 
 # -- instance action results (instance_actions / events) --------------------
 RESULT_SUCCESS = 'Success'

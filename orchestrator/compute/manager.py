@@ -60,7 +60,7 @@ class ComputeManager:
         ComputeDriver` already initialised for ``host``.
     """
 
-    target = messaging.Target(version='1.2')
+    target = messaging.Target(version='1.3')
 
     def __init__(self, host, driver):
         self.host = host
@@ -174,3 +174,24 @@ class ComputeManager:
     def delete_snapshot(self, ctxt, snapshot_id):
         """Forget the snapshot; a no-op when it is gone."""
         self.driver.delete_snapshot(snapshot_id)
+
+    @_typed_errors
+    def migrate_disk_and_power_off(self, ctxt, instance, migration_uuid,
+                                   dest_host):
+        """Source side of a resize: guest off, disk sent. Re-run: same."""
+        return self.driver.migrate_disk_and_power_off(
+            instance, migration_uuid, dest_host)
+
+    @_typed_errors
+    def finish_migration(self, ctxt, instance, migration_uuid, image,
+                         power_on):
+        """Destination side: the guest created (re-run: left as it is)."""
+        return self.driver.finish_migration(instance, migration_uuid,
+                                            image, power_on)
+
+    @_typed_errors
+    def finish_revert_migration(self, ctxt, instance, migration_uuid,
+                                power_on):
+        """Source side of a revert: the kept guest in use again."""
+        return self.driver.finish_revert_migration(
+            instance, migration_uuid, power_on)

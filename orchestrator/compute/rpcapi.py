@@ -14,6 +14,8 @@ API version history:
 * 1.1 - set_power_state
 * 1.2 - rebuild, rescue, unrescue, snapshot, upload_snapshot,
   delete_snapshot
+* 1.3 - migrate_disk_and_power_off, finish_migration,
+  finish_revert_migration (resize and cold migration)
 """
 
 import oslo_messaging as messaging
@@ -24,7 +26,7 @@ from orchestrator import rpc
 TOPIC = 'compute'
 #: Methods ask for the version that introduced them; VERSION caps them.
 BASE_VERSION = '1.0'
-VERSION = '1.2'
+VERSION = '1.3'
 
 #: Keys of the instance dict that cross to a host.
 PAYLOAD_KEYS = ('uuid', 'display_name', 'hostname', 'flavor', 'vcpus',
@@ -146,3 +148,29 @@ class ComputeAPI:
         """Forget the snapshot on the host; a no-op when it is gone."""
         return self._call(ctxt, host, 'delete_snapshot', version='1.2',
                           snapshot_id=snapshot_id)
+
+    def migrate_disk_and_power_off(self, ctxt, host, instance,
+                                   migration_uuid, dest_host):
+        """On the source ``host``: power the guest off and send its disk
+        to ``dest_host``. Returns its power_state; re-run converges."""
+        return self._call(ctxt, host, 'migrate_disk_and_power_off',
+                          version='1.3', instance=instance,
+                          migration_uuid=migration_uuid,
+                          dest_host=dest_host)
+
+    def finish_migration(self, ctxt, host, instance, migration_uuid, image,
+                         power_on):
+        """On the destination ``host``: create the guest with the flavor
+        in ``instance``, started if ``power_on``. Returns its
+        power_state; a guest already there is left as it is."""
+        return self._call(ctxt, host, 'finish_migration', version='1.3',
+                          instance=instance, migration_uuid=migration_uuid,
+                          image=image, power_on=power_on)
+
+    def finish_revert_migration(self, ctxt, host, instance, migration_uuid,
+                                power_on):
+        """On the source ``host``: the guest kept there is in use again,
+        started if ``power_on``. Returns its power_state."""
+        return self._call(ctxt, host, 'finish_revert_migration',
+                          version='1.3', instance=instance,
+                          migration_uuid=migration_uuid, power_on=power_on)

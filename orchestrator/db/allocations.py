@@ -117,3 +117,34 @@ def list_all():
         rows = s.execute(sa.select(models.Allocation).order_by(
             models.Allocation.id)).scalars()
         return [r.as_dict() for r in rows]
+
+
+def swap_to_instance(migration_uuid, instance_uuid, release_host):
+    """A migration's end: the instance's allocation on ``release_host``
+    (the host it left) is dropped and the migration's allocations become
+    the instance's, in one transaction.
+
+    Idempotent: run again after it committed, there is nothing of the
+    migration left and the instance's old allocation is already gone;
+    the instance keeps what it has. Returns the instance's allocations
+    afterwards.
+    """
+    with session.writer() as s:
+        moving = s.execute(sa.select(models.Allocation).where(
+            models.Allocation.consumer_uuid == migration_uuid)).scalars()
+        moving = [r.as_dict() for r in moving]
+        if moving:
+            s.execute(sa.delete(models.Allocation).where(
+                models.Allocation.consumer_uuid == instance_uuid,
+                models.Allocation.host == release_host))
+            for allocation in moving:
+                s.execute(sa.delete(models.Allocation).where(
+                    models.Allocation.consumer_uuid == instance_uuid,
+                    models.Allocation.host == allocation['host']))
+            s.execute(sa.update(models.Allocation).where(
+                models.Allocation.consumer_uuid == migration_uuid).values(
+                    consumer_uuid=instance_uuid,
+                    updated_at=models.utcnow()))
+        rows = s.execute(sa.select(models.Allocation).where(
+            models.Allocation.consumer_uuid == instance_uuid)).scalars()
+        return [r.as_dict() for r in rows]

@@ -249,6 +249,43 @@ class ComputeDriver(abc.ABC):
         Re-run: a no-op when it is gone.
         """
 
+    # -- resize and cold migration ------------------------------------------
+    @abc.abstractmethod
+    def migrate_disk_and_power_off(self, instance, migration_uuid,
+                                   dest_host):
+        """On the source: power the guest off and send its disk to
+        ``dest_host``; the guest stays here, off, until the migration is
+        confirmed (destroyed then) or reverted (started again then).
+
+        :returns: the guest's power state here (``states.SHUTDOWN``).
+        :raises orchestrator.exception.GuestNotFound: no guest here.
+
+        Re-run: a guest already sent is left as it is.
+        """
+
+    @abc.abstractmethod
+    def finish_migration(self, instance, migration_uuid, image, power_on):
+        """On the destination: create the guest from the disk received,
+        with the flavor in ``instance`` (the new one for a resize), and
+        start it if ``power_on``. Networks and disks were prepared here
+        before (prepare_networks, prepare_block_devices).
+
+        :returns: the guest's power state here.
+
+        Re-run: a guest already created is left as it is.
+        """
+
+    @abc.abstractmethod
+    def finish_revert_migration(self, instance, migration_uuid, power_on):
+        """On the source, when a migration is reverted: the guest kept
+        here is in use again, started if ``power_on``.
+
+        :returns: the guest's power state here.
+        :raises orchestrator.exception.GuestNotFound: no guest here.
+
+        Re-run: converges on the same state.
+        """
+
 
 #: Power operations and the power state each leaves a guest in.
 POWER_OPERATIONS = {

@@ -463,3 +463,46 @@ class FakeDriver(base.ComputeDriver):
         with self._driver_call('delete_snapshot'):
             with self.host_file.change() as state:
                 state['snapshots'].pop(snapshot_id, None)
+
+    # -- resize and cold migration ------------------------------------------
+    def migrate_disk_and_power_off(self, instance, migration_uuid,
+                                   dest_host):
+        """The guest is off and marked as sent to ``dest_host``."""
+        uuid = _instance_uuid(instance)
+        with self._driver_call('migrate_disk_and_power_off'):
+            with self.host_file.change() as state:
+                guest = self._guest_or_raise(state, uuid)
+                guest['power_state'] = states.SHUTDOWN
+                guest['migration'] = {'uuid': migration_uuid,
+                                      'role': 'source', 'peer': dest_host}
+            return states.SHUTDOWN
+
+    def finish_migration(self, instance, migration_uuid, image, power_on):
+        """A guest with the instance's (new) flavor, running if asked."""
+        uuid = _instance_uuid(instance)
+        image_id = _image_id(image)
+        with self._driver_call('finish_migration'):
+            with self.host_file.change() as state:
+                guest = state['guests'].get(uuid)
+                if guest is None:
+                    guest = _guest_record(
+                        instance, image_id, state,
+                        states.RUNNING if power_on else states.SHUTDOWN)
+                    guest['migration'] = {'uuid': migration_uuid,
+                                          'role': 'destination'}
+                    state['guests'][uuid] = guest
+                    cached = state['image_cache'].get(image_id)
+                    if cached and uuid not in cached['users']:
+                        cached['users'].append(uuid)
+            return guest['power_state']
+
+    def finish_revert_migration(self, instance, migration_uuid, power_on):
+        """The kept guest loses its migration mark; started if asked."""
+        uuid = _instance_uuid(instance)
+        with self._driver_call('finish_revert_migration'):
+            with self.host_file.change() as state:
+                guest = self._guest_or_raise(state, uuid)
+                guest.pop('migration', None)
+                if power_on:
+                    guest['power_state'] = states.RUNNING
+            return guest['power_state']
