@@ -27,6 +27,13 @@ opts = [
                       'restored for this many seconds; then a conductor '
                       'deletes it for good (force delete still deletes at '
                       'once). 0 or less: a delete is final at once.'),
+    cfg.BoolOpt('allow_resize_to_same_host', default=False,
+                help='Let a resize pick the server\'s own host when it has '
+                     'room (a cold migration never does).'),
+    cfg.FloatOpt('resize_confirm_window_s', default=0.0,
+                 help='When > 0, a resize or cold migration left waiting '
+                      'for confirmation (VERIFY_RESIZE) this many seconds '
+                      'is confirmed by a conductor. 0 or less: never.'),
 ]
 
 

@@ -62,3 +62,25 @@ CREATE_IMAGE = _wrap('createImage', {
     'required': ['name'],
     'additionalProperties': False,
 })
+
+RESIZE = _wrap('resize', {
+    'type': 'object',
+    'properties': {
+        'flavorRef': {'type': ['string', 'integer'], 'minLength': 1},
+        'OS-DCF:diskConfig': {'type': 'string',
+                              'enum': ['AUTO', 'MANUAL']},
+    },
+    'required': ['flavorRef'],
+    'additionalProperties': False,
+})
+
+#: ``null`` (2.1) or, as from 2.56 in Nova, ``{"host": ...}``; accepted at
+#: every microversion here.
+MIGRATE = _wrap('migrate', {
+    'type': ['object', 'null'],
+    'properties': {
+        'host': {'type': ['string', 'null'], 'minLength': 1,
+                 'maxLength': 255},
+    },
+    'additionalProperties': False,
+})
