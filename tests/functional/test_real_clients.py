@@ -16,6 +16,7 @@ import sys
 import pytest
 
 from orchestrator.cmd import client
+from orchestrator.conductor import audit
 from orchestrator.conductor import manager as conductor_manager
 from orchestrator.db import actions
 
@@ -130,10 +131,42 @@ def test_openstackclient_single_host_actions(openstack, api_system, conf):
     flows = dict(conductor_manager.ACTION_FLOWS, create=boot)
     for action in done:
         assert action['result'] == 'Success', action
-        steps = [atom.name.rsplit('.', 1)[-1]
-                 for atom in flows[action['action']].get_flow()]
+        steps = audit.step_events(flows[action['action']].get_flow())
         events = [e['event'] for e in actions.events_for(action['id'])]
         assert events == steps, action
+
+
+def test_openstackclient_resize_and_cold_migrate(openstack, api_system):
+    """server resize --flavor / resize confirm / resize revert and server
+    migrate, unchanged (migrate --host needs microversion 2.56, above
+    the 2.47 we serve)."""
+    server_id = json.loads(openstack(
+        'server', 'create', '--flavor', 'm1.tiny', '--image',
+        'cirros-0.6.2', '--wait', '-f', 'json', 'mover'))['id']
+    openstack('server', 'resize', '--flavor', 'm1.small', '--wait',
+              'mover')
+    api_helpers.wait_stable(api_system, server_id, 'VERIFY_RESIZE')
+    openstack('server', 'resize', 'revert', 'mover')
+    api_helpers.wait_stable(api_system, server_id, 'ACTIVE')
+    openstack('server', 'resize', '--flavor', 'm1.small', '--wait',
+              'mover')
+    api_helpers.wait_stable(api_system, server_id, 'VERIFY_RESIZE')
+    openstack('server', 'resize', 'confirm', 'mover')
+    api_helpers.wait_stable(api_system, server_id, 'ACTIVE')
+    shown = json.loads(openstack('server', 'show', '-f', 'json', 'mover'))
+    flavor = shown['flavor']
+    assert (flavor.get('original_name') if isinstance(flavor, dict)
+            else flavor).startswith('m1.small'), flavor
+    before = shown['OS-EXT-SRV-ATTR:host']
+    openstack('server', 'migrate', '--wait', 'mover')
+    moved = api_helpers.wait_stable(api_system, server_id, 'VERIFY_RESIZE')
+    assert moved['OS-EXT-SRV-ATTR:host'] != before
+    openstack('server', 'resize', 'confirm', 'mover')
+    api_helpers.wait_stable(api_system, server_id, 'ACTIVE')
+    names = [a['action'] for a in actions.list_for_instance(server_id)]
+    assert list(reversed(names)) == [
+        'create', 'resize', 'revertResize', 'resize', 'confirmResize',
+        'migrate', 'confirmResize']
 
 
 def test_orchestrator_cli_create_list_show_delete(api_system):
