@@ -22,6 +22,7 @@ from taskflow.types import failure as tf_failure
 
 from orchestrator import context as orch_context
 from orchestrator import exception
+from orchestrator import failpoints
 from orchestrator import rpc
 from orchestrator import states
 from orchestrator.compute import rpcapi as compute_rpcapi
@@ -69,13 +70,45 @@ def describe_failure(failure):
 
 
 def was_preempted(flow_failures):
-    """True when the flow stopped because another task took the instance."""
-    failure = first_failure(flow_failures)
-    return failure is not None and failure.check(exception.Preempted)
+    """True when the flow stopped because another task took the instance
+    (any of its failures is Preempted: a flow with a retry may also keep
+    failures of attempts before)."""
+    return any(isinstance(value, tf_failure.Failure)
+               and value.check(exception.Preempted)
+               for value in (flow_failures or {}).values())
 
 
 class InstanceTask(task.Task):
-    """A step on one instance, under the flow's claim (task_id)."""
+    """A step on one instance, under the flow's claim (task_id).
+
+    Around ``execute`` and ``revert`` it passes the failpoints
+    ``<flow>:<step>:before-execute`` / ``after-execute`` /
+    ``before-revert`` / ``after-revert`` (:mod:`orchestrator.failpoints`;
+    ``after-execute`` is reached when the step did its work and before
+    its result is recorded). The conductor names the flow
+    (:attr:`failpoint_flow`) when it loads the flow.
+    """
+
+    #: The flow this step runs in, set by the conductor (None: no
+    #: failpoints, e.g. a step run outside an engine).
+    failpoint_flow = None
+
+    def _failpoint(self, phase):
+        if self.failpoint_flow is not None:
+            failpoints.hit(failpoints.step_name(self.failpoint_flow,
+                                                self.name, phase))
+
+    def pre_execute(self):
+        self._failpoint('before-execute')
+
+    def post_execute(self):
+        self._failpoint('after-execute')
+
+    def pre_revert(self):
+        self._failpoint('before-revert')
+
+    def post_revert(self):
+        self._failpoint('after-revert')
 
     def context(self, ctxt_dict):
         return orch_context.from_store(ctxt_dict)
@@ -124,6 +157,12 @@ class FinishTaskOnRevert(InstanceTask):
     def execute(self, context, instance_uuid, task_id):
         pass
 
+    def failure_to_record(self, flow_failures):
+        """The failure the fault describes: the first one. A flow whose
+        failures may include stale ones (a retry's earlier attempts)
+        overrides it."""
+        return first_failure(flow_failures)
+
     def revert(self, context, instance_uuid, task_id, flow_failures=None,
                **kwargs):
         if was_preempted(flow_failures):
@@ -133,7 +172,8 @@ class FinishTaskOnRevert(InstanceTask):
         current = instances.get(instance_uuid, read_deleted=True)
         if current['task_id'] == task_id and current['task_state'] is None:
             return  # this revert already ran (a re-run after a crash)
-        message, details = describe_failure(first_failure(flow_failures))
+        message, details = describe_failure(
+            self.failure_to_record(flow_failures))
         values = {'task_state': None}
         if self.revert_vm_state is not None:
             values['vm_state'] = self.revert_vm_state

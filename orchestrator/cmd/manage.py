@@ -5,12 +5,14 @@
     orchestrator-manage [--config-file FILE] db sync
     orchestrator-manage [--config-file FILE] db version
     orchestrator-manage states [--dot]
+    orchestrator-manage failpoints
 
 ``db sync`` creates or upgrades the whole schema (TaskFlow's logbook tables,
 then ours) on ``[database] connection`` and seeds the default flavors and
 images; it is idempotent. ``db version`` prints our schema's alembic
 revision. ``states`` prints the allowed-actions table, the status map and
 the vm_state machine (``--dot``: only the Graphviz dot of the machine).
+``failpoints`` lists every failpoint name (:mod:`orchestrator.failpoints`).
 """
 
 import logging
@@ -103,6 +105,13 @@ def do_states(conf):
     return 0
 
 
+def do_failpoints(conf):
+    from orchestrator import failpoints
+    for name in failpoints.names():
+        sys.stdout.write(name + '\n')
+    return 0
+
+
 def _add_parsers(subparsers):
     db = subparsers.add_parser('db', help='Database schema commands.')
     db_commands = db.add_subparsers(dest='db_command',
@@ -123,6 +132,11 @@ def _add_parsers(subparsers):
                         help='Print only a Graphviz dot of the vm_state '
                              'machine.')
     states.set_defaults(func=do_states)
+
+    fps = subparsers.add_parser(
+        'failpoints', help='List every failpoint (crash-test hooks armed '
+                           'by ORCHESTRATOR_FAILPOINTS).')
+    fps.set_defaults(func=do_failpoints)
 
 
 COMMAND_OPT = cfg.SubCommandOpt('command', title='Commands',

@@ -13,6 +13,8 @@ from taskflow import engines
 from taskflow import exceptions as tf_exc
 from taskflow.persistence import models as tf_models
 
+from orchestrator import failpoints
+
 from flows import keys
 
 LOG = logging.getLogger(__name__)
@@ -66,6 +68,7 @@ class JobPoster:
                                         'store': store})
         LOG.info('Posted job %s (%s) for instance %s, claim %s', job.uuid,
                  flow_module.FLOW_NAME, store.get(keys.INSTANCE_UUID), key)
+        failpoints.hit('%s:job:after-post' % flow_module.FLOW_NAME)
         return job.uuid
 
 

@@ -21,6 +21,7 @@ import logging
 from taskflow.conductors.backends import impl_nonblocking
 from taskflow.listeners import claims
 
+from orchestrator import failpoints
 from orchestrator.conductor import audit
 
 LOG = logging.getLogger(__name__)
@@ -44,6 +45,11 @@ class FlowConductor(impl_nonblocking.NonBlockingConductor):
         return self._name
 
     def _listeners_from_job(self, job, engine):
+        # The flow's steps learn their flow's name for their failpoints.
+        flow = getattr(engine, '_flow', None)
+        if flow is not None:
+            for atom in failpoints.atoms_of(flow):
+                atom.failpoint_flow = flow.name
         listeners = super()._listeners_from_job(job, engine)
         listeners.append(claims.CheckingClaimListener(
             engine, job, self._jobboard, self._name))
@@ -58,3 +64,8 @@ class FlowConductor(impl_nonblocking.NonBlockingConductor):
         finally:
             if self._leases is not None:
                 self._leases.remove(job)
+
+    def _try_finish_job(self, job, consume, trash=False):
+        if consume:
+            failpoints.hit('%s:job:before-consume' % job.name)
+        return super()._try_finish_job(job, consume, trash=trash)
