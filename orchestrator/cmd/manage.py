@@ -6,6 +6,8 @@
     orchestrator-manage [--config-file FILE] db version
     orchestrator-manage states [--dot]
     orchestrator-manage failpoints
+    orchestrator-manage flows list [--all]
+    orchestrator-manage flows show FLOW_ID
 
 ``db sync`` creates or upgrades the whole schema (TaskFlow's logbook tables,
 then ours) on ``[database] connection`` and seeds the default flavors and
@@ -13,6 +15,11 @@ images; it is idempotent. ``db version`` prints our schema's alembic
 revision. ``states`` prints the allowed-actions table, the status map and
 the vm_state machine (``--dot``: only the Graphviz dot of the machine).
 ``failpoints`` lists every failpoint name (:mod:`orchestrator.failpoints`).
+``flows list`` shows the flows in flight or failed (``--all``: every
+flow) with the conductor owning each, its age and current step; ``flows
+show`` every step of one flow (an id prefix of 8+ characters will do)
+with its state, timing and result or failure (:mod:`orchestrator.
+flow_views`).
 """
 
 import logging
@@ -112,6 +119,75 @@ def do_failpoints(conf):
     return 0
 
 
+def _flow_sources(conf):
+    """(persistence, jobboard or None) on the configured database."""
+    from taskflow.persistence.backends import impl_sqlalchemy
+
+    from orchestrator.conductor import jobboards
+    from orchestrator.db import session
+
+    engine = session.configure_from_conf(conf)
+    persistence = impl_sqlalchemy.SQLAlchemyBackend({}, engine=engine)
+    try:
+        board = jobboards.fetch(conf, persistence)
+    except Exception as e:  # noqa: BLE001 - listing works without owners
+        LOG.warning('Jobboard unavailable (%s); owners not shown', e)
+        board = None
+    return persistence, board
+
+
+def _age(seconds):
+    if seconds is None:
+        return '-'
+    seconds = int(seconds)
+    if seconds < 120:
+        return '%ds' % seconds
+    if seconds < 7200:
+        return '%dm' % (seconds // 60)
+    return '%dh' % (seconds // 3600)
+
+
+def do_flows(conf):
+    from orchestrator import flow_views
+
+    persistence, board = _flow_sources(conf)
+    try:
+        if conf.command.flows_command == 'list':
+            rows = flow_views.list_flows(persistence, board,
+                                         include_all=conf.command.all)
+            fmt = '%-36s  %-30s  %-9s  %-36s  %-12s  %5s  %s\n'
+            sys.stdout.write(fmt % ('FLOW', 'NAME', 'STATE', 'INSTANCE',
+                                    'OWNER', 'AGE', 'STEP'))
+            for r in rows:
+                sys.stdout.write(fmt % (r['uuid'], r['name'], r['state'],
+                                        r['instance'] or '-',
+                                        r['owner'] or '-', _age(r['age_s']),
+                                        r['step']))
+            return 0
+        shown = flow_views.show_flow(persistence, conf.command.flow_id,
+                                     board)
+    finally:
+        if board is not None:
+            board.close()
+    for key in ('uuid', 'name', 'state', 'resume_policy', 'instance',
+                'action_id', 'owner', 'job'):
+        sys.stdout.write('%-14s %s\n' % (key + ':', shown[key]))
+    for step in shown['steps']:
+        sys.stdout.write('\n%s  [%s]\n' % (step['name'], step['state']))
+        sys.stdout.write('  started %s, finished %s%s\n' % (
+            step['start'] or '-', step['finish'] or '-',
+            ', reverted %s' % step['revert_finish']
+            if step['revert_finish'] else ''))
+        for key in ('failure', 'revert_failure'):
+            if step[key]:
+                sys.stdout.write('  %s: %s\n' % (
+                    key.replace('_', ' '),
+                    step[key].replace('\n', '\n  ')))
+        if step['result'] is not None and not step['failure']:
+            sys.stdout.write('  result: %r\n' % (step['result'],))
+    return 0
+
+
 def _add_parsers(subparsers):
     db = subparsers.add_parser('db', help='Database schema commands.')
     db_commands = db.add_subparsers(dest='db_command',
@@ -137,6 +213,23 @@ def _add_parsers(subparsers):
         'failpoints', help='List every failpoint (crash-test hooks armed '
                            'by ORCHESTRATOR_FAILPOINTS).')
     fps.set_defaults(func=do_failpoints)
+
+    flows = subparsers.add_parser(
+        'flows', help='Flows in flight or failed, and their steps.')
+    flows_commands = flows.add_subparsers(dest='flows_command',
+                                          metavar='{list,show}')
+    flows_commands.required = True
+    flows_list = flows_commands.add_parser(
+        'list', help='Flows in flight or failed: owner, age, current step.')
+    flows_list.add_argument('--all', action='store_true',
+                            help='Every flow, finished ones too.')
+    flows_list.set_defaults(func=do_flows)
+    flows_show = flows_commands.add_parser(
+        'show', help='Every step of one flow: state, timing, result or '
+                     'failure.')
+    flows_show.add_argument('flow_id', help='Flow uuid (or a unique '
+                                            'prefix of 8+ characters).')
+    flows_show.set_defaults(func=do_flows)
 
 
 COMMAND_OPT = cfg.SubCommandOpt('command', title='Commands',
@@ -170,6 +263,8 @@ def main(argv=None, conf=None):
     command = conf.command.name
     if command == 'db':
         command += ' ' + conf.command.db_command
+    elif command == 'flows':
+        command += ' ' + conf.command.flows_command
     try:
         return conf.command.func(conf)
     except Exception as e:  # noqa: BLE001 - an admin tool reports and exits
