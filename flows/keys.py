@@ -11,6 +11,9 @@ INSTANCE_UUID = 'instance_uuid'
 TASK_ID = 'task_id'
 #: The instance action (instance_actions.id) the audit listener writes to.
 ACTION_ID = 'action_id'
+#: The vm_state the instance had when the flow's claim was made (absent
+#: in flows posted before it was kept, and in periodics' flows).
+START_VM_STATE = 'start_vm_state'
 #: The host a cleanup works on (force delete: the instance is gone).
 HOST = 'host'
 #: The action's arguments from the request (a dict; {} when it has none),

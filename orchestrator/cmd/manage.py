@@ -8,6 +8,8 @@
     orchestrator-manage failpoints
     orchestrator-manage flows list [--all]
     orchestrator-manage flows show FLOW_ID
+    orchestrator-manage flows retry FLOW_ID
+    orchestrator-manage flows revert FLOW_ID
 
 ``db sync`` creates or upgrades the whole schema (TaskFlow's logbook tables,
 then ours) on ``[database] connection`` and seeds the default flavors and
@@ -19,7 +21,8 @@ the vm_state machine (``--dot``: only the Graphviz dot of the machine).
 flow) with the conductor owning each, its age and current step; ``flows
 show`` every step of one flow (an id prefix of 8+ characters will do)
 with its state, timing and result or failure (:mod:`orchestrator.
-flow_views`).
+flow_views`). ``flows retry`` and ``flows revert`` repair a failed flow
+(:mod:`orchestrator.flow_repair`): audited, no database edit by hand.
 """
 
 import logging
@@ -147,11 +150,32 @@ def _age(seconds):
     return '%dh' % (seconds // 3600)
 
 
+def _repair(conf, persistence, board):
+    from orchestrator import context as orch_context
+    from orchestrator import flow_repair
+
+    if board is None:
+        raise RuntimeError('the jobboard is unavailable: a repair posts a '
+                           'job for a conductor to run')
+    ctxt = orch_context.get_admin_context()
+    ctxt.user_id = os.environ.get('USER') or 'operator'
+    done = flow_repair.repair(persistence, board, conf.command.flow_id,
+                              conf.command.flows_command, ctxt)
+    sys.stdout.write('%s of flow %s posted as job %s (instance %s); steps '
+                     'to run again: %s\n' % (
+                         conf.command.flows_command, done['flow'],
+                         done['job'], done['instance'],
+                         ', '.join(done['steps']) or 'none'))
+    return 0
+
+
 def do_flows(conf):
     from orchestrator import flow_views
 
     persistence, board = _flow_sources(conf)
     try:
+        if conf.command.flows_command in ('retry', 'revert'):
+            return _repair(conf, persistence, board)
         if conf.command.flows_command == 'list':
             rows = flow_views.list_flows(persistence, board,
                                          include_all=conf.command.all)
@@ -216,8 +240,8 @@ def _add_parsers(subparsers):
 
     flows = subparsers.add_parser(
         'flows', help='Flows in flight or failed, and their steps.')
-    flows_commands = flows.add_subparsers(dest='flows_command',
-                                          metavar='{list,show}')
+    flows_commands = flows.add_subparsers(
+        dest='flows_command', metavar='{list,show,retry,revert}')
     flows_commands.required = True
     flows_list = flows_commands.add_parser(
         'list', help='Flows in flight or failed: owner, age, current step.')
@@ -230,6 +254,14 @@ def _add_parsers(subparsers):
     flows_show.add_argument('flow_id', help='Flow uuid (or a unique '
                                             'prefix of 8+ characters).')
     flows_show.set_defaults(func=do_flows)
+    for verb, text in (('retry', 'Run a failed flow again from its first '
+                                 'undone step (audited).'),
+                       ('revert', 'Run the failed rollback of a flow again '
+                                  '(audited).')):
+        repair = flows_commands.add_parser(verb, help=text)
+        repair.add_argument('flow_id', help='Flow uuid (or a unique '
+                                            'prefix of 8+ characters).')
+        repair.set_defaults(func=do_flows)
 
 
 COMMAND_OPT = cfg.SubCommandOpt('command', title='Commands',
