@@ -41,6 +41,12 @@ class ImageNotAvailable(Invalid):
     msg_fmt = 'Can not find requested image %(image_id)s.'
 
 
+class MigrationPreCheckError(Invalid):
+    """A host refused a live migration in its pre-checks."""
+
+    msg_fmt = 'Migration pre-check error: %(reason)s'
+
+
 # -- 403 ---------------------------------------------------------------------
 class Forbidden(OrchestratorError):
     msg_fmt = 'Policy does not allow %(action)s to be performed.'
@@ -94,6 +100,15 @@ class InstanceInvalidState(Conflict):
     """The allowed-actions table refused the action (or lost a race)."""
 
     msg_fmt = '%(reason)s'
+
+
+class MigrationAborted(Conflict):
+    """A live migration stopped on an administrator's abort. Raised by
+    the source host's copy loop (it crosses RPC as itself) or by the flow
+    when it finds its migration record cancelled."""
+
+    msg_fmt = ('Live migration %(migration_uuid)s of instance '
+               '%(instance_uuid)s was aborted')
 
 
 # -- 406 / 503 ---------------------------------------------------------------

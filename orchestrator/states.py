@@ -175,6 +175,10 @@ MIGRATION_FINAL_STATUSES = frozenset([
 #: any flow: a resize waiting for confirm or revert (finished), an
 #: evacuation waiting for its source host to come back (done).
 MIGRATION_WAITING_STATUSES = frozenset([MIGRATION_FINISHED, MIGRATION_DONE])
+#: Statuses of a live migration an abort may still stop: before its
+#: point of no return (post-migrating, when the destination takes over).
+MIGRATION_LIVE_ABORTABLE = frozenset([MIGRATION_QUEUED, MIGRATION_PREPARING,
+                                      MIGRATION_RUNNING])
 
 MIGRATION_TYPES = frozenset(['resize', 'migration', 'live-migration',
                              'evacuation'])

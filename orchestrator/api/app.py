@@ -32,9 +32,11 @@ from orchestrator.api import identity
 from orchestrator.api import images
 from orchestrator.api import instance_actions
 from orchestrator.api import microversion
+from orchestrator.api import migrations
 from orchestrator.api import request as api_request
 from orchestrator.api import router as api_router
 from orchestrator.api import server_actions
+from orchestrator.api import server_actions_admin
 from orchestrator.api import servers
 from orchestrator.api import services
 from orchestrator.api import versions
@@ -42,7 +44,12 @@ from orchestrator.api import versions
 #: Resource modules, each with ``register(router)``. Order matters only
 #: where a literal path shadows a template (see the router).
 RESOURCES = (versions, servers, server_actions, instance_actions, flavors,
-             services, hypervisors, aggregates, images, identity)
+             services, hypervisors, aggregates, images, identity,
+             migrations)
+
+#: Modules that only add handlers to server_actions.HANDLERS (imported
+#: above for that; listed so the import is not mistaken for unused).
+ACTION_MODULES = (server_actions_admin,)
 
 
 def build_router():

@@ -60,7 +60,7 @@ class ComputeManager:
         ComputeDriver` already initialised for ``host``.
     """
 
-    target = messaging.Target(version='1.3')
+    target = messaging.Target(version='1.4')
 
     def __init__(self, host, driver):
         self.host = host
@@ -195,3 +195,81 @@ class ComputeManager:
         """Source side of a revert: the kept guest in use again."""
         return self.driver.finish_revert_migration(
             instance, migration_uuid, power_on)
+
+    # -- live migration (1.4) -------------------------------------------------
+    @_typed_errors
+    def check_can_live_migrate_destination(self, ctxt, instance,
+                                           migration_uuid, source_host,
+                                           block_migration):
+        """Destination pre-check; changes nothing."""
+        return self.driver.check_can_live_migrate_destination(
+            instance, migration_uuid, source_host, block_migration)
+
+    @_typed_errors
+    def check_can_live_migrate_source(self, ctxt, instance, migration_uuid,
+                                      dest_check):
+        """Source pre-check; returns the migrate data."""
+        return self.driver.check_can_live_migrate_source(
+            instance, migration_uuid, dest_check)
+
+    @_typed_errors
+    def pre_live_migration(self, ctxt, instance, migration_uuid,
+                           source_host, migrate_data):
+        """The incoming guest made here (re-run: the same returned)."""
+        return self.driver.pre_live_migration(instance, migration_uuid,
+                                              source_host, migrate_data)
+
+    @_typed_errors
+    def live_migration(self, ctxt, instance, migration_uuid, dest_host):
+        """Copy the guest's memory to ``dest_host``, casting
+        ``report_migration_progress`` to the conductor as it goes; the
+        guest here stops at the end. Re-run after the copy: at once."""
+        return self.driver.live_migration(
+            instance, migration_uuid, dest_host,
+            self._migration_progress_reporter(ctxt, instance,
+                                              migration_uuid))
+
+    def _migration_progress_reporter(self, ctxt, instance, migration_uuid):
+        """A live migration's progress callback casting to the conductor;
+        never raises."""
+
+        def report(memory_total, memory_processed, memory_remaining):
+            try:
+                self.conductor.report_migration_progress(
+                    ctxt, instance['uuid'], instance.get('task_id'),
+                    migration_uuid, memory_total, memory_processed,
+                    memory_remaining)
+            except Exception:  # noqa: BLE001 - progress is best effort
+                LOG.warning('Could not report progress of live migration '
+                            '%s', migration_uuid, exc_info=True)
+
+        return report
+
+    @_typed_errors
+    def live_migration_abort(self, ctxt, instance, migration_uuid):
+        """Stop the running copy at its next step (True if one ran)."""
+        return self.driver.live_migration_abort(instance, migration_uuid)
+
+    @_typed_errors
+    def rollback_live_migration(self, ctxt, instance, migration_uuid):
+        """Source side of a rollback: the guest as before the copy."""
+        return self.driver.rollback_live_migration(instance, migration_uuid)
+
+    @_typed_errors
+    def rollback_live_migration_at_destination(self, ctxt, instance,
+                                               migration_uuid):
+        """Destination side of a rollback: the incoming guest removed."""
+        return self.driver.rollback_live_migration_at_destination(
+            instance, migration_uuid)
+
+    @_typed_errors
+    def post_live_migration_at_destination(self, ctxt, instance,
+                                           migration_uuid, power_state):
+        """The incoming guest takes over in ``power_state``."""
+        return self.driver.post_live_migration_at_destination(
+            instance, migration_uuid, power_state)
+
+    @_typed_errors
+    def post_live_migration(self, ctxt, instance, migration_uuid):
+        """The copied guest removed from the source."""
+        return self.driver.post_live_migration(instance, migration_uuid)

@@ -16,6 +16,10 @@ API version history:
   delete_snapshot
 * 1.3 - migrate_disk_and_power_off, finish_migration,
   finish_revert_migration (resize and cold migration)
+* 1.4 - check_can_live_migrate_destination, check_can_live_migrate_source,
+  pre_live_migration, live_migration, live_migration_abort,
+  rollback_live_migration, rollback_live_migration_at_destination,
+  post_live_migration_at_destination, post_live_migration
 """
 
 import oslo_messaging as messaging
@@ -26,7 +30,7 @@ from orchestrator import rpc
 TOPIC = 'compute'
 #: Methods ask for the version that introduced them; VERSION caps them.
 BASE_VERSION = '1.0'
-VERSION = '1.3'
+VERSION = '1.4'
 
 #: Keys of the instance dict that cross to a host.
 PAYLOAD_KEYS = ('uuid', 'display_name', 'hostname', 'flavor', 'vcpus',
@@ -174,3 +178,81 @@ class ComputeAPI:
         return self._call(ctxt, host, 'finish_revert_migration',
                           version='1.3', instance=instance,
                           migration_uuid=migration_uuid, power_on=power_on)
+
+    # -- live migration (1.4) -------------------------------------------------
+    def check_can_live_migrate_destination(self, ctxt, host, instance,
+                                           migration_uuid, source_host,
+                                           block_migration):
+        """Ask the destination ``host`` whether it can take the guest.
+        Returns its answer (a dict); raises MigrationPreCheckError."""
+        return self._call(ctxt, host, 'check_can_live_migrate_destination',
+                          version='1.4', instance=instance,
+                          migration_uuid=migration_uuid,
+                          source_host=source_host,
+                          block_migration=block_migration)
+
+    def check_can_live_migrate_source(self, ctxt, host, instance,
+                                      migration_uuid, dest_check):
+        """Ask the source ``host`` whether its guest can go; returns the
+        migrate data (a dict)."""
+        return self._call(ctxt, host, 'check_can_live_migrate_source',
+                          version='1.4', instance=instance,
+                          migration_uuid=migration_uuid,
+                          dest_check=dest_check)
+
+    def pre_live_migration(self, ctxt, host, instance, migration_uuid,
+                           source_host, migrate_data):
+        """On the destination ``host``: networks, disks and the incoming
+        guest. Returns {'network_info', 'block_device_mapping'}."""
+        return self._call(ctxt, host, 'pre_live_migration', version='1.4',
+                          instance=instance, migration_uuid=migration_uuid,
+                          source_host=source_host,
+                          migrate_data=migrate_data)
+
+    def live_migration(self, ctxt, host, instance, migration_uuid,
+                       dest_host, timeout=None):
+        """On the source ``host``: copy the memory to ``dest_host`` and
+        stop the guest here; progress is cast to the conductor. Waits up
+        to ``timeout`` seconds (the copy may take long). Raises
+        MigrationAborted when aborted."""
+        return self._call(ctxt, host, 'live_migration', version='1.4',
+                          timeout=timeout, instance=instance,
+                          migration_uuid=migration_uuid,
+                          dest_host=dest_host)
+
+    def live_migration_abort(self, ctxt, host, instance, migration_uuid):
+        """On the source ``host``: stop this migration's running copy.
+        Returns True if one ran."""
+        return self._call(ctxt, host, 'live_migration_abort', version='1.4',
+                          instance=instance, migration_uuid=migration_uuid)
+
+    def rollback_live_migration(self, ctxt, host, instance, migration_uuid):
+        """On the source ``host``: the guest as before the copy. Returns
+        its power state (None: no guest)."""
+        return self._call(ctxt, host, 'rollback_live_migration',
+                          version='1.4', instance=instance,
+                          migration_uuid=migration_uuid)
+
+    def rollback_live_migration_at_destination(self, ctxt, host, instance,
+                                               migration_uuid):
+        """On the destination ``host``: the incoming guest removed.
+        Returns True if there was one."""
+        return self._call(ctxt, host,
+                          'rollback_live_migration_at_destination',
+                          version='1.4', instance=instance,
+                          migration_uuid=migration_uuid)
+
+    def post_live_migration_at_destination(self, ctxt, host, instance,
+                                           migration_uuid, power_state):
+        """On the destination ``host``: the incoming guest takes over in
+        ``power_state``. Returns its power state."""
+        return self._call(ctxt, host, 'post_live_migration_at_destination',
+                          version='1.4', instance=instance,
+                          migration_uuid=migration_uuid,
+                          power_state=power_state)
+
+    def post_live_migration(self, ctxt, host, instance, migration_uuid):
+        """On the source ``host``: the copied guest removed. Returns True
+        if it was still there."""
+        return self._call(ctxt, host, 'post_live_migration', version='1.4',
+                          instance=instance, migration_uuid=migration_uuid)

@@ -11,16 +11,22 @@ import oslo_messaging as messaging
 
 from orchestrator.conductor import power_sync
 from orchestrator.conductor import rpcapi
+from orchestrator.compute import rpcapi as compute_rpcapi
 from orchestrator.db import hosts
 from orchestrator.db import instances
+from orchestrator.db import migration_records
 
 from orchestrator import exception
 from orchestrator import state_machine
+from orchestrator import states
 
+from flows import base as flows_base
 from flows import boot
 from flows import cleanup
 from flows import delete
+from flows import evacuate
 from flows import keys
+from flows import live_migrate
 from flows import pause
 from flows import reboot
 from flows import reboot_hard
@@ -52,6 +58,8 @@ ACTION_FLOWS = {
     state_machine.SNAPSHOT: snapshot,
     state_machine.SOFT_DELETE: soft_delete,
     state_machine.RESTORE: restore,
+    state_machine.LIVE_MIGRATE: live_migrate,
+    state_machine.EVACUATE: evacuate,
 }
 
 LOG = logging.getLogger(__name__)
@@ -118,3 +126,42 @@ class ConductorManager:
         """Reconcile the database with what ``host`` sees (a cast, 1.2);
         see :func:`orchestrator.conductor.power_sync.apply_report`."""
         power_sync.apply_report(host, power_states)
+
+    def abort_live_migration(self, ctxt, instance_uuid, migration_uuid):
+        """Relay an abort (a cast, 1.4) to the source host of a live
+        migration the API cancelled, so its memory copy stops at its next
+        step. Does nothing unless the migration is cancelled; a source
+        that does not answer is logged (the flow stops at its next
+        status change anyway). Re-run: the source records it again."""
+        migration = migration_records.get(migration_uuid)
+        if (migration['instance_uuid'] != instance_uuid
+                or migration['status'] != states.MIGRATION_CANCELLED):
+            LOG.info('Not relaying an abort of migration %s (%s)',
+                     migration_uuid, migration['status'])
+            return
+        instance = instances.get(instance_uuid, read_deleted=True)
+        try:
+            flows_base.compute_api().live_migration_abort(
+                ctxt, migration['source_compute'],
+                compute_rpcapi.instance_payload(instance), migration_uuid)
+        except Exception as e:  # noqa: BLE001 - the flow stops it anyway
+            LOG.warning('Abort of live migration %s not relayed to %s: %s',
+                        migration_uuid, migration['source_compute'], e)
+
+    def report_migration_progress(self, ctxt, instance_uuid, task_id,
+                                  migration_uuid, memory_total,
+                                  memory_processed, memory_remaining):
+        """A live migration's copy progress (a cast, 1.4): written into
+        the migration while it is running, and as a percentage into the
+        instance while ``task_id`` owns it; dropped otherwise."""
+        written = migration_records.update(
+            migration_uuid, from_statuses={states.MIGRATION_RUNNING},
+            memory_total=memory_total, memory_processed=memory_processed,
+            memory_remaining=memory_remaining)
+        if written is None:
+            LOG.debug('Dropped progress of migration %s: not running',
+                      migration_uuid)
+            return
+        percent = (100 * memory_processed // memory_total
+                   if memory_total else 100)
+        instances.set_progress(instance_uuid, task_id, percent)

@@ -11,6 +11,8 @@ API version history:
 * 1.1 - start_action
 * 1.2 - start_action takes ``params`` (the action's arguments, e.g. the
   image of a rebuild); report_power_states
+* 1.4 - abort_live_migration, report_migration_progress (1.3,
+  build_instance with ``params``, is a change of its own)
 """
 
 import oslo_messaging as messaging
@@ -21,7 +23,7 @@ from orchestrator import rpc
 TOPIC = 'conductor'
 #: Methods ask for the version that introduced them; VERSION caps them.
 BASE_VERSION = '1.0'
-VERSION = '1.2'
+VERSION = '1.4'
 
 
 class ConductorAPI:
@@ -89,3 +91,25 @@ class ConductorAPI:
         self._client.prepare(version='1.2').cast(
             ctxt, 'report_power_states', host=host,
             power_states=power_states)
+
+    def abort_live_migration(self, ctxt, instance_uuid, migration_uuid):
+        """Relay an abort to the source host of a live migration (1.4).
+
+        The abort is already recorded (the migration is cancelled) when
+        this is sent; the relay only stops the memory copy sooner, so it
+        is a cast and a lost one costs time, not correctness."""
+        self._client.prepare(version='1.4').cast(
+            ctxt, 'abort_live_migration', instance_uuid=instance_uuid,
+            migration_uuid=migration_uuid)
+
+    def report_migration_progress(self, ctxt, instance_uuid, task_id,
+                                  migration_uuid, memory_total,
+                                  memory_processed, memory_remaining):
+        """Progress of live migration ``migration_uuid`` (bytes, 1.4):
+        written into the migration while it runs, and into the instance's
+        progress while ``task_id`` owns it; dropped otherwise."""
+        self._client.prepare(version='1.4').cast(
+            ctxt, 'report_migration_progress', instance_uuid=instance_uuid,
+            task_id=task_id, migration_uuid=migration_uuid,
+            memory_total=memory_total, memory_processed=memory_processed,
+            memory_remaining=memory_remaining)

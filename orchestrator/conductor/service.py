@@ -15,6 +15,7 @@ from taskflow.persistence.backends import impl_sqlalchemy
 
 from orchestrator import rpc
 from orchestrator.conductor import deadlines
+from orchestrator.conductor import evacuations
 from orchestrator.conductor import jobboards
 from orchestrator.conductor import jobs
 from orchestrator.conductor import leases
@@ -97,6 +98,9 @@ class ConductorService:
         runner.register('reclaim-soft-deleted',
                         lambda: conductor_conf.reclaim_check_interval_s,
                         lambda: reclaim.run_once(self._conf, self._poster))
+        runner.register('complete-evacuations',
+                        lambda: conductor_conf.evacuation_check_interval_s,
+                        lambda: evacuations.run_once(self._conf))
 
     @staticmethod
     def _claim_lost(job, who):

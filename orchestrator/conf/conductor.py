@@ -95,6 +95,11 @@ opts = [
                       'soft-deleted longer ago than [DEFAULT] '
                       'reclaim_instance_interval_s. Less than 0 disables '
                       'it.'),
+    cfg.FloatOpt('evacuation_check_interval_s', default=30.0,
+                 help='How often a conductor completes evacuations whose '
+                      'source host is up again: the leftover guest there '
+                      'is destroyed and the resources it held released. '
+                      'Less than 0 disables it.'),
     cfg.FloatOpt('deadline_check_interval_s', default=10.0,
                  help='How often the deadline watchdog looks for instances '
                       'past their task deadline. Less than 0 disables it.'),

@@ -19,6 +19,9 @@ opts = [
                      'drivers.fake_faults for its format.'),
     cfg.IntOpt('image_fetch_steps', default=4, min=1,
                help='Progress reports one image download makes.'),
+    cfg.IntOpt('live_migration_steps', default=4, min=1,
+               help='Steps (progress reports, and looks for an abort) in '
+                    'which a live migration copies a guest\'s memory.'),
 ]
 
 

@@ -148,3 +148,29 @@ def swap_to_instance(migration_uuid, instance_uuid, release_host):
         rows = s.execute(sa.select(models.Allocation).where(
             models.Allocation.consumer_uuid == instance_uuid)).scalars()
         return [r.as_dict() for r in rows]
+
+
+def evacuated(migration_uuid, instance_uuid, source_host):
+    """An evacuation's end, in one transaction: the migration's
+    allocations (on the new host) become the instance's, and the
+    instance's allocation on ``source_host`` (the host that is down; its
+    leftover guest still holds those resources) becomes the migration's,
+    until that leftover is destroyed and the migration's allocation
+    released.
+
+    Idempotent: run again after it committed, the migration holds only
+    the source's allocation and the instance none there, so nothing
+    moves. Returns the instance's allocations afterwards.
+    """
+    with session.writer() as s:
+        s.execute(sa.update(models.Allocation).where(
+            models.Allocation.consumer_uuid == migration_uuid,
+            models.Allocation.host != source_host).values(
+                consumer_uuid=instance_uuid, updated_at=models.utcnow()))
+        s.execute(sa.update(models.Allocation).where(
+            models.Allocation.consumer_uuid == instance_uuid,
+            models.Allocation.host == source_host).values(
+                consumer_uuid=migration_uuid, updated_at=models.utcnow()))
+        rows = s.execute(sa.select(models.Allocation).where(
+            models.Allocation.consumer_uuid == instance_uuid)).scalars()
+        return [r.as_dict() for r in rows]

@@ -27,8 +27,8 @@ Rules shared by every method:
 Drivers are found by name in the ``orchestrator.compute_drivers`` entry
 point group and built as ``driver_class(host, conf)``.
 
-More operations (resize, live migration) will be added here as abstract
-methods when the flows that need them exist.
+More operations will be added here as abstract methods when the flows
+that need them exist.
 """
 
 import abc
@@ -284,6 +284,140 @@ class ComputeDriver(abc.ABC):
         :raises orchestrator.exception.GuestNotFound: no guest here.
 
         Re-run: converges on the same state.
+        """
+
+    # -- live migration -------------------------------------------------------
+    # The guest moves while it runs. The destination first receives an
+    # incoming guest (not running), the source copies the memory and stops
+    # its guest; the destination's guest then takes over (the point of no
+    # return) and the source's is removed. Until the point of no return
+    # every step is undone by rollback_live_migration (source) and
+    # rollback_live_migration_at_destination. Every method is keyed by the
+    # instance uuid and the migration's uuid.
+    @abc.abstractmethod
+    def check_can_live_migrate_destination(self, instance, migration_uuid,
+                                           source_host, block_migration):
+        """On the destination: can it take the guest from ``source_host``?
+
+        :param block_migration: True, False or ``'auto'`` as the client
+            asked (recorded; a driver without shared storage copies the
+            disks either way).
+        :returns: what the destination found, a dict passed on to
+            :meth:`check_can_live_migrate_source` (at least
+            ``{'dest_host': str, 'block_migration': ...}``).
+        :raises orchestrator.exception.MigrationPreCheckError: it cannot.
+
+        Changes nothing; re-run answers the same.
+        """
+
+    @abc.abstractmethod
+    def check_can_live_migrate_source(self, instance, migration_uuid,
+                                      dest_check):
+        """On the source: can its guest go to the destination that
+        answered ``dest_check``?
+
+        :returns: the migrate data, ``dest_check`` plus at least
+            ``{'source_host': str, 'memory_total': bytes}``.
+        :raises orchestrator.exception.GuestNotFound: no guest here.
+        :raises orchestrator.exception.MigrationPreCheckError: the guest
+            cannot be live-migrated (it does not run).
+
+        Changes nothing; re-run answers the same.
+        """
+
+    @abc.abstractmethod
+    def pre_live_migration(self, instance, migration_uuid, source_host,
+                           migrate_data):
+        """On the destination: plug the instance's networks, create its
+        disks and make the incoming guest, which does not run yet.
+
+        :returns: ``{'network_info': {...}, 'block_device_mapping':
+            {...}}`` as prepare_networks and prepare_block_devices return.
+        :raises orchestrator.exception.MigrationPreCheckError: this host
+            has a guest of the instance that is not this migration's.
+
+        Re-run: returns what was made before, unchanged.
+        """
+
+    @abc.abstractmethod
+    def live_migration(self, instance, migration_uuid, dest_host,
+                       progress_cb):
+        """On the source: copy the guest's memory to ``dest_host``, then
+        stop the guest here (it does not run anywhere until
+        :meth:`post_live_migration_at_destination`).
+
+        :param progress_cb: called as ``progress_cb(memory_total,
+            memory_processed, memory_remaining)`` (bytes) as the copy
+            advances; it must not raise (callers make it safe).
+        :returns: ``{'memory_total', 'memory_processed',
+            'memory_remaining'}`` at the end.
+        :raises orchestrator.exception.MigrationAborted: an abort
+            (:meth:`live_migration_abort`) was seen; the guest still runs
+            here.
+        :raises orchestrator.exception.GuestNotFound: no guest here.
+
+        Re-run: a copy already finished returns at once.
+        """
+
+    @abc.abstractmethod
+    def live_migration_abort(self, instance, migration_uuid):
+        """On the source: make the running copy of this migration stop at
+        its next step with MigrationAborted. A copy that is not running
+        here (not started, or over) is not affected: the flow, which
+        records the abort first, stops or undoes it itself.
+
+        :returns: True if a copy of it was running here.
+
+        Re-run: the abort stays asked for until the rollback forgets it.
+        """
+
+    @abc.abstractmethod
+    def rollback_live_migration(self, instance, migration_uuid):
+        """On the source, when the migration is undone: its guest is back
+        in the power state it had before the copy, no longer migrating,
+        and an abort asked for the migration is forgotten.
+
+        :returns: the guest's power state, or None if there is no guest.
+
+        Re-run (or a migration that never started here): nothing changes.
+        """
+
+    @abc.abstractmethod
+    def rollback_live_migration_at_destination(self, instance,
+                                               migration_uuid):
+        """On the destination, when the migration is undone: the incoming
+        guest, its networks and disks are removed.
+
+        :returns: True if an incoming guest was removed. A guest of the
+            instance that is not this migration's incoming guest is left
+            alone, and so are its networks and disks.
+
+        Re-run: nothing left to remove, returns False.
+        """
+
+    @abc.abstractmethod
+    def post_live_migration_at_destination(self, instance, migration_uuid,
+                                           power_state):
+        """On the destination, past the point of no return: the incoming
+        guest becomes the instance's guest, in ``power_state``
+        (``states.RUNNING`` or ``states.POWER_PAUSED``).
+
+        :returns: the guest's power state.
+        :raises orchestrator.exception.GuestNotFound: no guest here.
+
+        Re-run: a guest that took over already is left as it is.
+        """
+
+    @abc.abstractmethod
+    def post_live_migration(self, instance, migration_uuid):
+        """On the source, after the destination took over: the stopped
+        guest, its networks, disks and image cache references are removed.
+
+        :returns: True if the guest was removed.
+        :raises orchestrator.exception.Invalid: the guest here is not the
+            one this migration stopped (it is left alone).
+
+        Re-run: only leftovers are removed, returns False.
         """
 
 

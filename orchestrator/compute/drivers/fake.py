@@ -96,6 +96,45 @@ def _guest_record(instance, image_id, state, power_state=states.RUNNING):
             'created_at': _now()}
 
 
+def _create_disks(state, instance):
+    """Disks of ``instance`` in ``state`` (made if missing)."""
+    mapping = state['block_devices'].get(instance['uuid'])
+    if mapping is None:
+        mapping = {ROOT_DEVICE: {'kind': 'root',
+                                 'size_gb': int(instance.get('root_gb')
+                                                or 0)}}
+        if instance.get('ephemeral_gb'):
+            mapping[EPHEMERAL_DEVICE] = {
+                'kind': 'ephemeral', 'size_gb': int(instance['ephemeral_gb'])}
+        state['block_devices'][instance['uuid']] = mapping
+    return mapping
+
+
+def _remove_guest_and_leftovers(state, uuid):
+    """Drop the guest of ``uuid``, its disks, ports and image cache
+    references from ``state``; True if there was a guest."""
+    existed = state['guests'].pop(uuid, None) is not None
+    state['networks'].pop(uuid, None)
+    state['block_devices'].pop(uuid, None)
+    for entry in state['image_cache'].values():
+        if uuid in entry['users']:
+            entry['users'].remove(uuid)
+    return existed
+
+
+def _live_migration_mark(guest, migration_uuid, role):
+    """The guest's mark of live migration ``migration_uuid`` in ``role``
+    ('source' or 'destination'), or None."""
+    mark = (guest or {}).get('live_migration')
+    if mark and mark['uuid'] == migration_uuid and mark['role'] == role:
+        return mark
+    return None
+
+
+def _memory_bytes(instance):
+    return int(instance.get('memory_mb') or 0) * 1024 * 1024
+
+
 class FakeDriver(base.ComputeDriver):
     """Guests as records in a file; see the module docstring.
 
@@ -153,22 +192,26 @@ class FakeDriver(base.ComputeDriver):
     # -- networks -------------------------------------------------------------
     def prepare_networks(self, instance):
         """Give the instance the next fake address; re-run returns it."""
-        uuid = _instance_uuid(instance)
+        _instance_uuid(instance)
         with self._driver_call('prepare_networks'):
             with self.host_file.change() as state:
-                info = state['networks'].get(uuid)
-                if info is None:
-                    index = state['next_address_index']
-                    state['next_address_index'] = index + 1
-                    info = {'network_name': NETWORK_NAME,
-                            'ip_address': fake_ipv4_address(self.host,
-                                                            index),
-                            'ip_version': 4,
-                            'mac_address': fake_mac_address(uuid)}
-                    state['networks'][uuid] = info
-                if uuid in state['guests']:
-                    state['guests'][uuid]['network_info'] = info
-            return info
+                return self._plug_networks(state, instance)
+
+    def _plug_networks(self, state, instance):
+        """Ports of ``instance`` in ``state`` (made if missing)."""
+        uuid = instance['uuid']
+        info = state['networks'].get(uuid)
+        if info is None:
+            index = state['next_address_index']
+            state['next_address_index'] = index + 1
+            info = {'network_name': NETWORK_NAME,
+                    'ip_address': fake_ipv4_address(self.host, index),
+                    'ip_version': 4,
+                    'mac_address': fake_mac_address(uuid)}
+            state['networks'][uuid] = info
+        if uuid in state['guests']:
+            state['guests'][uuid]['network_info'] = info
+        return info
 
     def cleanup_networks(self, instance):
         uuid = _instance_uuid(instance)
@@ -181,20 +224,10 @@ class FakeDriver(base.ComputeDriver):
     # -- disks ----------------------------------------------------------------
     def prepare_block_devices(self, instance):
         """A root disk of ``root_gb`` and, if any, an ephemeral disk."""
-        uuid = _instance_uuid(instance)
+        _instance_uuid(instance)
         with self._driver_call('prepare_block_devices'):
             with self.host_file.change() as state:
-                mapping = state['block_devices'].get(uuid)
-                if mapping is None:
-                    mapping = {ROOT_DEVICE: {
-                        'kind': 'root',
-                        'size_gb': int(instance.get('root_gb') or 0)}}
-                    if instance.get('ephemeral_gb'):
-                        mapping[EPHEMERAL_DEVICE] = {
-                            'kind': 'ephemeral',
-                            'size_gb': int(instance['ephemeral_gb'])}
-                    state['block_devices'][uuid] = mapping
-            return mapping
+                return _create_disks(state, instance)
 
     def cleanup_block_devices(self, instance):
         uuid = _instance_uuid(instance)
@@ -463,6 +496,201 @@ class FakeDriver(base.ComputeDriver):
         with self._driver_call('delete_snapshot'):
             with self.host_file.change() as state:
                 state['snapshots'].pop(snapshot_id, None)
+
+    # -- live migration -------------------------------------------------------
+    # A guest being live-migrated is on both hosts: on the source it carries
+    # {'live_migration': {'uuid', 'role': 'source', 'peer', 'copied',
+    # 'power_state_before'}} and runs until its memory is copied (then it is
+    # paused); on the destination it is an incoming guest, paused, with
+    # {'live_migration': {'uuid', 'role': 'destination', 'peer',
+    # 'incoming': True}} until it takes over. Aborts asked for a running
+    # copy are kept in the host file's 'aborted_migrations'.
+    def check_can_live_migrate_destination(self, instance, migration_uuid,
+                                           source_host, block_migration):
+        """Refuses to be the source, or to take a guest it already has
+        (other than this migration's incoming one)."""
+        uuid = _instance_uuid(instance)
+        with self._driver_call('check_can_live_migrate_destination'):
+            if source_host == self.host:
+                raise exception.MigrationPreCheckError(
+                    reason='%s is the source host of %s' % (self.host, uuid))
+            guest = self.host_file.read()['guests'].get(uuid)
+            if guest is not None and _live_migration_mark(
+                    guest, migration_uuid, 'destination') is None:
+                raise exception.MigrationPreCheckError(
+                    reason='host %s already has a guest of instance %s'
+                           % (self.host, uuid))
+            return {'dest_host': self.host,
+                    'block_migration': block_migration}
+
+    def check_can_live_migrate_source(self, instance, migration_uuid,
+                                      dest_check):
+        """The guest must run or be paused (or be this migration's)."""
+        uuid = _instance_uuid(instance)
+        with self._driver_call('check_can_live_migrate_source'):
+            guest = self._guest_or_raise(self.host_file.read(), uuid)
+            live = (states.RUNNING, states.POWER_PAUSED)
+            if guest['power_state'] not in live and _live_migration_mark(
+                    guest, migration_uuid, 'source') is None:
+                raise exception.MigrationPreCheckError(
+                    reason='the guest of %s on %s is %s, neither running '
+                           'nor paused' % (uuid, self.host,
+                                           states.POWER_STATE_NAMES.get(
+                                               guest['power_state'])))
+            return dict(dest_check, source_host=self.host,
+                        memory_total=_memory_bytes(instance))
+
+    def pre_live_migration(self, instance, migration_uuid, source_host,
+                           migrate_data):
+        """Ports, disks and the incoming (paused) guest, in one write."""
+        uuid = _instance_uuid(instance)
+        with self._driver_call('pre_live_migration'):
+            with self.host_file.change() as state:
+                guest = state['guests'].get(uuid)
+                if guest is not None and _live_migration_mark(
+                        guest, migration_uuid, 'destination') is None:
+                    raise exception.MigrationPreCheckError(
+                        reason='host %s already has a guest of instance %s'
+                               % (self.host, uuid))
+                info = self._plug_networks(state, instance)
+                mapping = _create_disks(state, instance)
+                if guest is None:
+                    guest = _guest_record(instance, instance.get('image_ref'),
+                                          state, states.POWER_PAUSED)
+                    guest['live_migration'] = {
+                        'uuid': migration_uuid, 'role': 'destination',
+                        'peer': source_host, 'incoming': True}
+                    state['guests'][uuid] = guest
+                    cached = state['image_cache'].get(instance.get(
+                        'image_ref'))
+                    if cached and uuid not in cached['users']:
+                        cached['users'].append(uuid)
+            return {'network_info': info, 'block_device_mapping': mapping}
+
+    def live_migration(self, instance, migration_uuid, dest_host,
+                       progress_cb):
+        """Copy the memory in ``[fake_driver] live_migration_steps`` steps
+        (the method's delay spread over them), looking for an abort before
+        each step and before the guest stops."""
+        uuid = _instance_uuid(instance)
+        total = _memory_bytes(instance)
+        done = {'memory_total': total, 'memory_processed': total,
+                'memory_remaining': 0}
+        with self._driver_call('live_migration', sleep_delay=False) as plan:
+            with self.host_file.change() as state:
+                guest = self._guest_or_raise(state, uuid)
+                mark = _live_migration_mark(guest, migration_uuid, 'source')
+                if mark is None:
+                    if guest.get('live_migration'):
+                        raise exception.Invalid(
+                            reason='the guest of %s on %s is in another '
+                                   'live migration' % (uuid, self.host))
+                    mark = {'uuid': migration_uuid, 'role': 'source',
+                            'peer': dest_host, 'copied': False,
+                            'power_state_before': guest['power_state']}
+                    guest['live_migration'] = mark
+            if mark['copied']:
+                progress_cb(total, total, 0)
+                return done
+            steps = self.conf.fake_driver.live_migration_steps
+            for step in range(1, steps + 1):
+                self._raise_if_aborted(migration_uuid, uuid)
+                if plan.delay_s:
+                    self.faults.wait('live_migration', plan.delay_s / steps)
+                processed = total * step // steps
+                progress_cb(total, processed, total - processed)
+            with self.host_file.change() as state:
+                if migration_uuid in state['aborted_migrations']:
+                    raise exception.MigrationAborted(
+                        migration_uuid=migration_uuid, instance_uuid=uuid)
+                guest = self._guest_or_raise(state, uuid)
+                mark = _live_migration_mark(guest, migration_uuid, 'source')
+                if mark is None:
+                    raise exception.Invalid(
+                        reason='live migration %s of %s was rolled back '
+                               'during the copy' % (migration_uuid, uuid))
+                mark['copied'] = True
+                guest['power_state'] = states.POWER_PAUSED
+            return done
+
+    def _raise_if_aborted(self, migration_uuid, instance_uuid):
+        if migration_uuid in self.host_file.read()['aborted_migrations']:
+            raise exception.MigrationAborted(migration_uuid=migration_uuid,
+                                             instance_uuid=instance_uuid)
+
+    def live_migration_abort(self, instance, migration_uuid):
+        """Recorded only while this migration's copy is unfinished here."""
+        uuid = _instance_uuid(instance)
+        with self._driver_call('live_migration_abort'):
+            with self.host_file.change() as state:
+                mark = _live_migration_mark(state['guests'].get(uuid),
+                                            migration_uuid, 'source')
+                if mark is None or mark['copied']:
+                    return False
+                state['aborted_migrations'][migration_uuid] = _now()
+                return True
+
+    def rollback_live_migration(self, instance, migration_uuid):
+        """The guest gets its power state from before the copy back."""
+        uuid = _instance_uuid(instance)
+        with self._driver_call('rollback_live_migration'):
+            with self.host_file.change() as state:
+                state['aborted_migrations'].pop(migration_uuid, None)
+                guest = state['guests'].get(uuid)
+                if guest is None:
+                    return None
+                mark = _live_migration_mark(guest, migration_uuid, 'source')
+                if mark is not None:
+                    guest['power_state'] = mark['power_state_before']
+                    del guest['live_migration']
+                return guest['power_state']
+
+    def rollback_live_migration_at_destination(self, instance,
+                                               migration_uuid):
+        """Removes the incoming guest and what was made for it."""
+        uuid = _instance_uuid(instance)
+        with self._driver_call('rollback_live_migration_at_destination'):
+            with self.host_file.change() as state:
+                mark = _live_migration_mark(state['guests'].get(uuid),
+                                            migration_uuid, 'destination')
+                if mark is None or not mark.get('incoming'):
+                    return False
+                return _remove_guest_and_leftovers(state, uuid)
+
+    def post_live_migration_at_destination(self, instance, migration_uuid,
+                                           power_state):
+        """The incoming guest loses its mark and is in ``power_state``."""
+        uuid = _instance_uuid(instance)
+        if power_state not in (states.RUNNING, states.POWER_PAUSED):
+            raise exception.Invalid(reason='a live-migrated guest runs or '
+                                           'is paused, not %r'
+                                           % (power_state,))
+        with self._driver_call('post_live_migration_at_destination'):
+            with self.host_file.change() as state:
+                guest = self._guest_or_raise(state, uuid)
+                if _live_migration_mark(guest, migration_uuid,
+                                        'destination') is not None:
+                    del guest['live_migration']
+                    guest['power_state'] = power_state
+                    guest['network_info'] = state['networks'].get(uuid)
+                return guest['power_state']
+
+    def post_live_migration(self, instance, migration_uuid):
+        """Removes the copied guest; refuses any other guest."""
+        uuid = _instance_uuid(instance)
+        with self._driver_call('post_live_migration'):
+            with self.host_file.change() as state:
+                state['aborted_migrations'].pop(migration_uuid, None)
+                guest = state['guests'].get(uuid)
+                if guest is not None:
+                    mark = _live_migration_mark(guest, migration_uuid,
+                                                'source')
+                    if mark is None or not mark['copied']:
+                        raise exception.Invalid(
+                            reason='the guest of %s on %s is not the one '
+                                   'live migration %s copied'
+                                   % (uuid, self.host, migration_uuid))
+                return _remove_guest_and_leftovers(state, uuid)
 
     # -- resize and cold migration ------------------------------------------
     def migrate_disk_and_power_off(self, instance, migration_uuid,

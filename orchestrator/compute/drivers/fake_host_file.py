@@ -29,10 +29,14 @@ Format (``format_version`` 1)::
                                 "location": ..., "users": [uuid, ...]}},
      "snapshots": {image_id: {"instance_uuid": ..., "base_image_id": ...,
                               "size": ..., "uploaded": {"size": ...,
-                              "checksum": ..., "location": ...} | null}}}
+                              "checksum": ..., "location": ...} | null}},
+     "aborted_migrations": {migration_uuid: "<when the abort came>"}}
 
-Keys added later to format 1 (``snapshots``) are filled in with their
-empty value when an older file is read.
+A guest in a live migration also has a ``live_migration`` mark (see the
+live migration methods of :mod:`.fake`).
+
+Keys added later to format 1 (``snapshots``, ``aborted_migrations``) are
+filled in with their empty value when an older file is read.
 """
 
 import contextlib
@@ -61,6 +65,7 @@ def empty_host_state(host):
         'block_devices': {},
         'image_cache': {},
         'snapshots': {},
+        'aborted_migrations': {},
     }
 
 
