@@ -1,10 +1,23 @@
 """Boot a server: place it, prepare its host, fetch its image, spawn it.
 
-Store in:  context, instance_uuid, task_id, action_id
+Store in:  context, instance_uuid, task_id, action_id, params (the
+           placement request: ``requested_host``, or {}).
+Shape:     BuildToErrorOnRevert, then the subflow HOST_FLOW_NAME (the
+           host steps PrepareNetworks, PrepareBlockDevices, FetchImage,
+           SpawnOnHost) whose retry controller is ScheduleInstance, then
+           MarkActive. Atom names are their import paths (fixed).
+Reschedule: a host step that fails reverts the host steps (networks,
+           disks and guest removed from the failed host), then
+           ScheduleInstance releases that host's claim and claims the
+           next alternate host, and the host steps run again there; at
+           most ``[scheduler] max_attempts`` attempts. The audit shows
+           attempt k > 1 as events "<Step> (attempt k)".
 Final:     vm_state active, power_state running, task_state NULL.
 On revert: every host step undone, allocation released, vm_state error
-           with a fault. Preempted (deleted meanwhile): the steps undo what
-           they did and the instance is left to its new owner.
+           with a fault (NoValidHost naming each failed attempt when the
+           attempts ran out). Preempted (deleted meanwhile): the steps
+           undo what they did, nothing is rescheduled, and the instance
+           is left to its new owner.
 Resume:    forward; every step converges when re-run.
 """
 
@@ -19,23 +32,41 @@ from flows.tasks import instance_state
 from flows.tasks import scheduling
 
 FLOW_NAME = 'orchestrator-boot-server'
+#: The subflow of the host steps, retried by ScheduleInstance.
+HOST_FLOW_NAME = 'orchestrator-boot-server-on-host'
 RESUME_POLICY = keys.RESUME
+
+#: The host steps, in order (each attempt runs them all).
+HOST_STEPS = (host_calls.PrepareNetworks, host_calls.PrepareBlockDevices,
+              host_calls.FetchImage, host_calls.SpawnOnHost)
 
 
 class BuildToErrorOnRevert(base.FinishTaskOnRevert):
-    """Sentinel. Revert: task_state cleared, vm_state error, fault."""
+    """Sentinel. Revert: task_state cleared, vm_state error, fault.
+
+    The fault describes the failure that ended the build: a host step's
+    failure never does (ScheduleInstance retries it, and its give-up
+    NoValidHost names every attempt), so failures of host steps, which
+    TaskFlow keeps from earlier attempts, are passed over for any other.
+    """
 
     revert_vm_state = states.ERROR
+
+    def failure_to_record(self, flow_failures):
+        host_steps = {step.__name__ for step in HOST_STEPS}
+        for name, failure in (flow_failures or {}).items():
+            if base.event_name(name) not in host_steps:
+                return failure
+        return base.first_failure(flow_failures)
 
 
 def get_flow():
     """The boot flow (factory recorded in the logbook by import path)."""
+    on_host = linear_flow.Flow(HOST_FLOW_NAME,
+                               retry=scheduling.ScheduleInstance())
+    on_host.add(*(step() for step in HOST_STEPS))
     return linear_flow.Flow(FLOW_NAME).add(
         BuildToErrorOnRevert(),
-        scheduling.ScheduleInstance(),
-        host_calls.PrepareNetworks(),
-        host_calls.PrepareBlockDevices(),
-        host_calls.FetchImage(),
-        host_calls.SpawnOnHost(),
+        on_host,
         instance_state.MarkActive(),
     )

@@ -17,9 +17,11 @@ START_VM_STATE = 'start_vm_state'
 #: The host a cleanup works on (force delete: the instance is gone).
 HOST = 'host'
 #: The action's arguments from the request (a dict; {} when it has none),
-#: e.g. {'image_ref': ..., 'name': ...} for a rebuild.
+#: e.g. {'image_ref': ..., 'name': ...} for a rebuild; for a boot, its
+#: placement request ({'requested_host': ...} or {}).
 PARAMS = 'params'
-#: Provided by scheduling: the host the instance was placed on.
+#: Provided by scheduling: the host the instance was placed on (in a
+#: boot, the host of the current attempt).
 SELECTED_HOST = 'selected_host'
 #: Provided by image fetching: the image as a plain dict.
 IMAGE = 'image'

@@ -7,6 +7,13 @@ exists, is active and fits the flavor). The instance is inserted in
 action, and a conductor is asked to post the boot flow; if none answers,
 the instance goes to ERROR with a fault and the client gets a 503 (see
 :mod:`orchestrator.api.operations`).
+
+``availability_zone`` places the server in that zone. Nova's legacy
+``"zone:host"`` (and ``"zone:host:node"``, ``":host"``) form asks for a
+host as well, for administrators only (403 otherwise): the instance keeps
+the zone, the boot flow gets the host as ``params['requested_host']``. A
+zone or host that no host can serve ends the build in ERROR with a 'No
+valid host' fault.
 """
 
 import re
@@ -132,12 +139,33 @@ def hostname_for(name, uuid):
     return text or 'server-%s' % uuid
 
 
+def requested_placement(req, server):
+    """(availability zone or None, requested host or None) of a create
+    request. The ``zone:host[:node]`` form is for administrators only:
+    403 for anyone else, 400 when it names no host."""
+    zone = server.get('availability_zone')
+    if zone is None or ':' not in zone:
+        return zone, None
+    req.require_admin('os_compute_api:servers:create:forced_host')
+    parts = zone.split(':', 2)
+    zone, host = parts[0], parts[1]
+    node = parts[2] if len(parts) == 3 else ''
+    if node and host and node != host:
+        # NOTE(api): every host has one node named after it.
+        raise exception.Invalid('Host %s has no node %s.' % (host, node))
+    host = host or node
+    if not host:
+        raise exception.Invalid('availability_zone %r names no host.'
+                                % server['availability_zone'])
+    return zone or None, host
+
+
 def _reservation_id():
     alphabet = string.ascii_lowercase + string.digits
     return 'r-' + ''.join(secrets.choice(alphabet) for _ in range(8))
 
 
-def _values(req, server, flavor, image):
+def _values(req, server, flavor, image, zone):
     uuid = str(uuidlib.uuid4())
     ctxt = req.context
     return {
@@ -153,7 +181,7 @@ def _values(req, server, flavor, image):
         'root_gb': flavor['root_gb'],
         'ephemeral_gb': flavor['ephemeral_gb'],
         'image_ref': image['id'],
-        'availability_zone': server.get('availability_zone'),
+        'availability_zone': zone,
         'key_name': server.get('key_name'),
         'user_data': server.get('user_data'),
         'metadata': server.get('metadata') or {},
@@ -180,12 +208,15 @@ def create(req):
     image_id = _image_id(server)
     flavor = _flavor(server)
     image = _image(image_id, flavor)
+    zone, requested_host = requested_placement(req, server)
     ctxt = req.context
     instance, action = db_instances.create(
-        _values(req, server, flavor, image),
+        _values(req, server, flavor, image, zone),
         {'request_id': ctxt.request_id, 'user_id': ctxt.user_id,
          'project_id': ctxt.project_id})
-    operations.start(ctxt, 'build_instance', instance, action)
+    params = {'requested_host': requested_host} if requested_host else {}
+    operations.start(ctxt, 'build_instance', instance, action,
+                     params=params)
     if _as_bool(server.get('return_reservation_id', False)):
         return api_request.json_response(
             {'reservation_id': instance['reservation_id']}, status=202)

@@ -102,7 +102,8 @@ class AllInOne:
         from orchestrator.cmd import api as api_cmd
         self.api_server = api_cmd.serve(api_app.build_app(self.conf),
                                         self.listen[0], self.listen[1],
-                                        self.conf.api.threads)
+                                        self.conf.api.threads,
+                                        self.conf.api.backlog)
 
     def stop(self):
         if self.api_server is not None:

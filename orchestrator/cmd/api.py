@@ -21,6 +21,8 @@ from orchestrator.api import app as api_app
 from orchestrator.cmd import bootstrap
 
 LOG = logging.getLogger(__name__)
+#: The listen backlog when none is given ([api] backlog's default).
+DEFAULT_BACKLOG = 4096
 
 
 class APIServer:
@@ -31,11 +33,14 @@ class APIServer:
         known once :meth:`start` returned.
     """
 
-    def __init__(self, app, host, port, threads):
+    def __init__(self, app, host, port, threads, backlog=DEFAULT_BACKLOG):
         self.host = host
         self.port = port
+        # NOTE: cheroot's own listen backlog is 5: with every thread busy,
+        # a burst of clients beyond it would be reset.
         self._server = cheroot_wsgi.Server((host, port), app,
                                            numthreads=threads,
+                                           request_queue_size=backlog,
                                            server_name='orchestrator-api')
         self._thread = None
 
@@ -72,12 +77,12 @@ class APIServer:
             self._thread.join(timeout)
 
 
-def serve(app, host, port, threads=16):
+def serve(app, host, port, threads=16, backlog=DEFAULT_BACKLOG):
     """Start serving ``app`` on (host, port) and return the APIServer.
 
     ``port`` 0 picks a free port (read it from ``server.port``).
     """
-    return APIServer(app, host, port, threads).start()
+    return APIServer(app, host, port, threads, backlog).start()
 
 
 def main(argv=None):
@@ -90,7 +95,7 @@ def main(argv=None):
         sys.stderr.write('orchestrator-api: %s\n' % e)
         return 2
     server = serve(api_app.build_app(conf), conf.api.listen_host,
-                   conf.api.listen_port, conf.api.threads)
+                   conf.api.listen_port, conf.api.threads, conf.api.backlog)
     signum = bootstrap.wait_for_signal()
     LOG.info('Signal %d: stopping the API', signum)
     server.stop()

@@ -81,15 +81,20 @@ class ComputeService:
     :param driver: a ComputeDriver built for ``host``.
     :param conf: the configuration (``[compute] heartbeat_interval_s``,
         ``sync_power_state_interval_s``, read at each start).
+    :param availability_zone: the zone the host reports with its
+        heartbeats (default ``[compute] availability_zone``).
 
     ``start`` and ``stop`` may each be called more than once; a stopped
     service can be started again.
     """
 
-    def __init__(self, host, driver, conf):
+    def __init__(self, host, driver, conf, availability_zone=None):
         self.host = host
         self.driver = driver
         self.conf = conf
+        #: The zone this host reports with every heartbeat.
+        self.availability_zone = (availability_zone
+                                  or conf.compute.availability_zone)
         self.manager = compute_manager.ComputeManager(host, driver)
         self._server = None
         self._heartbeat = None
@@ -174,7 +179,8 @@ class ComputeService:
         """One ``report_heartbeat`` cast; failures are logged, not
         raised (the next beat tries again)."""
         try:
-            resources = self.driver.get_available_resources()
+            resources = dict(self.driver.get_available_resources(),
+                             availability_zone=self.availability_zone)
             conductor.report_heartbeat(ctxt, self.host, BINARY, resources)
         except Exception:  # noqa: BLE001 - a missed beat is not fatal
             LOG.warning('Heartbeat of %s failed', self.host, exc_info=True)

@@ -1,7 +1,12 @@
 """The engine listener that writes the audit trail of every flow.
 
 Each flow step becomes an instance action event (start, finish, result,
-traceback); a revert step is the event ``<step>:revert``. The flow's end
+traceback); a revert step is the event ``<step>:revert``. A retry
+controller (the boot flow's ScheduleInstance) is a step too, one event
+per run; from the second attempt of a retried subflow on, the events of
+its steps and of the controller carry the attempt: ``<step> (attempt
+2)``, ``<step>:revert (attempt 2)``, so every attempt stays visible (the
+controller's own final revert is ``<step>:revert``). The flow's end
 finishes the instance action (Success, or Error with the reason). No task
 writes audit rows by hand. An action something else finished first (the
 deadline watchdog's decision) is not finished again.
@@ -13,7 +18,9 @@ task_state cleared, if the flow still owns it.
 
 import logging
 
+from taskflow.engines.action_engine import compiler as tf_compiler
 from taskflow import exceptions as tf_exc
+from taskflow import flow as tf_flow
 from taskflow.listeners import base as listener_base
 from taskflow import states as tf_states
 
@@ -40,12 +47,36 @@ def event_name(atom_name):
     return atom_name.rsplit('.', 1)[-1]
 
 
+def attempt_name(event, attempt):
+    """``event`` as recorded in attempt ``attempt`` of a retried subflow:
+    unchanged for the first attempt, ``<event> (attempt N)`` after."""
+    if attempt <= 1:
+        return event
+    return '%s (attempt %d)' % (event, attempt)
+
+
+def step_events(flow):
+    """The events a run of ``flow`` records when nothing fails: its atoms
+    in order, a subflow's retry controller before the subflow's steps.
+    (For linear flows; the order of an unordered flow's steps varies.)"""
+    events = []
+    for node, _meta in flow.iter_nodes():
+        if isinstance(node, tf_flow.Flow):
+            if node.retry is not None:
+                events.append(event_name(node.retry.name))
+            events.extend(step_events(node))
+        else:
+            events.append(event_name(node.name))
+    return events
+
+
 class AuditListener(listener_base.Listener):
     """Writes instance action events and finishes the instance action."""
 
     def __init__(self, engine, host=None):
         super().__init__(engine)
         self._host = host
+        self._retry_of = None
 
     def _fetch(self, key):
         try:
@@ -53,14 +84,28 @@ class AuditListener(listener_base.Listener):
         except tf_exc.NotFound:
             return None
 
-    def _task_receiver(self, state, details):
+    def _controller(self, atom_name):
+        """The name of the retry controlling ``atom_name``, or None."""
+        if self._retry_of is None:
+            graph = self._engine.compilation.execution_graph
+            self._retry_of = {
+                node.name: data[tf_compiler.RETRY].name
+                for node, data in graph.nodes(data=True)
+                if data.get(tf_compiler.RETRY) is not None}
+        return self._retry_of.get(atom_name)
+
+    def _attempts(self, retry_name):
+        """How many runs of ``retry_name`` succeeded (its history)."""
+        return len(self._engine.storage.get_retry_history(retry_name))
+
+    def _record(self, state, event, details):
+        """Write the start or the end of ``event`` for ``state``."""
         action_id = self._fetch(keys.ACTION_ID)
         if action_id is None:
             return
-        name = event_name(details['task_name'])
         try:
             if state in _EVENT_START:
-                actions.event_start(action_id, name + _EVENT_START[state],
+                actions.event_start(action_id, event(_EVENT_START[state]),
                                     host=self._host)
             elif state in _EVENT_END:
                 suffix, result = _EVENT_END[state]
@@ -68,11 +113,40 @@ class AuditListener(listener_base.Listener):
                 failure = details.get('result')
                 if result == states.RESULT_ERROR and failure is not None:
                     traceback = failure.pformat(traceback=True)
-                actions.event_finish(action_id, name + suffix, result,
+                actions.event_finish(action_id, event(suffix), result,
                                      traceback=traceback, host=self._host)
         except Exception:  # noqa: BLE001 - audit must not break the flow
-            LOG.exception('Could not record event %s of action %s',
-                          name, action_id)
+            LOG.exception('Could not record event of %s (%s) in action %s',
+                          details.get('task_name')
+                          or details.get('retry_name'), state, action_id)
+
+    def _task_receiver(self, state, details):
+        atom_name = details['task_name']
+        name = event_name(atom_name)
+
+        def event(suffix):
+            retry_name = self._controller(atom_name)
+            attempt = self._attempts(retry_name) if retry_name else 1
+            return attempt_name(name + suffix, attempt)
+
+        self._record(state, event, details)
+
+    def _retry_receiver(self, state, details):
+        retry_name = details['retry_name']
+        name = event_name(retry_name)
+
+        def event(suffix):
+            if suffix:
+                # The controller's revert: once, when the subflow is
+                # given up (its history is already cleared at REVERTED).
+                return name + suffix
+            # Its run for attempt N: N - 1 runs are in the history while
+            # it runs or when it failed, N once it succeeded.
+            done = self._attempts(retry_name)
+            return attempt_name(
+                name, done if state == tf_states.SUCCESS else done + 1)
+
+        self._record(state, event, details)
 
     def _flow_receiver(self, state, details):
         if state not in (tf_states.SUCCESS, tf_states.REVERTED,
@@ -95,7 +169,15 @@ class AuditListener(listener_base.Listener):
             LOG.exception('Could not finish action %s', action_id)
 
     def _failure_message(self):
-        for failure in self._engine.storage.get_failures().values():
+        """The message of the failure that ended the flow. Failures of
+        steps under a retry controller come last: TaskFlow keeps those of
+        earlier attempts, and the controller's own failure (it gave up)
+        says more."""
+        failures = self._engine.storage.get_failures()
+        ordered = sorted(failures.items(),
+                         key=lambda item: self._controller(item[0])
+                         is not None)
+        for _name, failure in ordered:
             return failure.exception_str[:255]
         return None
 

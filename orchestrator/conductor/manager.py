@@ -82,9 +82,12 @@ class ConductorManager:
     def __init__(self, poster):
         self._poster = poster
 
-    def build_instance(self, ctxt, instance_uuid, task_id, action_id):
+    def build_instance(self, ctxt, instance_uuid, task_id, action_id,
+                       params=None):
+        extra = {keys.PARAMS: dict(params or {})}
         return self._poster.post(
-            boot, _store(ctxt, instance_uuid, task_id, action_id), task_id)
+            boot, _store(ctxt, instance_uuid, task_id, action_id, **extra),
+            task_id)
 
     def delete_instance(self, ctxt, instance_uuid, task_id, action_id):
         return self._poster.post(
@@ -111,7 +114,8 @@ class ConductorManager:
                                  'force-delete-%s' % action_id)
 
     def report_heartbeat(self, ctxt, host, binary, resources):
-        hosts.heartbeat(host, binary, topic='compute')
+        hosts.heartbeat(host, binary, topic='compute',
+                        zone=resources.get('availability_zone'))
         hosts.update_compute_node(
             host, resources['vcpus'], resources['memory_mb'],
             resources['local_gb'],

@@ -11,8 +11,9 @@ API version history:
 * 1.1 - start_action
 * 1.2 - start_action takes ``params`` (the action's arguments, e.g. the
   image of a rebuild); report_power_states
-* 1.4 - abort_live_migration, report_migration_progress (1.3,
-  build_instance with ``params``, is a change of its own)
+* 1.3 - build_instance takes ``params`` (the build's placement request:
+  ``requested_host``)
+* 1.4 - abort_live_migration, report_migration_progress
 """
 
 import oslo_messaging as messaging
@@ -35,12 +36,21 @@ class ConductorAPI:
             target, version_cap=VERSION,
             timeout=timeout or cfg.CONF.conductor_rpc_timeout_s)
 
-    def build_instance(self, ctxt, instance_uuid, task_id, action_id):
+    def build_instance(self, ctxt, instance_uuid, task_id, action_id,
+                       params=None):
         """Post the boot flow of a claimed (building) instance.
-        Returns the job's uuid. Repeating it posts no second job."""
-        return self._client.call(ctxt, 'build_instance',
-                                 instance_uuid=instance_uuid,
-                                 task_id=task_id, action_id=action_id)
+        ``params`` is a JSON-safe dict of placement requests
+        (``requested_host``; 1.3: a build without them still asks for
+        1.0). Returns the job's uuid. Repeating it posts no second
+        job."""
+        kwargs = dict(instance_uuid=instance_uuid, task_id=task_id,
+                      action_id=action_id)
+        version = BASE_VERSION
+        if params:
+            kwargs['params'] = params
+            version = '1.3'
+        return self._client.prepare(version=version).call(
+            ctxt, 'build_instance', **kwargs)
 
     def delete_instance(self, ctxt, instance_uuid, task_id, action_id):
         """Post the delete flow of an instance claimed for deleting."""
@@ -72,7 +82,9 @@ class ConductorAPI:
 
     def report_heartbeat(self, ctxt, host, binary, resources):
         """A host is alive; ``resources`` is its capacity
-        ({'vcpus', 'memory_mb', 'local_gb', 'hypervisor_type'})."""
+        ({'vcpus', 'memory_mb', 'local_gb', 'hypervisor_type'}) and its
+        'availability_zone' (absent from agents before it: the zone
+        is left as it was)."""
         self._client.cast(ctxt, 'report_heartbeat', host=host,
                           binary=binary, resources=resources)
 

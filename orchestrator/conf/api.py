@@ -11,6 +11,10 @@ opts = [
                 help='TCP port the API listens on.'),
     cfg.IntOpt('threads', default=16, min=1,
                help='Worker threads of the WSGI server.'),
+    cfg.IntOpt('backlog', default=4096, min=1,
+               help='Connections the listening socket queues while every '
+                    'worker thread is busy; beyond it new clients are '
+                    'refused (the kernel may cap it at net.core.somaxconn).'),
     cfg.StrOpt('auth_strategy', default='noauth',
                choices=[('noauth', 'Accept any token (or none); the caller '
                                    'is an admin of default_project_id.')],

@@ -19,6 +19,10 @@ opts = [
                       'value below 0 disables reports, and so '
                       'reconciliation, for this host; values from 0 to '
                       '0.1 are taken as 0.1.'),
+    cfg.StrOpt('availability_zone', default='nova',
+               help='Availability zone of this host, reported with its '
+                    'heartbeat; a server created in a zone is only '
+                    'scheduled on hosts of that zone.'),
     cfg.IntOpt('vcpus', default=16, min=1,
                help='vCPUs this host offers (fake driver).'),
     cfg.IntOpt('memory_mb', default=32768, min=1,

@@ -14,6 +14,15 @@ opts = [
     cfg.IntOpt('claim_retries', default=10, min=1,
                help='Times a claim is retried when another claim changed '
                     'the same host at the same moment.'),
+    cfg.StrOpt('weigher', default='spread', choices=[
+        ('spread', 'most free RAM first: instances spread over hosts'),
+        ('pack', 'least free RAM first: hosts fill up one by one')],
+               help='How hosts that pass the filters are ordered.'),
+    cfg.IntOpt('max_attempts', default=3, min=1,
+               help='Hosts a build is tried on: a build that fails on its '
+                    'host is undone there and rescheduled on the next '
+                    'alternate host the scheduler chose, up to this many '
+                    'attempts in all. 1 disables rescheduling.'),
 ]
 
 

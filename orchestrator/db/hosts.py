@@ -14,8 +14,12 @@ from orchestrator.db import models
 from orchestrator.db import session
 
 
-def heartbeat(host, binary, topic=None):
-    """Record a heartbeat of ``binary`` on ``host`` (creates the service)."""
+def heartbeat(host, binary, topic=None, zone=None):
+    """Record a heartbeat of ``binary`` on ``host`` (creates the service).
+
+    ``zone``, when given, is the availability zone the service reports
+    (kept as it is when None; a new service starts in 'nova').
+    """
     now = models.utcnow()
     with session.writer() as s:
         row = s.execute(sa.select(models.Service).where(
@@ -24,11 +28,14 @@ def heartbeat(host, binary, topic=None):
         if row is None:
             row = models.Service(uuid=str(uuidlib.uuid4()), host=host,
                                  binary=binary, topic=topic,
+                                 zone=zone or 'nova',
                                  last_seen_at=now, report_count=1)
             s.add(row)
         else:
             row.last_seen_at = now
             row.report_count = row.report_count + 1
+            if zone is not None and row.zone != zone:
+                row.zone = zone
         s.flush()
         return row.as_dict()
 

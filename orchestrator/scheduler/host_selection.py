@@ -1,10 +1,28 @@
 """Pick hosts for an instance and claim resources on one of them.
 
-Filters: the host's compute service is up (heartbeat younger than
-``service_down_time_s``) and enabled, and the request fits its capacity
-times the allocation ratios, beside the sum of its allocations. Weigher:
-most free RAM first (spreads instances). The claim itself is the atomic
-generation-checked insert of :mod:`orchestrator.db.allocations`.
+Filters, in this order (the first one that rejects a host names why):
+
+* requested host: when a host was asked for, every other host is out;
+* reporting: the host has a compute service;
+* enabled: its service is not disabled;
+* up: its heartbeat is younger than ``service_down_time_s`` and it is not
+  forced down;
+* availability zone: when a zone was asked for, the zone the host's
+  service reports (``[compute] availability_zone``) is that zone;
+* capacity: the request fits the host's capacity times the allocation
+  ratios (``[scheduler] *_allocation_ratio``) beside the sum of its
+  allocations.
+
+Weigher (``[scheduler] weigher``): ``spread`` puts the host with the most
+free RAM first, ``pack`` the one with the least; ties go by host name.
+
+:func:`select_with_alternates` claims on the best host that still has
+room and returns the next best hosts as alternates (at most ``[scheduler]
+max_attempts`` - 1) for a build to be rescheduled on;
+:func:`claim_alternate` claims on one of them later, if it still passes
+every filter. The claim itself is the atomic generation-checked insert of
+:mod:`orchestrator.db.allocations`: concurrent claims never take a host
+past its capacity.
 """
 
 import logging
@@ -31,58 +49,186 @@ def _ratios(conf):
             'disk_gb': conf.scheduler.disk_allocation_ratio}
 
 
-def candidate_hosts(resources, exclude=(), conf=None):
-    """Hosts that pass every filter, best first."""
+def describe(resources):
+    """``resources`` as a person reads them (for NoValidHost reasons)."""
+    return '%d vCPU, %d MB RAM, %d GB disk' % (
+        resources['vcpus'], resources['memory_mb'], resources['disk_gb'])
+
+
+#: Why a host did not pass, by filter (the values of filter_hosts()).
+EXCLUDED = 'excluded'
+NOT_REQUESTED = 'not the requested host'
+NOT_REPORTING = 'not reporting (no compute service)'
+DISABLED = 'disabled'
+DOWN = 'down'
+OTHER_ZONE = 'in another availability zone'
+NO_ROOM = 'without room'
+
+
+def filter_hosts(resources, exclude=(), availability_zone=None,
+                 requested_host=None, conf=None):
+    """Run the filters over every compute node and weigh the survivors.
+
+    Reads the database and changes nothing, so calling it again is
+    harmless (the answer follows the hosts' heartbeats and usage).
+
+    :param exclude: hosts that never pass (e.g. a migration's source).
+    :param availability_zone: only hosts of this zone pass (None: any).
+    :param requested_host: only this host may pass (None: any).
+    :returns: (hosts that pass, best first; {host: why it did not pass}
+        for every other compute node, the why being one of the reasons
+        above).
+    """
     conf = conf or cfg.CONF
     services = {s['host']: s for s in
                 hosts.list_services(binary=COMPUTE_BINARY)}
     usage = allocations.usage_by_host()
     ratios = _ratios(conf)
     empty = {'vcpus': 0, 'memory_mb': 0, 'disk_gb': 0}
-    out = []
+    passing = []
+    rejected = {}
     for node in hosts.list_compute_nodes():
-        service = services.get(node['host'])
-        if node['host'] in exclude or service is None:
+        name = node['host']
+        service = services.get(name)
+        used = usage.get(name, empty)
+        if name in exclude:
+            rejected[name] = EXCLUDED
+        elif requested_host is not None and name != requested_host:
+            rejected[name] = NOT_REQUESTED
+        elif service is None:
+            rejected[name] = NOT_REPORTING
+        elif service['disabled']:
+            rejected[name] = DISABLED
+        elif not hosts.is_up(service, conf.service_down_time_s):
+            rejected[name] = DOWN
+        elif (availability_zone is not None
+              and service['zone'] != availability_zone):
+            rejected[name] = OTHER_ZONE
+        elif not allocations.fits(node, used, resources, ratios):
+            rejected[name] = NO_ROOM
+        else:
+            free_ram = (node['memory_mb'] * ratios['memory_mb']
+                        - used['memory_mb'])
+            passing.append((free_ram, name))
+    if conf.scheduler.weigher == 'pack':
+        passing.sort(key=lambda item: (item[0], item[1]))
+    else:
+        passing.sort(key=lambda item: (-item[0], item[1]))
+    return [name for _free, name in passing], rejected
+
+
+def candidate_hosts(resources, exclude=(), conf=None,
+                    availability_zone=None, requested_host=None):
+    """Hosts that pass every filter, best first (see filter_hosts)."""
+    return filter_hosts(resources, exclude, availability_zone,
+                        requested_host, conf)[0]
+
+
+def _why_none(resources, rejected, availability_zone, requested_host):
+    """The reason of a NoValidHost, from filter_hosts' rejections."""
+    wanted = describe(resources)
+    if requested_host is not None:
+        why = rejected.get(requested_host)
+        if why is None:
+            return ('The requested host %s is not a compute host'
+                    % requested_host)
+        if why == OTHER_ZONE:
+            why = 'not in availability zone %s' % availability_zone
+        elif why == NO_ROOM:
+            why = 'without room for %s' % wanted
+        return 'The requested host %s is %s' % (requested_host, why)
+    if not rejected:
+        return 'No compute host is reporting'
+    counts = {}
+    for why in rejected.values():
+        counts[why] = counts.get(why, 0) + 1
+    where = ('' if availability_zone is None
+             else ' in availability zone %s' % availability_zone)
+    return '%d host(s) considered for %s%s: %s' % (
+        len(rejected), wanted, where,
+        ', '.join('%d %s' % (n, why) for why, n in sorted(counts.items())))
+
+
+def _claim_on(consumer_uuid, instance_uuid, host, resources, conf):
+    """Claim on ``host``, retrying a claim that raced with another on
+    fresh numbers. Returns the allocation, or None when it has no room."""
+    ratios = _ratios(conf)
+    for _attempt in range(conf.scheduler.claim_retries):
+        try:
+            return allocations.claim(consumer_uuid, instance_uuid, host,
+                                     resources, ratios)
+        except exception.ClaimRace:
             continue
-        if service['disabled'] or not hosts.is_up(
-                service, conf.service_down_time_s):
-            continue
-        used = usage.get(node['host'], empty)
-        if not allocations.fits(node, used, resources, ratios):
-            continue
-        free_ram = node['memory_mb'] * ratios['memory_mb'] - used[
-            'memory_mb']
-        out.append((free_ram, node['host']))
-    out.sort(key=lambda item: (-item[0], item[1]))
-    return [host for _free, host in out]
+    return None
+
+
+def select_with_alternates(consumer_uuid, instance_uuid, resources,
+                           exclude=(), availability_zone=None,
+                           requested_host=None, max_alternates=None,
+                           conf=None):
+    """Claim ``resources`` on the best host; name the next best ones.
+
+    Tries the hosts that pass the filters in order; a host that filled
+    up meanwhile is skipped. Re-run after a crash: a consumer's claim on
+    a host is returned as it is (nothing is claimed twice on one host).
+
+    :param max_alternates: at most this many alternates (default
+        ``[scheduler] max_attempts`` - 1).
+    :returns: (the allocation dict, whose ``host`` is the chosen host;
+        the alternates, best first, never holding that host).
+    :raises NoValidHost: no host passes the filters or has room; the
+        reason says which filters left none.
+    """
+    conf = conf or cfg.CONF
+    if max_alternates is None:
+        max_alternates = conf.scheduler.max_attempts - 1
+    candidates, rejected = filter_hosts(resources, exclude,
+                                        availability_zone, requested_host,
+                                        conf)
+    for index, host in enumerate(candidates):
+        allocation = _claim_on(consumer_uuid, instance_uuid, host,
+                               resources, conf)
+        if allocation is not None:
+            alternates = candidates[index + 1:index + 1 + max_alternates]
+            return allocation, alternates
+        LOG.debug('Host %s has no room left for %s', host, instance_uuid)
+        rejected[host] = NO_ROOM
+    raise exception.NoValidHost(reason=_why_none(
+        resources, rejected, availability_zone, requested_host))
 
 
 def select_and_claim(consumer_uuid, instance_uuid, resources, exclude=(),
-                     conf=None):
+                     conf=None, availability_zone=None, requested_host=None):
     """Claim ``resources`` on the best host that has room.
 
-    Tries the candidates in order; a host that filled up meanwhile is
-    skipped, a claim that raced with another is retried on fresh numbers.
+    :func:`select_with_alternates` without alternates: same filters,
+    same re-run behaviour.
 
     :returns: the allocation dict (its ``host`` is the chosen host).
     :raises NoValidHost: no host passes the filters or has room.
     """
+    allocation, _none = select_with_alternates(
+        consumer_uuid, instance_uuid, resources, exclude=exclude,
+        availability_zone=availability_zone, requested_host=requested_host,
+        max_alternates=0, conf=conf)
+    return allocation
+
+
+def claim_alternate(consumer_uuid, instance_uuid, host, resources,
+                    availability_zone=None, conf=None):
+    """Claim ``resources`` on the alternate ``host`` if it still passes
+    every filter (it may have gone down, been disabled or filled up since
+    it was chosen).
+
+    Re-run: a claim the consumer already holds there is returned as it
+    is.
+
+    :returns: the allocation dict, or None when the host does not pass.
+    """
     conf = conf or cfg.CONF
-    ratios = _ratios(conf)
-    candidates = candidate_hosts(resources, exclude, conf)
-    for host in candidates:
-        for _attempt in range(conf.scheduler.claim_retries):
-            try:
-                allocation = allocations.claim(consumer_uuid, instance_uuid,
-                                               host, resources, ratios)
-            except exception.ClaimRace:
-                continue
-            break
-        else:
-            allocation = None
-        if allocation is not None:
-            return allocation
-        LOG.debug('Host %s has no room left for %s', host, instance_uuid)
-    raise exception.NoValidHost(
-        reason='%d host(s) considered, none with room for %s'
-        % (len(candidates), resources))
+    candidates = candidate_hosts(resources, conf=conf,
+                                 availability_zone=availability_zone,
+                                 requested_host=host)
+    if host not in candidates:
+        return None
+    return _claim_on(consumer_uuid, instance_uuid, host, resources, conf)

@@ -203,3 +203,51 @@ def test_sigkill_during_delete_then_restart_finishes_it(aio):
         assert c.execute(sa.text(
             'select count(*) from allocations where instance_uuid = :u'),
             {'u': server_id}).scalar() == 0
+
+
+def _fault_on(aio, host, faults):
+    fake_faults.write_runtime_faults(
+        os.path.join(aio.state_dir, 'fake-hosts'), host, faults)
+
+
+def _create_events(aio, server_id):
+    actions_ = aio.api('GET', '/v2.1/servers/%s/os-instance-actions'
+                       % server_id).json()['instanceActions']
+    (create,) = [a for a in actions_ if a['action'] == 'create']
+    shown = aio.api('GET', '/v2.1/servers/%s/os-instance-actions/%s'
+                    % (server_id, create['request_id'])).json()
+    return [(e['event'], e['result'])
+            for e in shown['instanceAction']['events']]
+
+
+@pytest.mark.parametrize('crash_in', ['spawn', 'destroy'])
+def test_sigkill_during_a_reschedule_then_restart_resumes_it(aio,
+                                                             crash_in):
+    """The build fails on compute-1 (the spread weigher's first pick) and
+    the process dies either while the failed attempt's guest is being
+    destroyed there, or during the spawn of the second attempt on
+    compute-2. After a restart the reschedule goes on: ACTIVE on
+    compute-2, nothing left on compute-1, one allocation."""
+    if crash_in == 'destroy':
+        _fault_on(aio, 'compute-1', {
+            'spawn': {'fault': 'raise', 'when': 'after'},
+            'destroy': 'crash'})
+    else:
+        _fault_on(aio, 'compute-1', {'spawn': 'raise'})
+        _fault_on(aio, 'compute-2', {'spawn': 'crash'})
+    server_id = _create(aio, 'crash-in-reschedule')
+    aio.proc.wait(60)
+    assert aio.proc.returncode == fake_faults.CRASH_EXIT_CODE, aio.log()
+    aio.faults({})
+    aio.start()
+    server = _assert_converged(aio, server_id)
+    assert server['status'] == 'ACTIVE', server
+    assert server['OS-EXT-SRV-ATTR:host'] == 'compute-2'
+    assert server_id not in aio.host_file('compute-1')['guests']
+    wait_for(lambda: ('MarkActive', 'Success')
+             in _create_events(aio, server_id), what='audit of the boot')
+    events = _create_events(aio, server_id)
+    assert ('SpawnOnHost', 'Error') in events, events
+    assert ('SpawnOnHost:revert', 'Success') in events, events
+    assert ('ScheduleInstance (attempt 2)', 'Success') in events, events
+    assert ('SpawnOnHost (attempt 2)', 'Success') in events, events

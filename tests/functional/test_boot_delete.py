@@ -132,7 +132,10 @@ def host_is_clean(system, instance_uuid):
 def test_spawn_failure_reverts_every_step_then_delete_works(system):
     inject(system, {'spawn': 'raise'})
     inst = boot()
-    done = wait_for(lambda: stable(inst['uuid']), what='boot to revert')
+    # Every host fails: the build is tried on [scheduler] max_attempts (3)
+    # of them before it reverts.
+    done = wait_for(lambda: stable(inst['uuid']), timeout=90,
+                    what='boot to revert')
     assert done['vm_state'] == states.ERROR
     fault = instances.latest_fault(inst['uuid'])
     assert 'Injected fault in spawn' in fault['message']

@@ -70,7 +70,7 @@ def call(app, method, path, body=None, version=None, headers=None,
 class RecordingConductor:
     """A conductor endpoint that records the calls and returns job ids."""
 
-    target = messaging.Target(version='1.0')
+    target = messaging.Target(version='1.3')
 
     def __init__(self):
         self.calls = []
@@ -79,10 +79,12 @@ class RecordingConductor:
         self.calls.append((method, ctxt.request_id, kwargs))
         return 'job-%s' % uuid.uuid4()
 
-    def build_instance(self, ctxt, instance_uuid, task_id, action_id):
+    def build_instance(self, ctxt, instance_uuid, task_id, action_id,
+                       params=None):
+        extra = {} if params is None else {'params': params}
         return self._record('build_instance', ctxt,
                             instance_uuid=instance_uuid, task_id=task_id,
-                            action_id=action_id)
+                            action_id=action_id, **extra)
 
     def delete_instance(self, ctxt, instance_uuid, task_id, action_id):
         return self._record('delete_instance', ctxt,

@@ -162,7 +162,8 @@ def test_first_heartbeat_is_sent_at_start(conf, service, conductor):
     assert beat['binary'] == 'orchestrator-compute'
     assert beat['resources'] == {
         'vcpus': conf.compute.vcpus, 'memory_mb': conf.compute.memory_mb,
-        'local_gb': conf.compute.disk_gb, 'hypervisor_type': 'fake'}
+        'local_gb': conf.compute.disk_gb, 'hypervisor_type': 'fake',
+        'availability_zone': conf.compute.availability_zone}
 
 
 def test_heartbeats_repeat_every_interval(conf, memory_rpc, conductor,
