@@ -17,6 +17,8 @@ Contract of every subclass:
 
 import logging
 
+import oslo_messaging as messaging
+
 from taskflow import task
 from taskflow.types import failure as tf_failure
 
@@ -26,6 +28,7 @@ from orchestrator import failpoints
 from orchestrator import rpc
 from orchestrator import states
 from orchestrator.compute import rpcapi as compute_rpcapi
+from orchestrator.db import hosts as db_hosts
 from orchestrator.db import instances
 
 LOG = logging.getLogger(__name__)
@@ -51,6 +54,23 @@ def compute_api():
 def event_name(atom_name):
     """A step's short name: its class name, without the module."""
     return atom_name.rsplit('.', 1)[-1]
+
+
+def undo_on_host(host, undo):
+    """Run ``undo()`` (a revert's RPC to ``host``) unless the host is
+    gone: when the call times out and the host is down by its heartbeat,
+    the undo is left to reconciliation (the host's next power-state
+    report destroys what nothing accounts for) and the rollback goes on,
+    so a dead host never keeps other resources claimed. A timeout from
+    a host still up is raised: the rollback fails honestly."""
+    try:
+        return undo()
+    except messaging.MessagingTimeout:
+        if db_hosts.host_is_up(host):
+            raise
+        LOG.warning('Host %s is down; undoing on it is left to '
+                    'reconciliation when it is back', host)
+        return None
 
 
 def first_failure(flow_failures):

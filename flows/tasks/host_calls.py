@@ -44,8 +44,9 @@ class PrepareNetworks(base.InstanceTask):
         if selected_host is None:
             return
         instance = instances.get(instance_uuid, read_deleted=True)
-        base.compute_api().cleanup_networks(
-            self.context(context), selected_host, _payload(instance))
+        ctxt, payload = self.context(context), _payload(instance)
+        base.undo_on_host(selected_host, lambda: base.compute_api()
+                          .cleanup_networks(ctxt, selected_host, payload))
 
 
 class PrepareBlockDevices(base.InstanceTask):
@@ -65,8 +66,10 @@ class PrepareBlockDevices(base.InstanceTask):
         if selected_host is None:
             return
         instance = instances.get(instance_uuid, read_deleted=True)
-        base.compute_api().cleanup_block_devices(
-            self.context(context), selected_host, _payload(instance))
+        ctxt, payload = self.context(context), _payload(instance)
+        base.undo_on_host(selected_host, lambda: base.compute_api()
+                          .cleanup_block_devices(ctxt, selected_host,
+                                                 payload))
 
 
 class FetchImage(base.InstanceTask):
@@ -124,8 +127,9 @@ class SpawnOnHost(base.InstanceTask):
         if selected_host is None:
             return
         instance = instances.get(instance_uuid, read_deleted=True)
-        base.compute_api().destroy(self.context(context), selected_host,
-                                   _payload(instance))
+        ctxt, payload = self.context(context), _payload(instance)
+        base.undo_on_host(selected_host, lambda: base.compute_api()
+                          .destroy(ctxt, selected_host, payload))
 
 
 class DestroyOnHost(base.InstanceTask):

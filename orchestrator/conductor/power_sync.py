@@ -34,9 +34,11 @@ host shows, None for "no guest")) decides; :func:`decide` reads it::
 Nova: some hypervisors show a suspended guest so.) In every case without a
 task, the instance's power_state column is refreshed to what the host
 shows (nostate when it has no guest) if it differs; that is not audited.
-A guest that belongs to no instance is logged and left alone, and so is a
-guest of a live instance that lives on another host (a migration or a
-leftover of a rescheduled build: no rule is clear enough to act).
+A guest that belongs to no instance is logged and left alone. A guest
+of a live instance that lives on another host (or none) is a leftover of
+a rollback that could not reach this host while it was down, and is
+destroyed (audited) unless a task runs on the instance or one of its
+unfinished migrations names this host.
 
 Each vm_state correction is one transaction
 (:func:`orchestrator.db.instances.sync_vm_state`): a conditional UPDATE
@@ -71,6 +73,7 @@ from orchestrator import states as s
 from orchestrator.compute import rpcapi as compute_rpcapi
 from orchestrator.db import actions as db_actions
 from orchestrator.db import instances as db_instances
+from orchestrator.db import migration_records
 
 from flows import base as flows_base
 
@@ -296,10 +299,7 @@ def sync_stray_guest(ctxt, compute, host, instance_uuid, observed):
                     'alone', instance_uuid, host)
         return None
     if not instance['deleted']:
-        LOG.warning('Guest of instance %s found on %s, but the instance '
-                    'is on %s; leaving it alone', instance_uuid, host,
-                    instance['host'])
-        return None
+        return _leftover_of_live_instance(ctxt, compute, host, instance)
     rule = decide(instance['vm_state'], instance['task_state'], observed)
     if rule is None or rule.kind != DESTROY:
         return None
@@ -310,3 +310,30 @@ def sync_stray_guest(ctxt, compute, host, instance_uuid, observed):
         db_actions.record(instance_uuid, state_machine.SYNC_POWER_STATE,
                           s.RESULT_SUCCESS, message, **_action_values(ctxt))
     return rule
+
+
+def _leftover_of_live_instance(ctxt, compute, host, instance):
+    """A guest on ``host`` of a live instance that lives elsewhere (or
+    nowhere): a leftover of a rollback that could not reach ``host``
+    while it was down, unless a task or a migration accounts for it.
+    Destroyed, audited on the instance, when no task runs on the
+    instance and none of its migrations that is not final (or waits, as
+    a resize does for its confirm) names ``host``; left alone otherwise.
+    Re-run: destroying a gone guest destroys and audits nothing."""
+    instance_uuid = instance['uuid']
+    busy = instance['task_state'] is not None or any(
+        host in (m['source_compute'], m['dest_compute'])
+        for m in migration_records.in_progress(instance_uuid))
+    if busy:
+        LOG.info('Guest of instance %s found on %s, which a task or a '
+                 'migration accounts for; leaving it alone',
+                 instance_uuid, host)
+        return None
+    if compute.destroy(ctxt, host,
+                       compute_rpcapi.instance_payload(instance)):
+        message = ('leftover guest on %s destroyed (the instance lives on '
+                   '%s)' % (host, instance['host'] or 'no host'))
+        LOG.warning('Instance %s: %s', instance_uuid, message)
+        db_actions.record(instance_uuid, state_machine.SYNC_POWER_STATE,
+                          s.RESULT_SUCCESS, message, **_action_values(ctxt))
+    return None

@@ -77,6 +77,16 @@ def is_up(service, down_time_s, now=None):
     return now - seen <= datetime.timedelta(seconds=down_time_s)
 
 
+def host_is_up(host, binary='orchestrator-compute', conf=None):
+    """True when the ``binary`` service of ``host`` heartbeated within
+    ``[DEFAULT] service_down_time_s``; False when it did not or is not
+    known."""
+    from oslo_config import cfg
+    conf = conf or cfg.CONF
+    found = list_services(binary=binary, host=host)
+    return bool(found) and is_up(found[0], conf.service_down_time_s)
+
+
 def list_services(binary=None, host=None):
     with session.reader() as s:
         q = sa.select(models.Service).order_by(models.Service.id)

@@ -30,7 +30,7 @@ class Cluster:
     """API, conductor(s) and compute hosts as separate processes."""
 
     def __init__(self, tmp_path, db_url, transport_url, jobboard='sql',
-                 redis_url=None, hosts=3):
+                 redis_url=None, hosts=3, overrides=None):
         self.name = 'it%s' % uuid.uuid4().hex[:8]
         self.dir = str(tmp_path / self.name)
         os.makedirs(self.dir)
@@ -65,6 +65,11 @@ class Cluster:
         ]
         if redis_url:
             lines.append('redis_url = %s' % redis_url)
+        # Later lines win: ``overrides`` ({group: {option: value}})
+        # replace the defaults above.
+        for group, values in (overrides or {}).items():
+            lines.append('[%s]' % group)
+            lines.extend('%s = %s' % item for item in values.items())
         with open(self.config, 'w') as f:
             f.write('\n'.join(lines) + '\n')
 

@@ -21,6 +21,7 @@ from orchestrator.compute import service as compute_service
 from orchestrator.conductor import power_sync as ps
 from orchestrator.db import actions
 from orchestrator.db import instances
+from orchestrator.db import migration_records
 from orchestrator.db import models
 from orchestrator.db import session
 
@@ -265,14 +266,36 @@ def test_the_guest_of_a_deleted_instance_is_destroyed_again(host):
     assert len(_syncs(uuid_)) == 1
 
 
-def test_guests_of_no_instance_or_of_another_host_are_left_alone(host):
-    elsewhere = _instance(OTHER_HOST, s.ACTIVE, guest=False)
-    host.driver.emulate_leftover_guest(instances.get(elsewhere))
+def test_a_guest_of_no_instance_is_left_alone(host):
     nobody = {'uuid': str(uuid.uuid4()), 'image_ref': 'image-1'}
     host.driver.emulate_leftover_guest(nobody)
     assert ps.apply_report(host.host, host.driver.list_instances()) == {}
-    assert set(host.driver.list_instances()) == {elsewhere, nobody['uuid']}
+    assert set(host.driver.list_instances()) == {nobody['uuid']}
+
+
+def test_a_leftover_of_an_instance_living_elsewhere_is_destroyed(host):
+    # A rollback that could not reach this host (it was down) left the
+    # guest; the instance lives elsewhere and nothing accounts for it.
+    elsewhere = _instance(OTHER_HOST, s.ACTIVE, guest=False)
+    host.driver.emulate_leftover_guest(instances.get(elsewhere))
+    ps.apply_report(host.host, host.driver.list_instances())
+    assert host.driver.list_instances() == {}
+    [action] = _syncs(elsewhere)
+    assert 'leftover guest on %s destroyed' % host.host in action['message']
     assert instances.get(elsewhere)['vm_state'] == s.ACTIVE
+
+
+def test_a_guest_a_task_or_a_migration_accounts_for_is_left_alone(host):
+    busy = _instance(OTHER_HOST, s.ACTIVE, task_state=s.MIGRATING,
+                     guest=False)
+    host.driver.emulate_leftover_guest(instances.get(busy))
+    waiting = _instance(OTHER_HOST, s.RESIZED, guest=False)
+    host.driver.emulate_leftover_guest(instances.get(waiting))
+    migration_records.create(waiting, 'resize', s.MIGRATION_FINISHED,
+                             host.host, OTHER_HOST)
+    ps.apply_report(host.host, host.driver.list_instances())
+    assert set(host.driver.list_instances()) == {busy, waiting}
+    assert _syncs(busy) == [] and _syncs(waiting) == []
 
 
 def test_only_the_power_state_column_follows_when_no_rule_applies(host):
