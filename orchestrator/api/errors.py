@@ -20,6 +20,9 @@ import webob
 import webob.dec
 import webob.exc
 
+from oslo_db import exception as db_exc
+from sqlalchemy import exc as sa_exc
+
 from orchestrator import exception
 from orchestrator.api import request as api_request
 
@@ -42,6 +45,11 @@ DEFAULT_FAULT_NAME = 'computeFault'
 REQUEST_ID_KEY = 'openstack.request_id'
 
 
+#: Errors meaning the database cannot be reached now (a 503, not a bug).
+DB_UNAVAILABLE = (db_exc.DBConnectionError, sa_exc.OperationalError,
+                  sa_exc.InterfaceError, sa_exc.DisconnectionError)
+
+
 def fault_response(code, message, headers=None):
     """A JSON error response with Nova's body for ``code``."""
     name = FAULT_NAMES.get(code, DEFAULT_FAULT_NAME)
@@ -60,6 +68,11 @@ def response_for(error, request_id=None):
         if error.code >= 500:
             LOG.error('Request %s failed: %s', request_id, error.message)
         return fault_response(error.code, error.message)
+    if isinstance(error, DB_UNAVAILABLE):
+        LOG.error('Request %s: the database is unavailable: %s',
+                  request_id, error)
+        return fault_response(
+            503, 'The database is unavailable. Try again later.')
     if isinstance(error, webob.exc.HTTPException):
         code = error.code
         message = error.detail or error.explanation or error.title
