@@ -12,9 +12,11 @@ offer yet.
 
 import secrets
 import string
+import uuid as uuidlib
 
 from orchestrator import exception
 from orchestrator import state_machine
+from orchestrator import states
 from orchestrator.api import links
 from orchestrator.api import operations
 from orchestrator.api import request as api_request
@@ -23,8 +25,11 @@ from orchestrator.api import servers
 from orchestrator.api import validation
 from orchestrator.api.schemas import server_actions as action_schemas
 from orchestrator.api.views import servers as server_views
+from orchestrator.db import actions as db_actions
 from orchestrator.db import catalog
+from orchestrator.db import hosts as db_hosts
 from orchestrator.db import instances as db_instances
+from orchestrator.db import migration_records
 
 #: action name -> handler(req, server_id, value) -> webob.Response
 HANDLERS = {}
@@ -265,3 +270,95 @@ def dispatch(req, server_id):
 
 def register(router):
     router.add('POST', '/v2.1/servers/{server_id}/action', dispatch)
+
+
+# -- resize and cold migration ---------------------------------------------
+
+def _start_migration(req, server_id, name, migration_type, new_flavor,
+                     requested_host=None):
+    instance, act = _claim(req, server_id, name)
+    params = {'migration_uuid': str(uuidlib.uuid4()),
+              'migration_type': migration_type,
+              'new_flavor': new_flavor}
+    if requested_host:
+        params['requested_host'] = requested_host
+    _start(req, instance, act, name, params)
+    return api_request.empty_response(202)
+
+
+@action('resize')
+def resize(req, server_id, value):
+    """{"resize": {"flavorRef"}} (202): the server moves to a host with
+    room for the new flavor and waits in VERIFY_RESIZE for confirm or
+    revert."""
+    validation.validate({'resize': value}, action_schemas.RESIZE)
+    flavor_ref = str(value['flavorRef']).rstrip('/').rsplit('/', 1)[-1]
+    try:
+        flavor = catalog.flavor_get(flavor_ref)
+    except exception.FlavorNotFound:
+        raise exception.Invalid('Unable to find flavor %s.'
+                                % flavor_ref) from None
+    instance = servers.get_instance(req, server_id)
+    if flavor['flavorid'] == (instance['flavor'] or {}).get('flavorid'):
+        raise exception.Invalid('When resizing, instances must change '
+                                'flavor!')
+    if (instance['flavor'] or {}).get('root_gb', 0) > flavor['root_gb']:
+        raise exception.Invalid('Resizing to a flavor with a smaller disk '
+                                'is not allowed.')
+    return _start_migration(req, server_id, state_machine.RESIZE, 'resize',
+                            server_create.flavor_snapshot(flavor))
+
+
+@action('migrate')
+def migrate(req, server_id, value):
+    """{"migrate": null | {"host"}} (admin, 202): a cold migration with the
+    same flavor to another host (the one named, if any)."""
+    validation.validate({'migrate': value}, action_schemas.MIGRATE)
+    host = (value or {}).get('host')
+    if host and not any(n['host'] == host
+                        for n in db_hosts.list_compute_nodes()):
+        raise exception.Invalid('Compute host %s could not be found.'
+                                % host)
+    instance = servers.get_instance(req, server_id)
+    return _start_migration(req, server_id, state_machine.MIGRATE,
+                            'migration', instance['flavor'], host)
+
+
+def _finished_migration(req, server_id, name):
+    """Claim the server for confirm/revert ``name`` and find the
+    migration waiting for it; 400 (claim given back) if there is none."""
+    instance, act = _claim(req, server_id, name)
+    waiting = migration_records.list_(
+        instance_uuid=instance['uuid'],
+        statuses=[states.MIGRATION_FINISHED])
+    if not waiting:
+        db_instances.release_claim(instance['uuid'], instance['task_id'])
+        db_actions.finish(act['id'], states.RESULT_ERROR,
+                          message='no migration waiting')
+        raise exception.Invalid('Instance %s has no resize or migration '
+                                'waiting for %s.' % (server_id, name))
+    return instance, act, waiting[0]
+
+
+@action('confirmResize')
+def confirm_resize(req, server_id, value):
+    """{"confirmResize": null} (204): the source's guest and claim go."""
+    if value is not None:
+        raise exception.Invalid('confirmResize takes no arguments (null)')
+    instance, act, migration = _finished_migration(
+        req, server_id, state_machine.CONFIRM_RESIZE)
+    _start(req, instance, act, state_machine.CONFIRM_RESIZE,
+           {'migration_uuid': migration['uuid']})
+    return api_request.empty_response(204)
+
+
+@action('revertResize')
+def revert_resize(req, server_id, value):
+    """{"revertResize": null} (202): back to the source, old flavor."""
+    if value is not None:
+        raise exception.Invalid('revertResize takes no arguments (null)')
+    instance, act, migration = _finished_migration(
+        req, server_id, state_machine.REVERT_RESIZE)
+    _start(req, instance, act, state_machine.REVERT_RESIZE,
+           {'migration_uuid': migration['uuid']})
+    return api_request.empty_response(202)

@@ -25,6 +25,7 @@ from oslo_log import log as logging
 
 from orchestrator.conductor import rpcapi as conductor_rpcapi
 from orchestrator import exception
+from orchestrator import failpoints
 
 LOG = logging.getLogger(__name__)
 
@@ -34,10 +35,16 @@ def _typed_errors(method):
     ComputeHostError. Both count as expected by oslo.messaging, which then
     does not log them again as failures of its own."""
 
+    before = 'compute:%s:before-call' % method.__name__
+    after = 'compute:%s:after-call' % method.__name__
+
     @functools.wraps(method)
     def wrapper(self, ctxt, **kwargs):
         try:
-            return method(self, ctxt, **kwargs)
+            failpoints.hit(before)
+            result = method(self, ctxt, **kwargs)
+            failpoints.hit(after)
+            return result
         except exception.OrchestratorError as e:
             LOG.warning('%s on %s failed: %s', method.__name__, self.host, e)
             raise
@@ -48,8 +55,10 @@ def _typed_errors(method):
                 host=self.host, method=method.__name__,
                 reason='%s: %s' % (type(e).__name__, e)) from e
 
-    return messaging.expected_exceptions(exception.OrchestratorError)(
+    served = messaging.expected_exceptions(exception.OrchestratorError)(
         wrapper)
+    served.rpc_method = True
+    return served
 
 
 class ComputeManager:
@@ -61,6 +70,12 @@ class ComputeManager:
     """
 
     target = messaging.Target(version='1.4')
+
+    @classmethod
+    def rpc_methods(cls):
+        """Names of the methods this endpoint serves, sorted."""
+        return sorted(name for name in dir(cls)
+                      if getattr(getattr(cls, name), 'rpc_method', False))
 
     def __init__(self, host, driver):
         self.host = host

@@ -23,16 +23,20 @@ from orchestrator import states
 from flows import base as flows_base
 from flows import boot
 from flows import cleanup
+from flows import confirm_resize
 from flows import delete
 from flows import evacuate
 from flows import keys
 from flows import live_migrate
+from flows import migrate
 from flows import pause
 from flows import reboot
 from flows import reboot_hard
 from flows import rebuild
 from flows import rescue
+from flows import resize
 from flows import restore
+from flows import revert_resize
 from flows import resume
 from flows import snapshot
 from flows import soft_delete
@@ -60,16 +64,39 @@ ACTION_FLOWS = {
     state_machine.RESTORE: restore,
     state_machine.LIVE_MIGRATE: live_migrate,
     state_machine.EVACUATE: evacuate,
+    state_machine.RESIZE: resize,
+    state_machine.MIGRATE: migrate,
+    state_machine.CONFIRM_RESIZE: confirm_resize,
+    state_machine.REVERT_RESIZE: revert_resize,
 }
 
 LOG = logging.getLogger(__name__)
 
 
+def all_flow_modules():
+    """Every flow module a conductor runs (for listings: failpoints,
+    ``orchestrator-manage flows``), each once."""
+    modules = [boot, delete, cleanup] + list(ACTION_FLOWS.values())
+    seen, out = set(), []
+    for module in modules:
+        if module.FLOW_NAME not in seen:
+            seen.add(module.FLOW_NAME)
+            out.append(module)
+    return out
+
+
 def _store(ctxt, instance_uuid, task_id, action_id, **extra):
+    """The flow's store; it keeps the vm_state the instance had when it
+    was claimed (what an operator's repair of the flow goes back to)."""
     store = {keys.CONTEXT: ctxt.to_dict(),
              keys.INSTANCE_UUID: instance_uuid,
              keys.TASK_ID: task_id,
              keys.ACTION_ID: action_id}
+    try:
+        store[keys.START_VM_STATE] = instances.get(
+            instance_uuid, read_deleted=True)['vm_state']
+    except exception.InstanceNotFound:
+        pass
     store.update(extra)
     return store
 

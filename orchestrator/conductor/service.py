@@ -14,6 +14,7 @@ import oslo_messaging as messaging
 from taskflow.persistence.backends import impl_sqlalchemy
 
 from orchestrator import rpc
+from orchestrator.conductor import auto_confirm
 from orchestrator.conductor import deadlines
 from orchestrator.conductor import evacuations
 from orchestrator.conductor import jobboards
@@ -101,6 +102,10 @@ class ConductorService:
         runner.register('complete-evacuations',
                         lambda: conductor_conf.evacuation_check_interval_s,
                         lambda: evacuations.run_once(self._conf))
+        runner.register('auto-confirm-resizes',
+                        lambda: conductor_conf.auto_confirm_interval_s,
+                        lambda: auto_confirm.run_once(self._conf,
+                                                      self._poster))
 
     @staticmethod
     def _claim_lost(job, who):

@@ -95,6 +95,10 @@ opts = [
                       'soft-deleted longer ago than [DEFAULT] '
                       'reclaim_instance_interval_s. Less than 0 disables '
                       'it.'),
+    cfg.FloatOpt('auto_confirm_interval_s', default=60.0,
+                 help='How often a conductor confirms the resizes and cold '
+                      'migrations waiting longer than [DEFAULT] '
+                      'resize_confirm_window_s. Less than 0 disables it.'),
     cfg.FloatOpt('evacuation_check_interval_s', default=30.0,
                  help='How often a conductor completes evacuations whose '
                       'source host is up again: the leftover guest there '

@@ -500,3 +500,49 @@ def finish_sync(instance_uuid, task_id, action_id, values, result, message):
                 message,)
         db_actions.finish_in(s, action_id, result, message, only_open=True)
         return written
+
+
+def claim_for_repair(instance_uuid, task_id, task_state, vm_state,
+                     action_id, repair_values):
+    """An operator repairs a failed flow: the instance is claimed again
+    by that flow's ``task_id`` (task_state ``task_state``, vm_state back
+    to the one the flow started from), the flow's action is open again
+    (its listener finishes it with the new outcome), and a finished
+    ``repairFlow`` action records who asked for what. One transaction.
+
+    Refused (InstanceInvalidState) unless the flow's task_id still owns
+    the instance and no task runs: nobody took it since.
+
+    :param repair_values: request_id, user_id, project_id, message.
+    :returns: the instance dict after the claim.
+    """
+    now = models.utcnow()
+    with session.writer() as s:
+        row = s.execute(sa.select(models.Instance).where(
+            models.Instance.uuid == instance_uuid)).scalar_one_or_none()
+        if row is None:
+            raise exception.InstanceNotFound(instance_id=instance_uuid)
+        if row.task_id != task_id or row.task_state is not None \
+                or row.deleted:
+            raise exception.InstanceInvalidState(
+                reason='instance %s has moved on since this flow (task '
+                       '%s, task_state %s%s); nothing to repair'
+                       % (instance_uuid, row.task_id, row.task_state,
+                          ', deleted' if row.deleted else ''))
+        s.execute(sa.update(models.Instance).where(
+            models.Instance.id == row.id,
+            models.Instance.task_id == task_id).values(
+                task_state=task_state, vm_state=vm_state,
+                task_deadline_at=deadlines.deadline_at(task_state),
+                updated_at=now))
+        s.execute(sa.update(models.InstanceAction).where(
+            models.InstanceAction.id == action_id).values(
+                finish_time=None, result=None, message=None))
+        act = db_actions.start_in(
+            s, instance_uuid, 'repairFlow', repair_values['request_id'],
+            task_id=task_id, user_id=repair_values.get('user_id'),
+            project_id=repair_values.get('project_id'))
+        db_actions.finish_in(s, act['id'], states.RESULT_SUCCESS,
+                             message=repair_values.get('message'))
+        s.refresh(row)
+        return _to_dict(row)

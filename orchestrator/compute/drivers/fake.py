@@ -96,6 +96,12 @@ def _guest_record(instance, image_id, state, power_state=states.RUNNING):
             'created_at': _now()}
 
 
+def _set_flavor(guest, instance):
+    """The guest takes the flavor values of ``instance``."""
+    for key in ('vcpus', 'memory_mb', 'root_gb', 'ephemeral_gb'):
+        guest[key] = instance.get(key)
+
+
 def _create_disks(state, instance):
     """Disks of ``instance`` in ``state`` (made if missing)."""
     mapping = state['block_devices'].get(instance['uuid'])
@@ -706,13 +712,24 @@ class FakeDriver(base.ComputeDriver):
             return states.SHUTDOWN
 
     def finish_migration(self, instance, migration_uuid, image, power_on):
-        """A guest with the instance's (new) flavor, running if asked."""
+        """A guest with the instance's (new) flavor, running if asked. On
+        the same host (a resize to the same host) the guest sent is the
+        guest received: it takes the new flavor in place."""
         uuid = _instance_uuid(instance)
         image_id = _image_id(image)
         with self._driver_call('finish_migration'):
             with self.host_file.change() as state:
                 guest = state['guests'].get(uuid)
-                if guest is None:
+                sent_here = guest is not None and guest.get(
+                    'migration', {}).get('uuid') == migration_uuid and \
+                    guest['migration']['role'] == 'source'
+                if sent_here:
+                    _set_flavor(guest, instance)
+                    guest['migration'] = {'uuid': migration_uuid,
+                                          'role': 'same-host'}
+                    guest['power_state'] = (states.RUNNING if power_on
+                                            else states.SHUTDOWN)
+                elif guest is None:
                     guest = _guest_record(
                         instance, image_id, state,
                         states.RUNNING if power_on else states.SHUTDOWN)
@@ -725,12 +742,14 @@ class FakeDriver(base.ComputeDriver):
             return guest['power_state']
 
     def finish_revert_migration(self, instance, migration_uuid, power_on):
-        """The kept guest loses its migration mark; started if asked."""
+        """The kept guest loses its migration mark and has the flavor in
+        ``instance`` (the old one) again; started if asked."""
         uuid = _instance_uuid(instance)
         with self._driver_call('finish_revert_migration'):
             with self.host_file.change() as state:
                 guest = self._guest_or_raise(state, uuid)
                 guest.pop('migration', None)
+                _set_flavor(guest, instance)
                 if power_on:
                     guest['power_state'] = states.RUNNING
             return guest['power_state']
