@@ -17,11 +17,15 @@ The invariant, checked once no task runs any more:
    guest of an instance runs (such a source's guest aside).
 2. Allocations. Each live instance with a host holds exactly one
    allocation, on its host, equal to its flavor; one without a host holds
-   none. Any other allocation belongs to a migration that is in progress
-   or waiting (``finished``, ``done``).
+   none. While a resize or cold migration waits in ``finished`` (for
+   confirm or revert) the instance's own allocation stays on the
+   migration's source with the old flavor. Any other allocation belongs
+   to a migration that is in progress or waiting (``finished``,
+   ``done``).
 3. Migrations. None is in a status other than a final or a waiting one.
 """
 
+import json
 import os
 
 from orchestrator import states
@@ -35,6 +39,24 @@ def _resources(instance):
     return {'vcpus': instance['vcpus'],
             'memory_mb': instance['memory_mb'],
             'disk_gb': instance['root_gb'] + (instance['ephemeral_gb'] or 0)}
+
+
+def _flavor(value):
+    """A flavor dict (check_engine reads it as JSON text)."""
+    flavor = json.loads(value) if isinstance(value, str) else dict(value)
+    flavor.setdefault('ephemeral_gb', 0)
+    return flavor
+
+
+def _waiting_resize(migrations, instance_uuid):
+    """The resize or cold migration of the instance waiting in
+    ``finished``, or None."""
+    for m in migrations:
+        if (m['instance_uuid'] == instance_uuid
+                and m['status'] == states.MIGRATION_FINISHED
+                and m['migration_type'] in ('resize', 'migration')):
+            return m
+    return None
 
 
 def _waiting_sources(migrations):
@@ -57,7 +79,7 @@ def problems(instances, allocations, migrations, host_states):
     :param allocations: allocation rows (consumer_uuid, instance_uuid,
         host, vcpus, memory_mb, disk_gb).
     :param migrations: migration rows (uuid, instance_uuid, status,
-        source_compute, dest_compute, migration_type).
+        source_compute, dest_compute, migration_type, old_flavor).
     :param host_states: {host: the fake host file's content}.
     """
     found = []
@@ -124,6 +146,10 @@ def problems(instances, allocations, migrations, host_states):
                              % (uuid, [a['host'] for a in held]))
             continue
         expected = [(instance['host'], _resources(instance))]
+        resized = _waiting_resize(migrations, uuid)
+        if resized is not None:
+            expected = [(resized['source_compute'],
+                         _resources(_flavor(resized['old_flavor'])))]
         actual = [(a['host'], {'vcpus': a['vcpus'],
                                'memory_mb': a['memory_mb'],
                                'disk_gb': a['disk_gb']}) for a in held]
@@ -167,8 +193,8 @@ def check_engine(engine, hosts_dir, host_names):
         allocations = rows('select consumer_uuid, instance_uuid, host, '
                            'vcpus, memory_mb, disk_gb from allocations')
         migrations = rows('select uuid, instance_uuid, status, '
-                          'migration_type, source_compute, dest_compute '
-                          'from migrations')
+                          'migration_type, source_compute, dest_compute, '
+                          'old_flavor from migrations')
     host_states = {}
     for host in host_names:
         path = fake_host_file.host_file_path(hosts_dir, host)

@@ -5,115 +5,31 @@ orchestrator.cmd.allinone``) on a state dir; the test drives it over HTTP
 only, kills it with SIGKILL at a chosen point of the boot flow, starts a
 new one on the same state dir, and checks that the flow resumed: the server
 ends ACTIVE with exactly one guest, on its host, holding one allocation --
-or cleanly rolled back -- and never stays in a task_state.
+or cleanly rolled back -- and never stays in a task_state. The process
+harness is :mod:`tests.crash.harness` (shared with the crash suite).
 """
 
-import json
 import os
-import signal
-import subprocess
-import sys
 
 import pytest
-import requests
 import sqlalchemy as sa
 
 from orchestrator.compute.drivers import fake_faults
 
+from tests.crash import harness
 from tests.functional.systems import free_port
 from tests.waiting import wait_for
 
-HOSTS = ('compute-1', 'compute-2')
-
-
-class AllInOneProcess:
-    """One all-in-one process on ``state_dir``; restartable."""
-
-    def __init__(self, state_dir, port):
-        self.state_dir = str(state_dir)
-        self.port = port
-        self.url = 'http://127.0.0.1:%d' % port
-        self.proc = None
-        self.log_path = os.path.join(self.state_dir, 'allinone.log')
-
-    def start(self):
-        os.makedirs(self.state_dir, exist_ok=True)
-        env = dict(os.environ, PYTHONWARNINGS='ignore')
-        env['PYTHONPATH'] = os.pathsep.join(
-            [os.getcwd()] + [p for p in [env.get('PYTHONPATH')] if p])
-        config = os.path.join(self.state_dir, 'test.conf')
-        with open(config, 'w') as f:
-            f.write('[compute]\nheartbeat_interval_s = 0.5\n'
-                    '[conductor]\njob_poll_interval_s = 0.1\n'
-                    'lease_renew_interval_s = 1\n')
-        log = open(self.log_path, 'a')
-        self.proc = subprocess.Popen(
-            [sys.executable, '-m', 'orchestrator.cmd.allinone',
-             '--config-file', config, '--state-dir', self.state_dir,
-             '--listen', '127.0.0.1:%d' % self.port,
-             '--hosts', str(len(HOSTS))],
-            stdout=log, stderr=subprocess.STDOUT, env=env)
-        wait_for(self._ready, timeout=60, what='all-in-one to serve')
-
-    def _ready(self):
-        if self.proc.poll() is not None:
-            raise AssertionError('all-in-one exited with %s; log:\n%s' % (
-                self.proc.returncode, self.log()))
-        try:
-            hypervisors = requests.get(self.url + '/v2.1/os-hypervisors',
-                                       timeout=2).json()['hypervisors']
-            return len(hypervisors) == len(HOSTS)
-        except (requests.RequestException, ValueError, KeyError):
-            return False
-
-    def kill(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-
-    def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-    def log(self):
-        with open(self.log_path) as f:
-            return f.read()[-6000:]
-
-    def api(self, method, path, **kwargs):
-        resp = requests.request(method, self.url + path, timeout=10,
-                                **kwargs)
-        return resp
-
-    def server(self, server_id):
-        resp = self.api('GET', '/v2.1/servers/%s' % server_id)
-        return resp.json()['server'] if resp.status_code == 200 else None
-
-    def host_file(self, host):
-        path = os.path.join(self.state_dir, 'fake-hosts', '%s.json' % host)
-        if not os.path.exists(path):
-            return {'guests': {}, 'calls': {}}
-        with open(path) as f:
-            return json.load(f)
-
-    def faults(self, faults):
-        for host in HOSTS:
-            fake_faults.write_runtime_faults(
-                os.path.join(self.state_dir, 'fake-hosts'), host, faults)
-
-    def db(self):
-        return sa.create_engine('sqlite:///%s' % os.path.join(
-            self.state_dir, 'orchestrator.sqlite'))
+HOSTS = tuple(harness.host_names(harness.DEFAULT_HOSTS))
 
 
 @pytest.fixture
 def aio(tmp_path):
-    node = AllInOneProcess(tmp_path / 'state', free_port())
+    node = harness.AllInOneProcess(tmp_path / 'state', free_port())
     node.start()
     yield node
     node.stop()
+    node.close()
 
 
 def _create(aio, name):
