@@ -5,7 +5,13 @@ Store in:  context, instance_uuid, task_id, action_id,
 Starts in: vm_state active, stopped, paused or suspended.
 Final:     the image active with size and checksum; vm_state unchanged.
 On revert: image deleted, host's snapshot gone, vm_state unchanged, fault.
-Resume:    forward; every host step converges when re-run.
+Resume:    revert: a snapshot interrupted while it is taken or uploaded
+           is rolled back (the image deleted, the server as it was, a
+           fault saying so); taking it again is cheaper than finding out
+           how far a half-made copy got, and the client sees the image
+           fail rather than hang in saving. Past the point of no return
+           (UploadSnapshot completed: the image's bits are in the store)
+           it rolls forward: only the image's activation is left.
 """
 
 from taskflow.patterns import linear_flow
@@ -15,7 +21,9 @@ from flows.tasks import power
 from flows.tasks import snapshot
 
 FLOW_NAME = 'orchestrator-snapshot-server'
-RESUME_POLICY = keys.RESUME
+RESUME_POLICY = keys.REVERT
+#: Once this step completed, a restart finishes the snapshot.
+POINT_OF_NO_RETURN = 'UploadSnapshot'
 
 
 def get_flow():

@@ -14,6 +14,7 @@ from taskflow import exceptions as tf_exc
 from taskflow.persistence import models as tf_models
 
 from orchestrator import failpoints
+from orchestrator.conductor import resume_policy
 
 from flows import keys
 
@@ -39,7 +40,7 @@ class JobPoster:
         """Post ``flow_module``'s flow with ``store`` once per ``key``.
 
         :param flow_module: a module of :mod:`flows` (FLOW_NAME, get_flow,
-            RESUME_POLICY).
+            RESUME_POLICY, optionally POINT_OF_NO_RETURN).
         :param store: the flow's JSON-safe store.
         :param key: what makes the operation unique (the claim's task_id).
         :returns: the job's uuid, or None if this key was posted before.
@@ -60,8 +61,8 @@ class JobPoster:
             book.add(flow_detail)
             engines.save_factory_details(flow_detail, flow_module.get_flow,
                                          [], {})
-            flow_detail.meta.update(store=store,
-                                    resume_policy=flow_module.RESUME_POLICY)
+            flow_detail.meta.update(store=store)
+            flow_detail.meta.update(resume_policy.meta_for(flow_module))
             conn.save_logbook(book)
         job = self._board.post(flow_module.FLOW_NAME, book=book,
                                details={'flow_uuid': flow_detail.uuid,

@@ -8,7 +8,12 @@ in production needs beside it:
 * a lease keeper that renews the claims of the jobs this conductor runs,
   so a live conductor keeps them and a dead one loses them after
   ``claim_lease_s``;
-* the audit listener.
+* the audit listener;
+* the flow's resume policy (:mod:`orchestrator.conductor.resume_policy`)
+  applied to a flow a crash interrupted, before its engine runs again;
+* a job whose flow already ended (its conductor died before consuming
+  it) is consumed without running the flow again: TaskFlow would run a
+  reverted flow again from its start.
 
 A claim by the same owner succeeds, which is how a conductor restarted
 under the same name resumes its jobs at once; our boards refuse a second
@@ -19,12 +24,19 @@ is not dispatched twice.
 import logging
 
 from taskflow.conductors.backends import impl_nonblocking
+from taskflow import exceptions as tf_exc
 from taskflow.listeners import claims
+from taskflow import states as tf_states
 
 from orchestrator import failpoints
 from orchestrator.conductor import audit
+from orchestrator.conductor import resume_policy
 
 LOG = logging.getLogger(__name__)
+
+#: Flow states after which a flow never runs again by itself.
+ENDED_FLOW_STATES = frozenset([tf_states.SUCCESS, tf_states.REVERTED,
+                               tf_states.FAILURE])
 
 
 class FlowConductor(impl_nonblocking.NonBlockingConductor):
@@ -54,12 +66,27 @@ class FlowConductor(impl_nonblocking.NonBlockingConductor):
         listeners.append(claims.CheckingClaimListener(
             engine, job, self._jobboard, self._name))
         listeners.append(audit.AuditListener(engine))
+        # Last: the audit listener records what the policy decides.
+        listeners.append(resume_policy.Applier(engine))
         return listeners
+
+    def _ended(self, job):
+        """The state of the job's flow if it already ended, else None."""
+        try:
+            state = self._flow_detail_from_job(job).state
+        except tf_exc.NotFound:
+            return None
+        return state if state in ENDED_FLOW_STATES else None
 
     def _dispatch_job(self, job):
         if self._leases is not None:
             self._leases.add(job, self._name, board=self._jobboard)
         try:
+            ended = self._ended(job)
+            if ended is not None:
+                LOG.info('Job %s: its flow already ended %s; consuming it '
+                         'without running the flow again', job, ended)
+                return True
             return super()._dispatch_job(job)
         finally:
             if self._leases is not None:
