@@ -163,7 +163,7 @@ class SpawnOnEvacuationDestination(base.InstanceTask):
 class FinishEvacuation(base.InstanceTask):
     """The commit: the instance's host, node, networks and power state
     become the destination's, vm_state per :data:`EVACUATED_VM_STATE`,
-    task_state cleared (one CAS); then the allocations trade places (the
+    progress 100, task_state cleared (one CAS); then the allocations trade places (the
     instance's on the dead source becomes the migration's, the
     migration's on the destination the instance's) and the migration is
     done, waiting for the source to come back.
@@ -182,7 +182,7 @@ class FinishEvacuation(base.InstanceTask):
             self.update_instance(
                 instance_uuid, task_id, action=state_machine.EVACUATE,
                 host=dest_host, node=dest_host, networks=dest_networks,
-                power_state=power_state, task_state=None,
+                power_state=power_state, task_state=None, progress=100,
                 vm_state=EVACUATED_VM_STATE[instance['vm_state']])
         allocations.evacuated(migration['uuid'], instance_uuid,
                               migration['source_compute'])

@@ -169,6 +169,76 @@ def test_openstackclient_resize_and_cold_migrate(openstack, api_system):
         'migrate', 'confirmResize']
 
 
+def test_openstackclient_live_migration_abort_and_evacuate(
+        openstack, api_system, conf):
+    """server migrate --live-migration [--host] --wait (the SDK sends
+    microversion 2.30: {"host", "block_migration": "auto"}; --host needs
+    2.30), server migration list and abort (2.24), and server
+    evacuate [--host] [--password] (--host needs 2.29). Not --wait on
+    evacuate: openstackclient 10.5 compares the lowercased status with
+    'ACTIVE' and never returns; the status is polled over HTTP."""
+    from orchestrator.db import hosts
+    from orchestrator.db import migration_records
+    from tests.functional import invariants
+    conf.set_override('service_down_time_s', 2)
+    server_id = json.loads(openstack(
+        'server', 'create', '--flavor', 'm1.tiny', '--image',
+        'cirros-0.6.2', '--wait', '-f', 'json', 'lm'))['id']
+    source = api_helpers.server(api_system, server_id)[
+        'OS-EXT-SRV-ATTR:host']
+    openstack('server', 'migrate', '--live-migration', '--wait', 'lm')
+    moved = api_helpers.wait_stable(api_system, server_id, 'ACTIVE')
+    assert moved['OS-EXT-SRV-ATTR:host'] != source
+    target = sorted({c.host for c in api_system.computes}
+                    - {moved['OS-EXT-SRV-ATTR:host']})[0]
+    openstack('server', 'migrate', '--live-migration', '--host', target,
+              '--wait', 'lm')
+    moved = api_helpers.wait_stable(api_system, server_id, 'ACTIVE')
+    assert moved['OS-EXT-SRV-ATTR:host'] == target
+    listed = json.loads(openstack('server', 'migration', 'list',
+                                  '--server', 'lm', '-f', 'json'))
+    assert [(m['Type'], m['Status']) for m in listed] == [
+        ('live-migration', 'completed')] * 2
+
+    # Aborted while the memory is copied: stays where it was.
+    api_helpers.inject(api_system, {'live_migration': {'delay_s': 8}})
+    openstack('server', 'migrate', '--live-migration', 'lm')
+    running = wait_for(lambda: api_helpers.api(
+        api_system, 'GET', '/v2.1/servers/%s/migrations' % server_id
+    ).json()['migrations'], timeout=30, what='a running migration')[0]
+    # NOTE: not "server migration show": openstackclient 10.5 passes the
+    # server and migration ids to openstacksdk 4.22 in the wrong order
+    # (GET /servers/<migration id>/migrations/<server id>, a 404).
+    openstack('server', 'migration', 'abort', 'lm', str(running['id']))
+    wait_for(lambda: migration_records.list_(instance_uuid=server_id)[0][
+        'status'] == 'cancelled', timeout=30, what='cancelled')
+    after = api_helpers.wait_stable(api_system, server_id, 'ACTIVE')
+    assert after['OS-EXT-SRV-ATTR:host'] == target
+    api_helpers.inject(api_system, {})
+
+    # Its host dies: evacuated to the host asked for.
+    compute = next(c for c in api_system.computes if c.host == target)
+    compute.stop()
+    wait_for(lambda: not hosts.is_up(hosts.list_services(
+        host=target, binary='orchestrator-compute')[0], 2), timeout=15,
+        what='%s down' % target)
+    refuge = sorted({c.host for c in api_system.computes} - {target})[0]
+    openstack('server', 'evacuate', '--host', refuge, '--password',
+              'evacuated-1', 'lm')
+    wait_for(lambda: [a for a in actions.list_for_instance(server_id)
+                      if a['action'] == 'evacuate' and a['finish_time']],
+             timeout=60, what='evacuate to finish')
+    after = api_helpers.wait_stable(api_system, server_id, 'ACTIVE')
+    assert after['OS-EXT-SRV-ATTR:host'] == refuge
+    compute.start()
+    wait_for(lambda: migration_records.list_(instance_uuid=server_id)[0][
+        'status'] == 'completed', timeout=60, what='evacuation completed')
+    invariants.check_system(api_system)
+    names = [a['action'] for a in actions.list_for_instance(server_id)]
+    assert list(reversed(names)) == [
+        'create', 'live-migration', 'live-migration', 'live-migration',
+        'live-migration-abort', 'evacuate']
+
 def test_orchestrator_cli_create_list_show_delete(api_system):
     def run(*args):
         out = io.StringIO()
