@@ -161,18 +161,26 @@ def test_resize_refusals(api_system):
     assert h.server(api_system, server_id)['OS-EXT-STS:task_state'] is None
 
 
-@pytest.mark.parametrize('method,when', [
-    ('prepare_networks', 'before'), ('prepare_block_devices', 'before'),
-    ('migrate_disk_and_power_off', 'before'),
-    ('migrate_disk_and_power_off', 'after'),
-    ('finish_migration', 'before'), ('finish_migration', 'after')])
+@pytest.mark.parametrize('action,method,when', [
+    ('resize', 'prepare_networks', 'before'),
+    ('resize', 'prepare_block_devices', 'before'),
+    ('resize', 'migrate_disk_and_power_off', 'before'),
+    ('resize', 'migrate_disk_and_power_off', 'after'),
+    ('resize', 'finish_migration', 'before'),
+    ('resize', 'finish_migration', 'after'),
+    ('migrate', 'prepare_block_devices', 'after'),
+    ('migrate', 'migrate_disk_and_power_off', 'after'),
+    ('migrate', 'finish_migration', 'after')])
 def test_resize_failure_at_each_step_rolls_back_to_the_source(
-        api_system, method, when):
+        api_system, action, method, when):
     server_id = h.boot(api_system)
     source = h.server(api_system, server_id)['OS-EXT-SRV-ATTR:host']
     h.inject(api_system, {method: {'fault': 'raise', 'when': when}})
-    _resize(api_system, server_id)
-    assert _action(server_id, 'resize')['result'] == states.RESULT_ERROR
+    if action == 'resize':
+        _resize(api_system, server_id)
+    else:
+        h.act(api_system, server_id, {'migrate': None})
+    assert _action(server_id, action)['result'] == states.RESULT_ERROR
     after = h.wait_stable(api_system, server_id, 'ACTIVE')
     assert after['OS-EXT-SRV-ATTR:host'] == source
     assert after['flavor']['original_name'] == 'm1.tiny'
