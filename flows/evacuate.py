@@ -22,6 +22,7 @@ Resume:    forward; every step converges when re-run, and no revert
 from taskflow.patterns import linear_flow
 
 from orchestrator import states
+from orchestrator.db import allocations
 from orchestrator.db import instances
 from orchestrator.db import migration_records
 
@@ -35,9 +36,10 @@ RESUME_POLICY = keys.RESUME
 
 
 class EvacuateSentinel(base.FinishTaskOnRevert):
-    """Sentinel. Revert: the migration ends failed (if not final; done
-    if the evacuation committed before the failure, so its source is
-    still cleaned), then task_state is cleared with a fault and vm_state
+    """Sentinel. Revert: the migration ends failed (if not final; done,
+    with the allocations traded, if the evacuation committed before the
+    failure, so its source is still cleaned), then task_state is cleared
+    with a fault and vm_state
     unchanged (nothing on the instance when the flow was preempted or
     the commit ended the task). Re-run: both found done."""
 
@@ -47,6 +49,8 @@ class EvacuateSentinel(base.FinishTaskOnRevert):
         instance = instances.get(instance_uuid, read_deleted=True)
         if (migration['dest_compute']
                 and instance['host'] == migration['dest_compute']):
+            allocations.evacuated(migration['uuid'], instance_uuid,
+                                  migration['source_compute'])
             migration_records.set_status(
                 migration['uuid'], states.MIGRATION_DONE,
                 from_statuses={states.MIGRATION_PRE_MIGRATING})

@@ -19,7 +19,13 @@ On revert: before the point of no return (a failure at any step, or an
            a fault. Past it (CommitToDestination): nothing is undone; the
            last steps are retried until they succeed, and only a lost
            claim (preemption) stops them, with the migration in error.
-Resume:    forward; every step converges when re-run.
+Resume:    revert: a live migration interrupted before its point of no
+           return is rolled back as after a failure (the guest keeps
+           running on the source; a new request moves it), which is
+           quicker and safer than finding out how far a copy that lost
+           its conductor got. Past it (CommitToDestination completed) it
+           rolls forward: the interrupted step runs again (every step
+           converges when re-run).
 
 Steps: claim the destination, check_can_live_migrate_destination and
 _source, pre_live_migration (destination), live_migration (source, with
@@ -36,7 +42,9 @@ from flows.tasks import live_migrate
 from flows.tasks import migrations
 
 FLOW_NAME = 'orchestrator-live-migrate-server'
-RESUME_POLICY = keys.RESUME
+RESUME_POLICY = keys.REVERT
+#: Once this step completed, a restart finishes the migration.
+POINT_OF_NO_RETURN = 'CommitToDestination'
 
 
 class LiveMigrationSentinel(base.FinishTaskOnRevert):

@@ -163,10 +163,10 @@ class SpawnOnEvacuationDestination(base.InstanceTask):
 class FinishEvacuation(base.InstanceTask):
     """The commit: the instance's host, node, networks and power state
     become the destination's, vm_state per :data:`EVACUATED_VM_STATE`,
-    progress 100, task_state cleared (one CAS); then the allocations trade places (the
-    instance's on the dead source becomes the migration's, the
-    migration's on the destination the instance's) and the migration is
-    done, waiting for the source to come back.
+    progress 100, task_state cleared (one CAS); then the allocations
+    trade places (the instance's on the dead source becomes the
+    migration's, the migration's on the destination the instance's) and
+    the migration is done, waiting for the source to come back.
 
     Re-run after the commit (even when another task claimed the instance
     since): the CAS is skipped, the rest converges. No revert: a failure

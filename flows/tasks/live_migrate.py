@@ -36,6 +36,7 @@ DEST_HOST = migrations.DEST_HOST
 DEST_CHECK = 'dest_check'
 MIGRATE_DATA = 'migrate_data'
 DEST_PREPARED = 'dest_prepared'
+MEMORY_COPIED = 'memory_copied'
 
 #: Pause before the n-th retry of the steps past the point of no return:
 #: BACKOFF_S * 2 ** (n - 1), at most MAX_BACKOFF_S.
@@ -155,11 +156,15 @@ class LiveMigrationOnSource(base.InstanceTask):
     the destination (live_migration), its progress written into the
     migration and the instance by the conductor, and stops its guest.
 
-    The call waits as long as the migrating task_state may last. Re-run:
-    a finished copy returns at once. Revert: rollback_live_migration on
-    the source (its guest runs as before; a no-op when the copy never
-    started), unless the migration is past its point of no return.
+    The call waits as long as the migrating task_state may last; provides
+    what the copy moved ({'memory_total', 'memory_processed',
+    'memory_remaining'}). Re-run: a finished copy returns at once. Revert:
+    rollback_live_migration on the source (its guest runs as before; a
+    no-op when the copy never started), unless the migration is past its
+    point of no return.
     """
+
+    default_provides = MEMORY_COPIED
 
     def execute(self, context, instance_uuid, task_id, params, dest_host):
         instance = self.load_instance(instance_uuid, task_id)
@@ -281,20 +286,25 @@ class PostLiveMigrationAtSource(base.InstanceTask):
 
 
 class FinishLiveMigration(base.InstanceTask):
-    """The migration is completed, then the task ends: task_state
-    cleared, progress 100, vm_state as it was.
+    """The migration is completed, with the final numbers of the copy
+    (progress casts still on their way are dropped from here on), then
+    the task ends: task_state cleared, progress 100, vm_state as it was.
 
     Re-run after it committed: both writes again (same values). No
     revert.
     """
 
-    def execute(self, context, instance_uuid, task_id, params):
+    def execute(self, context, instance_uuid, task_id, params,
+                memory_copied):
         self.check_claim(instance_uuid, task_id)
         migration_records.update(
             params['migration_uuid'],
             from_statuses={states.MIGRATION_POST_MIGRATING,
                            states.MIGRATION_COMPLETED},
-            status=states.MIGRATION_COMPLETED, memory_remaining=0)
+            status=states.MIGRATION_COMPLETED,
+            memory_total=memory_copied['memory_total'],
+            memory_processed=memory_copied['memory_processed'],
+            memory_remaining=memory_copied['memory_remaining'])
         self.update_instance(instance_uuid, task_id,
                              action=state_machine.LIVE_MIGRATE,
                              task_state=None, progress=100)
