@@ -421,3 +421,22 @@ def test_os_migrations_lists_and_filters(api_system):
                  % server_id, headers={
                      'OpenStack-API-Version': 'compute 2.22'}
                  ).status_code == 404
+
+
+# -- preemption -------------------------------------------------------------
+
+def test_force_delete_during_the_copy_leaves_nothing_anywhere(api_system):
+    server_id = h.boot(api_system)
+    h.inject(api_system, {'live_migration': {'delay_s': 4.0}})
+    _live_migrate(api_system, server_id)
+    migration = _migration(server_id)
+    wait_for(lambda: migration_records.get(migration['uuid'])[
+        'memory_processed'], timeout=30, interval=0.02, what='the copy')
+    h.act(api_system, server_id, {'forceDelete': None})
+    action = _finished(server_id)
+    assert action['result'] == states.RESULT_ERROR
+    wait_for(lambda: not h.host_leftovers(api_system, server_id),
+             timeout=30, what='no leftovers of the server')
+    assert _status(migration['uuid']) == states.MIGRATION_FAILED
+    assert h.api(api_system, 'GET', '/v2.1/servers/' + server_id
+                 ).status_code == 404
