@@ -7,7 +7,9 @@ and the guest are made there with the rebuild task_states (a client sees
 REBUILD). :class:`FinishEvacuation` commits: the instance's host becomes
 the destination. Every revert first looks whether that commit happened
 (the instance's host is the destination): if so it undoes nothing, so a
-step re-run after the commit can never take the new guest away.
+step re-run after the commit can never take the new guest away. A
+revert whose host call fails ends the migration in error (the instance
+goes to error with the flow).
 
 The source host is down: nothing is asked of it. Its leftover guest and
 the resources it holds (handed to the migration, which waits in ``done``)
@@ -105,16 +107,17 @@ class PrepareEvacuationDestination(base.InstanceTask):
                                                  _payload(instance))
         return info
 
-    def revert(self, context, instance_uuid, task_id, dest_host=None,
-               **kwargs):
+    def revert(self, context, instance_uuid, task_id, params,
+               dest_host=None, **kwargs):
         if dest_host is None or _committed(instance_uuid, dest_host):
             return
         instance = instances.get(instance_uuid, read_deleted=True)
         ctxt = self.context(context)
-        base.compute_api().cleanup_block_devices(ctxt, dest_host,
-                                                 _payload(instance))
-        base.compute_api().cleanup_networks(ctxt, dest_host,
-                                            _payload(instance))
+        with migrations.error_if_rollback_fails(params['migration_uuid']):
+            base.compute_api().cleanup_block_devices(ctxt, dest_host,
+                                                     _payload(instance))
+            base.compute_api().cleanup_networks(ctxt, dest_host,
+                                                _payload(instance))
 
 
 class FetchEvacuationImage(base.InstanceTask):
@@ -151,13 +154,14 @@ class SpawnOnEvacuationDestination(base.InstanceTask):
                 ctxt, dest_host, _payload(instance), 'power_off')
         return power_state
 
-    def revert(self, context, instance_uuid, task_id, dest_host=None,
-               **kwargs):
+    def revert(self, context, instance_uuid, task_id, params,
+               dest_host=None, **kwargs):
         if dest_host is None or _committed(instance_uuid, dest_host):
             return
         instance = instances.get(instance_uuid, read_deleted=True)
-        base.compute_api().destroy(self.context(context), dest_host,
-                                   _payload(instance))
+        with migrations.error_if_rollback_fails(params['migration_uuid']):
+            base.compute_api().destroy(self.context(context), dest_host,
+                                       _payload(instance))
 
 
 class FinishEvacuation(base.InstanceTask):

@@ -1,7 +1,9 @@
 """Steps of a live migration: the guest moves to another host while it
 runs (:mod:`flows.live_migrate` puts them together).
 
-Until the point of no return every step is undone by its revert: the
+Until the point of no return every step is undone by its revert (a
+revert whose host call fails ends the migration in error, the instance
+goes to error with the flow): the
 incoming guest on the destination is removed
 (``rollback_live_migration_at_destination``), the source's guest runs as
 before (``rollback_live_migration``) and the destination claim is
@@ -145,9 +147,10 @@ class PreLiveMigration(base.InstanceTask):
                 params['migration_uuid']):
             return
         instance = instances.get(instance_uuid, read_deleted=True)
-        base.compute_api().rollback_live_migration_at_destination(
-            self.context(context), dest_host, _payload(instance),
-            params['migration_uuid'])
+        with migrations.error_if_rollback_fails(params['migration_uuid']):
+            base.compute_api().rollback_live_migration_at_destination(
+                self.context(context), dest_host, _payload(instance),
+                params['migration_uuid'])
 
 
 class LiveMigrationOnSource(base.InstanceTask):
@@ -181,9 +184,10 @@ class LiveMigrationOnSource(base.InstanceTask):
         if migration['status'] in migrations.LIVE_PAST_RETURN:
             return
         instance = instances.get(instance_uuid, read_deleted=True)
-        base.compute_api().rollback_live_migration(
-            self.context(context), migration['source_compute'],
-            _payload(instance), params['migration_uuid'])
+        with migrations.error_if_rollback_fails(migration['uuid']):
+            base.compute_api().rollback_live_migration(
+                self.context(context), migration['source_compute'],
+                _payload(instance), migration['uuid'])
 
 
 class CommitToDestination(base.InstanceTask):

@@ -13,6 +13,7 @@ from orchestrator import context as orch_context
 from orchestrator import states
 from orchestrator.api import operations
 from orchestrator.db import actions
+from orchestrator.db import allocations
 from orchestrator.db import hosts
 from orchestrator.db import instances
 from orchestrator.db import migration_records
@@ -228,7 +229,7 @@ def test_failure_past_the_point_of_no_return_rolls_forward(
     _live_migrate(api_system, server_id)
     migration = _migration(server_id)
     # The step is retried, never undone.
-    wait_for(lambda: h.calls(api_system, method) >= 2, timeout=30,
+    wait_for(lambda: h.calls(api_system, method) >= 2, timeout=90,
              what='%s retried' % method)
     assert _status(migration['uuid']) == states.MIGRATION_POST_MIGRATING
     assert h.server(api_system, server_id)['status'] == 'MIGRATING'
@@ -301,7 +302,7 @@ def test_abort_while_preparing_is_rolled_back(api_system, method):
     h.inject(api_system, {method: {'delay_s': 1.5}})
     _live_migrate(api_system, server_id)
     migration = _migration(server_id)
-    wait_for(lambda: h.calls(api_system, method) >= 1, timeout=30,
+    wait_for(lambda: h.calls(api_system, method) >= 1, timeout=60,
              interval=0.02, what=method)
     assert _status(migration['uuid']) == states.MIGRATION_PREPARING
     _abort(api_system, server_id, migration['id'])
@@ -316,7 +317,7 @@ def test_abort_while_running_stops_the_copy(api_system):
     _live_migrate(api_system, server_id)
     migration = _migration(server_id)
     wait_for(lambda: migration_records.get(migration['uuid'])[
-        'memory_processed'], timeout=30, interval=0.02, what='the copy')
+        'memory_processed'], timeout=60, interval=0.02, what='the copy')
     _abort(api_system, server_id, migration['id'])
     _assert_aborted(api_system, server_id, source, migration['uuid'])
     stopped = migration_records.get(migration['uuid'])
@@ -431,7 +432,7 @@ def test_force_delete_during_the_copy_leaves_nothing_anywhere(api_system):
     _live_migrate(api_system, server_id)
     migration = _migration(server_id)
     wait_for(lambda: migration_records.get(migration['uuid'])[
-        'memory_processed'], timeout=30, interval=0.02, what='the copy')
+        'memory_processed'], timeout=60, interval=0.02, what='the copy')
     h.act(api_system, server_id, {'forceDelete': None})
     action = _finished(server_id)
     assert action['result'] == states.RESULT_ERROR
@@ -440,3 +441,38 @@ def test_force_delete_during_the_copy_leaves_nothing_anywhere(api_system):
     assert _status(migration['uuid']) == states.MIGRATION_FAILED
     assert h.api(api_system, 'GET', '/v2.1/servers/' + server_id
                  ).status_code == 404
+
+
+def test_a_rollback_that_fails_ends_in_error_and_says_what_is_left(
+        api_system):
+    server_id = h.boot(api_system)
+    source = _host(api_system, server_id)
+    h.inject(api_system, {'live_migration': 'raise',
+                          'rollback_live_migration_at_destination': 'raise'})
+    _live_migrate(api_system, server_id)
+    assert _finished(server_id)['result'] == states.RESULT_ERROR
+    h.wait_stable(api_system, server_id, 'ERROR')
+    assert 'Rollback failed' in _fault(server_id)
+    migration = _migration(server_id)
+    assert migration['status'] == states.MIGRATION_ERROR
+    dest = migration['dest_compute']
+    assert h.guest(api_system, server_id)[0] in (source, dest)
+    # What the failed rollback left is exactly what the invariant shows:
+    # the incoming guest on the destination and the claim there.
+    system_hosts = {c.host: c.driver.host_state()
+                    for c in api_system.computes}
+    found = invariants.problems(
+        instances.list_(read_deleted=True), allocations.list_all(),
+        migration_records.list_(), system_hosts)
+    assert sorted(found) == sorted(
+        ['%s of instance %s (on %s) left on %s' % (key, server_id, source,
+                                                   dest)
+         for key in ('guests', 'networks', 'block_devices')]
+        + ['migration %s (error) still holds an allocation on %s'
+           % (migration['uuid'], dest)]), found
+    # An administrator cleans up (the invariant is checked after).
+    h.inject(api_system, {})
+    compute = next(c for c in api_system.computes if c.host == dest)
+    compute.driver.rollback_live_migration_at_destination(
+        {'uuid': server_id}, migration['uuid'])
+    allocations.release(migration['uuid'])
