@@ -17,15 +17,12 @@ import logging
 
 from oslo_utils import timeutils
 
-from orchestrator import context as orch_context
-from orchestrator import exception
 from orchestrator import state_machine
 from orchestrator import states
-from orchestrator.db import instances
+from orchestrator.conductor import system_actions
 from orchestrator.db import migration_records
 
 from flows import confirm_resize
-from flows import keys
 
 LOG = logging.getLogger(__name__)
 
@@ -50,23 +47,12 @@ def run_once(conf, poster):
         return []
     posted = []
     for migration in due(timeutils.utcnow(), window):
-        ctxt = orch_context.get_admin_context()
-        try:
-            claimed, action = instances.claim(
-                migration['instance_uuid'], state_machine.CONFIRM_RESIZE,
-                {'request_id': ctxt.request_id, 'user_id': ctxt.user_id,
-                 'project_id': ctxt.project_id})
-        except (exception.InstanceInvalidState,
-                exception.InstanceNotFound) as e:
-            LOG.info('Not confirming migration %s: %s', migration['uuid'],
-                     e)
+        claimed = system_actions.claim_and_post(
+            poster, migration['instance_uuid'],
+            state_machine.CONFIRM_RESIZE, confirm_resize,
+            params={'migration_uuid': migration['uuid']})
+        if claimed is None:
             continue
-        store = {keys.CONTEXT: ctxt.to_dict(),
-                 keys.INSTANCE_UUID: claimed['uuid'],
-                 keys.TASK_ID: claimed['task_id'],
-                 keys.ACTION_ID: action['id'],
-                 keys.PARAMS: {'migration_uuid': migration['uuid']}}
-        poster.post(confirm_resize, store, claimed['task_id'])
         LOG.info('Confirming the %s of %s: its window of %ss is over',
                  migration['migration_type'], claimed['uuid'], window)
         posted.append(claimed['uuid'])

@@ -18,14 +18,12 @@ import logging
 
 from oslo_utils import timeutils
 
-from orchestrator import context as orch_context
-from orchestrator import exception
 from orchestrator import state_machine
 from orchestrator import states
+from orchestrator.conductor import system_actions
 from orchestrator.db import instances
 
 from flows import delete
-from flows import keys
 
 LOG = logging.getLogger(__name__)
 
@@ -49,21 +47,10 @@ def run_once(conf, poster):
         return []
     posted = []
     for instance in due(timeutils.utcnow(), interval):
-        ctxt = orch_context.get_admin_context()
-        try:
-            claimed, action = instances.claim(
-                instance['uuid'], state_machine.DELETE,
-                {'request_id': ctxt.request_id, 'user_id': ctxt.user_id,
-                 'project_id': ctxt.project_id})
-        except (exception.InstanceInvalidState,
-                exception.InstanceNotFound) as e:
-            LOG.info('Not reclaiming %s: %s', instance['uuid'], e)
+        claimed = system_actions.claim_and_post(
+            poster, instance['uuid'], state_machine.DELETE, delete)
+        if claimed is None:
             continue
-        store = {keys.CONTEXT: ctxt.to_dict(),
-                 keys.INSTANCE_UUID: claimed['uuid'],
-                 keys.TASK_ID: claimed['task_id'],
-                 keys.ACTION_ID: action['id']}
-        poster.post(delete, store, claimed['task_id'])
         LOG.info('Reclaiming soft-deleted server %s (soft-deleted at %s)',
                  claimed['uuid'], instance['deleted_at'])
         posted.append(claimed['uuid'])
