@@ -85,7 +85,7 @@ def describe_failure(failure):
     """(message, details) for a fault record from a TaskFlow Failure."""
     if failure is None:
         return 'Unknown error', None
-    message = failure.exception_str or failure.exception_type_names[0]
+    message = failure.exception_str or failure.exc_type_names[0]
     return message, failure.pformat(traceback=True)
 
 
