@@ -23,9 +23,9 @@ Resume:    revert: a live migration interrupted before its point of no
            return is rolled back as after a failure (the guest keeps
            running on the source; a new request moves it), which is
            quicker and safer than finding out how far a copy that lost
-           its conductor got. Past it (CommitToDestination completed) it
-           rolls forward: the interrupted step runs again (every step
-           converges when re-run).
+           its conductor got. From it on (once CommitToDestination
+           started: it may have committed) it rolls forward: the
+           interrupted step runs again (every step converges when re-run).
 
 Steps: claim the destination, check_can_live_migrate_destination and
 _source, pre_live_migration (destination), live_migration (source, with
@@ -43,7 +43,7 @@ from flows.tasks import migrations
 
 FLOW_NAME = 'orchestrator-live-migrate-server'
 RESUME_POLICY = keys.REVERT
-#: Once this step completed, a restart finishes the migration.
+#: Once this step started, a restart finishes the migration.
 POINT_OF_NO_RETURN = 'CommitToDestination'
 
 

@@ -9,9 +9,9 @@ Resume:    revert: a snapshot interrupted while it is taken or uploaded
            is rolled back (the image deleted, the server as it was, a
            fault saying so); taking it again is cheaper than finding out
            how far a half-made copy got, and the client sees the image
-           fail rather than hang in saving. Past the point of no return
-           (UploadSnapshot completed: the image's bits are in the store)
-           it rolls forward: only the image's activation is left.
+           fail rather than hang in saving. From the point of no return
+           on (FinishSnapshot started: the upload is complete) it rolls
+           forward: only the image's activation is left.
 """
 
 from taskflow.patterns import linear_flow
@@ -22,8 +22,8 @@ from flows.tasks import snapshot
 
 FLOW_NAME = 'orchestrator-snapshot-server'
 RESUME_POLICY = keys.REVERT
-#: Once this step completed, a restart finishes the snapshot.
-POINT_OF_NO_RETURN = 'UploadSnapshot'
+#: Once this step started, a restart finishes the snapshot.
+POINT_OF_NO_RETURN = 'FinishSnapshot'
 
 
 def get_flow():

@@ -83,14 +83,19 @@ class AllInOne:
         migration.db_sync(engine)
         catalog.seed_defaults()
         bootstrap.init_rpc(self.conf, allow_in_memory=True)
-        self.conductor = conductor_service.ConductorService(
-            self.conf, name=CONDUCTOR_NAME)
-        self.conductor.start()
+        # The hosts first: the in-memory transport drops a message sent to
+        # a host whose RPC server is not listening yet, and a conductor
+        # resumes the flows in flight at once (a lost call would time out
+        # and fail its step). What the hosts cast to a conductor not yet
+        # listening (a heartbeat, a power-state report) is sent again.
         for host in host_names(self.host_count):
             compute = compute_service.ComputeService.from_conf(self.conf,
                                                                host=host)
             compute.start()
             self.computes.append(compute)
+        self.conductor = conductor_service.ConductorService(
+            self.conf, name=CONDUCTOR_NAME)
+        self.conductor.start()
         if self.serve_api:
             self._start_api()
         LOG.info('All-in-one serving on http://%s:%d with %d host(s); '

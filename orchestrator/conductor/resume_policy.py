@@ -12,13 +12,16 @@ its job again:
 
 * policy **resume**: the flow goes on; TaskFlow runs the interrupted step
   again (every ``execute`` is idempotent);
-* policy **revert**: unless the point of no return step had completed,
+* policy **revert**: unless the flow reached its point of no return,
   the interrupted step is recorded as failed with :class:`FlowInterrupted`
   (its audit event ends in Error), and the engine rolls the flow back as
   after any failure: the interrupted step's revert runs too (every
-  ``revert`` is safe whether or not its ``execute`` finished). Once the
-  point of no return step completed, the flow only goes forward: the
-  interrupted step runs again.
+  ``revert`` is safe whether or not its ``execute`` finished).
+
+The point of no return is reached once its step *started*: a crash in
+that step itself rolls forward too (the step runs again), because the
+step may have committed before the process died and what comes after a
+commit is not undone (a live migration's destination owns the guest).
 
 Run as they are, whatever the policy: a fresh job (no step ran yet), a
 flow interrupted while rolling back (the rollback goes on), and a flow an
@@ -82,7 +85,8 @@ def apply(engine):
         return []
     ponr = meta.get(META_POINT_OF_NO_RETURN)
     if ponr is not None and any(
-            _short(name) == ponr and state == tf_states.SUCCESS
+            _short(name) == ponr
+            and state in (tf_states.RUNNING, tf_states.SUCCESS)
             for name, (state, _intention) in atom_states.items()):
         LOG.info('Flow %s (%s) was interrupted past its point of no '
                  'return (%s): resuming it', storage.flow_name,

@@ -146,8 +146,18 @@ def test_revert_past_the_point_of_no_return_rolls_forward(db, conf):
     assert RAN == ['step-2', 'step-3']
 
 
-def test_revert_in_the_point_of_no_return_step_itself_reverts(db, conf):
+def test_a_crash_in_the_point_of_no_return_step_rolls_forward(db, conf):
+    # The step may have committed before the process died.
     persistence, board = _post(conf, _flow_module(keys.REVERT, 'step-2'))
+    _crash_in(persistence, done=['step-1'], running='step-2')
+    _run_conductor(persistence, board,
+                   lambda: _ended_and_consumed(persistence, board))
+    assert _flow_detail(persistence).state == tf_states.SUCCESS
+    assert RAN == ['step-2', 'step-3']
+
+
+def test_a_crash_before_the_point_of_no_return_step_reverts(db, conf):
+    persistence, board = _post(conf, _flow_module(keys.REVERT, 'step-3'))
     _crash_in(persistence, done=['step-1'], running='step-2')
     _run_conductor(persistence, board,
                    lambda: _ended_and_consumed(persistence, board))
