@@ -12,6 +12,7 @@ import oslo_messaging as messaging
 from oslo_messaging import serializer as om_serializer
 
 from orchestrator import context as orch_context
+from orchestrator import memory_transport
 
 EXCHANGE = 'orchestrator'
 IN_MEMORY_SCHEMES = ('kombu+memory', 'fake')
@@ -100,6 +101,8 @@ def init(conf, allow_in_memory=True):
             'threads of one process: a standalone service needs a broker '
             '(e.g. rabbit://user:pass@host:5672/). Use orchestrator-allinone '
             'to run everything in one process.' % url)
+    if is_in_memory(url):
+        memory_transport.install()
     messaging.set_transport_defaults(control_exchange=EXCHANGE)
     _TRANSPORT = messaging.get_rpc_transport(
         conf, url=url, allowed_remote_exmods=['orchestrator.exception'])

@@ -13,7 +13,9 @@ from orchestrator import exception
 from orchestrator import states
 from orchestrator.compute import rpcapi as compute_rpcapi
 from orchestrator.db import catalog
+from orchestrator.db import hosts as db_hosts
 from orchestrator.db import instances
+from orchestrator.db import migration_records
 
 from flows import base
 from flows import keys
@@ -150,14 +152,33 @@ class DestroyOnHost(base.InstanceTask):
 
 
 class DestroyLeftovers(base.InstanceTask):
-    """After a force delete: destroy whatever the host still has of it.
+    """After a force delete: destroy whatever its host still has of it,
+    and whatever the other hosts its migrations name (that are up) do: a
+    migration preempted by the force delete may have left a guest on
+    either end (a live migration past its point of no return has one on
+    its destination before the instance moves there). Nothing of a
+    deleted instance may stay on any host; a host that is down is left
+    to reconciliation.
 
-    Holds no claim (the instance is deleted). Idempotent.
+    Holds no claim (the instance is deleted). Idempotent: destroying
+    what is gone does nothing. Returns whether anything was destroyed.
     """
 
     def execute(self, context, instance_uuid, host):
         if not host:
             return False
         instance = instances.get(instance_uuid, read_deleted=True)
-        return base.compute_api().destroy(self.context(context), host,
-                                          _payload(instance))
+        ctxt = self.context(context)
+        destroyed = base.compute_api().destroy(ctxt, host,
+                                               _payload(instance))
+        for other in _migration_hosts(instance_uuid) - {host}:
+            if db_hosts.host_is_up(other):
+                destroyed = base.compute_api().destroy(
+                    ctxt, other, _payload(instance)) or destroyed
+        return bool(destroyed)
+
+
+def _migration_hosts(instance_uuid):
+    """Every host a migration of the instance names."""
+    return {h for m in migration_records.list_(instance_uuid=instance_uuid)
+            for h in (m['source_compute'], m['dest_compute']) if h}

@@ -67,7 +67,8 @@ class CreateMigration(base.InstanceTask):
     """The migration record (pre-migrating), from the instance's host.
 
     Re-run: the record of ``params['migration_uuid']`` exists already and
-    is returned. Revert: its status becomes error unless a later step's
+    is returned. Revert: its status becomes error (also when the last
+    step finished it and then lost its claim) unless a later step's
     revert already ended it.
     """
 
@@ -89,7 +90,8 @@ class CreateMigration(base.InstanceTask):
                 params['migration_uuid'],
                 from_statuses=[states.MIGRATION_PRE_MIGRATING,
                                states.MIGRATION_MIGRATING,
-                               states.MIGRATION_POST_MIGRATING],
+                               states.MIGRATION_POST_MIGRATING,
+                               states.MIGRATION_FINISHED],
                 status=states.MIGRATION_ERROR)
         except exception.MigrationNotFound:
             pass
@@ -246,9 +248,13 @@ class FinishOnDestination(base.InstanceTask):
 
 class MarkResized(base.InstanceTask):
     """The instance lives on the destination with the new flavor, vm_state
-    resized (VERIFY_RESIZE), task_state cleared; the migration finished.
+    resized (VERIFY_RESIZE), task_state cleared; the migration finished
+    first, so whoever sees the server in VERIFY_RESIZE can confirm or
+    revert it at once.
 
     Re-run: the same writes again (the migration is already finished).
+    Fails (Preempted) with the migration finished if the claim is gone:
+    the rollback puts the migration in error (:class:`CreateMigration`).
     """
 
     def execute(self, context, instance_uuid, task_id, params, migration,
@@ -256,13 +262,13 @@ class MarkResized(base.InstanceTask):
         action = (state_machine.RESIZE
                   if params['migration_type'] == 'resize'
                   else state_machine.MIGRATE)
+        migration_records.set_status(migration['uuid'],
+                                     states.MIGRATION_FINISHED)
         self.update_instance(
             instance_uuid, task_id, action=action, host=dest_host,
             node=dest_host, vm_state=states.RESIZED, task_state=None,
             power_state=power_state, progress=100,
             **flavor_values(params['new_flavor']))
-        migration_records.set_status(migration['uuid'],
-                                     states.MIGRATION_FINISHED)
 
 
 # -- confirm ------------------------------------------------------------------
@@ -307,7 +313,9 @@ class ConfirmOnSource(base.InstanceTask):
 class FinishConfirm(base.InstanceTask):
     """The migration's allocation becomes the instance's and the source's
     is dropped; vm_state active (or stopped if its guest is off); the
-    migration confirmed. Re-run: the swap and the writes converge."""
+    migration confirmed, before the task ends (whoever sees the server
+    stable sees its migration final). Re-run: the swap and the writes
+    converge."""
 
     def execute(self, context, instance_uuid, task_id, params):
         instance = self.load_instance(instance_uuid, task_id)
@@ -317,11 +325,11 @@ class FinishConfirm(base.InstanceTask):
         vm_state = (states.ACTIVE
                     if instance['power_state'] == states.RUNNING
                     else states.STOPPED)
+        migration_records.set_status(migration['uuid'],
+                                     states.MIGRATION_CONFIRMED)
         self.update_instance(instance_uuid, task_id,
                              action=state_machine.CONFIRM_RESIZE,
                              vm_state=vm_state, task_state=None)
-        migration_records.set_status(migration['uuid'],
-                                     states.MIGRATION_CONFIRMED)
 
 
 # -- revert -------------------------------------------------------------------
@@ -369,7 +377,7 @@ class RestoreOnSource(base.InstanceTask):
 class FinishRevert(base.InstanceTask):
     """The migration's allocation released; the instance back on the
     source with the old flavor, vm_state active or stopped as its guest
-    is; the migration reverted. Re-run: converges."""
+    is; the migration reverted before the task ends. Re-run: converges."""
 
     def execute(self, context, instance_uuid, task_id, params,
                 power_state):
@@ -378,10 +386,10 @@ class FinishRevert(base.InstanceTask):
         vm_state = (states.ACTIVE if power_state == states.RUNNING
                     else states.STOPPED)
         source = migration['source_compute']
+        migration_records.set_status(migration['uuid'],
+                                     states.MIGRATION_REVERTED)
         self.update_instance(
             instance_uuid, task_id, action=state_machine.REVERT_RESIZE,
             host=source, node=source, vm_state=vm_state, task_state=None,
             power_state=power_state,
             **flavor_values(migration['old_flavor']))
-        migration_records.set_status(migration['uuid'],
-                                     states.MIGRATION_REVERTED)

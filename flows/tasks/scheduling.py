@@ -197,13 +197,26 @@ class ScheduleInstance(retry.Retry):
 class ReleaseResources(base.InstanceTask):
     """Release every allocation of the instance (delete's last host step).
 
-    Idempotent: releasing what is not held does nothing. No revert: a
-    delete that failed later keeps nothing to give back.
+    Idempotent: releasing what is not held does nothing. Revert (the
+    delete failed after it, and its instance lives on in error): the
+    instance holds its flavor on its host again, as every live instance
+    with a host does, until a delete that succeeds; re-run, it finds the
+    allocation there and adds nothing. Nothing to give back when the
+    instance has no host or another task owns it now.
     """
 
     def execute(self, context, instance_uuid, task_id):
         self.check_claim(instance_uuid, task_id)
         allocations.release(instance_uuid)
+
+    def revert(self, context, instance_uuid, task_id, **kwargs):
+        instance = instances.get(instance_uuid, read_deleted=True)
+        if (instance['deleted'] or not instance['host']
+                or instance['task_id'] != task_id):
+            return
+        allocations.reinstate(instance_uuid, instance_uuid,
+                              instance['host'],
+                              host_selection.resources_of(instance))
 
 
 class ReleaseResourcesOfDeleted(base.InstanceTask):

@@ -13,6 +13,7 @@ and resumes every flow that was in flight.
 
 import os
 import sys
+import threading
 
 from oslo_config import cfg
 from oslo_log import log as logging
@@ -111,12 +112,21 @@ class AllInOne:
                                         self.conf.api.backlog)
 
     def stop(self):
+        """The API first (no new requests), then the conductor and the
+        hosts together: each waits for its work in progress (a flow's
+        call to a host still gets its answer) and for its idle pool
+        workers, which take up to a second each to notice."""
         if self.api_server is not None:
             self.api_server.stop()
-        for compute in self.computes:
-            compute.stop()
-        if self.conductor is not None:
-            self.conductor.stop()
+        parts = self.computes + ([self.conductor] if self.conductor else [])
+        stoppers = [threading.Thread(target=part.stop,
+                                     name='stop-%s' % getattr(
+                                         part, 'host', 'conductor'))
+                    for part in parts]
+        for stopper in stoppers:
+            stopper.start()
+        for stopper in stoppers:
+            stopper.join()
         rpc.cleanup()
 
 

@@ -55,6 +55,47 @@ def attempt_name(event, attempt):
     return '%s (attempt %d)' % (event, attempt)
 
 
+#: Final atom states whose last event (a run, or a revert) succeeded.
+_ATOM_SUCCEEDED = frozenset([tf_states.SUCCESS, tf_states.REVERTED])
+
+
+def close_open_events(action_id, atom_states):
+    """Finish each unfinished event of action ``action_id`` as its step
+    ended: Success when the step's last run or revert succeeded, else
+    Error. ``atom_states`` maps step (event) names to their final atom
+    states. Called once a flow ended, when every step is final, so an
+    event still open is one whose end a crash lost (the conductor died
+    between the logbook's write of the step's state and the audit's).
+    Re-run: finds nothing open.
+    """
+    for row in actions.events_for(action_id):
+        if row['finish_time'] is not None:
+            continue
+        step = row['event'].split(' (attempt ', 1)[0].split(':', 1)[0]
+        result = (states.RESULT_SUCCESS
+                  if atom_states.get(step) in _ATOM_SUCCEEDED
+                  else states.RESULT_ERROR)
+        actions.event_finish(action_id, row['event'], result)
+
+
+def close_ended(flow_detail):
+    """Close the audit of a flow that ended but whose audit the crash of
+    its conductor may have left open (killed between the logbook's write
+    and the audit's): its open events (:func:`close_open_events`), and
+    the action as the flow ended, unless something finished it already.
+    Re-run: finds nothing open.
+    """
+    store = (flow_detail.meta or {}).get('store') or {}
+    action_id = store.get(keys.ACTION_ID)
+    if action_id is None:
+        return
+    close_open_events(action_id, {event_name(ad.name): ad.state
+                                  for ad in flow_detail})
+    actions.finish_if_open(
+        action_id, states.RESULT_SUCCESS
+        if flow_detail.state == tf_states.SUCCESS else states.RESULT_ERROR)
+
+
 def step_events(flow):
     """The events a run of ``flow`` records when nothing fails: its atoms
     in order, a subflow's retry controller before the subflow's steps.
@@ -158,6 +199,9 @@ class AuditListener(listener_base.Listener):
                 self._error_out()
             if action_id is None:
                 return
+            # A step whose end a crash kept from the audit (its state
+            # was saved, the listener never told) is closed now.
+            self._close_lost_events(action_id)
             # An action already finished (the deadline watchdog decided
             # it) keeps that decision.
             if state == tf_states.SUCCESS:
@@ -167,6 +211,21 @@ class AuditListener(listener_base.Listener):
                                        self._failure_message())
         except Exception:  # noqa: BLE001 - audit must not break the flow
             LOG.exception('Could not finish action %s', action_id)
+
+    def _close_lost_events(self, action_id):
+        """:func:`close_open_events` with this engine's atom states; a
+        failure is logged and does not keep the action open."""
+        try:
+            graph = self._engine.compilation.execution_graph
+            names = [node.name for node, data in graph.nodes(data=True)
+                     if data.get('kind') in tf_compiler.ATOMS]
+            atom_states = {
+                event_name(name): state for name, (state, _intention)
+                in self._engine.storage.get_atoms_states(names).items()}
+            close_open_events(action_id, atom_states)
+        except Exception:  # noqa: BLE001 - audit must not break the flow
+            LOG.exception('Could not close the open events of action %s',
+                          action_id)
 
     def _failure_message(self):
         """The message of the failure that ended the flow. Failures of

@@ -8,8 +8,9 @@ signals a change made outside the orchestrator
 ``_sync_instance_power_state`` is the reference; DESIGN section 7 the
 intent.
 
-An instance with a task running (task_state set) is skipped entirely: the
-task owns it, and drift is handled at the first report after it ends. With
+An instance with a task running (task_state set), or whose task has just
+ended but not yet finished its action, is skipped entirely: the task owns
+it, and drift is handled at the first report after it ended. With
 no task running, :data:`RULES` (data, keyed by (vm_state, power state the
 host shows, None for "no guest")) decides; :func:`decide` reads it::
 
@@ -86,6 +87,9 @@ DESTROY = 'destroy'
 
 #: The fault code of an instance whose guest vanished.
 VANISHED_FAULT_CODE = 500
+#: An unfinished action younger than this keeps the sync off its
+#: instance (its task ended a moment ago); an older one is abandoned.
+ACTION_ENDING_S = 60
 
 
 @dataclasses.dataclass(frozen=True)
@@ -231,6 +235,10 @@ def sync_instance(ctxt, compute, host, instance, observed):
     rule = decide(instance['vm_state'], None, observed)
     if rule is None and (instance['power_state']
                          == recorded_power_state(observed)):
+        return None
+    if db_actions.ending(instance['uuid'], ACTION_ENDING_S):
+        # The task that just ended has not finished its action yet: it
+        # is still the task's moment; the next report decides.
         return None
     observed = compute.get_info(ctxt, host, instance['uuid'])
     rule = decide(instance['vm_state'], None, observed)

@@ -12,8 +12,9 @@ in production needs beside it:
 * the flow's resume policy (:mod:`orchestrator.conductor.resume_policy`)
   applied to a flow a crash interrupted, before its engine runs again;
 * a job whose flow already ended (its conductor died before consuming
-  it) is consumed without running the flow again: TaskFlow would run a
-  reverted flow again from its start.
+  it) is consumed without running the flow again (TaskFlow would run a
+  reverted flow again from its start), its audit closed from the logbook
+  (:func:`orchestrator.conductor.audit.close_ended`).
 
 A claim by the same owner succeeds, which is how a conductor restarted
 under the same name resumes its jobs at once; our boards refuse a second
@@ -71,12 +72,13 @@ class FlowConductor(impl_nonblocking.NonBlockingConductor):
         return listeners
 
     def _ended(self, job):
-        """The state of the job's flow if it already ended, else None."""
+        """The job's flow detail if its flow already ended, else None."""
         try:
-            state = self._flow_detail_from_job(job).state
+            flow_detail = self._flow_detail_from_job(job)
         except tf_exc.NotFound:
             return None
-        return state if state in ENDED_FLOW_STATES else None
+        return flow_detail if flow_detail.state in ENDED_FLOW_STATES \
+            else None
 
     def _dispatch_job(self, job):
         if self._leases is not None:
@@ -85,7 +87,8 @@ class FlowConductor(impl_nonblocking.NonBlockingConductor):
             ended = self._ended(job)
             if ended is not None:
                 LOG.info('Job %s: its flow already ended %s; consuming it '
-                         'without running the flow again', job, ended)
+                         'without running the flow again', job, ended.state)
+                audit.close_ended(ended)
                 return True
             return super()._dispatch_job(job)
         finally:

@@ -138,12 +138,21 @@ class ConductorService:
         if self._periodics is not None and not self._periodics.stop(
                 timeout):
             LOG.warning('A periodic task of %s is still running', self.name)
+        # Both told, then both awaited at once: each pool's idle workers
+        # take up to a second to notice its shutdown.
         if self._rpc_server is not None:
             self._rpc_server.stop()
-            self._rpc_server.wait()
         if self._runner is not None:
             self._runner.stop()
+        rpc_waiter = None
+        if self._rpc_server is not None:
+            rpc_waiter = threading.Thread(target=self._rpc_server.wait,
+                                          name='%s-rpc-stop' % self.name)
+            rpc_waiter.start()
+        if self._runner is not None:
             self._runner.wait(timeout)
+        if rpc_waiter is not None:
+            rpc_waiter.join(timeout)
         if self._runner_thread is not None:
             self._runner_thread.join(timeout)
         if self._leases is not None:

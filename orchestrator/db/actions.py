@@ -5,6 +5,8 @@ event again (a step re-run after a crash) updates the same row, so the audit
 never shows a step twice and never loses one.
 """
 
+import datetime
+
 import sqlalchemy as sa
 
 from orchestrator import exception
@@ -80,6 +82,20 @@ def finish_if_open(action_id, result, message=None):
                 finish_time=models.utcnow(), result=result,
                 message=(message or None) and message[:255]))
         return result_.rowcount == 1
+
+
+def ending(instance_uuid, within_s):
+    """True when an action of the instance started in the last
+    ``within_s`` seconds is not finished yet: a task that just cleared
+    its task_state finishes its action right after. (An older open
+    action is abandoned and does not count.)"""
+    since = models.utcnow() - datetime.timedelta(seconds=within_s)
+    with session.reader() as s:
+        return s.execute(sa.select(models.InstanceAction.id).where(
+            models.InstanceAction.instance_uuid == instance_uuid,
+            models.InstanceAction.finish_time.is_(None),
+            models.InstanceAction.start_time >= since).limit(1)
+        ).first() is not None
 
 
 def get(action_id):

@@ -53,6 +53,24 @@ def fits(node, used, resources, ratios):
             <= node['local_gb'] * ratios['disk_gb'])
 
 
+def _held(s, consumer_uuid, host):
+    """The consumer's allocation on ``host`` (a dict), or None."""
+    row = s.execute(sa.select(models.Allocation).where(
+        models.Allocation.consumer_uuid == consumer_uuid,
+        models.Allocation.host == host)).scalar_one_or_none()
+    return row.as_dict() if row is not None else None
+
+
+def _insert(s, consumer_uuid, instance_uuid, host, resources):
+    row = models.Allocation(
+        consumer_uuid=consumer_uuid, instance_uuid=instance_uuid,
+        host=host, vcpus=resources['vcpus'],
+        memory_mb=resources['memory_mb'], disk_gb=resources['disk_gb'])
+    s.add(row)
+    s.flush()
+    return row.as_dict()
+
+
 def claim(consumer_uuid, instance_uuid, host, resources, ratios):
     """Allocate ``resources`` on ``host`` for the consumer.
 
@@ -64,11 +82,9 @@ def claim(consumer_uuid, instance_uuid, host, resources, ratios):
     :raises HostNotFound: the host has no compute node.
     """
     with session.writer() as s:
-        existing = s.execute(sa.select(models.Allocation).where(
-            models.Allocation.consumer_uuid == consumer_uuid,
-            models.Allocation.host == host)).scalar_one_or_none()
+        existing = _held(s, consumer_uuid, host)
         if existing is not None:
-            return existing.as_dict()
+            return existing
         node = s.execute(sa.select(models.ComputeNode).where(
             models.ComputeNode.host == host)).scalar_one_or_none()
         if node is None:
@@ -82,13 +98,27 @@ def claim(consumer_uuid, instance_uuid, host, resources, ratios):
                 generation=node['generation'] + 1))
         if bumped.rowcount != 1:
             raise exception.ClaimRace(host=host)
-        row = models.Allocation(
-            consumer_uuid=consumer_uuid, instance_uuid=instance_uuid,
-            host=host, vcpus=resources['vcpus'],
-            memory_mb=resources['memory_mb'], disk_gb=resources['disk_gb'])
-        s.add(row)
-        s.flush()
-        return row.as_dict()
+        return _insert(s, consumer_uuid, instance_uuid, host, resources)
+
+
+def reinstate(consumer_uuid, instance_uuid, host, resources):
+    """Give the consumer back its allocation on ``host`` (the revert of
+    a release): no capacity check, since the consumer's resources were
+    never really free (its guest may still exist, or its instance does
+    and may be rebuilt there); a host that is now over its ratios shows
+    so in its usage.
+
+    Idempotent: an allocation the consumer holds on the host already is
+    returned as it is. Returns the allocation dict.
+    """
+    with session.writer() as s:
+        existing = _held(s, consumer_uuid, host)
+        if existing is not None:
+            return existing
+        s.execute(sa.update(models.ComputeNode).where(
+            models.ComputeNode.host == host).values(
+                generation=models.ComputeNode.generation + 1))
+        return _insert(s, consumer_uuid, instance_uuid, host, resources)
 
 
 def release(consumer_uuid, host=None):

@@ -162,6 +162,9 @@ class ZygoteLauncher:
                 elif 'exited' in message:
                     self._exited[message['exited']] = message['returncode']
                 else:
+                    # A pid the kernel reused: its earlier owner's exit is
+                    # not this child's (the zygote reported it first).
+                    self._exited.pop(message['pid'], None)
                     self._started[message['id']] = message['pid']
                 self._cond.notify_all()
         with self._cond:

@@ -223,6 +223,7 @@ def test_revert_failure_keeps_verify_resize_then_reverts(api_system,
         states.RESULT_ERROR
     h.wait_stable(api_system, server_id, 'VERIFY_RESIZE')
     assert _migration(server_id)['status'] == states.MIGRATION_FINISHED
+    check_invariant(api_system)
     if method == 'finish_revert_migration':
         # The destination's guest is gone: confirming is refused.
         h.inject(api_system, {})

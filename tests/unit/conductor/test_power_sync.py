@@ -123,8 +123,9 @@ def host(conf, db, tmp_path):
 def _instance(host_name, vm_state, task_state=None, power=s.RUNNING,
               guest=True, driver=None):
     """A row in (vm_state, task_state) on ``host_name``; with a guest of
-    power state ``power`` on ``driver`` if ``guest``."""
-    inst, _action = instances.create(
+    power state ``power`` on ``driver`` if ``guest``. With no task, its
+    creation's action is finished (its task ended)."""
+    inst, action = instances.create(
         {'display_name': 'sync', 'project_id': 'p', 'user_id': 'u',
          'flavor_id': '1', 'flavor': {'flavorid': '1'}, 'vcpus': 1,
          'memory_mb': 512, 'root_gb': 1, 'image_ref': 'image-1'},
@@ -136,6 +137,8 @@ def _instance(host_name, vm_state, task_state=None, power=s.RUNNING,
     with session.writer() as sess:
         sess.execute(sa.update(models.Instance).where(
             models.Instance.uuid == inst['uuid']).values(**values))
+    if task_state is None:
+        actions.finish(action['id'], s.RESULT_SUCCESS)
     if guest:
         driver.emulate_leftover_guest(instances.get(
             inst['uuid'], read_deleted=True), power)
@@ -164,6 +167,23 @@ def test_an_active_instance_shut_down_from_inside_is_stopped(host):
     # The same report again finds nothing left to correct.
     assert ps.apply_report(host.host, host.driver.list_instances()) == {}
     assert len(_syncs(uuid_)) == 1
+
+
+def test_a_task_ended_but_its_action_open_is_left_to_the_next_report(
+        host):
+    uuid_ = _instance(host.host, s.ACTIVE, driver=host.driver)
+    # A stop just cleared its task_state; its flow finishes its action a
+    # moment later.
+    stop = actions.start(uuid_, sm.STOP, 'req-stop')
+    host.driver.emulate_guest_vanished(uuid_)
+    assert ps.apply_report(host.host, host.driver.list_instances()) == {}
+    assert instances.get(uuid_)['vm_state'] == s.ACTIVE
+    assert _syncs(uuid_) == []
+    actions.finish(stop['id'], s.RESULT_ERROR, 'no guest')
+    done = ps.apply_report(host.host, host.driver.list_instances())
+    assert done[uuid_].vm_state == s.ERROR
+    [sync] = _syncs(uuid_)
+    assert sync['start_time'] >= actions.get(stop['id'])['finish_time']
 
 
 def test_a_stale_report_is_confirmed_with_the_host_and_changes_nothing(

@@ -13,6 +13,8 @@ import threading
 import time
 import types
 
+import pytest
+
 from taskflow.patterns import linear_flow
 from taskflow.persistence.backends import impl_sqlalchemy
 from taskflow import states as tf_states
@@ -137,32 +139,25 @@ def test_revert_rolls_back_the_interrupted_flow(db, conf):
     assert step_2.failure.check(resume_policy.FlowInterrupted)
 
 
-def test_revert_past_the_point_of_no_return_rolls_forward(db, conf):
-    persistence, board = _post(conf, _flow_module(keys.REVERT, 'step-1'))
+@pytest.mark.parametrize('point_of_no_return,ended,ran', [
+    # Past it: the flow rolls forward.
+    ('step-1', tf_states.SUCCESS, ['step-2', 'step-3']),
+    # In it: the step may have committed before the process died.
+    ('step-2', tf_states.SUCCESS, ['step-2', 'step-3']),
+    # Before it: the revert policy holds.
+    ('step-3', tf_states.REVERTED, ['step-2:revert', 'step-1:revert']),
+], ids=['past-it-rolls-forward', 'in-it-rolls-forward',
+        'before-it-reverts'])
+def test_revert_policy_and_the_point_of_no_return(db, conf,
+                                                  point_of_no_return,
+                                                  ended, ran):
+    persistence, board = _post(
+        conf, _flow_module(keys.REVERT, point_of_no_return))
     _crash_in(persistence, done=['step-1'], running='step-2')
     _run_conductor(persistence, board,
                    lambda: _ended_and_consumed(persistence, board))
-    assert _flow_detail(persistence).state == tf_states.SUCCESS
-    assert RAN == ['step-2', 'step-3']
-
-
-def test_a_crash_in_the_point_of_no_return_step_rolls_forward(db, conf):
-    # The step may have committed before the process died.
-    persistence, board = _post(conf, _flow_module(keys.REVERT, 'step-2'))
-    _crash_in(persistence, done=['step-1'], running='step-2')
-    _run_conductor(persistence, board,
-                   lambda: _ended_and_consumed(persistence, board))
-    assert _flow_detail(persistence).state == tf_states.SUCCESS
-    assert RAN == ['step-2', 'step-3']
-
-
-def test_a_crash_before_the_point_of_no_return_step_reverts(db, conf):
-    persistence, board = _post(conf, _flow_module(keys.REVERT, 'step-3'))
-    _crash_in(persistence, done=['step-1'], running='step-2')
-    _run_conductor(persistence, board,
-                   lambda: _ended_and_consumed(persistence, board))
-    assert _flow_detail(persistence).state == tf_states.REVERTED
-    assert RAN == ['step-2:revert', 'step-1:revert']
+    assert _flow_detail(persistence).state == ended
+    assert RAN == ran
 
 
 def test_a_fresh_job_of_a_revert_flow_runs_forward(db, conf):
