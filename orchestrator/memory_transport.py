@@ -13,10 +13,21 @@ flows with the floor).
 kombu's memory transport whose polling interval never goes below
 :data:`POLL_FLOOR_S`: a message waits at most that long for its consumer,
 and an idle consumer wakes 200 times a second instead of spinning.
+
+kombu keeps the memory broker's queues and bindings in class attributes,
+so they outlive every connection: a cast sent just before an all-in-one
+stopped would be delivered to the next all-in-one of the same process
+(a test's hosts then reported a previous test's capacity). Our broker
+keeps its own state, and :func:`reset` empties it; ``rpc.cleanup``
+calls it, so an in-memory broker ends with the transport that used it,
+as a real process's would.
 """
+
+import collections
 
 from kombu import transport as kombu_transport
 from kombu.transport import memory
+from kombu.transport import virtual
 
 #: The shortest pause between two looks at empty queues, in seconds.
 POLL_FLOOR_S = 0.005
@@ -25,9 +36,18 @@ _ALIAS = 'memory'
 _PATH = 'orchestrator.memory_transport:Transport'
 
 
+class Channel(memory.Channel):
+    """kombu's memory channel on this module's own queues."""
+
+    events = collections.defaultdict(set)
+    queues = {}
+
+
 class Transport(memory.Transport):
     """kombu's memory transport; its polling interval has a floor."""
 
+    Channel = Channel
+    global_state = virtual.BrokerState()
     _polling_interval = POLL_FLOOR_S
 
     @property
@@ -43,3 +63,13 @@ def install():
     """Route ``memory://`` to :class:`Transport` in this process.
     Idempotent."""
     kombu_transport.TRANSPORT_ALIASES[_ALIAS] = _PATH
+
+
+def reset():
+    """Forget every queue, undelivered message, exchange and binding of
+    the in-memory broker. Call it once nothing uses the broker (no
+    server or client left); the next connection starts on an empty one.
+    Idempotent."""
+    Channel.queues.clear()
+    Channel.events.clear()
+    Transport.global_state.clear()

@@ -110,11 +110,14 @@ def init(conf, allow_in_memory=True):
 
 
 def cleanup():
-    """Close the transport (tests and clean shutdown)."""
+    """Close the transport (tests and clean shutdown). An in-memory
+    broker goes with it: messages nobody consumed are dropped, as they
+    would be with the process that held them."""
     global _TRANSPORT
     if _TRANSPORT is not None:
         _TRANSPORT.cleanup()
         _TRANSPORT = None
+        memory_transport.reset()
 
 
 def get_transport():

@@ -62,3 +62,61 @@ def test_an_idle_rpc_server_does_not_spin_and_calls_still_answer(conf):
         server.stop()
         server.wait()
         rpc.cleanup()
+
+
+class Recorder:
+    target = messaging.Target(version='1.0')
+
+    def __init__(self):
+        self.heard = []
+        self.arrived = threading.Event()
+
+    def note(self, ctxt, value):
+        self.heard.append(value)
+        self.arrived.set()
+
+
+def _serve(transport, endpoint):
+    server = messaging.get_rpc_server(
+        transport, messaging.Target(topic='note-test', server='only'),
+        [endpoint], executor='threading')
+    server.start()
+    return server
+
+
+def _cast(transport, value):
+    messaging.get_rpc_client(
+        transport, messaging.Target(topic='note-test', server='only',
+                                    version='1.0')).cast({}, 'note',
+                                                         value=value)
+
+
+def test_a_cast_left_unconsumed_does_not_reach_the_next_transport(conf):
+    """What one all-in-one sent just before it stopped never reaches the
+    next all-in-one of the same process (a stale heartbeat used to
+    overwrite a new test's host capacity)."""
+    rpc.register_opts(conf)
+    conf.set_override('transport_url', rpc.DEFAULT_IN_MEMORY_URL)
+    first = Recorder()
+    transport = rpc.init(conf)
+    server = _serve(transport, first)
+    _cast(transport, 'delivered')
+    assert first.arrived.wait(10)
+    server.stop()
+    server.wait()
+    _cast(transport, 'left behind')
+    rpc.cleanup()
+
+    second = Recorder()
+    transport = rpc.init(conf)
+    server = _serve(transport, second)
+    try:
+        _cast(transport, 'new')
+        assert second.arrived.wait(10)
+        time.sleep(0.2)
+        assert second.heard == ['new']
+        assert first.heard == ['delivered']
+    finally:
+        server.stop()
+        server.wait()
+        rpc.cleanup()
