@@ -25,6 +25,7 @@ import json
 
 import sqlalchemy as sa
 
+from orchestrator import state_machine
 from orchestrator import states
 
 from tests.crash import recipes
@@ -66,8 +67,8 @@ def read_db(aio):
                    'source_compute, dest_compute, old_flavor '
                    'from migrations'),
             'actions': _rows(
-                c, 'select id, instance_uuid, action, finish_time, result '
-                   'from instance_actions'),
+                c, 'select id, instance_uuid, action, finish_time, result, '
+                   'message from instance_actions'),
             'events': _rows(
                 c, 'select action_id, event, start_time, finish_time, '
                    'result from instance_actions_events order by id'),
@@ -208,8 +209,20 @@ def _minus(a, b):
             if a.get(m, 0) - b.get(m, 0)}
 
 
+def reconciliation_calls(data, known_actions):
+    """{driver method: count} of the calls power-state sync made and
+    audited on actions not in ``known_actions`` (ids): a guest of a
+    deleted instance it destroyed, when a restart let it see the guest
+    before the resumed cleanup did. Not a step run again."""
+    destroys = sum(1 for a in data['actions']
+                   if a['id'] not in known_actions
+                   and a['action'] == state_machine.SYNC_POWER_STATE
+                   and 'destroyed' in (a['message'] or ''))
+    return {'destroy': destroys} if destroys else {}
+
+
 def call_problems(recipe, rollback, outcome, kills, before, at_kill,
-                  after):
+                  after, reconciled=None):
     """Driver calls of a case against its recipe.
 
     :param rollback: the case's rollback (None, recipes.FAULT or
@@ -219,9 +232,11 @@ def call_problems(recipe, rollback, outcome, kills, before, at_kill,
     :param before: calls before the request; ``at_kill``: when the
         process died the first time; ``after``: once it recovered (each
         {method: count}, see :func:`total_calls`).
+    :param reconciled: {method: count} made by reconciliation, not by
+        the flows (:func:`reconciliation_calls`).
     """
     found = []
-    made = _minus(after, before)
+    made = _minus(_minus(after, before), reconciled or {})
     since_kill = _minus(after, at_kill)
     clean = dict(recipe.calls)
     if outcome == 'SUCCESS':

@@ -297,6 +297,10 @@ def _switched(aio, server_id):
             and row.host == row.dest_compute)
 
 
+#: Seconds a failing call past the live migration's commit takes.
+_FAIL_AFTER_S = 2
+
+
 def _force_delete_past_commit(method, failing_step, ready):
     """A force delete of a live-migrating server whose ``method`` (the
     host call of ``failing_step``) keeps failing past the commit; its
@@ -304,7 +308,12 @@ def _force_delete_past_commit(method, failing_step, ready):
     ran = _PAST_COMMIT[:_PAST_COMMIT.index(failing_step) + 1]
     return Interrupt(
         path=('POST', '/v2.1/servers/{server}/action'),
-        body={'forceDelete': None}, faults={method: 'raise'},
+        body={'forceDelete': None},
+        # The call fails only after a pause: the first failure's retry
+        # already reverts the steps (and reaches the kill), so the force
+        # delete has to be in before it.
+        faults={method: {'fault': 'raise',
+                         'delay_s': _FAIL_AFTER_S}},
         ready=ready,
         kill_at=tuple('%s:%s:%s' % (_LIVE, step, phase)
                       for step in reversed(ran)

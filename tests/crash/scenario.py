@@ -129,6 +129,7 @@ def _run(case, recipe, servers, aio, keep):
     data = checks.read_db(aio)
     known_instances = {i['uuid'] for i in data['instances']}
     known_flows = {f['uuid'] for f in data['flows']}
+    known_actions = {a['id'] for a in data['actions']}
     before = checks.total_calls(aio.calls())
 
     server_id = servers.get(recipe.server)
@@ -161,8 +162,12 @@ def _run(case, recipe, servers, aio, keep):
             seen.add(server['status'])
         return checks.settled(aio)
 
-    wait_for(settled, timeout=RECOVERY_TIMEOUT_S, interval=0.1,
-             what='the recovery of %s to settle' % case.id)
+    try:
+        wait_for(settled, timeout=RECOVERY_TIMEOUT_S, interval=0.1,
+                 what='the recovery of %s to settle' % case.id)
+    except AssertionError as e:
+        raise AssertionError('%s:\n%s\n--- log tail:\n%s' % (
+            e, '\n'.join(checks.problems(aio)), aio.log(6000))) from None
     after = checks.total_calls(aio.calls())
 
     data = checks.read_db(aio)
@@ -188,8 +193,9 @@ def _run(case, recipe, servers, aio, keep):
     found.extend(_audit_of(case, mine[0], data, outcome))
     found.extend(checks.problems(
         aio, data, error_ok={server_id} if status == 'ERROR' else ()))
-    found.extend(checks.call_problems(recipe, case.rollback, outcome,
-                                      case.kills, before, at_kill, after))
+    found.extend(checks.call_problems(
+        recipe, case.rollback, outcome, case.kills, before, at_kill, after,
+        reconciled=checks.reconciliation_calls(data, known_actions)))
     assert not found, '%s:\n%s\n--- log tail:\n%s' % (
         case.id, '\n'.join(found), aio.log(3000))
     return Result(server_id=server_id, outcome=outcome, server=server,
