@@ -22,6 +22,8 @@ from orchestrator.db import catalog
 from orchestrator.db import migration
 from orchestrator.db import session
 
+from tests.crash import report as crash_report
+
 PG_ADMIN_URL = os.environ.get(
     'ORCHESTRATOR_TEST_PG_URL', 'postgresql+psycopg2://postgres@127.0.0.1/test')
 MYSQL_ADMIN_URL = os.environ.get(
@@ -140,3 +142,7 @@ def rabbit_url():
     yield url
     subprocess.run(['rabbitmqctl', '-q', 'delete_vhost', vhost],
                    capture_output=True, timeout=60)
+
+
+def pytest_terminal_summary(terminalreporter):
+    crash_report.write_case_counts(terminalreporter)
