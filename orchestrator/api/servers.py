@@ -3,9 +3,10 @@
 
 List filters (query string):
 
-* ``name``: a Python regular expression searched in the name (Nova uses
-  a database regex); an invalid expression is matched as a literal
-  substring;
+* ``name``: a regular expression searched in the name, in linear time
+  (:mod:`orchestrator.api.name_filter`; Nova uses a database regex); an
+  invalid expression is matched as a literal substring, one longer than
+  1024 characters is a 400;
 * ``status``: one or more statuses (case-insensitive), matched against
   the status the caller is shown; an unknown status matches nothing;
 * ``image``, ``flavor``: exact id (a URL's last segment is used);
@@ -18,11 +19,10 @@ Admins see and act on every project's servers by id; others only their
 own (another project's server is a 404, never a 403).
 """
 
-import re
-
 from orchestrator import exception
 from orchestrator import state_machine
 from orchestrator.api import links
+from orchestrator.api import name_filter
 from orchestrator.api import operations
 from orchestrator.api import query
 from orchestrator.api import request as api_request
@@ -47,17 +47,6 @@ def get_instance(req, server_id, read_deleted=False):
 
 def _last_segment(ref):
     return str(ref).rstrip('/').rsplit('/', 1)[-1]
-
-
-def _name_matcher(pattern):
-    if pattern is None:
-        return None
-    try:
-        regex = re.compile(pattern)
-    except re.error:
-        regex = re.compile(re.escape(pattern))
-    return lambda instance: bool(regex.search(instance['display_name']
-                                              or ''))
 
 
 def _status_matcher(req):
@@ -90,7 +79,7 @@ def _db_arguments(req):
         value = query.one(req, param)
         if value:
             kwargs['filters'][column] = _last_segment(value)
-    matchers = [m for m in (_name_matcher(query.one(req, 'name')),)
+    matchers = [m for m in (name_filter.matcher(query.one(req, 'name')),)
                 if m is not None]
     status_match, wants_deleted = _status_matcher(req)
     if status_match is not None:
