@@ -115,8 +115,9 @@ def _page(req):
 def _list_response(req, detail):
     instances, limit = _page(req)
     view = server_views.ServerViewBuilder(req)
-    render = view.detail if detail else view.basic
-    body = {'servers': [render(i) for i in instances]}
+    servers = view.details(instances) if detail else \
+        [view.basic(i) for i in instances]
+    body = {'servers': servers}
     href = links.compute_url(req, 'servers', 'detail') if detail else \
         links.compute_url(req, 'servers')
     next_links = query.next_link(req, href, instances, limit, key='uuid')
