@@ -41,6 +41,10 @@ class Action:
         when it succeeds; a failure either leaves vm_state unchanged (fully
         rolled back) or sets error (rollback failed).
     :ivar admin_only: only an admin may ask for it.
+    :ivar needs_host: the action acts on the instance's guest on its host,
+        so an instance without a host (a build that failed before one was
+        chosen) is refused (409 'server has no host'), in the same atomic
+        claim (``host IS NOT NULL`` in its UPDATE).
     """
 
     name: str
@@ -49,6 +53,7 @@ class Action:
     task_state: str | None
     outcomes: frozenset
     admin_only: bool = False
+    needs_host: bool = True
 
     @property
     def results(self):
@@ -75,12 +80,19 @@ class Action:
         return ("Cannot '%s' instance while it is in task_state %s"
                 % (self.name, task_state))
 
+    def refusal_without_host(self):
+        """The message a client gets (409) when the action needs a host
+        and the instance has none."""
+        return ("Cannot '%s' instance: the server has no host (it was "
+                "never placed on one)" % self.name)
+
 
 #: ``results`` marker: the action ends in the vm_state it started in.
 SAME = 'same'
 
 
-def _a(name, vm_states, task_states, task_state, results, admin_only=False):
+def _a(name, vm_states, task_states, task_state, results, admin_only=False,
+       needs_host=True):
     """Build an Action. ``results`` is SAME, a list of vm_states (reachable
     from every start) or a dict {from vm_state: to vm_state or list}."""
     if results == SAME:
@@ -91,7 +103,7 @@ def _a(name, vm_states, task_states, task_state, results, admin_only=False):
     else:
         outcomes = [(src, dst) for src in vm_states for dst in results]
     return Action(name, frozenset(vm_states), frozenset(task_states),
-                  task_state, frozenset(outcomes), admin_only)
+                  task_state, frozenset(outcomes), admin_only, needs_host)
 
 
 _LIVE = (s.ACTIVE, s.BUILDING, s.STOPPED, s.PAUSED, s.SUSPENDED, s.RESCUED,
@@ -128,17 +140,18 @@ SYNC_POWER_STATE = 'sync_power_state'
 ACTIONS = {a.name: a for a in [
     # A new instance is inserted in (building, scheduling); the row does
     # not exist before, so no pair "allows" it: the edge is for the machine.
-    _a(BOOT, [s.BUILDING], _NO_TASK, s.SCHEDULING, [s.ACTIVE]),
+    _a(BOOT, [s.BUILDING], _NO_TASK, s.SCHEDULING, [s.ACTIVE],
+       needs_host=False),
     # A second delete while one runs loses (409): exactly one delete wins.
     _a(DELETE, _LIVE, (None,) + tuple(s.TASK_STATES - {s.DELETING}),
-       s.DELETING, [s.DELETED]),
-    _a(FORCE_DELETE, _LIVE, [ANY_TASK], None, [s.DELETED]),
+       s.DELETING, [s.DELETED], needs_host=False),
+    _a(FORCE_DELETE, _LIVE, [ANY_TASK], None, [s.DELETED], needs_host=False),
     # DELETE becomes a soft delete when [DEFAULT] reclaim_instance_interval_s
     # > 0: the guest is powered off and kept, its resources stay claimed,
     # until a restore or the periodic reclaim (a 'delete').
     _a(SOFT_DELETE, [s.ACTIVE, s.STOPPED, s.PAUSED, s.SUSPENDED, s.RESCUED,
                      s.RESIZED, s.ERROR], _NO_TASK, s.SOFT_DELETING,
-       [s.SOFT_DELETED]),
+       [s.SOFT_DELETED], needs_host=False),
     _a(RESTORE, [s.SOFT_DELETED], _NO_TASK, s.RESTORING, [s.ACTIVE]),
     _a(STOP, [s.ACTIVE, s.ERROR], _NO_TASK, s.POWERING_OFF, [s.STOPPED]),
     _a(START, [s.STOPPED], _NO_TASK, s.POWERING_ON, [s.ACTIVE]),
@@ -175,7 +188,7 @@ ACTIONS = {a.name: a for a in [
        admin_only=True),
     # Reset is an administrator's decision: it preempts any task.
     _a(RESET_STATE, _LIVE, [ANY_TASK], None, [s.ACTIVE, s.ERROR],
-       admin_only=True),
+       admin_only=True, needs_host=False),
 ]}
 
 #: Actions a user can request on an existing instance (all but create).

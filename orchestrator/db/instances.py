@@ -126,7 +126,10 @@ def claim(instance_uuid, action_name, action_values, project_id=None):
 
     :returns: (instance dict after the claim, action dict).
     :raises InstanceNotFound: no such (live) instance in the project.
-    :raises InstanceInvalidState: the action is not allowed now (409).
+    :raises InstanceInvalidState: the action is not allowed now (409),
+        or it needs a host (``Action.needs_host``) and the instance has
+        none: ``host IS NOT NULL`` is part of the same UPDATE, so no
+        action that acts on a guest is ever claimed for a host-less one.
     """
     action = state_machine.get_action(action_name)
     if action.task_state is None:
@@ -144,6 +147,8 @@ def claim(instance_uuid, action_name, action_values, project_id=None):
             none_cond = models.Instance.task_state.is_(None)
             cond = none_cond if cond is None else sa.or_(cond, none_cond)
         where.append(cond)
+    if action.needs_host:
+        where.append(models.Instance.host.isnot(None))
     with session.writer() as s:
         result = s.execute(
             sa.update(models.Instance).where(*where).values(
@@ -158,6 +163,10 @@ def claim(instance_uuid, action_name, action_values, project_id=None):
             if row is None or (project_id is not None
                                and row.project_id != project_id):
                 raise exception.InstanceNotFound(instance_id=instance_uuid)
+            if (action.allows(row.vm_state, row.task_state)
+                    and action.needs_host and row.host is None):
+                raise exception.InstanceInvalidState(
+                    reason=action.refusal_without_host())
             raise exception.InstanceInvalidState(
                 reason=action.refusal(row.vm_state, row.task_state))
         row = s.execute(sa.select(models.Instance).where(

@@ -44,9 +44,9 @@ def database(request):
     engine.dispose()
 
 
-def _new_instance(vm_state=s.ACTIVE, task_state=None):
+def _new_instance(vm_state=s.ACTIVE, task_state=None, host='compute-1'):
     inst, _action = instances.create(
-        {'display_name': 'claim-test', 'project_id': PROJECT,
+        {'display_name': 'claim-test', 'project_id': PROJECT, 'host': host,
          'user_id': 'claims-user', 'flavor_id': '1',
          'flavor': {'flavorid': '1', 'vcpus': 1, 'memory_mb': 512,
                     'root_gb': 1},
@@ -237,6 +237,42 @@ def test_claim_refuses_what_the_table_refuses(memory_db, vm_state):
         row = _row(instance_uuid)
         assert (row['vm_state'], row['task_state'], row['task_id']) == (
             vm_state, task_state, task_id)
+
+
+@pytest.mark.parametrize('vm_state', [s.ERROR, s.ACTIVE, s.STOPPED,
+                                      s.SOFT_DELETED])
+def test_claim_of_a_host_action_on_an_instance_without_host(memory_db,
+                                                            vm_state):
+    """An instance that never got a host (an errored build): every action
+    the table allows there that needs a host (stop, hard reboot, ...) is
+    refused by the claim itself, 409 'the server has no host', leaving no
+    trace; those that need none (delete, soft delete) are claimed."""
+    claiming = sorted(n for n, a in sm.ACTIONS.items()
+                      if a.task_state is not None and n != sm.BOOT)
+    instance_uuid = _new_instance(host=None)
+    refused = []
+    for name in claiming:
+        action = sm.ACTIONS[name]
+        if not action.allows(vm_state, None):
+            continue
+        _set_state(instance_uuid, vm_state, None)
+        try:
+            instances.claim(instance_uuid, name,
+                            {'request_id': 'req', 'user_id': 'u',
+                             'project_id': PROJECT})
+        except exception.InstanceInvalidState as e:
+            assert action.needs_host, (name, str(e))
+            assert str(e) == action.refusal_without_host()
+            assert 'the server has no host' in str(e)
+            assert _row(instance_uuid)['task_state'] is None
+            refused.append(name)
+        else:
+            assert not action.needs_host, name
+    if vm_state == s.ERROR:
+        assert {sm.STOP, sm.REBOOT_HARD, sm.REBUILD, sm.RESCUE,
+                sm.EVACUATE} <= set(refused), refused
+    assert not [a for a in _actions(instance_uuid)
+                if a['action'] in refused]
 
 
 def test_claim_of_another_projects_instance_is_not_found(db):
