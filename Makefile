@@ -17,7 +17,7 @@ GENCONFIG_CONF := etc/orchestrator/orchestrator-config-generator.conf
 CONFIG_SAMPLE := etc/orchestrator/orchestrator.conf.sample
 
 .PHONY: help venv run test lint unit functional integration crash-test \
-	genconfig states-doc clean
+	genconfig states-doc clean soak
 
 help:
 	@echo 'make venv         create/refresh .venv (project + test tools)'
@@ -25,6 +25,7 @@ help:
 	@echo 'make test         lint, then every test suite in parallel'
 	@echo 'make lint         ruff'
 	@echo 'make unit | functional | integration | crash-test'
+	@echo 'make soak         random-kill soak, 30 min, random seed (SOAK_SEED=n replays)'
 	@echo 'make genconfig    regenerate $(CONFIG_SAMPLE)'
 	@echo 'make states-doc   regenerate docs/states.md'
 
@@ -59,6 +60,14 @@ integration: venv
 # Every crash case (`make test` runs a fixed-seed sample of them).
 crash-test: venv
 	CRASH_ALL=1 $(PYTEST) tests/crash
+
+# The random-kill soak (`make test` runs a short fixed-seed one); every
+# SOAK_* variable of tests/soak/driver.py may be given.
+SOAK_SECONDS ?= 1800
+SOAK_SEED ?= random
+soak: venv
+	SOAK_SECONDS=$(SOAK_SECONDS) SOAK_SEED=$(SOAK_SEED) \
+		$(BIN)/pytest -n 0 -p no:cacheprovider -s -q tests/soak
 
 genconfig: venv
 	$(BIN)/oslo-config-generator --config-file $(GENCONFIG_CONF)

@@ -1,0 +1,256 @@
+"""What must hold after a soak, once the all-in-one settled.
+
+:func:`judge` runs each check and returns {check name: [problems]}
+(sentences; empty: it holds). The system-wide checks are the crash
+suite's (:func:`tests.crash.checks.problems`: flows ended, no job, no
+task_state, no UNKNOWN, the invariant of tests/functional/invariants.py,
+power states, usage equal to allocations, the audit finished); this
+module adds what only a soak knows: the requests it sent.
+
+* answers: every answer is a success, an honest refusal (400, 404, 409)
+  or, only around a kill, a 503, a refused connection or a broken one;
+* accepted requests: each has its instance action (by request id),
+  finished, Success or Error, and an Error has a fault (unless its
+  server is gone);
+* effects: a server whose last action succeeded shows what that action
+  makes (state_machine.ACTIONS results), or is gone after a delete;
+* statuses: no client ever saw UNKNOWN, and no read got a 5xx;
+* process: threads and RSS of the last all-in-one did not grow past
+  bounds since it started.
+"""
+
+from orchestrator import states
+
+from tests.crash import checks
+from tests.crash import recipes
+from tests.soak import actions
+from tests.soak import clients
+
+#: A 503, a refused or broken connection this close to a kill (seconds
+#: before it, after its restart served) is the kill's.
+KILL_MARGIN_S = 2.0
+#: Threads the last all-in-one may have gained from its start to the end
+#: of the soak (idle pools that grew to their bound).
+THREAD_GROWTH_MAX = 40
+#: Resident memory it may have gained meanwhile (MB).
+RSS_GROWTH_MAX_MB = 150.0
+
+
+#: Plain rows of a query (the crash checks' reader).
+_rows = checks._rows
+
+
+def read_audit(aio):
+    """Actions (with request ids and times) and faults."""
+    with aio.db().connect() as c:
+        return {
+            'actions': _rows(c, 'select id, instance_uuid, action, '
+                                'request_id, user_id, start_time, '
+                                'finish_time, result, message '
+                                'from instance_actions order by id'),
+            'faults': _rows(c, 'select instance_uuid, code, message, '
+                               'created_at from instance_faults '
+                               'order by id'),
+        }
+
+
+def _near_kill(request, windows):
+    """True when ``request`` overlaps a down window of the all-in-one."""
+    for killed, serving in windows:
+        end = serving if serving is not None else float('inf')
+        if (request.started <= end + KILL_MARGIN_S
+                and request.ended >= killed - KILL_MARGIN_S):
+            return True
+    return False
+
+
+def answer_problems(requests, windows):
+    """Answers that are neither a success nor an honest refusal."""
+    found = []
+    for r in requests:
+        if r.outcome in (clients.ACCEPTED, clients.REFUSED):
+            continue
+        if r.outcome == clients.ERROR and r.code != 503:
+            found.append('answered %d: %s' % (r.code, r.describe()))
+        elif not _near_kill(r, windows):
+            found.append('%s with no kill near it: %s' % (
+                r.code or r.outcome, r.describe()))
+    return found
+
+
+def _fault_since(faults, instance_uuid, since):
+    return any(f['instance_uuid'] == instance_uuid
+               and str(f['created_at']) >= str(since) for f in faults)
+
+
+def accepted_problems(requests, audit, instances):
+    """Accepted requests whose action is missing, unfinished, or an
+    Error without a fault; returns (problems, uuids concerned)."""
+    found, uuids = [], set()
+    by_request = {}
+    for a in audit['actions']:
+        by_request.setdefault(a['request_id'], []).append(a)
+    deleted = {i['uuid'] for i in instances if i['deleted']}
+    for r in requests:
+        if r.outcome != clients.ACCEPTED:
+            continue
+        mine = [a for a in by_request.get(r.request_id, [])
+                if r.server_id in (None, a['instance_uuid'])]
+        problem = None
+        if len(mine) != 1:
+            problem = 'has %d instance actions' % len(mine)
+        else:
+            action = mine[0]
+            if not action['finish_time']:
+                problem = 'its action %s never finished' % action['action']
+            elif action['result'] not in (states.RESULT_SUCCESS,
+                                          states.RESULT_ERROR):
+                problem = 'its action %s ended %r' % (action['action'],
+                                                      action['result'])
+            elif (action['result'] == states.RESULT_ERROR
+                  and action['instance_uuid'] not in deleted
+                  and not _fault_since(audit['faults'],
+                                       action['instance_uuid'],
+                                       action['start_time'])):
+                problem = ('its action %s ended Error (%s) with no fault '
+                           'on the server' % (action['action'],
+                                              action['message']))
+        if problem:
+            found.append('accepted request %s' % problem + ': '
+                         + r.describe())
+            if r.server_id:
+                uuids.add(r.server_id)
+    return found, uuids
+
+
+def effect_problems(aio, audit, instances):
+    """Servers whose last action succeeded but do not show its effect;
+    returns (problems, uuids concerned)."""
+    found, uuids = [], set()
+    last = {}
+    for a in audit['actions']:
+        last[a['instance_uuid']] = a
+    for instance in instances:
+        uuid = instance['uuid']
+        action = last.get(uuid)
+        if action is None or not action['finish_time']:
+            continue
+        resp = recipes.api(aio, 'GET', actions.server_path(uuid))
+        shown = actions.GONE if resp.status_code == 404 \
+            else resp.json()['server']['status']
+        if action['result'] != states.RESULT_SUCCESS:
+            if shown == actions.GONE and not instance['deleted']:
+                found.append('server %s is not found but not deleted'
+                             % uuid)
+                uuids.add(uuid)
+            continue
+        expected = actions.expected_statuses(action['action'])
+        if expected is None:
+            continue
+        if (shown != expected if expected == actions.GONE
+                else shown not in expected):
+            found.append('server %s shows %s after its last action %s '
+                         '(%s) succeeded, expected %s' % (
+                             uuid, shown, action['action'],
+                             action['request_id'],
+                             expected if expected == actions.GONE
+                             else sorted(expected)))
+            uuids.add(uuid)
+    return found, uuids
+
+
+def process_problems(started, final):
+    """The last all-in-one's growth from ``started`` to ``final``
+    (process.Sample each)."""
+    if started is None or final is None:
+        return ['the last all-in-one could not be sampled (started %s, '
+                'final %s)' % (started, final)]
+    found = []
+    if final.threads - started.threads > THREAD_GROWTH_MAX:
+        found.append('threads grew from %d to %d (more than %d)' % (
+            started.threads, final.threads, THREAD_GROWTH_MAX))
+    if final.rss_mb - started.rss_mb > RSS_GROWTH_MAX_MB:
+        found.append('RSS grew from %.0f MB to %.0f MB (more than %.0f)'
+                     % (started.rss_mb, final.rss_mb, RSS_GROWTH_MAX_MB))
+    return found
+
+
+def error_ok(data, audit):
+    """Instances in vm_state error with a fault (an error told)."""
+    told = {f['instance_uuid'] for f in audit['faults']}
+    return {i['uuid'] for i in data['instances']
+            if i['vm_state'] == states.ERROR and i['uuid'] in told}
+
+
+def judge(run):
+    """Every check of a finished soak :class:`tests.soak.driver.Run`;
+    ({check: [problems]}, uuids worth a closer look)."""
+    aio = run.aio
+    data = checks.read_db(aio)
+    audit = read_audit(aio)
+    uuids = set()
+    results = {}
+    results['harness'] = list(run.harness_failures())
+    results['settled'] = [] if run.settled else [
+        'not settled %d s after the clients stopped' % run.settle_s]
+    results['answers'] = answer_problems(run.requests(),
+                                         run.killer.down_windows())
+    found, more = accepted_problems(run.requests(), audit,
+                                    data['instances'])
+    results['accepted requests finished'] = found
+    uuids |= more
+    found, more = effect_problems(aio, audit, data['instances'])
+    results['effects visible'] = found
+    uuids |= more
+    results['never UNKNOWN, no 5xx on reads'] = [
+        'at %.1f s server %s: %s' % odd for odd in run.oddities()]
+    system = checks.problems(aio, data, error_ok=error_ok(data, audit))
+    results['system (crash checks + invariant)'] = system
+    for problem in system:
+        uuids |= {i['uuid'] for i in data['instances']
+                  if i['uuid'] in problem}
+    results['threads and RSS bounded'] = process_problems(
+        run.last_started, run.final_sample)
+    return results, uuids
+
+
+def describe_instance(aio, uuid):
+    """The instance row, its actions, faults and flows (with each step's
+    state) as text, for a failure report."""
+    lines = ['--- instance %s' % uuid]
+    with aio.db().connect() as c:
+        for row in _rows(c, 'select * from instances where uuid = :u',
+                         u=uuid):
+            lines.append('row: %s' % {k: v for k, v in row.items()
+                                      if v is not None})
+        for a in _rows(c, 'select id, action, request_id, start_time, '
+                          'finish_time, result, message from '
+                          'instance_actions where instance_uuid = :u '
+                          'order by id', u=uuid):
+            lines.append('action: %s' % a)
+        for f in _rows(c, 'select code, message, created_at from '
+                          'instance_faults where instance_uuid = :u '
+                          'order by id', u=uuid):
+            lines.append('fault: %s' % f)
+        for m in _rows(c, 'select uuid, migration_type, status, '
+                          'source_compute, dest_compute from migrations '
+                          'where instance_uuid = :u order by id', u=uuid):
+            lines.append('migration: %s' % m)
+        flows = [f for f in _rows(c, 'select uuid, name, state, meta, '
+                                     'created_at from flowdetails')
+                 if checks.flow_store(f).get('instance_uuid') == uuid]
+        for flow in sorted(flows, key=lambda f: str(f['created_at'])):
+            store = checks.flow_store(flow)
+            atoms = _rows(c, 'select name, state, intention from '
+                             'atomdetails where parent_uuid = :u '
+                             'order by created_at', u=flow['uuid'])
+            lines.append('flow %s %s %s (task %s, action %s): %s' % (
+                flow['name'], flow['uuid'], flow['state'],
+                store.get('task_id'), store.get('action_id'),
+                ', '.join('%s=%s/%s' % (a['name'].rsplit('.', 1)[-1],
+                                        a['state'], a['intention'])
+                          for a in atoms)))
+        for j in _rows(c, 'select uuid, name, owner from jobs'):
+            if uuid in str(j['name']):
+                lines.append('job: %s' % j)
+    return '\n'.join(lines)
