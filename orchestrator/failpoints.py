@@ -6,9 +6,14 @@ A failpoint is named ``<flow>:<atom>:<phase>``:
   before-execute``; phases ``before-execute``, ``after-execute`` (the step
   did its work, its result is not recorded yet), ``before-revert``,
   ``after-revert``;
-* jobs, in the conductor: ``<flow>:job:after-post`` (the job is on the
-  board, the API has not heard back) and ``<flow>:job:before-consume``
-  (the flow ended, its job is still on the board);
+* jobs, every window from the request's acceptance to its flow's end:
+  ``<flow>:job:after-accept`` (in the API: the instance is claimed and
+  the request recorded, no conductor called yet), ``before-save`` (a
+  conductor has the request, nothing saved), ``after-save`` (the
+  logbook is saved, no job posted), ``after-post`` (the job is on the
+  board, the API has not heard back), ``before-run`` (a conductor
+  claimed the job and loaded its engine, no step ran) and
+  ``before-consume`` (the flow ended, its job is still on the board);
 * compute agents: ``compute:<method>:before-call`` and
   ``compute:<method>:after-call`` around each driver call.
 
@@ -36,7 +41,8 @@ ACTIONS = (KILL, RAISE)
 
 STEP_PHASES = ('before-execute', 'after-execute', 'before-revert',
                'after-revert')
-JOB_PHASES = ('after-post', 'before-consume')
+JOB_PHASES = ('after-accept', 'before-save', 'after-save', 'after-post',
+              'before-run', 'before-consume')
 COMPUTE_PHASES = ('before-call', 'after-call')
 
 

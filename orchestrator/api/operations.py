@@ -7,6 +7,12 @@ operation's job. If that call fails, nobody may be working on the claim:
 with a fault, any other keeps its vm_state), marks the action failed and
 answers 503. A job the conductor posted after all finds its claim gone and
 stops (it was preempted), so nothing runs twice.
+
+Before the call the request is recorded on its action
+(:mod:`orchestrator.db.pending_requests`) until the conductor has posted
+the job: if this process or the conductor dies in between, a conductor
+posts it from there (:mod:`orchestrator.conductor.accepted`), so an
+accepted request is never lost.
 """
 
 import logging
@@ -14,10 +20,14 @@ import logging
 import oslo_messaging as messaging
 
 from orchestrator import exception
+from orchestrator import failpoints
 from orchestrator import states
 from orchestrator.conductor import rpcapi as conductor_rpcapi
 from orchestrator.db import actions as db_actions
 from orchestrator.db import instances as db_instances
+from orchestrator.db import pending_requests
+
+from flows import catalog
 
 LOG = logging.getLogger(__name__)
 
@@ -38,6 +48,11 @@ def start(ctxt, method, instance, action, **extra):
     :raises ServiceUnavailable: the call failed; the claim is released.
     """
     uuid, task_id = instance['uuid'], instance['task_id']
+    pending_requests.record(action['id'],
+                            pending_requests.request_of(ctxt, method, extra))
+    flow = catalog.flow_for(action['action'])
+    if flow is not None:
+        failpoints.hit('%s:job:after-accept' % flow.FLOW_NAME)
     try:
         return getattr(conductor(), method)(
             ctxt, instance_uuid=uuid, task_id=task_id,
@@ -48,6 +63,7 @@ def start(ctxt, method, instance, action, **extra):
         LOG.error('Request %s: %s; releasing the claim',
                   ctxt.request_id, reason)
         db_instances.release_claim(uuid, task_id, fault=reason)
+        pending_requests.clear(action['id'])
         db_actions.finish(action['id'], states.RESULT_ERROR,
                           message='Conductor unavailable')
         raise exception.ServiceUnavailable(

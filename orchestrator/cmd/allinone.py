@@ -24,11 +24,14 @@ from orchestrator.compute import service as compute_service
 from orchestrator.conductor import service as conductor_service
 from orchestrator.db import catalog
 from orchestrator.db import migration
+from orchestrator.db import models
 
 LOG = logging.getLogger(__name__)
 
 CONDUCTOR_NAME = 'allinone'
 DEFAULT_LISTEN = '127.0.0.1:8774'
+#: Seconds the start waits for each host's registration.
+REGISTER_TIMEOUT_S = 30.0
 
 cli_opts = [
     cfg.StrOpt('listen', default=DEFAULT_LISTEN,
@@ -89,14 +92,23 @@ class AllInOne:
         # resumes the flows in flight at once (a lost call would time out
         # and fail its step). What the hosts cast to a conductor not yet
         # listening (a heartbeat, a power-state report) is sent again.
+        started_at = models.utcnow()
         for host in host_names(self.host_count):
             compute = compute_service.ComputeService.from_conf(self.conf,
                                                                host=host)
-            compute.start()
+            compute.start(heartbeat=False)
             self.computes.append(compute)
         self.conductor = conductor_service.ConductorService(
-            self.conf, name=CONDUCTOR_NAME)
+            self.conf, name=CONDUCTOR_NAME, accepted_not_before=started_at)
         self.conductor.start()
+        # NOTE: the API answers only once every host is registered: a
+        # build accepted before would find no host and fail.
+        for compute in self.computes:
+            compute.start_heartbeat()
+        for compute in self.computes:
+            if not compute.wait_registered(REGISTER_TIMEOUT_S):
+                raise RuntimeError('host %s was not registered within %s s'
+                                   % (compute.host, REGISTER_TIMEOUT_S))
         if self.serve_api:
             self._start_api()
         LOG.info('All-in-one serving on http://%s:%d with %d host(s); '
@@ -106,10 +118,11 @@ class AllInOne:
     def _start_api(self):
         from orchestrator.api import app as api_app
         from orchestrator.cmd import api as api_cmd
-        self.api_server = api_cmd.serve(api_app.build_app(self.conf),
-                                        self.listen[0], self.listen[1],
-                                        self.conf.api.threads,
-                                        self.conf.api.backlog)
+        from orchestrator.httpd import server as httpd_server
+        self.api_server = api_cmd.serve(
+            api_app.build_app(self.conf), self.listen[0], self.listen[1],
+            self.conf.api.threads, self.conf.api.backlog,
+            httpd_server.Limits.from_conf(self.conf))
 
     def stop(self):
         """The API first (no new requests), then the conductor and the

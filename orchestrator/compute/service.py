@@ -36,6 +36,12 @@ LOG = logging.getLogger(__name__)
 
 BINARY = 'orchestrator-compute'
 DRIVER_ENTRY_POINT_GROUP = 'orchestrator.compute_drivers'
+#: How long a host's first report waits for a conductor's answer, and the
+#: first pause before it is sent again (doubled up to the heartbeat
+#: interval).
+REGISTER_TIMEOUT_S = 2.0
+REGISTER_RETRY_MIN_S = 0.2
+
 #: How long stop() waits for a heartbeat in progress.
 HEARTBEAT_STOP_TIMEOUT_S = 10
 #: The shortest spacing of power-state reports (smaller intervals are
@@ -101,6 +107,7 @@ class ComputeService:
         self._reporter = None
         self._stopping = threading.Event()
         self._report_now = threading.Event()
+        self._registered = threading.Event()
         self._lock = threading.Lock()
 
     @classmethod
@@ -114,8 +121,10 @@ class ComputeService:
     def running(self):
         return self._server is not None
 
-    def start(self):
-        """Initialise the driver, serve RPC, send the first heartbeat.
+    def start(self, heartbeat=True):
+        """Initialise the driver, serve RPC, send the first heartbeat
+        (unless ``heartbeat`` is False: then :meth:`start_heartbeat`
+        starts it, e.g. once the process's own conductor listens).
 
         Raises what ``driver.init_host`` raises (nothing is left running
         then).
@@ -132,13 +141,23 @@ class ComputeService:
             # A fresh event per run: a beat left behind by an earlier
             # stop() still sees its own event set and ends.
             self._stopping = threading.Event()
+            self._registered = threading.Event()
+            LOG.info('Compute host %s serving (driver %s)', self.host,
+                     type(self.driver).__name__)
+        if heartbeat:
+            self.start_heartbeat()
+
+    def start_heartbeat(self):
+        """Start the heartbeat (its first report registers the host) and
+        the power-state reports; once per start."""
+        with self._lock:
+            if self._server is None or self._heartbeat is not None:
+                return
             self._heartbeat = threading.Thread(
                 target=self._heartbeat_loop, args=(self._stopping,),
                 name='heartbeat-%s' % self.host, daemon=True)
             self._heartbeat.start()
             self._start_reporter()
-            LOG.info('Compute host %s serving (driver %s)', self.host,
-                     type(self.driver).__name__)
 
     def stop(self):
         """Stop taking requests, wake calls blocked in the driver, stop
@@ -152,8 +171,9 @@ class ComputeService:
             self._report_now.set()
             self.driver.register_lifecycle_callback(None)
             self.driver.cleanup_host(self.host)
-            self._heartbeat.join(HEARTBEAT_STOP_TIMEOUT_S)
-            if self._heartbeat.is_alive():
+            if self._heartbeat is not None:
+                self._heartbeat.join(HEARTBEAT_STOP_TIMEOUT_S)
+            if self._heartbeat is not None and self._heartbeat.is_alive():
                 # NOTE: a cast to an unreachable broker may retry for long;
                 # the thread is a daemon and must not hold up the stop.
                 LOG.warning('Heartbeat of %s still busy after %ss; leaving '
@@ -168,20 +188,51 @@ class ComputeService:
             server.wait()
             LOG.info('Compute host %s stopped', self.host)
 
+    def wait_registered(self, timeout=None):
+        """Block until a conductor acknowledged this host's first report
+        (True), or ``timeout`` seconds passed (False)."""
+        return self._registered.wait(timeout)
+
     def _heartbeat_loop(self, stopping):
         conductor = conductor_rpcapi.ConductorAPI()
         ctxt = orch_context.get_admin_context()
-        while not stopping.is_set():
+        interval = self.conf.compute.heartbeat_interval_s
+        delay = REGISTER_RETRY_MIN_S
+        while not stopping.is_set() and not self.register(conductor, ctxt):
+            stopping.wait(delay)
+            delay = min(delay * 2, max(interval, REGISTER_RETRY_MIN_S))
+        while not stopping.wait(interval):
             self.send_heartbeat(conductor, ctxt)
-            stopping.wait(self.conf.compute.heartbeat_interval_s)
+
+    def register(self, conductor, ctxt):
+        """Send this host's report as a call: True once a conductor
+        recorded it. A cast sent before any conductor listens is lost
+        (the in-memory transport drops it; a broker may too), and a host
+        nobody knows gets no builds until its next beat, an interval
+        later; so the first report is a call, repeated until it is
+        acknowledged."""
+        try:
+            conductor.report_heartbeat(ctxt, self.host, BINARY,
+                                       self._resources(), wait=True,
+                                       timeout=REGISTER_TIMEOUT_S)
+        except Exception as e:  # noqa: BLE001 - retried
+            LOG.info('Host %s not registered yet (%s: %s); retrying',
+                     self.host, type(e).__name__, e)
+            return False
+        self._registered.set()
+        LOG.info('Host %s registered with a conductor', self.host)
+        return True
+
+    def _resources(self):
+        return dict(self.driver.get_available_resources(),
+                    availability_zone=self.availability_zone)
 
     def send_heartbeat(self, conductor, ctxt):
         """One ``report_heartbeat`` cast; failures are logged, not
         raised (the next beat tries again)."""
         try:
-            resources = dict(self.driver.get_available_resources(),
-                             availability_zone=self.availability_zone)
-            conductor.report_heartbeat(ctxt, self.host, BINARY, resources)
+            conductor.report_heartbeat(ctxt, self.host, BINARY,
+                                       self._resources())
         except Exception:  # noqa: BLE001 - a missed beat is not fatal
             LOG.warning('Heartbeat of %s failed', self.host, exc_info=True)
 

@@ -17,58 +17,17 @@ from orchestrator.db import instances
 from orchestrator.db import migration_records
 
 from orchestrator import exception
-from orchestrator import state_machine
 from orchestrator import states
 
 from flows import base as flows_base
 from flows import boot
+from flows import catalog
 from flows import cleanup
-from flows import confirm_resize
 from flows import delete
-from flows import evacuate
 from flows import keys
-from flows import live_migrate
-from flows import migrate
-from flows import pause
-from flows import reboot
-from flows import reboot_hard
-from flows import rebuild
-from flows import rescue
-from flows import resize
-from flows import restore
-from flows import revert_resize
-from flows import resume
-from flows import snapshot
-from flows import soft_delete
-from flows import start
-from flows import stop
-from flows import suspend
-from flows import unpause
-from flows import unrescue
 
 #: Actions started through start_action, and the flow of each.
-ACTION_FLOWS = {
-    state_machine.STOP: stop,
-    state_machine.START: start,
-    state_machine.PAUSE: pause,
-    state_machine.UNPAUSE: unpause,
-    state_machine.SUSPEND: suspend,
-    state_machine.RESUME: resume,
-    state_machine.REBOOT_SOFT: reboot,
-    state_machine.REBOOT_HARD: reboot_hard,
-    state_machine.RESCUE: rescue,
-    state_machine.UNRESCUE: unrescue,
-    state_machine.REBUILD: rebuild,
-    state_machine.SNAPSHOT: snapshot,
-    state_machine.SOFT_DELETE: soft_delete,
-    state_machine.RESTORE: restore,
-    state_machine.LIVE_MIGRATE: live_migrate,
-    state_machine.EVACUATE: evacuate,
-    state_machine.RESIZE: resize,
-    state_machine.MIGRATE: migrate,
-    state_machine.CONFIRM_RESIZE: confirm_resize,
-    state_machine.REVERT_RESIZE: revert_resize,
-}
+ACTION_FLOWS = catalog.STARTED_ACTION_FLOWS
 
 LOG = logging.getLogger(__name__)
 
@@ -76,13 +35,7 @@ LOG = logging.getLogger(__name__)
 def all_flow_modules():
     """Every flow module a conductor runs (for listings: failpoints,
     ``orchestrator-manage flows``), each once."""
-    modules = [boot, delete, cleanup] + list(ACTION_FLOWS.values())
-    seen, out = set(), []
-    for module in modules:
-        if module.FLOW_NAME not in seen:
-            seen.add(module.FLOW_NAME)
-            out.append(module)
-    return out
+    return catalog.all_flow_modules()
 
 
 def _store(ctxt, instance_uuid, task_id, action_id, **extra):
@@ -108,6 +61,12 @@ class ConductorManager:
 
     def __init__(self, poster):
         self._poster = poster
+
+    @property
+    def poster(self):
+        """The :class:`orchestrator.conductor.jobs.JobPoster` it posts
+        with."""
+        return self._poster
 
     def build_instance(self, ctxt, instance_uuid, task_id, action_id,
                        params=None):

@@ -80,11 +80,19 @@ class ConductorAPI:
                                  instance_uuid=instance_uuid, host=host,
                                  action_id=action_id)
 
-    def report_heartbeat(self, ctxt, host, binary, resources):
+    def report_heartbeat(self, ctxt, host, binary, resources, wait=False,
+                         timeout=None):
         """A host is alive; ``resources`` is its capacity
         ({'vcpus', 'memory_mb', 'local_gb', 'hypervisor_type'}) and its
         'availability_zone' (absent from agents before it: the zone
-        is left as it was)."""
+        is left as it was). A cast, or with ``wait`` a call that returns
+        once a conductor recorded it (a host's first report, repeated
+        until acknowledged; raises MessagingTimeout after ``timeout``)."""
+        if wait:
+            self._client.prepare(timeout=timeout).call(
+                ctxt, 'report_heartbeat', host=host, binary=binary,
+                resources=resources)
+            return
         self._client.cast(ctxt, 'report_heartbeat', host=host,
                           binary=binary, resources=resources)
 

@@ -16,28 +16,42 @@ in production needs beside it:
   reverted flow again from its start), its audit closed from the logbook
   (:func:`orchestrator.conductor.audit.close_ended`).
 
+* a job's logbook that a crash left missing or incomplete is rebuilt
+  from the job (:mod:`orchestrator.conductor.flow_healing`);
+* a job is consumed only once its flow has ended: a dispatch that failed
+  before (TaskFlow consumes or trashes the job of an engine that raised
+  anything but a flow failure, which dropped accepted requests) abandons
+  it instead, after a delay that grows with each failure, for a run again.
+
 A claim by the same owner succeeds, which is how a conductor restarted
 under the same name resumes its jobs at once; our boards refuse a second
 claim through the same board instance, so a job this process already runs
 is not dispatched twice.
 """
 
+import contextlib
 import logging
+import threading
 
 from taskflow.conductors.backends import impl_nonblocking
 from taskflow import exceptions as tf_exc
 from taskflow.listeners import claims
-from taskflow import states as tf_states
 
 from orchestrator import failpoints
 from orchestrator.conductor import audit
+from orchestrator.conductor import flow_healing
+from orchestrator.conductor import jobs
 from orchestrator.conductor import resume_policy
 
 LOG = logging.getLogger(__name__)
 
 #: Flow states after which a flow never runs again by itself.
-ENDED_FLOW_STATES = frozenset([tf_states.SUCCESS, tf_states.REVERTED,
-                               tf_states.FAILURE])
+ENDED_FLOW_STATES = jobs.ENDED_FLOW_STATES
+
+#: Seconds before a job whose dispatch failed is abandoned (for a run
+#: again): doubled at each failure of the same job, up to the maximum.
+RETRY_DELAY_S = 0.5
+RETRY_DELAY_MAX_S = 10.0
 
 
 class FlowConductor(impl_nonblocking.NonBlockingConductor):
@@ -52,6 +66,8 @@ class FlowConductor(impl_nonblocking.NonBlockingConductor):
             wait_timeout=wait_timeout,
             max_simultaneous_jobs=max_simultaneous_jobs)
         self._leases = lease_keeper
+        self._failures = {}
+        self._failures_lock = threading.Lock()
 
     @property
     def name(self):
@@ -63,6 +79,7 @@ class FlowConductor(impl_nonblocking.NonBlockingConductor):
         if flow is not None:
             for atom in failpoints.atoms_of(flow):
                 atom.failpoint_flow = flow.name
+        failpoints.hit('%s:job:before-run' % job.name)
         listeners = super()._listeners_from_job(job, engine)
         listeners.append(claims.CheckingClaimListener(
             engine, job, self._jobboard, self._name))
@@ -84,6 +101,9 @@ class FlowConductor(impl_nonblocking.NonBlockingConductor):
         if self._leases is not None:
             self._leases.add(job, self._name, board=self._jobboard)
         try:
+            if flow_healing.heal(job, self._persistence):
+                # NOTE: the job caches the logbook it loaded; load it anew.
+                job._book = None
             ended = self._ended(job)
             if ended is not None:
                 LOG.info('Job %s: its flow already ended %s; consuming it '
@@ -95,7 +115,40 @@ class FlowConductor(impl_nonblocking.NonBlockingConductor):
             if self._leases is not None:
                 self._leases.remove(job)
 
+    def _flow_ended(self, job):
+        """True when the job's flow ended, read from the logbook now."""
+        flow_uuid = (job.details or {}).get('flow_uuid')
+        try:
+            with contextlib.closing(
+                    self._persistence.get_connection()) as conn:
+                book = conn.get_logbook(job.book_uuid)
+        except tf_exc.NotFound:
+            return False
+        flow_detail = (book.find(flow_uuid) if flow_uuid
+                       else next(iter(book), None))
+        return (flow_detail is not None
+                and flow_detail.state in ENDED_FLOW_STATES)
+
+    def _retry_delay(self, job):
+        """The delay before this failure of ``job`` is abandoned."""
+        with self._failures_lock:
+            count = self._failures.get(job.uuid, 0) + 1
+            self._failures[job.uuid] = count
+        return min(RETRY_DELAY_MAX_S, RETRY_DELAY_S * 2 ** (count - 1))
+
     def _try_finish_job(self, job, consume, trash=False):
+        if (consume or trash) and not self._flow_ended(job):
+            delay = self._retry_delay(job)
+            LOG.error('Job %s: its flow %s has not ended although its run '
+                      'did; abandoning it in %.1f s for a run again, never '
+                      'dropping it', job.uuid, job.name, delay)
+            timer = threading.Timer(
+                delay, super()._try_finish_job, (job, False, False))
+            timer.daemon = True
+            timer.start()
+            return None
+        with self._failures_lock:
+            self._failures.pop(job.uuid, None)
         if consume:
             failpoints.hit('%s:job:before-consume' % job.name)
         return super()._try_finish_job(job, consume, trash=trash)

@@ -14,6 +14,7 @@ import oslo_messaging as messaging
 from taskflow.persistence.backends import impl_sqlalchemy
 
 from orchestrator import rpc
+from orchestrator.conductor import accepted
 from orchestrator.conductor import auto_confirm
 from orchestrator.conductor import deadlines
 from orchestrator.conductor import evacuations
@@ -35,8 +36,14 @@ BINARY = 'orchestrator-conductor'
 class ConductorService:
     """Owns the jobboard, the TaskFlow conductor and the RPC server."""
 
-    def __init__(self, conf, name=None):
+    def __init__(self, conf, name=None, accepted_not_before=None):
+        """:param accepted_not_before: requests accepted before this
+        instant (naive UTC) are posted at once if their job is missing
+        (:mod:`orchestrator.conductor.accepted`): the all-in-one passes
+        its start, since its own API was not running before."""
         self._conf = conf
+        self._accepted_not_before = accepted_not_before
+        self._manager = None
         self.name = name or conf.host
         self._persistence = None
         self._board = None
@@ -71,8 +78,8 @@ class ConductorService:
         self._poster = poster = jobs.JobPoster(self._board,
                                                self._persistence)
         target = messaging.Target(topic=rpcapi.TOPIC, server=self.name)
-        self._rpc_server = rpc.get_server(
-            target, [manager.ConductorManager(poster)])
+        self._manager = manager.ConductorManager(poster)
+        self._rpc_server = rpc.get_server(target, [self._manager])
         self._rpc_server.start()
         self._heartbeat = threading.Thread(
             target=self._heartbeat_loop, name='conductor-heartbeat',
@@ -93,6 +100,12 @@ class ConductorService:
         """
         conductor_conf = self._conf.conductor
         watchdog = deadlines.DeadlineWatchdog(self._conf)
+        accepted_requests = accepted.AcceptedRequests(
+            self._conf, self._manager, self._board, self._persistence,
+            not_before=self._accepted_not_before)
+        runner.register('accepted-requests',
+                        lambda: conductor_conf.accepted_check_interval_s,
+                        accepted_requests.run_once)
         runner.register('task-deadlines',
                         lambda: conductor_conf.deadline_check_interval_s,
                         watchdog.run_once)

@@ -107,6 +107,17 @@ opts = [
     cfg.FloatOpt('deadline_check_interval_s', default=10.0,
                  help='How often the deadline watchdog looks for instances '
                       'past their task deadline. Less than 0 disables it.'),
+    cfg.FloatOpt('accepted_check_interval_s', default=10.0,
+                 help='How often a conductor looks for accepted requests '
+                      'whose job was never posted (the API or a conductor '
+                      'died between the claim and the post) and posts '
+                      'them, or gives back a claim nothing can post. Less '
+                      'than 0 disables it.'),
+    cfg.FloatOpt('accepted_grace_s', default=60.0, min=0.0,
+                 help='How old an accepted request must be before the '
+                      'check above takes it over; keep it above [DEFAULT] '
+                      'conductor_rpc_timeout_s, so a request the API is '
+                      'still handing over is left to it.'),
     cfg.FloatOpt('deadline_host_timeout_s', default=10.0, min=0.1,
                  help='How long the deadline watchdog waits for a host to '
                       'report a guest\'s power state; a host that does not '

@@ -168,6 +168,9 @@ class InstanceAction(TimestampMixin, Base):
     finish_time = orm.mapped_column(sa.DateTime)
     message = orm.mapped_column(sa.String(255))
     result = orm.mapped_column(sa.String(255))
+    # The request handed to a conductor, until its flow's job is posted
+    # (orchestrator.conductor.accepted); NULL otherwise.
+    pending_request = orm.mapped_column(JsonEncoded)
 
 
 class InstanceActionEvent(TimestampMixin, Base):
