@@ -6,12 +6,17 @@
    response, errors and unknown routes included;
 2. :class:`~orchestrator.api.errors.FaultWrapper`: every error is a
    Nova-style JSON fault;
-3. oslo.middleware ``RequestBodySizeLimiter`` (``[oslo_middleware]
+3. :class:`~orchestrator.api.input_guard.InputGuard`: a path or query
+   string that is not UTF-8 (or holds a NUL) is a 400;
+4. :class:`~orchestrator.api.body_limit.BodySizeLimit` (``[oslo_middleware]
    max_request_body_size``): 413 ``overLimit``;
-4. oslo.middleware ``HTTPProxyToWSGI`` (``[oslo_middleware]
+5. oslo.middleware ``HTTPProxyToWSGI`` (``[oslo_middleware]
    enable_proxy_headers_parsing``): links use the proxy's address;
-5. the auth strategy (:mod:`orchestrator.api.auth`): the request context;
-6. :class:`APIApplication`: routing, microversions, the handlers.
+6. the auth strategy (:mod:`orchestrator.api.auth`): the request context;
+7. :class:`APIApplication`: routing, microversions, the handlers.
+
+:func:`wrap` applies layers 1 to 5 to any inner application (tests put
+another auth layer inside).
 
 The factory reads nothing at import time and starts nothing: the caller
 has configured the database and RPC already.
@@ -21,15 +26,16 @@ import webob.dec
 
 from oslo_middleware import http_proxy_to_wsgi
 from oslo_middleware import request_id
-from oslo_middleware import sizelimit
 
 from orchestrator.api import aggregates
 from orchestrator.api import auth
+from orchestrator.api import body_limit
 from orchestrator.api import errors
 from orchestrator.api import flavors
 from orchestrator.api import hypervisors
 from orchestrator.api import identity
 from orchestrator.api import images
+from orchestrator.api import input_guard
 from orchestrator.api import instance_actions
 from orchestrator.api import microversion
 from orchestrator.api import migrations
@@ -89,6 +95,16 @@ class APIApplication:
         return response
 
 
+def wrap(app, conf):
+    """``app`` inside the middlewares every request crosses first (the
+    layers 1 to 5 of this module's list)."""
+    app = http_proxy_to_wsgi.HTTPProxyToWSGI(app, conf)
+    app = body_limit.BodySizeLimit(app, conf)
+    app = input_guard.InputGuard(app)
+    app = errors.FaultWrapper(app)
+    return request_id.RequestId(app, conf)
+
+
 def build_app(conf):
     """The API's WSGI application, configured by ``conf``.
 
@@ -96,8 +112,4 @@ def build_app(conf):
         group registered (:func:`orchestrator.conf.register_all`).
     """
     app = APIApplication(build_router(), conf)
-    app = auth.middleware_for(conf)(app, conf)
-    app = http_proxy_to_wsgi.HTTPProxyToWSGI(app, conf)
-    app = sizelimit.RequestBodySizeLimiter(app, conf)
-    app = errors.FaultWrapper(app)
-    return request_id.RequestId(app, conf)
+    return wrap(auth.middleware_for(conf)(app, conf), conf)

@@ -8,7 +8,8 @@ N}}`` with a JSON content type, whatever raised it:
 * a ``webob.exc.HTTPException`` (e.g. the 413 of the body size limiter)
   keeps its code and explanation;
 * anything else is a bug: logged with its traceback, answered 500
-  ``computeFault`` with the request id, never with internals.
+  ``computeFault`` with the request id only: no exception type, message
+  or traceback.
 
 The fault names are Nova's; a code without a name of its own (406, 500,
 ...) is a ``computeFault``, as in Nova.
@@ -81,10 +82,11 @@ def response_for(error, request_id=None):
             headers['Allow'] = error.headers['Allow']
         return fault_response(code, message, headers)
     LOG.exception('Unexpected error serving request %s', request_id)
+    # NOTE(api): nothing of the error itself (type, message, traceback)
+    # goes to the client: the request id leads to it in the log.
     return fault_response(
         500, 'Unexpected API Error. Please report it with the request id '
-             '%s; the API log has the details.\n%s'
-             % (request_id, type(error)))
+             '%s; the API log has the details.' % request_id)
 
 
 def _is_json(response):

@@ -35,11 +35,8 @@ def _min_filter(req, name):
     value = query.one(req, name)
     if value is None:
         return None
-    try:
-        number = int(value)
-    except ValueError:
-        number = -1
-    if number < 0:
+    number = query.db_integer(value)
+    if number is None or number < 0:
         raise exception.Invalid('Invalid %s filter [%s]' % (name, value))
     return number
 

@@ -4,9 +4,11 @@ A client asks for a microversion with ``OpenStack-API-Version: compute 2.x``
 (or ``compute latest``) or with the older ``X-OpenStack-Nova-API-Version:
 2.x``; the first wins when both are sent. No header means the minimum,
 2.1. A malformed version string is a 400; a well-formed one outside
-[:data:`MIN_VERSION`, :data:`MAX_VERSION`] is a 406. Every response under
-``/v2.1`` carries both headers with the version served, and ``Vary`` on
-both, so caches keep the versions apart.
+[:data:`MIN_VERSION`, :data:`MAX_VERSION`] is a 406 (however many digits
+it has: ``2.<5000 nines>`` is never made an integer). Error messages
+quote at most :data:`MAX_ECHO` characters of what the client sent. Every
+response under ``/v2.1`` carries both headers with the version served,
+and ``Vary`` on both, so caches keep the versions apart.
 """
 
 import re
@@ -18,7 +20,17 @@ SERVICE = 'compute'
 HEADER = 'OpenStack-API-Version'
 LEGACY_HEADER = 'X-OpenStack-Nova-API-Version'
 
-_VERSION_RE = re.compile(r'^([1-9]\d*)\.([1-9]\d*|0)$')
+_VERSION_RE = re.compile(r'^([1-9]\d*)\.([1-9]\d*|0)$', re.ASCII)
+
+#: Digits of a version number parsed; longer numbers are out of range.
+_MAX_DIGITS = 6
+#: Characters of a client's version string quoted in an error message.
+MAX_ECHO = 64
+
+
+def _echo(text):
+    text = (text or '').strip()
+    return text if len(text) <= MAX_ECHO else text[:MAX_ECHO] + '...'
 
 
 class APIVersion(typing.NamedTuple):
@@ -36,13 +48,24 @@ MIN_VERSION = APIVersion(2, 1)
 MAX_VERSION = APIVersion(2, 47)
 
 
+def _out_of_range(text):
+    return exception.VersionNotAcceptable(
+        version=_echo(text), min=MIN_VERSION, max=MAX_VERSION)
+
+
 def parse(text):
-    """``'2.19'`` -> APIVersion(2, 19); 400 (Invalid) if malformed."""
+    """``'2.19'`` -> APIVersion(2, 19).
+
+    :raises Invalid: malformed (400).
+    :raises VersionNotAcceptable: a number of more than six digits (406).
+    """
     match = _VERSION_RE.match((text or '').strip())
     if match is None:
         raise exception.Invalid(
             'API Version String %s is of invalid format. Must be of format '
-            'MajorNum.MinorNum.' % text)
+            'MajorNum.MinorNum.' % _echo(text))
+    if any(len(number) > _MAX_DIGITS for number in match.groups()):
+        raise _out_of_range(text)
     return APIVersion(int(match.group(1)), int(match.group(2)))
 
 
@@ -71,8 +94,7 @@ def from_headers(headers):
         return MAX_VERSION
     version = parse(text)
     if not MIN_VERSION <= version <= MAX_VERSION:
-        raise exception.VersionNotAcceptable(
-            version=text.strip(), min=MIN_VERSION, max=MAX_VERSION)
+        raise _out_of_range(text)
     return version
 
 

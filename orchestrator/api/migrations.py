@@ -144,12 +144,11 @@ def _require(req, major, minor, policy):
 
 def _migration_of(instance, migration_id):
     """The migration ``migration_id`` (an integer in the path) of the
-    instance; 404 when there is none."""
-    try:
-        number = int(migration_id)
-    except ValueError:
-        raise exception.MigrationNotFound(migration_id=migration_id) \
-            from None
+    instance; 404 when there is none (an id that is no integer, or too
+    large for the column, included)."""
+    number = query.db_integer(migration_id)
+    if number is None:
+        raise exception.MigrationNotFound(migration_id=migration_id)
     return migration_records.get_by_id(number,
                                        instance_uuid=instance['uuid'])
 

@@ -1,7 +1,10 @@
-"""Query string parameters: limits, markers, integers and booleans.
+"""Query string parameters: limits, markers, integers and booleans; and
+integer ids in paths.
 
 Every parser raises a 400 with a message naming the parameter; none
-lets a bad value through to the database.
+lets a bad value through to the database: an integer compared with an
+integer column is within :data:`MAX_DB_INT` (SQLite raised an overflow
+error, a 500, for ``/servers/{id}/migrations/99999999999999999999``).
 """
 
 from urllib.parse import urlencode
@@ -10,6 +13,24 @@ from orchestrator import exception
 
 _TRUE = ('1', 't', 'true', 'on', 'y', 'yes')
 _FALSE = ('0', 'f', 'false', 'off', 'n', 'no')
+
+
+#: The largest value of an Integer column (32-bit signed on PostgreSQL and
+#: MySQL); ids and filters compared with one are at most this.
+MAX_DB_INT = 2 ** 31 - 1
+
+
+def db_integer(text):
+    """``text`` as an int in [-MAX_DB_INT, MAX_DB_INT], or None when it is
+    not a decimal integer in that range (leading zeros, a sign and
+    surrounding spaces are accepted, as ``int()`` does; only ASCII
+    digits)."""
+    text = text.strip()
+    digits = text[1:] if text[:1] in '+-' else text
+    if not digits.isascii() or not digits.isdigit() or len(digits) > 12:
+        return None
+    number = int(text)
+    return number if -MAX_DB_INT <= number <= MAX_DB_INT else None
 
 
 def one(req, name):

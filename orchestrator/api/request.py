@@ -12,6 +12,7 @@ import json
 import webob
 
 from orchestrator import exception
+from orchestrator.api import json_input
 from orchestrator.api import microversion
 
 CONTEXT_KEY = 'orchestrator.context'
@@ -41,22 +42,16 @@ class APIRequest(webob.Request):
         return self.api_version >= (major, minor)
 
     def json_body(self):
-        """The decoded JSON body.
+        """The decoded JSON body (see :func:`json_input.loads`).
 
-        :raises Invalid: no body, or not JSON (400 "Malformed request
-            body").
+        :raises Invalid: no body, not JSON, nested too deep, or strings
+            that cannot be stored (400 "Malformed request body").
         """
         try:
             raw = self.body
         except UnicodeDecodeError:
             raise exception.Invalid('Malformed request body') from None
-        if not raw:
-            raise exception.Invalid('Malformed request body: the body is '
-                                    'empty, a JSON object is expected')
-        try:
-            return json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            raise exception.Invalid('Malformed request body') from None
+        return json_input.loads(raw)
 
     def require_admin(self, action):
         """403 unless the caller is an administrator."""

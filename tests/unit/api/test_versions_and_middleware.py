@@ -154,8 +154,11 @@ def test_unexpected_error_is_500_compute_fault_without_internals(
     assert resp.status_int == 500
     fault = resp.json['computeFault']
     assert fault['code'] == 500
-    assert 'secret internals' not in fault['message']
-    assert resp.headers['x-openstack-request-id'] in fault['message']
+    # Neither the error's message nor its type (issue 10, item 6).
+    assert fault['message'] == (
+        'Unexpected API Error. Please report it with the request id %s; '
+        'the API log has the details.'
+        % resp.headers['x-openstack-request-id'])
     assert resp.headers['X-OpenStack-Nova-API-Version'] == '2.1'
 
 
