@@ -1,5 +1,5 @@
 """``orchestrator-api``: the Compute API on cheroot, a production WSGI
-server.
+server, hardened against slow and idle clients (:mod:`orchestrator.httpd`).
 
 ``main()`` parses the configuration (``--config-file``), configures the
 database and RPC (a broker is required) and serves the API on ``[api]
@@ -14,11 +14,10 @@ import logging
 import sys
 import threading
 
-from cheroot import wsgi as cheroot_wsgi
-
 from orchestrator import rpc
 from orchestrator.api import app as api_app
 from orchestrator.cmd import bootstrap
+from orchestrator.httpd import server as httpd_server
 
 LOG = logging.getLogger(__name__)
 #: The listen backlog when none is given ([api] backlog's default).
@@ -33,21 +32,26 @@ class APIServer:
         known once :meth:`start` returned.
     """
 
-    def __init__(self, app, host, port, threads, backlog=DEFAULT_BACKLOG):
+    def __init__(self, app, host, port, threads, backlog=DEFAULT_BACKLOG,
+                 limits=None):
         self.host = host
         self.port = port
         # NOTE: cheroot's own listen backlog is 5: with every thread busy,
         # a burst of clients beyond it would be reset.
-        self._server = cheroot_wsgi.Server((host, port), app,
-                                           numthreads=threads,
-                                           request_queue_size=backlog,
-                                           server_name='orchestrator-api')
+        self._server = httpd_server.Server(
+            (host, port), app, threads, backlog,
+            limits or httpd_server.Limits())
         self._thread = None
 
     @property
     def url(self):
         host = '[%s]' % self.host if ':' in self.host else self.host
         return 'http://%s:%d' % (host, self.port)
+
+    @property
+    def open_connections(self):
+        """Client connections open now (idle, being read or answered)."""
+        return self._server.open_connections
 
     def start(self):
         """Bind and serve in a daemon thread; returns once listening.
@@ -77,12 +81,15 @@ class APIServer:
             self._thread.join(timeout)
 
 
-def serve(app, host, port, threads=16, backlog=DEFAULT_BACKLOG):
+def serve(app, host, port, threads=16, backlog=DEFAULT_BACKLOG,
+          limits=None):
     """Start serving ``app`` on (host, port) and return the APIServer.
 
-    ``port`` 0 picks a free port (read it from ``server.port``).
+    ``port`` 0 picks a free port (read it from ``server.port``);
+    ``limits`` (:class:`orchestrator.httpd.server.Limits`, the ``[api]``
+    defaults when None) bounds what each client may cost.
     """
-    return APIServer(app, host, port, threads, backlog).start()
+    return APIServer(app, host, port, threads, backlog, limits).start()
 
 
 def main(argv=None):
@@ -95,7 +102,8 @@ def main(argv=None):
         sys.stderr.write('orchestrator-api: %s\n' % e)
         return 2
     server = serve(api_app.build_app(conf), conf.api.listen_host,
-                   conf.api.listen_port, conf.api.threads, conf.api.backlog)
+                   conf.api.listen_port, conf.api.threads, conf.api.backlog,
+                   httpd_server.Limits.from_conf(conf))
     signum = bootstrap.wait_for_signal()
     LOG.info('Signal %d: stopping the API', signum)
     server.stop()

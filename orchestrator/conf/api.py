@@ -10,11 +10,42 @@ opts = [
     cfg.PortOpt('listen_port', default=8774,
                 help='TCP port the API listens on.'),
     cfg.IntOpt('threads', default=16, min=1,
-               help='Worker threads of the WSGI server.'),
+               help='Worker threads of the WSGI server: requests answered '
+                    'at once. A worker only takes a request once it has '
+                    'fully arrived; slow and idle clients wait in one '
+                    'selector thread, not in workers.'),
     cfg.IntOpt('backlog', default=4096, min=1,
                help='Connections the listening socket queues while every '
                     'worker thread is busy; beyond it new clients are '
                     'refused (the kernel may cap it at net.core.somaxconn).'),
+    cfg.IntOpt('max_connections', default=1000, min=1,
+               help='Client connections open at once in one API process '
+                    '(idle, being read or being answered). Beyond it the '
+                    'connection idle the longest is closed to make room, '
+                    'or the newcomer gets 503 when none is idle. Lowered '
+                    'at start if the open files limit (ulimit -n) cannot '
+                    'hold it.'),
+    cfg.FloatOpt('idle_timeout_s', default=30.0, min=0.1,
+                 help='Seconds a connection may stay open without starting '
+                      'a request (a new one, or one kept alive after a '
+                      'response); then it is closed. Idle connections hold '
+                      'no worker thread.'),
+    cfg.FloatOpt('header_timeout_s', default=20.0, min=0.1,
+                 help='Seconds from the first byte of a request to the end '
+                      'of its headers, however slowly they trickle in; '
+                      'then 408. A request is handed to a worker thread '
+                      'only once it has fully arrived.'),
+    cfg.FloatOpt('body_timeout_s', default=60.0, min=0.1,
+                 help='Seconds from the end of the headers to the end of '
+                      'the body (bodies are at most [oslo_middleware] '
+                      'max_request_body_size); then 408.'),
+    cfg.FloatOpt('send_timeout_s', default=30.0, min=0.1,
+                 help='Seconds one write of a response may wait for a '
+                      'client that does not read; then the connection is '
+                      'dropped and its worker thread freed.'),
+    cfg.IntOpt('max_header_bytes', default=65536, min=1024,
+               help='Most bytes of a request line and headers: a longer '
+                    'request line is a 414, longer headers a 431.'),
     cfg.StrOpt('auth_strategy', default='noauth',
                choices=[('noauth', 'Accept any token (or none); the caller '
                                    'is an admin of default_project_id.')],
