@@ -3,7 +3,9 @@
 For each flow (:func:`orchestrator.conductor.manager.all_flow_modules`)
 and its recipe (:mod:`tests.crash.recipes`):
 
-* forward: the job posted (``job:after-post``), each step before and
+* forward: each window between the request's acceptance and the
+  flow's first step (``job:after-accept``, ``before-save``,
+  ``after-save``, ``after-post``, ``before-run``), each step before and
   after it executes, each compute call of the flow before and after the
   driver ran it, the flow ended with its job still on the board
   (``job:before-consume``);
@@ -50,6 +52,7 @@ from tests.crash import recipes
 #: The CI sample's seed (fixed: the same cases run every time).
 SEED = 20261121
 PREFIX = 'orchestrator-'
+CLEANUP_FLOW = 'orchestrator-cleanup-server'
 
 SUCCESS = 'SUCCESS'
 REVERTED = 'REVERTED'
@@ -145,11 +148,24 @@ def last_step_failure(module, recipe):
     return _step(module.FLOW_NAME, atom_names(module)[-1], 'before-execute')
 
 
+def accepted_job_phases(module):
+    """The job phases from a request's acceptance to its flow's first
+    step. A force delete's cleanup is posted by the conductor without an
+    accepted request (a cleanup lost before its save is left to
+    reconciliation, as when no conductor answers), so it has only the
+    phases after its logbook's save."""
+    if module.FLOW_NAME == CLEANUP_FLOW:
+        return ('after-post', 'before-run')
+    return ('after-accept', 'before-save', 'after-save', 'after-post',
+            'before-run')
+
+
 def cases_of(module, recipe):
     """Every crash case of one flow."""
     flow = module.FLOW_NAME
     atoms = atom_names(module)
-    out = [Case(flow, '%s:job:after-post' % flow)]
+    out = [Case(flow, '%s:job:%s' % (flow, phase))
+           for phase in accepted_job_phases(module)]
     for atom in atoms:
         out.extend(Case(flow, _step(flow, atom, phase))
                    for phase in ('before-execute', 'after-execute'))
