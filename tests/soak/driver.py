@@ -258,10 +258,13 @@ class Run:
                 if k.serving)))
         lines.append('processes before each kill: %s' % '; '.join(
             str(k.before) for k in self.killer.kills))
-        lines.append('last all-in-one: %s at its start, %s at the end; '
-                     'settled %s in %.0f s' % (
-                         self.last_started, self.final_sample,
-                         self.settled, self.settle_took))
+        since = self.killer.kills[-1].serving if self.killer.kills else 0
+        served = sum(1 for r in self.requests()
+                     if r.outcome == clients.ACCEPTED and r.started >= since)
+        lines.append('last all-in-one: %s at its start, %s at the end, '
+                     '%d requests accepted in between; settled %s in '
+                     '%.0f s' % (self.last_started, self.final_sample,
+                                 served, self.settled, self.settle_took))
         for check, problems in results.items():
             lines.append('check %-40s %s' % (
                 check, 'ok' if not problems
@@ -276,6 +279,9 @@ class Run:
                 self.state_dir, self.aio.log_path))
             for uuid in sorted(uuids)[:15]:
                 lines.append(verdict.describe_instance(self.aio, uuid))
+                lines.extend('soak request: ' + r.describe()
+                             for r in self.requests()
+                             if r.server_id == uuid)
         return '\n'.join(lines)
 
     def close(self):

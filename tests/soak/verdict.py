@@ -209,6 +209,8 @@ def judge(run):
     for problem in system:
         uuids |= {i['uuid'] for i in data['instances']
                   if i['uuid'] in problem}
+        uuids |= {checks.flow_store(f).get('instance_uuid')
+                  for f in data['flows'] if f['uuid'] in problem} - {None}
     results['threads and RSS bounded'] = process_problems(
         run.last_started, run.final_sample)
     return results, uuids
