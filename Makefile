@@ -17,7 +17,7 @@ GENCONFIG_CONF := etc/orchestrator/orchestrator-config-generator.conf
 CONFIG_SAMPLE := etc/orchestrator/orchestrator.conf.sample
 
 .PHONY: help venv run test lint unit functional integration crash-test \
-	genconfig states-doc clean soak
+	genconfig states-doc clean soak fuzz
 
 help:
 	@echo 'make venv         create/refresh .venv (project + test tools)'
@@ -26,6 +26,7 @@ help:
 	@echo 'make lint         ruff'
 	@echo 'make unit | functional | integration | crash-test'
 	@echo 'make soak         random-kill soak, 30 min, random seed (SOAK_SEED=n replays)'
+	@echo 'make fuzz         API fuzz test, 20000 requests, random seed (FUZZ_SEED=n replays)'
 	@echo 'make genconfig    regenerate $(CONFIG_SAMPLE)'
 	@echo 'make states-doc   regenerate docs/states.md'
 
@@ -68,6 +69,13 @@ SOAK_SEED ?= random
 soak: venv
 	SOAK_SECONDS=$(SOAK_SECONDS) SOAK_SEED=$(SOAK_SEED) \
 		$(BIN)/pytest -n 0 -p no:cacheprovider -s -q tests/soak
+
+# The API fuzz test at length (`make test` runs 500 fixed-seed requests).
+FUZZ_EXAMPLES ?= 20000
+fuzz: venv
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_SEED=$(FUZZ_SEED) \
+		$(BIN)/pytest -n 0 -p no:cacheprovider -q --timeout 0 \
+		tests/unit/api/test_fuzz.py
 
 genconfig: venv
 	$(BIN)/oslo-config-generator --config-file $(GENCONFIG_CONF)

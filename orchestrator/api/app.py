@@ -37,6 +37,7 @@ from orchestrator.api import identity
 from orchestrator.api import images
 from orchestrator.api import input_guard
 from orchestrator.api import instance_actions
+from orchestrator.api import links
 from orchestrator.api import microversion
 from orchestrator.api import migrations
 from orchestrator.api import request as api_request
@@ -82,6 +83,7 @@ class APIApplication:
         req.environ[api_request.CONF_KEY] = self.conf
         version_headers = {}
         try:
+            links.check(req)
             route, params = self.router.match(req.method, req.path_info)
             if route.versioned:
                 version = microversion.from_headers(req.headers)

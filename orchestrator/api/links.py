@@ -4,9 +4,51 @@ The base is the request's host URL plus its script name, so an API behind
 a proxy that sends ``X-Forwarded-*``/``Forwarded`` headers (parsed by
 oslo.middleware's HTTPProxyToWSGI when ``[oslo_middleware]
 enable_proxy_headers_parsing`` is on) links to the proxy's address.
+
+:func:`check` refuses (400) a request whose scheme, host or mount point
+cannot make a link: a ``Host``, ``X-Forwarded-Host`` or ``Forwarded``
+host that is no ``host[:port]``, an ``X-Forwarded-Proto`` that is no URL
+scheme, an ``X-Forwarded-Prefix`` that is not UTF-8 or has control
+characters or spaces. Without it such a request was a 500 (webob decodes
+the prefix as UTF-8) or got links, and a ``Location`` header, with
+whatever the header held.
 """
 
+import re
+
+from orchestrator import exception
+
 COMPUTE_PREFIX = '/v2.1'
+
+# RFC 3986: a reg-name or IPv4 address (unreserved, sub-delims and
+# percent-encoding), or an IP literal in brackets; then an optional port.
+_HOST_RE = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+)"
+                      r"(:[0-9]{0,5})?")
+_SCHEME_RE = re.compile(r'[A-Za-z][A-Za-z0-9+.-]*')
+_PREFIX_RE = re.compile(r'[^\x00-\x20\x7f]*')
+
+
+def check(req):
+    """400 unless the request's scheme, host and script name make links.
+
+    :raises Invalid: naming the header, never repeating its value.
+    """
+    if not _SCHEME_RE.fullmatch(req.scheme or ''):
+        raise exception.Invalid('The request scheme (X-Forwarded-Proto or '
+                                'the proto of Forwarded) is not a URL '
+                                'scheme.')
+    if not _HOST_RE.fullmatch(req.host or ''):
+        raise exception.Invalid('The request host (Host, X-Forwarded-Host '
+                                'or the host of Forwarded) is not a valid '
+                                'host[:port].')
+    try:
+        script_name = req.script_name
+    except UnicodeDecodeError:
+        raise exception.Invalid('The X-Forwarded-Prefix header is not '
+                                'valid UTF-8.') from None
+    if not _PREFIX_RE.fullmatch(script_name):
+        raise exception.Invalid('The X-Forwarded-Prefix header has spaces '
+                                'or control characters.')
 
 
 def base_url(req):

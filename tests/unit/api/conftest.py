@@ -70,7 +70,7 @@ def call(app, method, path, body=None, version=None, headers=None,
 class RecordingConductor:
     """A conductor endpoint that records the calls and returns job ids."""
 
-    target = messaging.Target(version='1.3')
+    target = messaging.Target(version='1.4')
 
     def __init__(self):
         self.calls = []
@@ -95,6 +95,18 @@ class RecordingConductor:
         return self._record('cleanup_instance', ctxt,
                             instance_uuid=instance_uuid, host=host,
                             action_id=action_id)
+
+    def start_action(self, ctxt, operation, instance_uuid, task_id,
+                     action_id, params=None):
+        extra = {} if params is None else {'params': params}
+        return self._record('start_action', ctxt, operation=operation,
+                            instance_uuid=instance_uuid, task_id=task_id,
+                            action_id=action_id, **extra)
+
+    def abort_live_migration(self, ctxt, instance_uuid, migration_uuid):
+        self._record('abort_live_migration', ctxt,
+                     instance_uuid=instance_uuid,
+                     migration_uuid=migration_uuid)
 
     def calls_for(self, instance_uuid):
         """(method, request_id, kwargs) of one instance (the in-memory
