@@ -5,14 +5,16 @@ AllInOneProcess` forked from the crash suite's zygote) serves
 ``SOAK_CLIENTS`` client threads (:mod:`tests.soak.clients`) acting on
 ``SOAK_SERVERS`` server slots for ``SOAK_SECONDS``, while a killer
 (:mod:`tests.soak.killer`) SIGKILLs it ``SOAK_KILLS`` times at random
-instants and starts it again on the same state directory. The last part
-of the run (:func:`Settings.calm_s`) has no kill, so the last process
-has served a workload before its threads and memory are measured.
+instants and starts it again on the same state directory (none in the
+last :func:`Settings.calm_s`).
 
-Then the clients stop, the all-in-one settles (no job, no task_state,
-every action finished; at most ``SOAK_SETTLE_S``) and
-:func:`tests.soak.verdict.judge` checks it. Deadlines are a day long:
-the watchdog must not be what settles a lost operation.
+Then the clients stop and the all-in-one settles (no job, no task_state,
+every action finished; at most ``SOAK_SETTLE_S``). A probe follows: new
+clients for ``SOAK_PROBE_S`` without kills, and a second settle; the
+process's threads and RSS, idle before and after it, tell whether
+operations leave anything behind. :func:`tests.soak.verdict.judge`
+checks the whole. Deadlines are a day long: the watchdog must not be
+what settles a lost operation.
 
 Every random choice comes from ``SOAK_SEED`` (``random``: a fresh one,
 printed): the clients' and the killer's choices replay with it, as far
@@ -57,7 +59,8 @@ def _env_int(name, default):
 def time_budget_s():
     """Seconds a soak may take in all (its pytest timeout)."""
     return (_env_int('SOAK_SECONDS', Settings.seconds)
-            + _env_int('SOAK_SETTLE_S', Settings.settle_s) + 240)
+            + _env_int('SOAK_PROBE_S', Settings.probe_s)
+            + 2 * _env_int('SOAK_SETTLE_S', Settings.settle_s) + 240)
 
 
 @dataclasses.dataclass
@@ -71,6 +74,7 @@ class Settings:
     kills: int = None
     soft_delete: bool = None
     settle_s: float = 120
+    probe_s: float = 20
 
     @classmethod
     def from_env(cls):
@@ -82,7 +86,8 @@ class Settings:
             seconds=_env_int('SOAK_SECONDS', cls.seconds),
             servers=_env_int('SOAK_SERVERS', cls.servers),
             clients=_env_int('SOAK_CLIENTS', cls.clients),
-            settle_s=_env_int('SOAK_SETTLE_S', cls.settle_s))
+            settle_s=_env_int('SOAK_SETTLE_S', cls.settle_s),
+            probe_s=_env_int('SOAK_PROBE_S', cls.probe_s))
         settings.kills = _env_int('SOAK_KILLS', max(1, round(
             (settings.seconds - settings.calm_s()) / 12)))
         soft = os.environ.get('SOAK_SOFT_DELETE')
@@ -93,7 +98,7 @@ class Settings:
 
     def calm_s(self):
         """The last seconds of the workload, with no kill."""
-        return max(15.0, self.seconds * 0.2)
+        return max(10.0, self.seconds * 0.1)
 
     def gap_s(self):
         """(min, max) seconds between two kills."""
@@ -131,11 +136,13 @@ class Run:
         self.aio = None
         self.killer = None
         self.clients = []
-        self.settled = False
-        self.settle_s = settings.settle_s
+        #: Run-clock seconds of each settle that timed out.
+        self.unsettled = []
+        self._stuck = set()
+        self.settle_took = []
         self.last_started = None
+        self.idle_before = None
         self.final_sample = None
-        self.settle_took = 0.0
         self._t0 = None
         self._extra_failures = []
 
@@ -147,7 +154,8 @@ class Run:
         self.last_started = process.sample(self.aio.proc.pid)
 
     def go(self):
-        """Run the workload, stop it, let the system settle."""
+        """The workload with kills, settle; the probe without kills,
+        settle again."""
         s = self.settings
         self.out('soak: seed %d, %d s, %d servers, %d clients, %d kills, '
                  'soft delete %s; state %s; replay: %s' % (
@@ -160,41 +168,63 @@ class Run:
                                            launcher=self.launcher)
         self._start()
         self._t0 = time.monotonic()
-        stop = threading.Event()
         slots = clients.Slots(s.servers)
-        self.clients = [
-            clients.Client(i, random.Random('%d-client-%d' % (s.seed, i)),
-                           self.aio, slots, s.soft_delete, stop,
-                           self.clock)
-            for i in range(s.clients)]
+        stop = threading.Event()
         self.killer = killer.Killer(
             random.Random('%d-killer' % s.seed), self.aio, self._start,
             self.clock, s.gap_s(), s.kills, s.seconds - s.calm_s(), stop)
-        for thread in self.clients + [self.killer]:
-            thread.start()
-        stop.wait(s.seconds)
-        stop.set()
+        self.killer.start()
+        self._workload('workload', slots, s.seconds, stop)
         self.killer.join(300)
-        for client in self.clients:
-            client.join(60)
         if not self.aio.alive():
             self._extra_failures.append(
                 'the all-in-one was not running at the end (status %s)'
                 % self.aio.proc.returncode)
             self._start()
         self._settle()
+        self.idle_before = self._wound_down()
+        self._workload('probe', slots, s.probe_s, threading.Event())
+        self._settle()
+        self.final_sample = self._wound_down()
+
+    def _workload(self, phase, slots, seconds, stop):
+        """Clients on ``slots`` for ``seconds``, then stopped."""
+        s = self.settings
+        mine = [clients.Client(
+            len(self.clients) + i,
+            random.Random('%d-%s-%d' % (s.seed, phase, i)), self.aio,
+            slots, s.soft_delete, stop, self.clock)
+            for i in range(s.clients)]
+        self.clients.extend(mine)
+        for client in mine:
+            client.start()
+        stop.wait(seconds)
+        stop.set()
+        for client in mine:
+            client.join(60)
 
     def _settle(self):
+        """Wait until nothing is left to do; what a settle that timed out
+        left (it is reported) is not waited for again."""
         start = time.monotonic()
         try:
-            wait_for(lambda: checks.settled(self.aio),
+            wait_for(lambda: self._left() <= self._stuck,
                      timeout=self.settings.settle_s, interval=0.5,
                      what='the soak to settle')
-            self.settled = True
         except AssertionError:
-            self.settled = False
-        self.settle_took = time.monotonic() - start
-        self.final_sample = self._wound_down()
+            self.unsettled.append(self.clock())
+            self._stuck |= self._left()
+        self.settle_took.append(time.monotonic() - start)
+
+    def _left(self):
+        """What :func:`tests.crash.checks.settled` waits for: jobs,
+        task_states, unfinished actions."""
+        data = checks.read_db(self.aio)
+        return ({('job', j['uuid']) for j in data['jobs']}
+                | {('task', i['uuid']) for i in data['instances']
+                   if i['task_state'] and not i['deleted']}
+                | {('action', a['id']) for a in data['actions']
+                   if not a['finish_time']})
 
     def _wound_down(self):
         """The process once its threads stopped winding down (the last
@@ -260,11 +290,17 @@ class Run:
             str(k.before) for k in self.killer.kills))
         since = self.killer.kills[-1].serving if self.killer.kills else 0
         served = sum(1 for r in self.requests()
-                     if r.outcome == clients.ACCEPTED and r.started >= since)
-        lines.append('last all-in-one: %s at its start, %s at the end, '
-                     '%d requests accepted in between; settled %s in '
-                     '%.0f s' % (self.last_started, self.final_sample,
-                                 served, self.settled, self.settle_took))
+                     if r.outcome == clients.ACCEPTED
+                     and since <= r.started < s.seconds)
+        probed = sum(1 for r in self.requests()
+                     if r.outcome == clients.ACCEPTED
+                     and r.started >= s.seconds)
+        lines.append('last all-in-one: %s at its start, %s idle after '
+                     'the workload (%d requests accepted since its start), '
+                     '%s idle after the probe (%d accepted); settled in %s'
+                     % (self.last_started, self.idle_before, served,
+                        self.final_sample, probed, ', '.join(
+                            '%.0f s' % t for t in self.settle_took)))
         for check, problems in results.items():
             lines.append('check %-40s %s' % (
                 check, 'ok' if not problems

@@ -15,8 +15,9 @@ module adds what only a soak knows: the requests it sent.
 * effects: a server whose last action succeeded shows what that action
   makes (state_machine.ACTIONS results), or is gone after a delete;
 * statuses: no client ever saw UNKNOWN, and no read got a 5xx;
-* process: threads and RSS of the last all-in-one did not grow past
-  bounds since it started.
+* process: threads and RSS of the last all-in-one, idle after the
+  workload and idle again after the probe (a short workload without
+  kills), did not grow past small bounds.
 """
 
 from orchestrator import states
@@ -29,11 +30,10 @@ from tests.soak import clients
 #: A 503, a refused or broken connection this close to a kill (seconds
 #: before it, after its restart served) is the kill's.
 KILL_MARGIN_S = 2.0
-#: Threads the last all-in-one may have gained from its start to the end
-#: of the soak (idle pools that grew to their bound).
-THREAD_GROWTH_MAX = 40
-#: Resident memory it may have gained meanwhile (MB).
-RSS_GROWTH_MAX_MB = 150.0
+#: Threads the last all-in-one may gain over the probe, idle to idle.
+THREAD_GROWTH_MAX = 10
+#: Resident memory it may gain meanwhile (MB).
+RSS_GROWTH_MAX_MB = 40.0
 
 
 #: Plain rows of a query (the crash checks' reader).
@@ -159,19 +159,23 @@ def effect_problems(aio, audit, instances):
     return found, uuids
 
 
-def process_problems(started, final):
-    """The last all-in-one's growth from ``started`` to ``final``
-    (process.Sample each)."""
-    if started is None or final is None:
-        return ['the last all-in-one could not be sampled (started %s, '
-                'final %s)' % (started, final)]
+def process_problems(before, after):
+    """Growth of the all-in-one from idle after the workload
+    (``before``) to idle after the probe (``after``), process.Sample
+    each: its pools are as large as they get already, so what it gained
+    is what the probe's operations left behind."""
+    if before is None or after is None:
+        return ['the last all-in-one could not be sampled (before the '
+                'probe %s, after it %s)' % (before, after)]
     found = []
-    if final.threads - started.threads > THREAD_GROWTH_MAX:
-        found.append('threads grew from %d to %d (more than %d)' % (
-            started.threads, final.threads, THREAD_GROWTH_MAX))
-    if final.rss_mb - started.rss_mb > RSS_GROWTH_MAX_MB:
-        found.append('RSS grew from %.0f MB to %.0f MB (more than %.0f)'
-                     % (started.rss_mb, final.rss_mb, RSS_GROWTH_MAX_MB))
+    if after.threads - before.threads > THREAD_GROWTH_MAX:
+        found.append('threads grew from %d to %d over the probe (more '
+                     'than %d)' % (before.threads, after.threads,
+                                   THREAD_GROWTH_MAX))
+    if after.rss_mb - before.rss_mb > RSS_GROWTH_MAX_MB:
+        found.append('RSS grew from %.0f MB to %.0f MB over the probe '
+                     '(more than %.0f)' % (before.rss_mb, after.rss_mb,
+                                           RSS_GROWTH_MAX_MB))
     return found
 
 
@@ -191,8 +195,9 @@ def judge(run):
     uuids = set()
     results = {}
     results['harness'] = list(run.harness_failures())
-    results['settled'] = [] if run.settled else [
-        'not settled %d s after the clients stopped' % run.settle_s]
+    results['settled'] = [
+        'not settled %d s after the clients stopped at %.0f s'
+        % (run.settings.settle_s, at) for at in run.unsettled]
     results['answers'] = answer_problems(run.requests(),
                                          run.killer.down_windows())
     found, more = accepted_problems(run.requests(), audit,
@@ -212,7 +217,7 @@ def judge(run):
         uuids |= {checks.flow_store(f).get('instance_uuid')
                   for f in data['flows'] if f['uuid'] in problem} - {None}
     results['threads and RSS bounded'] = process_problems(
-        run.last_started, run.final_sample)
+        run.idle_before, run.final_sample)
     return results, uuids
 
 
