@@ -28,6 +28,7 @@ It implements what cheroot's server calls on its connection manager:
 """
 
 import errno
+import itertools
 import logging
 import queue
 import selectors
@@ -91,6 +92,7 @@ class ConnectionManager:
         self._stop_requested = False
         self._serving = False
         self._next_expiry = 0.0
+        self._idle_order = itertools.count()
 
     # -- cheroot's interface ------------------------------------------------
     @property
@@ -218,7 +220,7 @@ class ConnectionManager:
         idle = [c for c in self._waiting if c.phase == IDLE]
         if not idle:
             return False
-        self._drop(min(idle, key=lambda c: c.deadline))
+        self._drop(min(idle, key=lambda c: c.idle_since))
         return True
 
     def _next_request(self, conn, now):
@@ -229,6 +231,7 @@ class ConnectionManager:
                                             self.limits.max_body_bytes)
         conn.sent_continue = False
         conn.phase, conn.deadline = IDLE, now + self.limits.idle_timeout_s
+        conn.idle_since = next(self._idle_order)
         self._selector.register(conn.socket, selectors.EVENT_READ, conn)
         self._waiting.add(conn)
         if conn.rfile.has_data():   # pipelined: already received

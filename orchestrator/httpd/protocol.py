@@ -202,6 +202,8 @@ class APIConnection(cheroot_server.HTTPConnection):
         of the request being received (selector loop only).
     :ivar phase: 'idle', 'head' or 'body' (selector loop only).
     :ivar deadline: monotonic time the phase must end by.
+    :ivar idle_since: rank of the moment it became idle (the lowest is
+        the one idle the longest).
     :ivar sent_continue: ``100 Continue`` was sent for this request.
     """
 
@@ -213,6 +215,7 @@ class APIConnection(cheroot_server.HTTPConnection):
         self.framer = None
         self.phase = None
         self.deadline = None
+        self.idle_since = None
         self.sent_continue = False
         self.closed = False
         self._on_close = on_close

@@ -135,7 +135,7 @@ def test_connection_cap_evicts_the_longest_idle_then_refuses(app):
         busy = [_connect(server.port) for _ in range(4)]
         for sock in busy:
             sock.sendall(HEAD[:3])
-        time.sleep(0.3)
+        time.sleep(1.0)     # read by the loop: mid-request, not idle
         _fault(*_exchange(server.port, HEAD + b'\r\n'), 503)
         for sock in idle + busy:
             sock.close()
