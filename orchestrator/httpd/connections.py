@@ -254,6 +254,10 @@ class ConnectionManager:
         except OSError:
             data = b''
         if not data:
+            if conn.phase != IDLE:
+                # A half-closed client may still read its answer.
+                self._send_fault(conn, 400, 'The connection ended before '
+                                 'the whole request arrived.')
             self._drop(conn)
             return
         conn.rfile.feed(data)
@@ -302,10 +306,14 @@ class ConnectionManager:
                     else 'request body')
             timeout = (self.limits.header_timeout_s if conn.phase == HEAD
                        else self.limits.body_timeout_s)
-            try:
-                conn.socket.send(protocol.fault_bytes(
-                    408, 'The %s did not arrive within %s s.'
-                         % (what, timeout)))
-            except OSError:
-                pass
+            self._send_fault(conn, 408, 'The %s did not arrive within %s s.'
+                             % (what, timeout))
             conn.close()
+
+    @staticmethod
+    def _send_fault(conn, code, message):
+        """Best effort: a JSON fault if the socket buffer takes it."""
+        try:
+            conn.socket.send(protocol.fault_bytes(code, message))
+        except OSError:
+            pass

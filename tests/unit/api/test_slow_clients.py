@@ -169,6 +169,15 @@ def test_server_errors_are_json_faults(app, raw, code, words):
         assert words in _fault(*_exchange(server.port, raw), code)
 
 
+def test_a_body_cut_short_is_a_400(app):
+    with serving(app) as server, _connect(server.port) as sock:
+        sock.sendall(b'POST /v2.1/servers HTTP/1.1\r\nHost: t\r\n'
+                     b'Content-Type: application/json\r\n'
+                     b'Content-Length: 10\r\n\r\n{}')
+        sock.shutdown(socket.SHUT_WR)
+        assert 'ended before' in _fault(*_response(sock), 400)
+
+
 def test_chunked_body_reaches_the_app_and_pipelining_works(app):
     body = b'{"server": {"name": "x"}}'
     chunked = (b'POST /v2.1/servers HTTP/1.1\r\nHost: t\r\n'
