@@ -1,7 +1,9 @@
 """Clean a host after a force delete (the instance row is already gone).
 
 Store in:  context, instance_uuid, host, action_id
-Final:     no guest of the instance on the host, no allocation left.
+Final:     no migration of the instance in progress or waiting; no
+           guest of it on the host nor on the (up) hosts its migrations
+           name; no allocation whose instance is this one.
 Retries:   the destroy is retried a few times (a host that is briefly
            away); a host that stays away is cleaned by reconciliation.
 Resume:    forward; every step is idempotent.
@@ -12,6 +14,7 @@ from taskflow import retry
 
 from flows import keys
 from flows.tasks import host_calls
+from flows.tasks import migrations
 from flows.tasks import scheduling
 
 FLOW_NAME = 'orchestrator-cleanup-server'
@@ -23,6 +26,7 @@ def get_flow():
     return linear_flow.Flow(
         FLOW_NAME, retry=retry.Times(DESTROY_ATTEMPTS,
                                      name=FLOW_NAME + '-retry')).add(
+        migrations.EndMigrationsOfDeleted(),
         host_calls.DestroyLeftovers(),
         scheduling.ReleaseResourcesOfDeleted(),
     )

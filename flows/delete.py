@@ -1,10 +1,21 @@
-"""Delete a server: destroy it on its host, release its resources.
+"""Delete a server: end its migrations, destroy it on every host
+involved, release all its resources.
 
 Store in:  context, instance_uuid, task_id, action_id
-Final:     vm_state deleted (row soft-deleted), no guest, no allocation.
+Starts in: any vm_state, any task_state but deleting (a delete preempts
+           whatever runs; the preempted flow's rollback undoes what it
+           made, the delete destroys what is left).
+Final:     vm_state deleted (row soft-deleted); no migration of it left
+           in progress or waiting (cancelled, or error for a live
+           migration past its point of no return); no guest on its host
+           nor on any host its migrations name that is up (a down one is
+           cleaned by power-state reconciliation when it is back); no
+           allocation whose instance is this one (its own, its
+           migrations').
 On revert: vm_state error with a fault (a destroy that failed may have
-           left the guest half gone); delete can be asked again.
-Resume:    forward; destroy and release are idempotent.
+           left the guest half gone; its migrations stay ended); delete
+           can be asked again.
+Resume:    forward; every step is idempotent.
 """
 
 from taskflow.patterns import linear_flow
@@ -15,6 +26,7 @@ from flows import base
 from flows import keys
 from flows.tasks import host_calls
 from flows.tasks import instance_state
+from flows.tasks import migrations
 from flows.tasks import scheduling
 
 FLOW_NAME = 'orchestrator-delete-server'
@@ -30,6 +42,7 @@ class DeleteToErrorOnRevert(base.FinishTaskOnRevert):
 def get_flow():
     return linear_flow.Flow(FLOW_NAME).add(
         DeleteToErrorOnRevert(),
+        migrations.EndMigrationsOfDeleted(),
         host_calls.DestroyOnHost(),
         scheduling.ReleaseResources(),
         instance_state.MarkDeleted(),

@@ -135,30 +135,26 @@ class SpawnOnHost(base.InstanceTask):
 
 
 class DestroyOnHost(base.InstanceTask):
-    """Destroy the guest and its leftovers on the instance's host.
+    """Destroy the guest and its leftovers on the instance's host, and on
+    every other host one of its migrations names that is up
+    (:func:`destroy_everywhere`): a resize waiting in VERIFY_RESIZE keeps
+    a guest on its source, a migration the delete preempted may have one
+    on either end.
 
-    Nothing to do when the instance never got a host. Re-run: destroying a
-    guest that is gone is not an error. No revert: a destroyed guest is
-    not brought back.
+    Re-run: destroying a guest that is gone is not an error. No revert: a
+    destroyed guest is not brought back.
     """
 
     def execute(self, context, instance_uuid, task_id):
         instance = self.load_instance(instance_uuid, task_id)
-        if not instance['host']:
-            return False
-        return base.compute_api().destroy(self.context(context),
-                                          instance['host'],
-                                          _payload(instance))
+        return destroy_everywhere(self.context(context), instance,
+                                  instance['host'])
 
 
 class DestroyLeftovers(base.InstanceTask):
     """After a force delete: destroy whatever its host still has of it,
-    and whatever the other hosts its migrations name (that are up) do: a
-    migration preempted by the force delete may have left a guest on
-    either end (a live migration past its point of no return has one on
-    its destination before the instance moves there). Nothing of a
-    deleted instance may stay on any host; a host that is down is left
-    to reconciliation.
+    and whatever the other hosts its migrations name (that are up) do
+    (:func:`destroy_everywhere`).
 
     Holds no claim (the instance is deleted). Idempotent: destroying
     what is gone does nothing. Returns whether anything was destroyed.
@@ -168,14 +164,30 @@ class DestroyLeftovers(base.InstanceTask):
         if not host:
             return False
         instance = instances.get(instance_uuid, read_deleted=True)
-        ctxt = self.context(context)
+        return destroy_everywhere(self.context(context), instance, host)
+
+
+def destroy_everywhere(ctxt, instance, host):
+    """Destroy the instance's guest (and its disks and ports) on ``host``
+    (its own; None: it never got one) and on every other host that a
+    migration of it names and that is up. Nothing of a deleted instance
+    may stay on any host: a resize waiting for confirm keeps a guest on
+    its source, a live migration past its point of no return has one on
+    its destination before the instance moves there. A host that is down
+    is left to reconciliation (its next power report destroys a deleted
+    instance's guest). A call to ``host`` itself that fails raises.
+
+    Idempotent. Returns whether anything was destroyed.
+    """
+    destroyed = False
+    if host:
         destroyed = base.compute_api().destroy(ctxt, host,
                                                _payload(instance))
-        for other in _migration_hosts(instance_uuid) - {host}:
-            if db_hosts.host_is_up(other):
-                destroyed = base.compute_api().destroy(
-                    ctxt, other, _payload(instance)) or destroyed
-        return bool(destroyed)
+    for other in sorted(_migration_hosts(instance['uuid']) - {host}):
+        if db_hosts.host_is_up(other):
+            destroyed = base.compute_api().destroy(
+                ctxt, other, _payload(instance)) or destroyed
+    return bool(destroyed)
 
 
 def _migration_hosts(instance_uuid):

@@ -19,6 +19,8 @@ from orchestrator.db import hosts
 from orchestrator.db import migration_records
 from orchestrator.scheduler import host_selection
 
+from flows import base
+
 LOG = logging.getLogger(__name__)
 
 #: The store key of the destination host a flow claimed.
@@ -137,3 +139,63 @@ def error_if_rollback_fails(migration_uuid):
             LOG.exception('Could not end migration %s in error',
                           migration_uuid)
         raise
+
+
+def ended_by_delete(migration):
+    """The final status a delete gives a migration of its instance that
+    has none yet: ``error`` for a live migration past its point of no
+    return (:data:`LIVE_PAST_RETURN`: its guest was handed to the
+    destination, and its flow's reverts must go on undoing nothing),
+    else ``cancelled``: the migration did not fail, the user's delete
+    stopped it (a resize waiting for confirm or revert, an evacuation
+    waiting for its source, anything a flow the delete preempted was
+    doing), as an abort does; an administrator reading the migration
+    list tells the two apart. A flow the delete preempted that ends its
+    migration itself first keeps its status (every write is a CAS)."""
+    if (migration['migration_type'] == 'live-migration'
+            and migration['status'] in LIVE_PAST_RETURN):
+        return states.MIGRATION_ERROR
+    return states.MIGRATION_CANCELLED
+
+
+def end_for_delete(instance_uuid):
+    """Move every migration of the instance that is not final (in
+    progress or waiting) to :func:`ended_by_delete`'s status, each by a
+    CAS on the status it was read in (read again and retried when a
+    preempted flow moved it meanwhile). Returns {migration uuid: status
+    written}. Idempotent: a re-run finds them final."""
+    ended = {}
+    for migration in migration_records.in_progress(instance_uuid):
+        while migration['status'] not in states.MIGRATION_FINAL_STATUSES:
+            status = ended_by_delete(migration)
+            if migration_records.update(
+                    migration['uuid'], from_statuses={migration['status']},
+                    status=status) is not None:
+                ended[migration['uuid']] = status
+                break
+            migration = migration_records.get(migration['uuid'])
+    if ended:
+        LOG.info('Delete of %s ended its migration(s) %s', instance_uuid,
+                 ended)
+    return ended
+
+
+class EndMigrationsOfDeleted(base.InstanceTask):
+    """A delete's first step: every migration of the instance that is not
+    final is ended (:func:`end_for_delete`), so none waits for ever for a
+    confirm, a revert or a source host, and a flow the delete preempted
+    sees its migration stopped (a live migration before its point of no
+    return rolls its destination back, as after an abort).
+
+    In the delete flow (``task_id`` given) it checks the claim first:
+    another task (a reset) that took the instance keeps its migrations.
+    In the cleanup after a force delete there is no claim. Re-run: the
+    migrations are final already. Revert: nothing; an ended migration is
+    not restarted (the delete that failed after it leaves the instance in
+    error; a delete asked again finishes the job).
+    """
+
+    def execute(self, instance_uuid, task_id=None):
+        if task_id is not None:
+            self.check_claim(instance_uuid, task_id)
+        return end_for_delete(instance_uuid)

@@ -273,7 +273,7 @@ class MarkResized(base.InstanceTask):
 
 # -- confirm ------------------------------------------------------------------
 
-def _back_to_finished(migration_uuid, from_status):
+def back_to_finished(migration_uuid, from_status):
     """A confirm or revert that failed leaves its migration waiting
     again (finished), so it can be retried."""
     migration_records.update(migration_uuid, from_statuses=[from_status],
@@ -294,20 +294,53 @@ class ConfirmOnSource(base.InstanceTask):
         migration_records.set_status(
             migration['uuid'], states.MIGRATION_CONFIRMING,
             from_statuses=[states.MIGRATION_FINISHED])
-        source = migration['source_compute']
-        if source == instance['host']:
+        if migration['source_compute'] == instance['host']:
             return
         ctxt = self.context(context)
         if base.compute_api().get_info(ctxt, instance['host'],
                                        instance_uuid) is None:
             raise exception.GuestNotFound(host=instance['host'],
                                           instance_uuid=instance_uuid)
+        destroy_on_source(ctxt, instance, migration)
+
+    def revert(self, context, instance_uuid, task_id, params, **kwargs):
+        back_to_finished(params['migration_uuid'],
+                         states.MIGRATION_CONFIRMING)
+
+
+def destroy_on_source(ctxt, instance, migration):
+    """A confirm's host call: the guest the resize kept on its source is
+    destroyed (nothing when the source is the destination). Re-run: not
+    an error."""
+    source = migration['source_compute']
+    if source != instance['host']:
         base.compute_api().destroy(
             ctxt, source, with_flavor(instance, migration['old_flavor']))
 
-    def revert(self, context, instance_uuid, task_id, params, **kwargs):
-        _back_to_finished(params['migration_uuid'],
-                          states.MIGRATION_CONFIRMING)
+
+def finish_confirm(instance, migration):
+    """A confirm's database end: the migration's allocation becomes the
+    instance's and the source's is dropped, the migration confirmed.
+    Returns the vm_state the instance takes (active, or stopped if its
+    guest is off). Re-run: converges."""
+    allocations.swap_to_instance(migration['uuid'], instance['uuid'],
+                                 migration['source_compute'])
+    migration_records.set_status(migration['uuid'],
+                                 states.MIGRATION_CONFIRMED)
+    return (states.ACTIVE if instance['power_state'] == states.RUNNING
+            else states.STOPPED)
+
+
+def waiting_resize(instance_uuid):
+    """The instance's resize or cold migration waiting for its confirm
+    (finished) or being confirmed, or None."""
+    for migration in migration_records.list_(
+            instance_uuid=instance_uuid,
+            statuses=[states.MIGRATION_FINISHED,
+                      states.MIGRATION_CONFIRMING]):
+        if migration['migration_type'] in ('resize', 'migration'):
+            return migration
+    return None
 
 
 class FinishConfirm(base.InstanceTask):
@@ -320,13 +353,7 @@ class FinishConfirm(base.InstanceTask):
     def execute(self, context, instance_uuid, task_id, params):
         instance = self.load_instance(instance_uuid, task_id)
         migration = migration_records.get(params['migration_uuid'])
-        allocations.swap_to_instance(migration['uuid'], instance_uuid,
-                                     migration['source_compute'])
-        vm_state = (states.ACTIVE
-                    if instance['power_state'] == states.RUNNING
-                    else states.STOPPED)
-        migration_records.set_status(migration['uuid'],
-                                     states.MIGRATION_CONFIRMED)
+        vm_state = finish_confirm(instance, migration)
         self.update_instance(instance_uuid, task_id,
                              action=state_machine.CONFIRM_RESIZE,
                              vm_state=vm_state, task_state=None)
@@ -343,8 +370,8 @@ class DestroyOnDestination(base.InstanceTask):
     destination)."""
 
     def revert(self, context, instance_uuid, task_id, params, **kwargs):
-        _back_to_finished(params['migration_uuid'],
-                          states.MIGRATION_REVERTING)
+        back_to_finished(params['migration_uuid'],
+                         states.MIGRATION_REVERTING)
 
     def execute(self, context, instance_uuid, task_id, params):
         instance = self.load_instance(instance_uuid, task_id)

@@ -195,19 +195,23 @@ class ScheduleInstance(retry.Retry):
 
 
 class ReleaseResources(base.InstanceTask):
-    """Release every allocation of the instance (delete's last host step).
+    """Release every allocation of the instance (delete's last host step):
+    its own and its migrations' (a resize waiting in VERIFY_RESIZE holds
+    the instance's on the source and the migration's on the destination).
 
     Idempotent: releasing what is not held does nothing. Revert (the
     delete failed after it, and its instance lives on in error): the
     instance holds its flavor on its host again, as every live instance
     with a host does, until a delete that succeeds; re-run, it finds the
-    allocation there and adds nothing. Nothing to give back when the
-    instance has no host or another task owns it now.
+    allocation there and adds nothing. Its migrations' allocations are
+    not given back: the delete ended those migrations before
+    (:class:`flows.tasks.migrations.EndMigrationsOfDeleted`). Nothing to
+    give back when the instance has no host or another task owns it now.
     """
 
     def execute(self, context, instance_uuid, task_id):
         self.check_claim(instance_uuid, task_id)
-        allocations.release(instance_uuid)
+        allocations.release_instance(instance_uuid)
 
     def revert(self, context, instance_uuid, task_id, **kwargs):
         instance = instances.get(instance_uuid, read_deleted=True)
@@ -220,7 +224,8 @@ class ReleaseResources(base.InstanceTask):
 
 
 class ReleaseResourcesOfDeleted(base.InstanceTask):
-    """Release allocations of an instance that is already deleted.
+    """Release every allocation of an instance that is already deleted,
+    its migrations' included.
 
     Used by cleanups after a force delete, which holds no claim: whatever a
     preempted flow may have claimed after the delete is given back.
@@ -231,4 +236,4 @@ class ReleaseResourcesOfDeleted(base.InstanceTask):
         if not instance['deleted']:
             raise exception.Conflict(
                 reason='instance %s is not deleted' % instance_uuid)
-        allocations.release(instance_uuid)
+        allocations.release_instance(instance_uuid)

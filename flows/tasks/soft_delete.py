@@ -1,7 +1,10 @@
 """Steps of soft delete and restore.
 
 A soft-deleted server keeps its guest (powered off), its host and its
-resources; ``deleted_at`` records when, for the periodic reclaim.
+resources; ``deleted_at`` records when, for the periodic reclaim. A
+server soft-deleted in VERIFY_RESIZE has its resize confirmed first (as
+Nova does before a delete): it keeps only its destination's guest and
+allocation, never the source's for as long as it stays soft-deleted.
 """
 
 import logging
@@ -12,8 +15,10 @@ from orchestrator import exception
 from orchestrator import state_machine
 from orchestrator import states
 from orchestrator.compute import rpcapi as compute_rpcapi
+from orchestrator.db import migration_records
 
 from flows import base
+from flows.tasks import resize
 
 LOG = logging.getLogger(__name__)
 
@@ -24,6 +29,47 @@ RESTORE_OPERATION = {
     states.POWER_PAUSED: 'pause',
     states.POWER_SUSPENDED: 'suspend',
 }
+
+
+class ConfirmPendingResize(base.InstanceTask):
+    """A server in VERIFY_RESIZE (vm_state resized) has its resize or
+    cold migration confirmed: the migration confirming, the guest kept
+    on the source destroyed, the migration's allocation becomes the
+    instance's and the source's is dropped, the migration confirmed and
+    vm_state active (stopped if its guest is off), task_state still the
+    soft delete's. Anything else: nothing to do. Checks the claim first.
+    Provides the uuid of the migration it confirmed (or None).
+
+    Re-run: converges (a confirmed migration is not waiting any more, an
+    instance already active has nothing to confirm). Revert: a migration
+    still confirming waits again (finished; a destroyed source guest is
+    not brought back, as in a confirm's revert); one confirmed stays so,
+    and the server stays active on its destination, which is what a
+    confirm leaves.
+    """
+
+    default_provides = 'confirmed_migration'
+
+    def execute(self, context, instance_uuid, task_id):
+        instance = self.load_instance(instance_uuid, task_id)
+        migration = resize.waiting_resize(instance_uuid)
+        if instance['vm_state'] != states.RESIZED or migration is None:
+            return None
+        migration_records.set_status(
+            migration['uuid'], states.MIGRATION_CONFIRMING,
+            from_statuses=[states.MIGRATION_FINISHED])
+        resize.destroy_on_source(self.context(context), instance, migration)
+        vm_state = resize.finish_confirm(instance, migration)
+        self.update_instance(instance_uuid, task_id,
+                             action=state_machine.CONFIRM_RESIZE,
+                             vm_state=vm_state)
+        return migration['uuid']
+
+    def revert(self, context, instance_uuid, task_id, **kwargs):
+        migration = resize.waiting_resize(instance_uuid)
+        if migration is not None:
+            resize.back_to_finished(migration['uuid'],
+                                    states.MIGRATION_CONFIRMING)
 
 
 class PowerOffForSoftDelete(base.InstanceTask):

@@ -135,6 +135,19 @@ def release(consumer_uuid, host=None):
         return s.execute(q).rowcount
 
 
+def release_instance(instance_uuid):
+    """Drop every allocation of the instance: its own and those of its
+    migrations (every allocation carries the instance's uuid, whoever
+    its consumer), in one statement. A deleted instance holds nothing.
+
+    Idempotent: releasing what is not held does nothing. Returns how many
+    allocations were dropped.
+    """
+    with session.writer() as s:
+        return s.execute(sa.delete(models.Allocation).where(
+            models.Allocation.instance_uuid == instance_uuid)).rowcount
+
+
 def list_for_instance(instance_uuid):
     with session.reader() as s:
         rows = s.execute(sa.select(models.Allocation).where(

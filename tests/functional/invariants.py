@@ -23,8 +23,12 @@ The invariant, checked once no task runs any more:
    confirm or revert) the instance's own allocation stays on the
    migration's source with the old flavor. Any other allocation belongs
    to a migration that is in progress or waiting (``finished``,
-   ``done``).
-3. Migrations. None is in a status other than a final or a waiting one.
+   ``done``) of a live instance. No allocation, whoever its consumer,
+   belongs to a deleted instance, and the usage of every host (what
+   ``os-hypervisors`` shows) is the sum of the allocations of live
+   instances and of their unfinished migrations.
+3. Migrations. None is in a status other than a final or a waiting one;
+   none of a deleted instance is in a waiting one either.
 """
 
 import json
@@ -61,12 +65,14 @@ def _waiting_resize(migrations, instance_uuid):
     return None
 
 
-def _waiting_sources(migrations):
+def _waiting_sources(migrations, live):
     """{instance uuid: {hosts that may keep a guest of it}}: sources of
-    migrations waiting for something outside any flow."""
+    migrations of live instances waiting for something outside any
+    flow."""
     out = {}
     for m in migrations:
-        if m['status'] in states.MIGRATION_WAITING_STATUSES:
+        if (m['status'] in states.MIGRATION_WAITING_STATUSES
+                and m['instance_uuid'] in live):
             out.setdefault(m['instance_uuid'], set()).add(
                 m['source_compute'])
     return out
@@ -82,7 +88,8 @@ def _reverting_on_source(instance, migrations, held):
             and [h for h, _g in held] == [resized['source_compute']])
 
 
-def problems(instances, allocations, migrations, host_states):
+def problems(instances, allocations, migrations, host_states,
+             usage=None):
     """What breaks the invariant, as a list of sentences.
 
     :param instances: instance rows (dicts with uuid, host, vm_state,
@@ -93,11 +100,15 @@ def problems(instances, allocations, migrations, host_states):
     :param migrations: migration rows (uuid, instance_uuid, status,
         source_compute, dest_compute, migration_type, old_flavor).
     :param host_states: {host: the fake host file's content}.
+    :param usage: {host: {vcpus, memory_mb, disk_gb}} as the hypervisors
+        API shows it (:func:`orchestrator.db.allocations.usage_by_host`),
+        or None to skip that check.
     """
     found = []
     live = {i['uuid']: i for i in instances if not i['deleted']}
+    deleted = {i['uuid'] for i in instances if i['deleted']} - set(live)
     migration_by_uuid = {m['uuid']: m for m in migrations}
-    may_keep = _waiting_sources(migrations)
+    may_keep = _waiting_sources(migrations, live)
 
     # 1. guests, ports and disks
     guests_of = {}
@@ -141,12 +152,26 @@ def problems(instances, allocations, migrations, host_states):
 
     # 2. allocations
     own = {}
+    counted = {}
     for a in allocations:
         consumer = a['consumer_uuid']
+        if a['instance_uuid'] in deleted:
+            found.append('allocation of %s on %s belongs to deleted '
+                         'instance %s' % (consumer, a['host'],
+                                          a['instance_uuid']))
+            continue
+        migration = migration_by_uuid.get(consumer)
+        if consumer in live or (
+                migration is not None and migration['status']
+                not in states.MIGRATION_FINAL_STATUSES
+                and migration['instance_uuid'] in live):
+            used = counted.setdefault(a['host'], dict.fromkeys(
+                ('vcpus', 'memory_mb', 'disk_gb'), 0))
+            for key in used:
+                used[key] += a[key]
         if consumer in live:
             own.setdefault(consumer, []).append(a)
             continue
-        migration = migration_by_uuid.get(consumer)
         if migration is None:
             found.append('allocation of %s on %s belongs to no live '
                          'instance or migration' % (consumer, a['host']))
@@ -172,6 +197,13 @@ def problems(instances, allocations, migrations, host_states):
             found.append('instance %s holds %s, expected %s'
                          % (uuid, actual, expected))
 
+    if usage is not None:
+        shown = {h: u for h, u in usage.items() if any(u.values())}
+        if shown != counted:
+            found.append('host usage %s is not the allocations of live '
+                         'instances and their unfinished migrations %s'
+                         % (shown, counted))
+
     # 3. migrations
     for m in migrations:
         if m['status'] not in (states.MIGRATION_FINAL_STATUSES
@@ -179,19 +211,30 @@ def problems(instances, allocations, migrations, host_states):
             found.append('migration %s (%s of %s) is still %s'
                          % (m['uuid'], m['migration_type'],
                             m['instance_uuid'], m['status']))
+        elif (m['status'] in states.MIGRATION_WAITING_STATUSES
+              and m['instance_uuid'] in deleted):
+            found.append('migration %s (%s of deleted instance %s) is '
+                         'still %s' % (m['uuid'], m['migration_type'],
+                                       m['instance_uuid'], m['status']))
     return found
+
+
+def system_problems(system):
+    """:func:`problems` of an all-in-one (its database and fake hosts,
+    running or stopped), the hypervisors' usage included."""
+    from orchestrator.db import allocations
+    from orchestrator.db import instances
+    from orchestrator.db import migration_records
+    host_states = {c.host: c.driver.host_state() for c in system.computes}
+    return problems(instances.list_(read_deleted=True),
+                    allocations.list_all(), migration_records.list_(),
+                    host_states, usage=allocations.usage_by_host())
 
 
 def check_system(system):
     """Assert the invariant on an all-in-one (its database and fake
     hosts, running or stopped)."""
-    from orchestrator.db import allocations
-    from orchestrator.db import instances
-    from orchestrator.db import migration_records
-    host_states = {c.host: c.driver.host_state() for c in system.computes}
-    found = problems(instances.list_(read_deleted=True),
-                     allocations.list_all(), migration_records.list_(),
-                     host_states)
+    found = system_problems(system)
     assert not found, '\n'.join(found)
 
 
