@@ -2,7 +2,8 @@
 
 :func:`validate` raises a 400 whose message names the field, the value
 and what is wrong with it, in Nova's words ("Invalid input for
-field/attribute name. Value: 1. 1 is not of type 'string'"), never a 500.
+field/attribute name. Value: 1. 1 is not of type 'string'"), never a 500,
+and never with the value of a password (:data:`SECRET_FIELDS`).
 
 Formats checked (jsonschema's own checker plus ours): ``uuid``,
 ``ipv4``, ``ipv6``, ``base64`` and ``name`` (no leading or trailing
@@ -79,19 +80,43 @@ _FORMAT_REASONS = {
 }
 
 
+#: Body fields whose values are secrets: an error never repeats them.
+SECRET_FIELDS = frozenset(['adminPass', 'admin_password', 'password'])
+HIDDEN = '***'
+
+
+def _redacted(value):
+    """``value`` with every secret field's value replaced by HIDDEN."""
+    if isinstance(value, dict):
+        return {k: HIDDEN if k in SECRET_FIELDS else _redacted(v)
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redacted(v) for v in value]
+    return value
+
+
 def _describe(error):
-    """(field, value, reason) of a jsonschema error, in Nova's manner."""
+    """(field, value, reason) of a jsonschema error, in Nova's manner,
+    with no secret in them: a secret field's own value is HIDDEN and the
+    reason says only which check failed; a value holding secret fields
+    shows them HIDDEN."""
     path = [str(p) for p in error.absolute_path]
+    if SECRET_FIELDS.intersection(path):
+        return ([p for p in path if p in SECRET_FIELDS][-1], HIDDEN,
+                'The value is not valid (%s: %r)'
+                % (error.validator, error.validator_value))
     # NOTE(api): for 'required' and 'additionalProperties' the path ends
     # at the object that lacks (or has too many) properties: Nova names
     # that object too ("field/attribute server").
     field = path[-1] if path else 'body'
-    reason = error.message
+    shown = _redacted(error.instance)
+    # NOTE(api): jsonschema's messages quote the instance with repr().
+    reason = error.message.replace(repr(error.instance), repr(shown))
     if error.validator == 'format':
         reason = "'%s' is not a '%s': %s" % (
             error.instance, error.validator_value,
             _FORMAT_REASONS.get(error.validator_value, 'wrong format'))
-    return field, error.instance, reason
+    return field, shown, reason
 
 
 def _reason_value(value):
@@ -102,7 +127,8 @@ def _reason_value(value):
 def validate(body, schema):
     """Check ``body`` against ``schema``.
 
-    :raises ValidationError: with the first (most relevant) violation.
+    :raises ValidationError: with the first (most relevant) violation,
+        never quoting a value of :data:`SECRET_FIELDS`.
     """
     validator = jsonschema.Draft4Validator(schema,
                                            format_checker=FORMAT_CHECKER)
