@@ -7,7 +7,9 @@ test_versions_and_middleware.)"""
 import json
 import time
 
+import hypothesis
 import pytest
+from hypothesis import strategies as st
 
 from orchestrator.api import json_input
 from orchestrator.api import microversion
@@ -149,3 +151,28 @@ def test_max_echo_bounds_the_microversion_in_messages():
     with pytest.raises(Exception) as raised:
         microversion.parse('x' * 1000)
     assert len(str(raised.value)) < 100 + microversion.MAX_ECHO
+
+
+def _depth(value):
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    return 0
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(
+        alphabet='[]{}"\\ab\u00e9', max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.text(alphabet='[]{}"\\a', max_size=4), inner, max_size=3),
+    max_leaves=20)
+
+
+@hypothesis.settings(max_examples=100, derandomize=True, deadline=None,
+                     database=None)
+@hypothesis.given(value=_json, ensure_ascii=st.booleans())
+def test_nesting_depth_is_the_json_depth(value, ensure_ascii):
+    """Brackets, quotes and backslashes inside strings never count."""
+    text = json.dumps(value, ensure_ascii=ensure_ascii)
+    assert json_input.nesting_depth(text, 64) == _depth(value)
