@@ -7,15 +7,21 @@ either way; on failure it names the seed, the replay command, the
 state directory (kept) and the rows of each server concerned.
 """
 
+import shutil
+import tempfile
+
 import pytest
 
 from tests.soak import driver
 
 
 @pytest.mark.timeout(driver.time_budget_s())
-def test_random_kill_soak(tmp_path):
+def test_random_kill_soak():
     settings = driver.Settings.from_env()
-    run = driver.Run(settings, tmp_path / 'state')
+    # Not in pytest's tmp_path: pytest deletes old ones while others'
+    # runs go on, and a failing soak's state is kept for inspection.
+    workdir = tempfile.mkdtemp(prefix='soak-%d-' % settings.seed)
+    run = driver.Run(settings, workdir + '/state')
     try:
         run.go()
         results, report = run.judge()
@@ -25,3 +31,4 @@ def test_random_kill_soak(tmp_path):
     failed = {check: problems for check, problems in results.items()
               if problems}
     assert not failed, report
+    shutil.rmtree(workdir)

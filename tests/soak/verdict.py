@@ -20,6 +20,7 @@ module adds what only a soak knows: the requests it sent.
   kills), did not grow past small bounds.
 """
 
+from flows import keys
 from orchestrator import states
 
 from tests.crash import checks
@@ -179,6 +180,28 @@ def process_problems(before, after):
     return found
 
 
+def resized_while_stopped(aio, data):
+    """The power problems checks.problems reports, wrongly, of servers
+    resized (or migrated) while stopped: they wait in VERIFY_RESIZE with
+    their guest shut down, as in Nova (its table knows only a resize of
+    a running server)."""
+    found = set()
+    resizes = {}
+    for flow in data['flows']:
+        store = checks.flow_store(flow)
+        if flow['name'] in ('orchestrator-resize-server',
+                            'orchestrator-migrate-server'):
+            resizes.setdefault(store.get('instance_uuid'), []).append(
+                store.get(keys.START_VM_STATE))
+    for i in data['instances']:
+        if (i['vm_state'] == states.RESIZED and not i['deleted']
+                and states.STOPPED in resizes.get(i['uuid'], [])):
+            found.add('instance %s is %s but its guest on %s has power '
+                      'state %s' % (i['uuid'], i['vm_state'], i['host'],
+                                    states.SHUTDOWN))
+    return found
+
+
 def error_ok(data, audit):
     """Instances in vm_state error with a fault (an error told)."""
     told = {f['instance_uuid'] for f in audit['faults']}
@@ -209,7 +232,9 @@ def judge(run):
     uuids |= more
     results['never UNKNOWN, no 5xx on reads'] = [
         'at %.1f s server %s: %s' % odd for odd in run.oddities()]
-    system = checks.problems(aio, data, error_ok=error_ok(data, audit))
+    system = [p for p in checks.problems(aio, data,
+                                         error_ok=error_ok(data, audit))
+              if p not in resized_while_stopped(aio, data)]
     results['system (crash checks + invariant)'] = system
     for problem in system:
         uuids |= {i['uuid'] for i in data['instances']
