@@ -7,8 +7,10 @@ A failpoint is named ``<flow>:<atom>:<phase>``:
   did its work, its result is not recorded yet), ``before-revert``,
   ``after-revert``;
 * jobs, every window from the request's acceptance to its flow's end:
-  ``<flow>:job:after-accept`` (in the API: the instance is claimed and
-  the request recorded, no conductor called yet), ``before-save`` (a
+  ``<flow>:job:after-claim`` (in the API: the instance is claimed, the
+  request not recorded yet: a conductor gives the claim back),
+  ``after-accept`` (the request recorded, no conductor called yet: a
+  conductor posts it), ``before-save`` (a
   conductor has the request, nothing saved), ``after-save`` (the
   logbook is saved, no job posted), ``after-post`` (the job is on the
   board, the API has not heard back), ``before-run`` (a conductor
@@ -41,8 +43,8 @@ ACTIONS = (KILL, RAISE)
 
 STEP_PHASES = ('before-execute', 'after-execute', 'before-revert',
                'after-revert')
-JOB_PHASES = ('after-accept', 'before-save', 'after-save', 'after-post',
-              'before-run', 'before-consume')
+JOB_PHASES = ('after-claim', 'after-accept', 'before-save', 'after-save',
+              'after-post', 'before-run', 'before-consume')
 COMPUTE_PHASES = ('before-call', 'after-call')
 
 

@@ -48,11 +48,11 @@ def start(ctxt, method, instance, action, **extra):
     :raises ServiceUnavailable: the call failed; the claim is released.
     """
     uuid, task_id = instance['uuid'], instance['task_id']
+    flow = catalog.flow_for(action['action'])
+    _failpoint(flow, 'after-claim')
     pending_requests.record(action['id'],
                             pending_requests.request_of(ctxt, method, extra))
-    flow = catalog.flow_for(action['action'])
-    if flow is not None:
-        failpoints.hit('%s:job:after-accept' % flow.FLOW_NAME)
+    _failpoint(flow, 'after-accept')
     try:
         return getattr(conductor(), method)(
             ctxt, instance_uuid=uuid, task_id=task_id,
@@ -69,6 +69,11 @@ def start(ctxt, method, instance, action, **extra):
         raise exception.ServiceUnavailable(
             reason='%s. Nothing was done; try again later.' % reason
         ) from None
+
+
+def _failpoint(flow, phase):
+    if flow is not None:
+        failpoints.hit('%s:job:%s' % (flow.FLOW_NAME, phase))
 
 
 def cleanup_after_force_delete(ctxt, instance_uuid, host, action_id):

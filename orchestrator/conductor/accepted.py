@@ -19,7 +19,8 @@ process started: nothing else can be handing it over), and:
 * nothing was recorded (the process died right after the claim, before
   it answered the client): the claim is given back honestly: the action
   ends in Error with a fault saying nothing was done, a building server
-  goes to ERROR, and migrations the request had started are failed.
+  goes to ERROR, migrations the request had started are failed and a
+  snapshot's queued image is deleted.
 
 Posting is idempotent (:class:`orchestrator.conductor.jobs.JobPoster`),
 so running this in several conductors at once posts each flow once
@@ -36,6 +37,7 @@ from orchestrator import context as orch_context
 from orchestrator import states
 from orchestrator.conductor import jobs
 from orchestrator.db import actions as db_actions
+from orchestrator.db import catalog as db_catalog
 from orchestrator.db import instances
 from orchestrator.db import migration_records
 from orchestrator.db import models
@@ -141,6 +143,7 @@ class AcceptedRequests:
                     action['action'], instance['uuid'], action['id'])
         if instances.release_claim(instance['uuid'], action['task_id'],
                                    fault=RELEASE_REASON):
+            _drop_queued_snapshots(instance['uuid'], action['start_time'])
             for migration in migration_records.list_(
                     instance_uuid=instance['uuid'],
                     statuses=_UNSTARTED_MIGRATION_STATUSES):
@@ -149,3 +152,14 @@ class AcceptedRequests:
                     from_statuses=_UNSTARTED_MIGRATION_STATUSES)
         db_actions.finish_if_open(action['id'], states.RESULT_ERROR,
                                   message=RELEASE_REASON)
+
+
+def _drop_queued_snapshots(instance_uuid, since):
+    """Delete the images a snapshot request of the instance queued since
+    ``since`` (the API creates one before it hands the request over)."""
+    for image in db_catalog.image_list(status='queued'):
+        properties = image.get('properties') or {}
+        created = image.get('created_at')
+        if (properties.get('instance_uuid') == instance_uuid
+                and (created is None or created >= since)):
+            db_catalog.image_delete(image['id'])

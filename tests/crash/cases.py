@@ -4,7 +4,8 @@ For each flow (:func:`orchestrator.conductor.manager.all_flow_modules`)
 and its recipe (:mod:`tests.crash.recipes`):
 
 * forward: each window between the request's acceptance and the
-  flow's first step (``job:after-accept``, ``before-save``,
+  flow's first step (``job:after-claim``, where the claim is given back
+  and no flow runs, ``after-accept``, ``before-save``,
   ``after-save``, ``after-post``, ``before-run``), each step before and
   after it executes, each compute call of the flow before and after the
   driver ran it, the flow ended with its job still on the board
@@ -56,6 +57,11 @@ CLEANUP_FLOW = 'orchestrator-cleanup-server'
 
 SUCCESS = 'SUCCESS'
 REVERTED = 'REVERTED'
+#: The request was killed between its claim and its record: no flow
+#: ran, the claim was given back (its action ended in Error).
+RELEASED = 'RELEASED'
+#: The job phase whose kill ends a case RELEASED.
+RELEASED_PHASE = 'after-claim'
 
 FAULT = recipes.FAULT
 LAST = recipes.LAST
@@ -156,8 +162,8 @@ def accepted_job_phases(module):
     phases after its logbook's save."""
     if module.FLOW_NAME == CLEANUP_FLOW:
         return ('after-post', 'before-run')
-    return ('after-accept', 'before-save', 'after-save', 'after-post',
-            'before-run')
+    return ('after-claim', 'after-accept', 'before-save', 'after-save',
+            'after-post', 'before-run')
 
 
 def cases_of(module, recipe):
@@ -286,7 +292,7 @@ def expected_outcome(case):
     module = recipes.flow_modules()[case.flow]
     scope, atom, phase = case.failpoint.rsplit(':', 2)
     if atom == 'job':
-        return SUCCESS
+        return RELEASED if phase == RELEASED_PHASE else SUCCESS
     if scope == 'compute':
         if module.RESUME_POLICY == keys.RESUME:
             return SUCCESS

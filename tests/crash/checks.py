@@ -239,6 +239,11 @@ def call_problems(recipe, rollback, outcome, kills, before, at_kill,
     made = _minus(_minus(after, before), reconciled or {})
     since_kill = _minus(after, at_kill)
     clean = dict(recipe.calls)
+    if outcome == 'RELEASED':
+        # No flow ran: no driver call at all.
+        return ['%s ran %d time(s) for a request no flow ran'
+                % (method, count) for method, count in sorted(made.items())
+                if count]
     if outcome == 'SUCCESS':
         allowed = clean
         for method, count in sorted(clean.items()):

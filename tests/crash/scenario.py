@@ -101,6 +101,34 @@ def _audit_of(case, flow_row, data, outcome):
     return found
 
 
+def _released_problems(case, recipe, aio, data, server_id, start_status,
+                       known_flows, known_actions):
+    """A request killed between its claim and its record: no flow ran,
+    the server is as it was (a boot's is ERROR), the request's action
+    ended in Error saying nothing was done, and everything else holds."""
+    found = []
+    flows = [f for f in data['flows'] if f['uuid'] not in known_flows
+             and f['name'] == case.flow
+             and checks.flow_store(f).get('instance_uuid') == server_id]
+    if flows:
+        found.append('a flow ran for a request never handed over: %s'
+                     % flows)
+    expected = start_status or 'ERROR'
+    server = aio.server(server_id)
+    shown = server['status'] if server else None
+    if shown != expected:
+        found.append('the server is %s, expected %s' % (shown, expected))
+    new = [a for a in data['actions'] if a['id'] not in known_actions
+           and a['instance_uuid'] == server_id]
+    if not new or new[-1]['result'] != 'Error' or 'nothing was done' \
+            not in (new[-1]['message'] or ''):
+        found.append('the request\'s action did not end in Error saying '
+                     'nothing was done: %s' % new)
+    found.extend(checks.problems(
+        aio, data, error_ok={server_id} if expected == 'ERROR' else ()))
+    return found
+
+
 def run(case, template_dir, servers, launcher, workdir, keep=False):
     """Run ``case``; assert everything; return a :class:`Result` (with
     ``keep`` the all-in-one is left running in it, else killed)."""
@@ -133,6 +161,7 @@ def _run(case, recipe, servers, aio, keep):
     before = checks.total_calls(aio.calls())
 
     server_id = servers.get(recipe.server)
+    start_status = aio.server(server_id)['status'] if server_id else None
     resp = recipe.send(aio, server_id)
     if resp is not None:
         assert resp.status_code in recipe.expect, (resp.status_code,
@@ -171,6 +200,18 @@ def _run(case, recipe, servers, aio, keep):
     after = checks.total_calls(aio.calls())
 
     data = checks.read_db(aio)
+    if cases.expected_outcome(case) == cases.RELEASED:
+        found = _released_problems(case, recipe, aio, data, server_id,
+                                   start_status, known_flows,
+                                   known_actions)
+        found.extend(checks.call_problems(
+            recipe, None, cases.RELEASED, case.kills, before, at_kill,
+            after, reconciled=checks.reconciliation_calls(
+                data, known_actions)))
+        assert not found, '%s:\n%s\n--- log tail:\n%s' % (
+            case.id, '\n'.join(found), aio.log(3000))
+        return Result(server_id=server_id, outcome=cases.RELEASED,
+                      server=aio.server(server_id), flow_store={}, aio=aio)
     mine = [f for f in data['flows'] if f['uuid'] not in known_flows
             and f['name'] == case.flow
             and checks.flow_store(f).get('instance_uuid') == server_id]
