@@ -40,9 +40,10 @@ opts = [
                       'the body (bodies are at most [oslo_middleware] '
                       'max_request_body_size); then 408.'),
     cfg.FloatOpt('send_timeout_s', default=30.0, min=0.1,
-                 help='Seconds one write of a response may wait for a '
-                      'client that does not read; then the connection is '
-                      'dropped and its worker thread freed.'),
+                 help='Seconds a response may take to reach its client, '
+                      'from the end of the request; a client reading more '
+                      'slowly loses its connection and frees its worker '
+                      'thread.'),
     cfg.IntOpt('max_header_bytes', default=65536, min=1024,
                help='Most bytes of a request line and headers: a longer '
                     'request line is a 414, longer headers a 431.'),

@@ -19,7 +19,7 @@ This loop owns every connection that is not being answered:
   which no request has started (closed silently), ``header_timeout_s``
   from a request's first byte to the end of its headers and
   ``body_timeout_s`` from there to the end of its body (a JSON 408, then
-  closed);
+  closed); a worker then has ``send_timeout_s`` to deliver the response;
 * it takes kept-alive connections back from the workers (:meth:`put`).
 
 It implements what cheroot's server calls on its connection manager:
@@ -284,7 +284,8 @@ class ConnectionManager:
 
     def _dispatch(self, conn):
         self._forget(conn)
-        conn.socket.settimeout(self.server.timeout)
+        conn.socket.settimeout(self.limits.send_timeout_s)
+        conn.wfile.deadline = time.monotonic() + self.limits.send_timeout_s
         self.server.process_conn(conn)
 
     def _forget(self, conn):

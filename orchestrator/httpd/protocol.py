@@ -10,14 +10,21 @@
   framing, RFC 9112 6.3) and decodes a chunked body before the
   application runs, so the application only ever sees a body of known
   length and a bad chunk is a 400, not an exception inside the app.
+* :class:`DeadlineWriter` bounds the time a whole response may take to
+  reach the client (cheroot's ``timeout`` bounds each ``send``, which a
+  client reading a byte at a time resets for ever);
 * :func:`fault_bytes` is a whole error response, for the selector loop
   too (408 past a deadline, 503 over the connection cap).
 """
 
 import http
 import io
+import socket
+import struct
+import time
 
 from cheroot import errors as cheroot_errors
+from cheroot import makefile
 from cheroot import server as cheroot_server
 
 from orchestrator.api import errors
@@ -85,6 +92,46 @@ class RequestBuffer:
     def close(self):
         self._buf = bytearray()
         self._pos = 0
+
+
+class DeadlineWriter(makefile.StreamWriter):
+    """cheroot's socket writer, with a deadline for everything written
+    until it is set again (:attr:`deadline`, a monotonic time; None: each
+    ``send`` is bounded by the socket's own timeout only).
+
+    Past it, a write raises ``TimeoutError('timed out')``: cheroot's
+    worker then drops the connection and takes the next request, and the
+    close resets it (what the kernel still queued for the client is
+    discarded, not trickled out).
+    """
+
+    deadline = None
+
+    def __init__(self, sock, mode='wb', bufsize=io.DEFAULT_BUFFER_SIZE):
+        super().__init__(sock, mode, bufsize)
+        self._sock = sock
+
+    def _flush_unlocked(self):
+        self._checkClosed('flush of closed file')
+        while self._write_buf:
+            if self.deadline is not None:
+                remaining = self.deadline - time.monotonic()
+                if remaining <= 0:
+                    self._reset_on_close()
+                    raise TimeoutError('timed out')
+                self._sock.settimeout(remaining)
+            try:
+                written = self.raw.write(bytes(self._write_buf))
+            except BlockingIOError as e:
+                written = e.characters_written
+            except TimeoutError:
+                self._reset_on_close()
+                raise
+            del self._write_buf[:written or 0]
+
+    def _reset_on_close(self):
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                              struct.pack('ii', 1, 0))
 
 
 class _CheckedHeaders:
@@ -209,9 +256,10 @@ class APIConnection(cheroot_server.HTTPConnection):
 
     RequestHandlerClass = APIRequest
 
-    def __init__(self, server, sock, makefile, on_close=None):
-        super().__init__(server, sock, makefile)
+    def __init__(self, server, sock, make_file, on_close=None):
+        super().__init__(server, sock, make_file)
         self.rfile = RequestBuffer()
+        self.wfile = DeadlineWriter(sock, 'wb', self.wbufsize)
         self.framer = None
         self.phase = None
         self.deadline = None

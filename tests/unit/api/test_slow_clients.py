@@ -141,6 +141,49 @@ def test_connection_cap_evicts_the_longest_idle_then_refuses(app):
             sock.close()
 
 
+BIG = 32 * 1024 * 1024
+
+
+def _big_response(environ, start_response):
+    """A WSGI app answering 32 MiB (more than socket buffers hold)."""
+    if environ['PATH_INFO'] == '/small':
+        start_response('200 OK', [('Content-Length', '2')])
+        return [b'ok']
+    start_response('200 OK', [('Content-Length', str(BIG))])
+    return (b'x' * 65536 for _ in range(BIG // 65536))
+
+
+def test_a_client_reading_slowly_loses_its_worker_at_the_deadline():
+    server = api_cmd.serve(_big_response, '127.0.0.1', 0, threads=1,
+                           limits=httpd_server.Limits(send_timeout_s=1.0))
+    slow = socket.socket()
+    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    slow.settimeout(5)
+    received = []
+    try:
+        slow.connect(('127.0.0.1', server.port))
+        slow.sendall(b'GET /big HTTP/1.1\r\nHost: t\r\n\r\n')
+
+        def read_slowly():     # ~3 MiB/s: no send waits long, all do
+            with contextlib.suppress(OSError):
+                while chunk := slow.recv(65536):
+                    received.append(len(chunk))
+                    time.sleep(0.02)
+        reader = threading.Thread(target=read_slowly, daemon=True)
+        reader.start()
+        time.sleep(0.3)
+        started = time.monotonic()
+        status, _h, body = _exchange(server.port, b'GET /small HTTP/1.1'
+                                     b'\r\nHost: t\r\n\r\n')
+        assert status == 200 and body == b'ok'
+        assert time.monotonic() - started < 3
+        reader.join(10)
+        assert not reader.is_alive() and sum(received) < BIG
+    finally:
+        slow.close()
+        server.stop()
+
+
 @pytest.mark.parametrize('raw,code,words', [
     (b'GET //v2.1/servers HTTP/1.1\r\nHost: t\r\n\r\n', 400, 'Absolute'),
     (b'GET /v2.1/ HTTP/1.1\nHost: t\n\n', 400, 'CRLF'),
