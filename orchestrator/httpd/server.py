@@ -78,9 +78,11 @@ class Server(cheroot_wsgi.Server):
     ConnectionClass = protocol.APIConnection
 
     def __init__(self, bind_addr, app, threads, backlog, limits):
+        # NOTE: cheroot's timeout is left only in the Keep-Alive header
+        # of HTTP/1.0 responses: our loop enforces every deadline.
         super().__init__(bind_addr, app, numthreads=threads,
                          request_queue_size=backlog,
-                         timeout=limits.send_timeout_s,
+                         timeout=limits.idle_timeout_s,
                          server_name='orchestrator-api')
         self.limits = dataclasses.replace(
             limits, max_connections=connection_budget(limits.max_connections))
