@@ -149,6 +149,10 @@ class FlowConductor(impl_nonblocking.NonBlockingConductor):
             return None
         with self._failures_lock:
             self._failures.pop(job.uuid, None)
+        if trash:
+            # Its flow ended (a dispatch that raised after the end):
+            # done, not a job to keep for inspection.
+            consume, trash = True, False
         if consume:
             failpoints.hit('%s:job:before-consume' % job.name)
         return super()._try_finish_job(job, consume, trash=trash)
