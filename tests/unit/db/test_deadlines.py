@@ -27,7 +27,7 @@ ACTION_VALUES = {'request_id': 'req-test', 'user_id': 'u',
 
 def _new_instance():
     inst, action = instances.create(
-        {'display_name': 'deadline-test', 'project_id': 'p',
+        {'display_name': 'deadline-test', 'project_id': 'p', 'host': 'h1',
          'user_id': 'u', 'flavor_id': '1',
          'flavor': {'flavorid': '1', 'vcpus': 1, 'memory_mb': 512,
                     'root_gb': 1},
