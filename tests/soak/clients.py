@@ -4,9 +4,11 @@ Each :class:`Client` has a random.Random of its own (derived from the
 seed), picks one of the shared server slots, looks at the server and
 asks for an action: mostly one the server's status allows
 (:func:`tests.soak.actions.allowed_statuses`), sometimes any (an honest
-refusal is an answer too). An empty slot (its server is gone) gets a
-boot. Nothing waits for an operation to finish, so deletes and force
-deletes land on servers in the middle of other operations.
+refusal is an answer too). A server in the middle of a task is
+mostly left alone; sometimes (:data:`INTERRUPT_CHANCE`) it gets what
+may come in then: a delete, a force delete, a live migration's abort.
+An empty slot (its server is gone) gets a boot. Nothing waits for an
+operation to finish.
 
 Every request sent is kept as a :class:`Request`: its answer (or the
 error that took its place), its request id, its time span. A request
