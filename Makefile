@@ -26,7 +26,7 @@ help:
 	@echo 'make lint         ruff'
 	@echo 'make unit | functional | integration | crash-test'
 	@echo 'make soak         random-kill soak, 30 min, random seed (SOAK_SEED=n replays)'
-	@echo 'make fuzz         API fuzz test, 20000 requests, random seed (FUZZ_SEED=n replays)'
+	@echo 'make fuzz         API fuzz test, 10000 requests, random seed (FUZZ_SEED=n replays)'
 	@echo 'make genconfig    regenerate $(CONFIG_SAMPLE)'
 	@echo 'make states-doc   regenerate docs/states.md'
 
@@ -71,7 +71,7 @@ soak: venv
 		$(BIN)/pytest -n 0 -p no:cacheprovider -s -q tests/soak
 
 # The API fuzz test at length (`make test` runs 500 fixed-seed requests).
-FUZZ_EXAMPLES ?= 20000
+FUZZ_EXAMPLES ?= 10000
 fuzz: venv
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_SEED=$(FUZZ_SEED) \
 		$(BIN)/pytest -n 0 -p no:cacheprovider -q --timeout 0 \
