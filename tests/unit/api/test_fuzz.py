@@ -415,12 +415,13 @@ def _bodies(template, method):
     """(raw body or None) strategy for a request."""
     if method in ('GET', 'HEAD', 'OPTIONS', 'DELETE'):
         return st.none() | st.just(b'{}') | json_values.map(_encode)
-    options = [st.none(), json_values.map(_encode), malformed_bodies]
+    options = [(1, st.none()), (1, json_values.map(_encode)),
+               (1, malformed_bodies)]
     if template == '/v2.1/servers':
-        options += [create_bodies.map(_encode)] * 3
+        options.append((4, create_bodies.map(_encode)))
     elif template == '/v2.1/servers/{server_id}/action':
-        options += [action_bodies.map(_encode)] * 4
-    return st.one_of(options)
+        options.append((5, action_bodies.map(_encode)))
+    return _weighted(*options)
 
 
 # -- query strings and headers ---------------------------------------------
@@ -571,8 +572,11 @@ def requests(draw):
         'method': method, 'path': path, 'query': draw(query_strings()),
         'headers': draw(headers()),
         'body': draw(_bodies(template, method)), 'template': template,
-        'role': draw(st.sampled_from(('admin', 'admin', 'member'))),
-        'server_state': draw(st.sampled_from(SERVER_STATES)),
+        'role': draw(st.sampled_from(('admin', 'admin', 'admin', 'member'))),
+        # An active server with no task takes most actions.
+        'server_state': draw(_weighted(
+            (3, st.just(('active', None))),
+            (4, st.sampled_from(SERVER_STATES)))),
     }
 
 
