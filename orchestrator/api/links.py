@@ -21,8 +21,9 @@ from orchestrator import exception
 COMPUTE_PREFIX = '/v2.1'
 
 # RFC 3986: a reg-name or IPv4 address (unreserved, sub-delims and
-# percent-encoding), or an IP literal in brackets; then an optional port.
-_HOST_RE = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+)"
+# percent-encoding), or an IP literal in brackets (a zone id too); then an
+# optional port.
+_HOST_RE = re.compile(r"(\[[0-9A-Za-z:.%_~-]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+)"
                       r"(:[0-9]{0,5})?")
 _SCHEME_RE = re.compile(r'[A-Za-z][A-Za-z0-9+.-]*')
 _PREFIX_RE = re.compile(r'[^\x00-\x20\x7f]*')

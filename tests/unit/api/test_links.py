@@ -57,6 +57,8 @@ def test_a_bad_host_header_is_400_without_proxy_parsing(app):
      'https://api.example.org/compute/v2.1/flavors/1'),
     ({'Forwarded': 'proto=https;host=[2001:db8::1]:8774'},
      'https://[2001:db8::1]:8774/v2.1/flavors/1'),
+    ({'X-Forwarded-Host': '[fe80::1%25eth0]:8774'},
+     'http://[fe80::1%25eth0]:8774/v2.1/flavors/1'),
     ({'X-Forwarded-Host': 'api.example.org:8443',
       'X-Forwarded-Prefix': '/caf%C3%A9'},
      'http://api.example.org:8443/caf%C3%A9/v2.1/flavors/1'),
