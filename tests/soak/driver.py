@@ -56,11 +56,18 @@ def _env_int(name, default):
     return int(value) if value not in (None, '') else default
 
 
+def _settle_default(seconds):
+    """How long a settle may take: flows last seconds, so a minute after
+    a short run, two after a long one."""
+    return 60 if seconds <= 300 else 120
+
+
 def time_budget_s():
     """Seconds a soak may take in all (its pytest timeout)."""
-    return (_env_int('SOAK_SECONDS', Settings.seconds)
-            + _env_int('SOAK_PROBE_S', Settings.probe_s)
-            + 2 * _env_int('SOAK_SETTLE_S', Settings.settle_s) + 240)
+    seconds = _env_int('SOAK_SECONDS', Settings.seconds)
+    return (seconds + _env_int('SOAK_PROBE_S', Settings.probe_s)
+            + 2 * _env_int('SOAK_SETTLE_S', _settle_default(seconds))
+            + 240)
 
 
 @dataclasses.dataclass
@@ -73,7 +80,7 @@ class Settings:
     clients: int = 4
     kills: int = None
     soft_delete: bool = None
-    settle_s: float = 120
+    settle_s: float = 60
     probe_s: float = 20
 
     @classmethod
@@ -86,8 +93,10 @@ class Settings:
             seconds=_env_int('SOAK_SECONDS', cls.seconds),
             servers=_env_int('SOAK_SERVERS', cls.servers),
             clients=_env_int('SOAK_CLIENTS', cls.clients),
-            settle_s=_env_int('SOAK_SETTLE_S', cls.settle_s),
+            settle_s=0,
             probe_s=_env_int('SOAK_PROBE_S', cls.probe_s))
+        settings.settle_s = _env_int('SOAK_SETTLE_S',
+                                     _settle_default(settings.seconds))
         settings.kills = _env_int('SOAK_KILLS', max(1, round(
             (settings.seconds - settings.calm_s()) / 12)))
         soft = os.environ.get('SOAK_SOFT_DELETE')
