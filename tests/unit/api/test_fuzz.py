@@ -783,8 +783,11 @@ def describe(spec, path, query):
 
 
 def _sent_text(spec, path, query):
-    return '%s %s %s %r %r' % (path, urllib.parse.unquote(query),
-                              query, spec['headers'], spec['body'])
+    # NOTE(fuzz): decoded too: '/flavors/%25s' rightly answers 'Flavor %s
+    # could not be found.'
+    return '%s %s %s %s %r %r' % (path, urllib.parse.unquote(path),
+                                 urllib.parse.unquote(query), query,
+                                 spec['headers'], spec['body'])
 
 
 def check(spec, path, query, response, cpu):
