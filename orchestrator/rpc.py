@@ -13,6 +13,7 @@ from oslo_messaging import serializer as om_serializer
 
 from orchestrator import context as orch_context
 from orchestrator import memory_transport
+from orchestrator import thread_pools
 
 EXCHANGE = 'orchestrator'
 IN_MEMORY_SCHEMES = ('kombu+memory', 'fake')
@@ -139,7 +140,8 @@ class NotThreadingExecutor(RuntimeError):
 
 
 def get_server(target, endpoints):
-    """An RPC server on the threading executor.
+    """An RPC server on the threading executor, whose pool reuses its
+    idle threads (:func:`orchestrator.thread_pools.idle_first_pool`).
 
     oslo.messaging deprecated naming the executor: it picks threading
     unless eventlet monkey-patched the process, which nothing here does.
@@ -148,6 +150,10 @@ def get_server(target, endpoints):
     server = messaging.get_rpc_server(
         get_transport(), target, endpoints,
         serializer=ContextSerializer())
+    # Its pool (executor_thread_pool_size threads at most) reuses idle
+    # threads instead of growing to its bound: see thread_pools. The
+    # server builds the pool from this class at each start.
+    server._executor_cls = thread_pools.idle_first_pool
     if server.executor_type != 'threading':
         raise NotThreadingExecutor(
             'RPC server executor is %r; this service runs on threads only'

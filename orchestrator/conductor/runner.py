@@ -38,6 +38,7 @@ from taskflow import exceptions as tf_exc
 from taskflow.listeners import claims
 
 from orchestrator import failpoints
+from orchestrator import thread_pools
 from orchestrator.conductor import audit
 from orchestrator.conductor import flow_healing
 from orchestrator.conductor import jobs
@@ -55,7 +56,10 @@ RETRY_DELAY_MAX_S = 10.0
 
 
 class FlowConductor(impl_nonblocking.NonBlockingConductor):
-    """Runs flows from the jobboard on a bounded thread pool."""
+    """Runs flows from the jobboard on a bounded thread pool that reuses
+    its idle threads (:func:`orchestrator.thread_pools.idle_first_pool`;
+    TaskFlow's default pool grows to its bound whatever the load). Each
+    engine's own task pool is TaskFlow's, shut down when its run ends."""
 
     def __init__(self, name, jobboard, persistence, lease_keeper=None,
                  engine_workers=4, wait_timeout=0.5,
@@ -64,7 +68,9 @@ class FlowConductor(impl_nonblocking.NonBlockingConductor):
             name, jobboard, persistence=persistence, engine='parallel',
             engine_options={'max_workers': engine_workers},
             wait_timeout=wait_timeout,
-            max_simultaneous_jobs=max_simultaneous_jobs)
+            max_simultaneous_jobs=max_simultaneous_jobs,
+            executor_factory=lambda: thread_pools.idle_first_pool(
+                max_simultaneous_jobs))
         self._leases = lease_keeper
         self._failures = {}
         self._failures_lock = threading.Lock()

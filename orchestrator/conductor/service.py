@@ -11,7 +11,6 @@ import logging
 import threading
 
 import oslo_messaging as messaging
-from taskflow.persistence.backends import impl_sqlalchemy
 
 from orchestrator import rpc
 from orchestrator.conductor import accepted
@@ -23,6 +22,7 @@ from orchestrator.conductor import jobs
 from orchestrator.conductor import leases
 from orchestrator.conductor import manager
 from orchestrator.conductor import periodic
+from orchestrator.conductor import persistence
 from orchestrator.conductor import reclaim
 from orchestrator.conductor import rpcapi
 from orchestrator.conductor import runner
@@ -58,8 +58,7 @@ class ConductorService:
 
     def start(self):
         conf = self._conf
-        self._persistence = impl_sqlalchemy.SQLAlchemyBackend(
-            {}, engine=session.get_engine())
+        self._persistence = persistence.Backend(session.get_engine())
         self._board = jobboards.fetch(conf, self._persistence)
         self._leases = leases.LeaseKeeper(
             conf.conductor.lease_renew_interval_s, self._claim_lost,
