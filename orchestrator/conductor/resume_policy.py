@@ -23,6 +23,10 @@ that step itself rolls forward too (the step runs again), because the
 step may have committed before the process died and what comes after a
 commit is not undone (a live migration's destination owns the guest).
 
+Whatever the policy, a flow interrupted in its last step after that step
+ended its task is recorded as done (:mod:`orchestrator.conductor.
+completed_in_crash`): a later request's claim is no preemption of it.
+
 Run as they are, whatever the policy: a fresh job (no step ran yet), a
 flow interrupted while rolling back (the rollback goes on), and a flow an
 operator repaired (:mod:`orchestrator.flow_repair`: no step is running).
@@ -33,6 +37,8 @@ import logging
 from taskflow import states as tf_states
 from taskflow import task as tf_task
 from taskflow.types import failure as tf_failure
+
+from orchestrator.conductor import completed_in_crash
 
 from flows import keys
 
@@ -71,10 +77,12 @@ def apply(engine):
     """
     storage = engine.storage
     meta = storage.flow_meta or {}
-    if meta.get(META_POLICY, keys.RESUME) != keys.REVERT:
-        return []
     engine.compile()
     engine.prepare()
+    if completed_in_crash.check(engine) is not None:
+        return []
+    if meta.get(META_POLICY, keys.RESUME) != keys.REVERT:
+        return []
     tasks = [node for node in engine.compilation.execution_graph.nodes
              if isinstance(node, tf_task.Task)]
     atom_states = storage.get_atoms_states(t.name for t in tasks)
