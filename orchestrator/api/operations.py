@@ -28,6 +28,7 @@ from orchestrator.db import instances as db_instances
 from orchestrator.db import pending_requests
 
 from flows import catalog
+from flows import cleanup
 
 LOG = logging.getLogger(__name__)
 
@@ -79,15 +80,21 @@ def _failpoint(flow, phase):
 def cleanup_after_force_delete(ctxt, instance_uuid, host, action_id):
     """Ask for the host-side cleanup of a force-deleted instance.
 
-    Best effort: if no conductor answers, the instance is deleted in the
-    database all the same and reconciliation cleans the host later.
+    The instance is deleted in the database whatever happens here. The
+    request is recorded on the force delete's action first: if no
+    conductor answers (or a process dies on the way), a conductor posts
+    the cleanup later (:mod:`orchestrator.conductor.accepted`), and
+    power-state reconciliation destroys what is left meanwhile.
     :returns: True if the cleanup was posted.
     """
+    pending_requests.record(action_id, pending_requests.request_of(
+        ctxt, 'cleanup_instance', {'host': host}))
+    _failpoint(cleanup, 'after-accept')
     try:
         conductor().cleanup_instance(ctxt, instance_uuid, host, action_id)
     except messaging.MessagingException as e:
         LOG.warning('Request %s: cleanup of force-deleted server %s on %s '
-                    'was not posted (%s); reconciliation will clean it',
+                    'was not posted (%s); a conductor will post it',
                     ctxt.request_id, instance_uuid, host, e)
         return False
     return True

@@ -17,10 +17,16 @@ process started: nothing else can be handing it over), and:
 * its flow's logbook is saved but no job posted: the job is posted
   from the logbook's store (a flow that already ended is not);
 * nothing was recorded (the process died right after the claim, before
-  it answered the client): the claim is given back honestly: the action
+  it answered the client): the claim is given back honestly; the action
   ends in Error with a fault saying nothing was done, a building server
   goes to ERROR, migrations the request had started are failed and a
   snapshot's queued image is deleted.
+
+It also ends what a crash left of requests whose claim another request
+took since (a delete, a force delete): a flow saved but never posted is
+posted (it finds itself preempted and ends), an action with no flow ends
+in Error; and it posts a force delete's cleanup whose request is
+recorded but whose job is not on the board.
 
 Posting is idempotent (:class:`orchestrator.conductor.jobs.JobPoster`),
 so running this in several conductors at once posts each flow once
@@ -34,7 +40,9 @@ import logging
 from taskflow import exceptions as tf_exc
 
 from orchestrator import context as orch_context
+from orchestrator import state_machine
 from orchestrator import states
+from orchestrator.conductor import audit
 from orchestrator.conductor import jobs
 from orchestrator.db import actions as db_actions
 from orchestrator.db import catalog as db_catalog
@@ -79,22 +87,73 @@ class AcceptedRequests:
         return cutoff
 
     def run_once(self):
-        """Post or release every unposted claim; returns how many."""
-        claims = pending_requests.unposted_claims(self._cutoff())
-        claims = [(a, i) for a, i in claims
+        """Settle every unposted request; returns how many it acted on."""
+        cutoff = self._cutoff()
+        claims = [(a, i) for a, i in pending_requests.unposted_claims(cutoff)
                   if catalog.flow_for(a['action']) is not None]
-        if not claims:
+        superseded = {}
+        for action, holder in pending_requests.superseded_open_actions(
+                cutoff):
+            if catalog.flow_for(action['action']) is not None:
+                superseded.setdefault(action['id'], (action, holder))
+        cleanups = pending_requests.pending_of_action(
+            state_machine.FORCE_DELETE, cutoff)
+        if not (claims or superseded or cleanups):
             return 0
         on_board = {job.book_uuid
                     for job in self._board.iterjobs(ensure_fresh=True)}
+        work = ([(self._settle, (a, i, on_board)) for a, i in claims]
+                + [(self._settle_superseded, (a, h, on_board))
+                   for a, h in superseded.values()]
+                + [(self._post_cleanup, (a,)) for a in cleanups])
         done = 0
-        for action, instance in claims:
+        for settle, args in work:
             try:
-                done += self._settle(action, instance, on_board)
+                done += settle(*args)
             except Exception:  # noqa: BLE001 - the next run tries again
                 LOG.exception('Could not settle the accepted %s of %s',
-                              action['action'], instance['uuid'])
+                              args[0]['action'], args[0]['instance_uuid'])
         return done
+
+    def _settle_superseded(self, action, holder, on_board):
+        """An open action whose claim another request took (or the
+        instance is deleted): its flow ends it if it runs; a flow saved
+        but never posted is posted (it finds itself preempted and ends);
+        one never saved never ran: the action ends in Error."""
+        module = catalog.flow_for(action['action'])
+        book_uuid = jobs.book_uuid_for(module.FLOW_NAME, action['task_id'])
+        if book_uuid in on_board:
+            return 0
+        pending_requests.clear(action['id'])
+        flow_detail = self._saved_flow(book_uuid)
+        if flow_detail is not None:
+            if flow_detail.state in jobs.ENDED_FLOW_STATES:
+                audit.close_ended(flow_detail)
+            else:
+                self._manager.poster.post(
+                    module, (flow_detail.meta or {}).get('store') or {},
+                    action['task_id'])
+            return 1
+        message = ('the server was taken by %s before this request was '
+                   'handed to a conductor; nothing was done'
+                   % (holder or 'a later request'))
+        LOG.warning('The %s of %s (action %s): %s', action['action'],
+                    action['instance_uuid'], action['id'], message)
+        db_actions.finish_if_open(action['id'], states.RESULT_ERROR,
+                                  message=message)
+        return 1
+
+    def _post_cleanup(self, action):
+        """A force delete whose cleanup a crash left unposted."""
+        request = action['pending_request']
+        ctxt = orch_context.from_store(request['context'])
+        LOG.warning('The cleanup of force-deleted %s (action %s) was never '
+                    'posted; posting it now', action['instance_uuid'],
+                    action['id'])
+        self._manager.cleanup_instance(
+            ctxt, action['instance_uuid'], action_id=action['id'],
+            **request.get('extra', {}))
+        return 1
 
     def _settle(self, action, instance, on_board):
         module = catalog.flow_for(action['action'])
@@ -125,17 +184,22 @@ class AcceptedRequests:
                task_id=action['task_id'], action_id=action['id'],
                **request.get('extra', {}))
 
-    def _saved_store(self, book_uuid):
-        """The store of the flow saved in ``book_uuid``, or None."""
+    def _saved_flow(self, book_uuid):
+        """The flow detail saved in ``book_uuid``, or None."""
         try:
             with contextlib.closing(
                     self._persistence.get_connection()) as conn:
                 book = conn.get_logbook(book_uuid)
         except tf_exc.NotFound:
             return None
-        for flow_detail in book:
-            return (flow_detail.meta or {}).get('store')
-        return None
+        return next(iter(book), None)
+
+    def _saved_store(self, book_uuid):
+        """The store of the flow saved in ``book_uuid``, or None."""
+        flow_detail = self._saved_flow(book_uuid)
+        if flow_detail is None:
+            return None
+        return (flow_detail.meta or {}).get('store')
 
     def _release(self, action, instance):
         LOG.warning('The %s of %s (action %s) holds its claim but was '

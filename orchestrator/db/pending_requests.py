@@ -9,6 +9,7 @@ crash may have orphaned on the way, for
 """
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 
 from orchestrator.db import models
 from orchestrator.db import session
@@ -64,3 +65,42 @@ def unposted_claims(started_before):
                    instance.task_state.is_not(None))
             .order_by(action.start_time, action.id)).all()
         return [(a.as_dict(), i.as_dict()) for a, i in rows]
+
+
+def superseded_open_actions(started_before):
+    """Open claiming actions started before ``started_before`` whose
+    instance is no longer claimed by them (another request took it, or
+    it was deleted): [(action dict, holder action name or None)], oldest
+    first. Their flows either run (their job is on the board and will
+    end them) or never ran (:mod:`orchestrator.conductor.accepted`)."""
+    action, instance = models.InstanceAction, models.Instance
+    holder = orm.aliased(models.InstanceAction)
+    with session.reader() as s:
+        rows = s.execute(
+            sa.select(action, holder.action)
+            .join(instance, instance.uuid == action.instance_uuid)
+            .outerjoin(holder, sa.and_(
+                holder.instance_uuid == instance.uuid,
+                holder.task_id == instance.task_id))
+            .where(action.finish_time.is_(None),
+                   action.task_id.is_not(None),
+                   action.start_time < started_before,
+                   sa.or_(instance.deleted != 0,
+                          instance.task_id.is_(None),
+                          instance.task_id != action.task_id))
+            .order_by(action.start_time, action.id)).all()
+        return [(a.as_dict(), name) for a, name in rows]
+
+
+def pending_of_action(action_name, started_before):
+    """Actions named ``action_name`` started before ``started_before``
+    whose pending request is still recorded (e.g. a force delete's
+    cleanup a crash left unposted), oldest first."""
+    action = models.InstanceAction
+    with session.reader() as s:
+        rows = s.execute(sa.select(action).where(
+            action.action == action_name,
+            action.pending_request.is_not(None),
+            action.start_time < started_before)
+            .order_by(action.start_time, action.id)).scalars()
+        return [r.as_dict() for r in rows]

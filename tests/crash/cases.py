@@ -156,12 +156,11 @@ def last_step_failure(module, recipe):
 
 def accepted_job_phases(module):
     """The job phases from a request's acceptance to its flow's first
-    step. A force delete's cleanup is posted by the conductor without an
-    accepted request (a cleanup lost before its save is left to
-    reconciliation, as when no conductor answers), so it has only the
-    phases after its logbook's save."""
+    step. A force delete's cleanup is not a claim (the force delete is
+    done in the database at once), so it has no ``after-claim``."""
     if module.FLOW_NAME == CLEANUP_FLOW:
-        return ('after-post', 'before-run')
+        return ('after-accept', 'before-save', 'after-save', 'after-post',
+                'before-run')
     return ('after-claim', 'after-accept', 'before-save', 'after-save',
             'after-post', 'before-run')
 

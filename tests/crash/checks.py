@@ -68,7 +68,7 @@ def read_db(aio):
                    'from migrations'),
             'actions': _rows(
                 c, 'select id, instance_uuid, action, finish_time, result, '
-                   'message from instance_actions'),
+                   'message, pending_request from instance_actions'),
             'events': _rows(
                 c, 'select action_id, event, start_time, finish_time, '
                    'result from instance_actions_events order by id'),
@@ -84,12 +84,13 @@ def flow_store(flow_row):
 
 def settled(aio):
     """True once nothing is left to do: no job, no task_state, every
-    action finished."""
+    action finished, no accepted request waiting to be posted."""
     data = read_db(aio)
     return (not data['jobs']
             and not any(i['task_state'] for i in data['instances']
                         if not i['deleted'])
-            and all(a['finish_time'] for a in data['actions']))
+            and all(a['finish_time'] for a in data['actions'])
+            and not any(a['pending_request'] for a in data['actions']))
 
 
 def problems(aio, data=None, error_ok=()):

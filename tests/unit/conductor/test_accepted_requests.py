@@ -212,3 +212,64 @@ def test_missing_flow_detail_is_rebuilt_from_the_job(db, conf):
     engine.compile()
     engine.prepare()
     assert engine.storage.fetch('task_id') == instance['task_id']
+
+
+def test_request_superseded_before_it_was_posted_ends_in_error(db, conf):
+    """Killed after the claim; a delete took the server before the
+    restart: the first request's action is ended, not left open."""
+    persistence, board = _board(conf)
+    instance, action = _claimed_for_stop()
+    pending_requests.record(action['id'], pending_requests.request_of(
+        _ctxt(), 'start_action', {'operation': sm.STOP, 'params': {}}))
+    instances.claim(instance['uuid'], sm.DELETE,
+                    {'request_id': 'req-delete', 'user_id': 'u',
+                     'project_id': PROJECT})
+
+    _sweeper(conf, persistence, board).run_once()
+
+    ended = _action(action['id'])
+    assert ended['result'] == s.RESULT_ERROR
+    assert 'taken by delete' in ended['message']
+    assert ended['pending_request'] is None
+    assert not _book_jobs(board, stop, instance['task_id'])
+
+
+def test_superseded_flow_saved_but_never_posted_is_posted(db, conf):
+    """Its job runs, finds the claim gone and ends the flow (here the
+    job is only checked to be on the board)."""
+    persistence, board = _board(conf)
+    instance, action = _claimed_for_stop()
+    store = {'context': {}, 'instance_uuid': instance['uuid'],
+             'task_id': instance['task_id'], 'action_id': action['id']}
+    jobs.JobPoster(board, persistence).post(stop, store,
+                                            instance['task_id'])
+    (job,) = _book_jobs(board, stop, instance['task_id'])
+    board.claim(job, 'test')
+    board.consume(job, 'test')
+    instances.claim(instance['uuid'], sm.DELETE,
+                    {'request_id': 'req-delete', 'user_id': 'u',
+                     'project_id': PROJECT})
+
+    _sweeper(conf, persistence, board).run_once()
+
+    assert len(_book_jobs(board, stop, instance['task_id'])) == 1
+    assert _action(action['id'])['finish_time'] is None
+
+
+def test_force_delete_cleanup_recorded_but_never_posted_is_posted(db, conf):
+    persistence, board = _board(conf)
+    instance, _action_row = _claimed_for_stop()
+    _before, force = instances.force_delete(
+        instance['uuid'], {'request_id': 'req-force', 'user_id': 'u',
+                           'project_id': PROJECT})
+    pending_requests.record(force['id'], pending_requests.request_of(
+        _ctxt(), 'cleanup_instance', {'host': 'h1'}))
+
+    _sweeper(conf, persistence, board).run_once()
+
+    (job,) = [j for j in board.iterjobs()
+              if j.name == 'orchestrator-cleanup-server']
+    assert job.details['store']['host'] == 'h1'
+    assert _action(force['id'])['pending_request'] is None
+    _sweeper(conf, persistence, board).run_once()
+    assert len(list(board.iterjobs())) == 1
