@@ -149,7 +149,10 @@ ACTIONS = {a.name: a for a in [
     # DELETE becomes a soft delete when [DEFAULT] reclaim_instance_interval_s
     # > 0: the guest is powered off and kept, its resources stay claimed,
     # until a restore or the periodic reclaim (a 'delete').
-    _a(SOFT_DELETE, [s.ACTIVE, s.STOPPED, s.PAUSED, s.SUSPENDED, s.RESCUED,
+    # NOTE: not from rescued: powering a rescued guest off keeps it in
+    # rescue, and a restore would show ACTIVE a guest still rescued; with
+    # reclaim on, DELETE of a rescued server deletes it for good.
+    _a(SOFT_DELETE, [s.ACTIVE, s.STOPPED, s.PAUSED, s.SUSPENDED,
                      s.RESIZED, s.ERROR], _NO_TASK, s.SOFT_DELETING,
        [s.SOFT_DELETED], needs_host=False),
     _a(RESTORE, [s.SOFT_DELETED], _NO_TASK, s.RESTORING, [s.ACTIVE]),

@@ -234,3 +234,12 @@ def test_reset_state_of_unknown_server_is_404(app):
     resp = call(app, 'POST', '/v2.1/servers/%s/action' % uuid.uuid4(),
                 {'os-resetState': {'state': 'active'}})
     assert resp.status_int == 404
+
+
+def test_a_rescued_server_is_deleted_for_good_even_with_reclaim_on(conf):
+    """Soak finding: a soft delete powered the rescued guest off and kept
+    it in rescue, and a restore would have shown it ACTIVE."""
+    from orchestrator.api import servers as servers_api
+    conf.set_override('reclaim_instance_interval_s', 3600)
+    assert not servers_api.soft_deletes(conf, {'vm_state': 'rescued'})
+    assert servers_api.soft_deletes(conf, {'vm_state': 'active'})
