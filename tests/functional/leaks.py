@@ -6,7 +6,9 @@ API (as the API does, without HTTP), waiting for each to settle;
 digits folded so that pool workers count as one name), its resident set
 size from ``/proc/self/statm``, and the number of TaskFlow table sets
 (``MetaData`` objects holding TaskFlow's ``logbooks`` table) alive after
-a full garbage collection. Shared by tests/functional/test_leaks.py and
+a full garbage collection, once the thread count held still for a
+second (the last flow's job and engine pool end a moment after its
+instance settles; 10 s at most). Shared by tests/functional/test_leaks.py and
 benchmarks/leak_check.py.
 """
 
@@ -15,6 +17,7 @@ import gc
 import os
 import re
 import threading
+import time
 
 import sqlalchemy as sa
 
@@ -54,8 +57,20 @@ def taskflow_table_sets():
                if isinstance(o, sa.MetaData) and 'logbooks' in o.tables)
 
 
+def settle(still_s=1.0, timeout=10.0):
+    """Wait until the thread count held still for ``still_s``."""
+    deadline = time.monotonic() + timeout
+    count, since = threading.active_count(), time.monotonic()
+    while time.monotonic() - since < still_s < deadline - time.monotonic():
+        time.sleep(0.1)
+        if threading.active_count() != count:
+            count, since = threading.active_count(), time.monotonic()
+
+
 def sample():
-    """A :class:`Sample` of this process, after a full collection."""
+    """A :class:`Sample` of this process, settled, after a full
+    collection."""
+    settle()
     gc.collect()
     return Sample(threading.active_count(), thread_names(), rss_mb(),
                   taskflow_table_sets())
