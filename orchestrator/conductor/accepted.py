@@ -89,6 +89,7 @@ class AcceptedRequests:
     def run_once(self):
         """Settle every unposted request; returns how many it acted on."""
         cutoff = self._cutoff()
+        pending_requests.clear_finished(state_machine.FORCE_DELETE, cutoff)
         claims = [(a, i) for a, i in pending_requests.unposted_claims(cutoff)
                   if catalog.flow_for(a['action']) is not None]
         superseded = {}

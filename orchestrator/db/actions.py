@@ -29,12 +29,14 @@ def start_in(s, instance_uuid, action, request_id, task_id=None,
 def finish_in(s, action_id, result, message=None, only_open=False):
     """Mark the action finished inside the session ``s``; with
     ``only_open``, an action something finished first keeps that finish.
-    Returns True if it wrote."""
+    A finished action has no request waiting to be posted any more
+    (:mod:`orchestrator.db.pending_requests`). Returns True if it
+    wrote."""
     where = [models.InstanceAction.id == action_id]
     if only_open:
         where.append(models.InstanceAction.finish_time.is_(None))
     return s.execute(sa.update(models.InstanceAction).where(*where).values(
-        finish_time=models.utcnow(), result=result,
+        finish_time=models.utcnow(), result=result, pending_request=None,
         message=(message or None) and message[:255])).rowcount == 1
 
 
@@ -80,6 +82,7 @@ def finish_if_open(action_id, result, message=None):
             models.InstanceAction.id == action_id,
             models.InstanceAction.finish_time.is_(None)).values(
                 finish_time=models.utcnow(), result=result,
+                pending_request=None,
                 message=(message or None) and message[:255]))
         return result_.rowcount == 1
 

@@ -104,3 +104,18 @@ def pending_of_action(action_name, started_before):
             action.start_time < started_before)
             .order_by(action.start_time, action.id)).scalars()
         return [r.as_dict() for r in rows]
+
+
+def clear_finished(except_action, started_before):
+    """Forget the pending requests of finished actions (a crash between
+    a flow's end and the clearing left them), except those of
+    ``except_action`` (a force delete is finished at once; its pending
+    request is its cleanup's). Returns how many."""
+    action = models.InstanceAction
+    with session.writer() as s:
+        return s.execute(sa.update(action).where(
+            action.finish_time.is_not(None),
+            action.pending_request.is_not(None),
+            action.action != except_action,
+            action.start_time < started_before).values(
+                pending_request=None)).rowcount

@@ -273,3 +273,14 @@ def test_force_delete_cleanup_recorded_but_never_posted_is_posted(db, conf):
     assert _action(force['id'])['pending_request'] is None
     _sweeper(conf, persistence, board).run_once()
     assert len(list(board.iterjobs())) == 1
+
+
+def test_finishing_an_action_forgets_its_pending_request(db, conf):
+    """A kill between a job's post and the clearing of its request, then
+    a flow that ran to its end: nothing is left waiting to be posted
+    (a crash case waited for ever on it)."""
+    _instance, action = _claimed_for_stop()
+    pending_requests.record(action['id'], pending_requests.request_of(
+        _ctxt(), 'start_action', {'operation': sm.STOP, 'params': {}}))
+    db_actions.finish_if_open(action['id'], s.RESULT_SUCCESS)
+    assert _action(action['id'])['pending_request'] is None
