@@ -311,6 +311,8 @@ def sync_stray_guest(ctxt, compute, host, instance_uuid, observed):
     rule = decide(instance['vm_state'], instance['task_state'], observed)
     if rule is None or rule.kind != DESTROY:
         return None
+    if _not_settled(ctxt, compute, host, instance_uuid):
+        return None
     if compute.destroy(ctxt, host,
                        compute_rpcapi.instance_payload(instance)):
         message = describe(rule, instance['vm_state'], observed, host)
@@ -318,6 +320,17 @@ def sync_stray_guest(ctxt, compute, host, instance_uuid, observed):
         db_actions.record(instance_uuid, state_machine.SYNC_POWER_STATE,
                           s.RESULT_SUCCESS, message, **_action_values(ctxt))
     return rule
+
+
+def _not_settled(ctxt, compute, host, instance_uuid):
+    """True when a guest the report showed on ``host`` is not to be
+    destroyed now: the task that just ended (a migration's own cleanup
+    of that guest, a delete's) has not finished its action yet, or the
+    host, asked again, no longer has the guest (the report was taken
+    before a flow removed it). The next report decides."""
+    if db_actions.ending(instance_uuid, ACTION_ENDING_S):
+        return True
+    return compute.get_info(ctxt, host, instance_uuid) is None
 
 
 def _leftover_of_live_instance(ctxt, compute, host, instance):
@@ -336,6 +349,8 @@ def _leftover_of_live_instance(ctxt, compute, host, instance):
         LOG.info('Guest of instance %s found on %s, which a task or a '
                  'migration accounts for; leaving it alone',
                  instance_uuid, host)
+        return None
+    if _not_settled(ctxt, compute, host, instance_uuid):
         return None
     if compute.destroy(ctxt, host,
                        compute_rpcapi.instance_payload(instance)):

@@ -277,15 +277,19 @@ def cas_update(instance_uuid, task_id, values, action=None, fault=None):
 
 
 def set_progress(instance_uuid, task_id, progress):
-    """Record progress (0-100) if ``task_id`` still owns the instance.
+    """Record progress (0-100) if ``task_id`` still owns the instance and
+    its task still runs.
 
     Returns False (and writes nothing) when it does not: progress reports of
-    a preempted task are dropped.
+    a preempted task, or of a task that ended (the task_id stays on the
+    instance; a late report, e.g. of a host call a conductor that lost its
+    job made, must not change a finished server), are dropped.
     """
     with session.writer() as s:
         result = s.execute(sa.update(models.Instance).where(
             models.Instance.uuid == instance_uuid,
-            models.Instance.task_id == task_id).values(
+            models.Instance.task_id == task_id,
+            models.Instance.task_state.is_not(None)).values(
                 progress=max(0, min(100, int(progress)))))
         return result.rowcount == 1
 

@@ -291,3 +291,20 @@ def test_claim_with_a_non_claiming_action_is_a_bug(db):
         instances.claim(instance_uuid, sm.FORCE_DELETE,
                         {'request_id': 'req', 'user_id': 'u',
                          'project_id': PROJECT})
+
+
+def test_progress_of_a_task_that_ended_is_dropped(db):
+    """Integration finding: the spawn a conductor made before it lost its
+    job reported progress after the flow had ended (same task_id), and
+    changed the finished server."""
+    instance_uuid = _new_instance(vm_state=s.ACTIVE)
+    claimed, _action = instances.claim(
+        instance_uuid, sm.STOP, {'request_id': 'r', 'user_id': 'u',
+                                 'project_id': PROJECT})
+    assert instances.set_progress(instance_uuid, claimed['task_id'], 40)
+    instances.cas_update(instance_uuid, claimed['task_id'],
+                         {'task_state': None, 'vm_state': s.STOPPED},
+                         action=sm.STOP)
+    before = _row(instance_uuid)
+    assert not instances.set_progress(instance_uuid, claimed['task_id'], 70)
+    assert _row(instance_uuid) == before
