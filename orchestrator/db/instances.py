@@ -215,6 +215,19 @@ def check_claim(instance_uuid, task_id):
                                   instance_uuid=instance_uuid)
 
 
+#: Values of a write that the row's "already written" check ignores.
+_BOOKKEEPING = frozenset(['updated_at', 'launched_at'])
+
+
+def _already(row, values):
+    """True when the row already holds every value of the write (the
+    bookkeeping timestamps aside)."""
+    missing = object()
+    return all(getattr(row, key, missing) == value
+               for key, value in values.items()
+               if key not in _BOOKKEEPING)
+
+
 def cas_update(instance_uuid, task_id, values, action=None, fault=None):
     """Write ``values`` if the instance is still claimed by ``task_id``.
 
@@ -246,6 +259,11 @@ def cas_update(instance_uuid, task_id, values, action=None, fault=None):
                 return _to_dict(row)
             raise exception.Preempted(task_id=task_id,
                                       instance_uuid=instance_uuid)
+        if fault is None and _already(row, values):
+            # The same write again (a step run again, or run by a
+            # conductor that lost its job to one that finished it):
+            # nothing changes, not even updated_at.
+            return _to_dict(row)
         if ('task_state' in values
                 and values['task_state'] != row.task_state):
             # A new task_state starts its own deadline; none clears it.

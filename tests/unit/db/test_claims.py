@@ -308,3 +308,21 @@ def test_progress_of_a_task_that_ended_is_dropped(db):
     before = _row(instance_uuid)
     assert not instances.set_progress(instance_uuid, claimed['task_id'], 70)
     assert _row(instance_uuid) == before
+
+
+def test_the_same_write_again_changes_nothing(db):
+    """A step run again (or by a conductor that lost its job to one that
+    finished it) writes nothing, not even updated_at (integration
+    finding: the stale conductor's MarkActive touched the finished
+    server)."""
+    instance_uuid = _new_instance(vm_state=s.ACTIVE)
+    claimed, _action = instances.claim(
+        instance_uuid, sm.STOP, {'request_id': 'r', 'user_id': 'u',
+                                 'project_id': PROJECT})
+    done = {'task_state': None, 'vm_state': s.STOPPED}
+    instances.cas_update(instance_uuid, claimed['task_id'], done,
+                         action=sm.STOP)
+    first = _row(instance_uuid)
+    instances.cas_update(instance_uuid, claimed['task_id'], done,
+                         action=sm.STOP)
+    assert _row(instance_uuid) == first
