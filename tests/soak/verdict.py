@@ -81,6 +81,19 @@ def answer_problems(requests, windows):
     return found
 
 
+def _preempted_by_a_later_claim(action, actions):
+    """True when ``action`` ended because a later accepted request took
+    its server (a hard reboot preempts a soft one, a delete any task):
+    the server belongs to that request, so no fault is written for the
+    first; its message says it was preempted."""
+    if '(preempted)' not in (action['message'] or ''):
+        return False
+    return any(a['instance_uuid'] == action['instance_uuid']
+               and a['id'] > action['id']
+               and str(a['start_time']) <= str(action['finish_time'])
+               for a in actions)
+
+
 def _fault_since(faults, instance_uuid, since):
     return any(f['instance_uuid'] == instance_uuid
                and str(f['created_at']) >= str(since) for f in faults)
@@ -112,6 +125,8 @@ def accepted_problems(requests, audit, instances):
                                                       action['result'])
             elif (action['result'] == states.RESULT_ERROR
                   and action['instance_uuid'] not in deleted
+                  and not _preempted_by_a_later_claim(
+                      action, audit['actions'])
                   and not _fault_since(audit['faults'],
                                        action['instance_uuid'],
                                        action['start_time'])):
