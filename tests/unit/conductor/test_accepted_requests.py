@@ -74,6 +74,17 @@ def _book_jobs(board, flow_module, task_id):
     return [j for j in board.iterjobs() if j.book_uuid == book_uuid]
 
 
+def _post_stop(board, persistence, instance, action):
+    """Post the claimed instance's stop flow as the conductor would;
+    (its store, its job)."""
+    store = {'context': {}, 'instance_uuid': instance['uuid'],
+             'task_id': instance['task_id'], 'action_id': action['id']}
+    jobs.JobPoster(board, persistence).post(stop, store,
+                                            instance['task_id'])
+    (job,) = _book_jobs(board, stop, instance['task_id'])
+    return store, job
+
+
 def _action(action_id):
     with session.reader() as sess:
         return sess.execute(sa.select(models.InstanceAction).where(
@@ -102,11 +113,7 @@ def test_request_recorded_but_never_posted_is_posted(db, conf):
 def test_logbook_saved_without_its_job_gets_its_job(db, conf):
     persistence, board = _board(conf)
     instance, action = _claimed_for_stop()
-    store = {'context': {}, 'instance_uuid': instance['uuid'],
-             'task_id': instance['task_id'], 'action_id': action['id']}
-    poster = jobs.JobPoster(board, persistence)
-    poster.post(stop, store, instance['task_id'])
-    (job,) = _book_jobs(board, stop, instance['task_id'])
+    store, job = _post_stop(board, persistence, instance, action)
     # The crash: the job was never posted (here: taken off the board).
     board.claim(job, 'test')
     board.consume(job, 'test')
@@ -148,11 +155,7 @@ def test_post_saves_the_store_with_the_flow_in_one_write(db, conf):
     flow detail with an empty injector."""
     persistence, board = _board(conf)
     instance, action = _claimed_for_stop()
-    store = {'context': {}, 'instance_uuid': instance['uuid'],
-             'task_id': instance['task_id'], 'action_id': action['id']}
-    jobs.JobPoster(board, persistence).post(stop, store,
-                                            instance['task_id'])
-    (job,) = _book_jobs(board, stop, instance['task_id'])
+    store, job = _post_stop(board, persistence, instance, action)
     (flow_detail,) = list(job.book)
     (injector,) = [ad for ad in flow_detail
                    if ad.name == jobs.INJECTOR_NAME]
@@ -169,11 +172,7 @@ def _flow_detail_of(persistence, job):
 def test_empty_injector_left_by_a_crash_is_filled_from_the_job(db, conf):
     persistence, board = _board(conf)
     instance, action = _claimed_for_stop()
-    store = {'context': {}, 'instance_uuid': instance['uuid'],
-             'task_id': instance['task_id'], 'action_id': action['id']}
-    jobs.JobPoster(board, persistence).post(stop, store,
-                                            instance['task_id'])
-    (job,) = _book_jobs(board, stop, instance['task_id'])
+    store, job = _post_stop(board, persistence, instance, action)
     # What a SIGKILL inside TaskFlow's Storage.inject left (seen in a
     # user's run): the injector atom saved, its results not.
     flow_detail = _flow_detail_of(persistence, job)
@@ -197,11 +196,7 @@ def test_empty_injector_left_by_a_crash_is_filled_from_the_job(db, conf):
 def test_missing_flow_detail_is_rebuilt_from_the_job(db, conf):
     persistence, board = _board(conf)
     instance, action = _claimed_for_stop()
-    store = {'context': {}, 'instance_uuid': instance['uuid'],
-             'task_id': instance['task_id'], 'action_id': action['id']}
-    jobs.JobPoster(board, persistence).post(stop, store,
-                                            instance['task_id'])
-    (job,) = _book_jobs(board, stop, instance['task_id'])
+    store, job = _post_stop(board, persistence, instance, action)
     with contextlib.closing(persistence.get_connection()) as conn:
         conn.destroy_logbook(job.book_uuid)
 
@@ -239,11 +234,7 @@ def test_superseded_flow_saved_but_never_posted_is_posted(db, conf):
     job is only checked to be on the board)."""
     persistence, board = _board(conf)
     instance, action = _claimed_for_stop()
-    store = {'context': {}, 'instance_uuid': instance['uuid'],
-             'task_id': instance['task_id'], 'action_id': action['id']}
-    jobs.JobPoster(board, persistence).post(stop, store,
-                                            instance['task_id'])
-    (job,) = _book_jobs(board, stop, instance['task_id'])
+    store, job = _post_stop(board, persistence, instance, action)
     board.claim(job, 'test')
     board.consume(job, 'test')
     instances.claim(instance['uuid'], sm.DELETE,
