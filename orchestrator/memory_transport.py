@@ -1,18 +1,20 @@
-"""The in-memory (``kombu+memory``) transport, without its busy loop.
+"""The in-memory (``kombu+memory``) transport, woken by its messages.
 
 kombu's memory transport has no way to wait for a message: a consumer
 asks every queue, and when all are empty it sleeps ``polling_interval``
 and asks again. oslo.messaging sets that interval to 0 on every
 ``memory://`` connection (to speed up its own tests), so each consumer of
-the all-in-one (every host, the conductor, every reply waiter) spins on
-the GIL while it waits: an idle all-in-one used 85% of a core, and a
-busy one spent half its time polling empty queues (13% and 2x faster
-flows with the floor).
+the all-in-one (every host, the conductor, every reply waiter) spun on
+the GIL while it waited: an idle all-in-one used 85% of a core. A floor
+on the interval (5 ms) cut that, but still woke every consumer 200 times
+a second and made each message wait half a poll on average, at each hop
+of every RPC call.
 
-:func:`install` makes ``memory://`` connections use :class:`Transport`,
-kombu's memory transport whose polling interval never goes below
-:data:`POLL_FLOOR_S`: a message waits at most that long for its consumer,
-and an idle consumer wakes 200 times a second instead of spinning.
+:func:`install` makes ``memory://`` connections use :class:`Transport`:
+a consumer that found its queues empty sleeps until a message is put on
+any queue of the broker (a condition every put notifies) or its timeout
+ends, and looks again at least every :data:`MAX_IDLE_WAIT_S` (in case a
+message arrived by a path that does not notify).
 
 kombu keeps the memory broker's queues and bindings in class attributes,
 so they outlive every connection: a cast sent just before an all-in-one
@@ -24,39 +26,92 @@ as a real process's would.
 """
 
 import collections
+import socket
+import threading
+import time
 
 from kombu import transport as kombu_transport
 from kombu.transport import memory
 from kombu.transport import virtual
+from queue import Empty
 
-#: The shortest pause between two looks at empty queues, in seconds.
-POLL_FLOOR_S = 0.005
+#: The longest a consumer with empty queues sleeps before looking again
+#: although no put notified it, in seconds.
+MAX_IDLE_WAIT_S = 1.0
 
 _ALIAS = 'memory'
 _PATH = 'orchestrator.memory_transport:Transport'
 
 
+class _Arrivals:
+    """A count of the messages put on the broker, and a condition that
+    each put notifies: a consumer waits for the count to change."""
+
+    def __init__(self):
+        self._condition = threading.Condition()
+        self.count = 0
+
+    def announce(self):
+        with self._condition:
+            self.count += 1
+            self._condition.notify_all()
+
+    def wait_after(self, seen, timeout):
+        """Wait until the count is no longer ``seen``, at most
+        ``timeout`` seconds."""
+        with self._condition:
+            if self.count == seen:
+                self._condition.wait(timeout)
+
+
+_ARRIVALS = _Arrivals()
+
+
 class Channel(memory.Channel):
-    """kombu's memory channel on this module's own queues."""
+    """kombu's memory channel on this module's own queues; every put
+    wakes the consumers waiting in :meth:`Transport.drain_events`."""
 
     events = collections.defaultdict(set)
     queues = {}
 
+    def _put(self, queue, message, **kwargs):
+        super()._put(queue, message, **kwargs)
+        _ARRIVALS.announce()
+
+    def _put_fanout(self, exchange, message, routing_key=None, **kwargs):
+        super()._put_fanout(exchange, message, routing_key=routing_key,
+                            **kwargs)
+        _ARRIVALS.announce()
+
 
 class Transport(memory.Transport):
-    """kombu's memory transport; its polling interval has a floor."""
+    """kombu's memory transport; a consumer waits for a put instead of
+    polling."""
 
     Channel = Channel
     global_state = virtual.BrokerState()
-    _polling_interval = POLL_FLOOR_S
 
-    @property
-    def polling_interval(self):
-        return self._polling_interval
+    def drain_events(self, connection, timeout=None):
+        """Deliver one message to its consumer's callback.
 
-    @polling_interval.setter
-    def polling_interval(self, seconds):
-        self._polling_interval = max(seconds or 0.0, POLL_FLOOR_S)
+        :raises socket.timeout: none came within ``timeout`` seconds
+            (None: wait for ever).
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            seen = _ARRIVALS.count
+            try:
+                self.cycle.get(self._deliver, timeout=timeout)
+                return
+            except Empty:
+                pass
+            wait = MAX_IDLE_WAIT_S
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise socket.timeout()
+                wait = min(wait, left)
+            _ARRIVALS.wait_after(seen, wait)
 
 
 def install():

@@ -95,9 +95,13 @@ def has_job_for_book(board, book_uuid):
 class JobPoster:
     """Saves flows in the logbook and posts their jobs on the jobboard."""
 
-    def __init__(self, board, persistence):
+    def __init__(self, board, persistence, on_posted=None):
+        """:param on_posted: called (no arguments) after each job this
+        poster posts: the local conductor's wake-up
+        (:mod:`orchestrator.conductor.wakeup`)."""
         self._board = board
         self._persistence = persistence
+        self._on_posted = on_posted
 
     def post(self, flow_module, store, key):
         """Post ``flow_module``'s flow with ``store`` once per ``key``.
@@ -138,6 +142,8 @@ class JobPoster:
                                         'store': store})
         LOG.info('Posted job %s (%s) for instance %s, claim %s', job.uuid,
                  flow_name, store.get(keys.INSTANCE_UUID), key)
+        if self._on_posted is not None:
+            self._on_posted()
         failpoints.hit('%s:job:after-post' % flow_name)
         self._clear_pending(store)
         return job.uuid

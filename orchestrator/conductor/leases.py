@@ -15,6 +15,7 @@ for why they need it).
 import contextlib
 import logging
 import threading
+import time
 
 from taskflow import exceptions as tf_exc
 
@@ -88,6 +89,10 @@ class LeaseKeeper:
         self._name = name
         self._lock = threading.Lock()
         self._tracked = {}
+        # job uuid -> monotonic instant before which its claim surely
+        # holds (the start of the claim or of its last renewal + lease).
+        self._live_until = {}
+        self._lost = set()
         self._stop = threading.Event()
         self._thread = None
 
@@ -95,14 +100,37 @@ class LeaseKeeper:
         """Track ``job`` claimed by ``who`` (on ``board``, default
         ``job.board``). Adding it again replaces the entry."""
         board = job.board if board is None else board
+        lease_s = getattr(board, 'lease_s', None)
         with self._lock:
             self._tracked[job.uuid] = (job, who, board)
+            self._lost.discard(job.uuid)
+            if lease_s:
+                # NOTE(leases): the claim was made just before; the
+                # claim check's margin covers the moments in between.
+                self._live_until[job.uuid] = time.monotonic() + lease_s
+            else:
+                self._live_until.pop(job.uuid, None)
 
     def remove(self, job):
         """Stop renewing ``job`` (idempotent); call it before consuming or
         abandoning, so no renewal races the release."""
         with self._lock:
             self._tracked.pop(job.uuid, None)
+            self._live_until.pop(job.uuid, None)
+            self._lost.discard(job.uuid)
+
+    def claim_known(self, job, margin_s):
+        """What this keeper knows of ``job``'s claim without asking the
+        board: ``'lost'`` (a renewal found it lost), ``'live'`` (claimed
+        or renewed less than its lease minus ``margin_s`` ago), or None
+        (not known: ask the board)."""
+        with self._lock:
+            if job.uuid in self._lost:
+                return 'lost'
+            until = self._live_until.get(job.uuid)
+        if until is not None and time.monotonic() < until - margin_s:
+            return 'live'
+        return None
 
     def tracked(self):
         """The uuids of the jobs currently tracked."""
@@ -116,6 +144,7 @@ class LeaseKeeper:
             entries = list(self._tracked.values())
         lost = []
         for job, who, board in entries:
+            started = time.monotonic()
             try:
                 renewed = board.renew_claim(job, who)
             except tf_exc.NotFound:
@@ -125,15 +154,20 @@ class LeaseKeeper:
                             'retrying next round', who, job.uuid,
                             exc_info=True)
                 continue
-            if renewed:
-                continue
+            lease_s = getattr(board, 'lease_s', None)
             with self._lock:
                 current = self._tracked.get(job.uuid)
                 if current is None or current[0] is not job:
                     # NOTE(leases): removed (or re-added) while we renewed:
                     # the job was released on purpose, not lost.
                     continue
+                if renewed:
+                    if lease_s:
+                        self._live_until[job.uuid] = started + lease_s
+                    continue
                 del self._tracked[job.uuid]
+                self._live_until.pop(job.uuid, None)
+                self._lost.add(job.uuid)
             LOG.warning('Job %s: the claim of %s was lost', job.uuid, who)
             lost.append(job)
             try:

@@ -4,7 +4,9 @@ TaskFlow's executor-based (non-blocking) conductor, with what a conductor
 in production needs beside it:
 
 * a claim-checking listener on every engine: an engine whose job was
-  claimed away (its lease expired) suspends at its next transition;
+  claimed away (its lease expired) suspends at its next transition; the
+  lease keeper answers it while the lease surely holds
+  (:mod:`orchestrator.conductor.claim_check`);
 * a lease keeper that renews the claims of the jobs this conductor runs,
   so a live conductor keeps them and a dead one loses them after
   ``claim_lease_s``;
@@ -40,9 +42,11 @@ from taskflow.listeners import claims
 from orchestrator import failpoints
 from orchestrator import thread_pools
 from orchestrator.conductor import audit
+from orchestrator.conductor import claim_check
 from orchestrator.conductor import flow_healing
 from orchestrator.conductor import jobs
 from orchestrator.conductor import resume_policy
+from orchestrator.conductor import wakeup
 
 LOG = logging.getLogger(__name__)
 
@@ -53,6 +57,10 @@ ENDED_FLOW_STATES = jobs.ENDED_FLOW_STATES
 #: again): doubled at each failure of the same job, up to the maximum.
 RETRY_DELAY_S = 0.5
 RETRY_DELAY_MAX_S = 10.0
+
+#: The board is asked whether a claim still holds only once its lease is
+#: within this many seconds (or a fifth of the lease) of its known end.
+CLAIM_CHECK_MARGIN_S = 1.0
 
 
 class FlowConductor(impl_nonblocking.NonBlockingConductor):
@@ -71,9 +79,16 @@ class FlowConductor(impl_nonblocking.NonBlockingConductor):
             max_simultaneous_jobs=max_simultaneous_jobs,
             executor_factory=lambda: thread_pools.idle_first_pool(
                 max_simultaneous_jobs))
+        # Woken when this process posts a job or a run ends
+        # (:mod:`orchestrator.conductor.wakeup`); polls otherwise.
+        self._wait_timeout = wakeup.WakeableTimeout(wait_timeout)
         self._leases = lease_keeper
         self._failures = {}
         self._failures_lock = threading.Lock()
+
+    def wake(self):
+        """Look at the board now (a job was posted, a slot freed)."""
+        self._wait_timeout.wake()
 
     @property
     def name(self):
@@ -87,8 +102,14 @@ class FlowConductor(impl_nonblocking.NonBlockingConductor):
                 atom.failpoint_flow = flow.name
         failpoints.hit('%s:job:before-run' % job.name)
         listeners = super()._listeners_from_job(job, engine)
-        listeners.append(claims.CheckingClaimListener(
-            engine, job, self._jobboard, self._name))
+        if self._leases is not None:
+            lease_s = getattr(self._jobboard, 'lease_s', None) or 0.0
+            listeners.append(claim_check.LeaseAwareClaimListener(
+                engine, job, self._jobboard, self._name, self._leases,
+                margin_s=max(CLAIM_CHECK_MARGIN_S, lease_s / 5.0)))
+        else:
+            listeners.append(claims.CheckingClaimListener(
+                engine, job, self._jobboard, self._name))
         listeners.append(audit.AuditListener(engine))
         # Last: the audit listener records what the policy decides.
         listeners.append(resume_policy.Applier(engine))
@@ -135,6 +156,18 @@ class FlowConductor(impl_nonblocking.NonBlockingConductor):
         return (flow_detail is not None
                 and flow_detail.state in ENDED_FLOW_STATES)
 
+    def _abandon_later(self, job):
+        """Give ``job`` back for a run again, then look at the board."""
+        super()._try_finish_job(job, False, False)
+        self.wake()
+
+    def _on_job_done(self, job, fut):
+        try:
+            super()._on_job_done(job, fut)
+        finally:
+            # A slot is free: take the next job now, not at the next poll.
+            self.wake()
+
     def _retry_delay(self, job):
         """The delay before this failure of ``job`` is abandoned."""
         with self._failures_lock:
@@ -148,8 +181,7 @@ class FlowConductor(impl_nonblocking.NonBlockingConductor):
             LOG.error('Job %s: its flow %s has not ended although its run '
                       'did; abandoning it in %.1f s for a run again, never '
                       'dropping it', job.uuid, job.name, delay)
-            timer = threading.Timer(
-                delay, super()._try_finish_job, (job, False, False))
+            timer = threading.Timer(delay, self._abandon_later, (job,))
             timer.daemon = True
             timer.start()
             return None

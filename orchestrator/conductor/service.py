@@ -74,8 +74,8 @@ class ConductorService:
             target=self._run_jobs, name='conductor-%s' % self.name,
             daemon=True)
         self._runner_thread.start()
-        self._poster = poster = jobs.JobPoster(self._board,
-                                               self._persistence)
+        self._poster = poster = jobs.JobPoster(
+            self._board, self._persistence, on_posted=self._runner.wake)
         target = messaging.Target(topic=rpcapi.TOPIC, server=self.name)
         self._manager = manager.ConductorManager(poster)
         self._rpc_server = rpc.get_server(target, [self._manager])

@@ -4,11 +4,17 @@
 once per database they use); :func:`writer` and :func:`reader` give a
 session in a transaction that commits when the block ends.
 
-On SQLite (the embedded mode) every transaction starts with
-``BEGIN IMMEDIATE`` in WAL mode with a busy timeout: writers queue instead
-of failing with "database is locked" when a read transaction tries to
-upgrade, which is what the many threads of the all-in-one would otherwise
-hit.
+On SQLite (the embedded mode), in WAL mode with a busy timeout:
+
+* every write transaction starts with ``BEGIN IMMEDIATE``: writers queue
+  instead of failing with "database is locked" when a read transaction
+  tries to upgrade, which is what the many threads of the all-in-one
+  would otherwise hit;
+* a :func:`reader` transaction starts with a plain (deferred) ``BEGIN``:
+  in WAL mode readers take no lock, so reads no longer queue behind
+  writers (a read that tried to write would fail, never wait);
+* connections are pooled (oslo.db gives SQLite files a ``NullPool``,
+  which opened a connection and ran the PRAGMAs for every transaction).
 """
 
 import contextlib
@@ -19,6 +25,13 @@ import sqlalchemy as sa
 
 _LOCK = threading.Lock()
 _FACADE = None
+#: Whether this thread's next SQLite transaction only reads (innermost
+#: :func:`reader` or :func:`writer` block wins).
+_READING = threading.local()
+
+#: Pooled SQLite connections kept open; more are opened when needed and
+#: closed when given back.
+SQLITE_POOL_SIZE = 16
 
 
 class _SessionHolder:
@@ -52,7 +65,9 @@ def _sqlite_tuning(engine):
     def _on_begin(connection):
         dbapi_connection = connection.connection.dbapi_connection
         if not dbapi_connection.in_transaction:
-            connection.exec_driver_sql('BEGIN IMMEDIATE')
+            connection.exec_driver_sql(
+                'BEGIN' if getattr(_READING, 'value', False)
+                else 'BEGIN IMMEDIATE')
 
     @sa.event.listens_for(engine, 'commit')
     @sa.event.listens_for(engine, 'rollback')
@@ -61,6 +76,22 @@ def _sqlite_tuning(engine):
 
     # oslo.db opened a first connection before these listeners existed.
     engine.dispose()
+
+
+def _pooled(engine):
+    """Give a file SQLite ``engine`` a QueuePool in place of oslo.db's
+    NullPool, keeping the pool's event listeners (oslo.db's and ours)."""
+    old = engine.pool
+    if not isinstance(old, sa.pool.NullPool) or \
+            engine.url.database in (None, '', ':memory:'):
+        return
+    engine.pool = sa.pool.QueuePool(
+        old._creator, pool_size=SQLITE_POOL_SIZE, max_overflow=-1,
+        recycle=old._recycle, echo=old.echo,
+        logging_name=old._orig_logging_name,
+        reset_on_return=old._reset_on_return, pre_ping=False,
+        dialect=old._dialect, _dispatch=old.dispatch)
+    old.dispose()
 
 
 def configure(connection, **engine_options):
@@ -77,6 +108,7 @@ def configure(connection, **engine_options):
     engine = facade.writer.get_engine()
     if engine.dialect.name == 'sqlite':
         _sqlite_tuning(engine)
+        _pooled(engine)
     with _LOCK:
         old, _FACADE = _FACADE, facade
     if old is not None:
@@ -111,14 +143,25 @@ def get_engine():
 
 
 @contextlib.contextmanager
+def _intent(reading):
+    before = getattr(_READING, 'value', False)
+    _READING.value = reading
+    try:
+        yield
+    finally:
+        _READING.value = before
+
+
+@contextlib.contextmanager
 def writer():
     """A session in a read-write transaction, committed at block end."""
-    with _facade().writer.using(_SessionHolder()) as session:
+    with _intent(False), _facade().writer.using(_SessionHolder()) as session:
         yield session
 
 
 @contextlib.contextmanager
 def reader():
-    """A session for reads."""
-    with _facade().reader.using(_SessionHolder()) as session:
+    """A session for reads only (on SQLite a deferred transaction that
+    takes no lock: a write in it fails)."""
+    with _intent(True), _facade().reader.using(_SessionHolder()) as session:
         yield session

@@ -1,5 +1,5 @@
-"""The in-memory transport waits between looks at empty queues instead
-of spinning, and still delivers at once across connections."""
+"""The in-memory transport sleeps on empty queues until a message comes
+instead of polling them, and delivers at once across connections."""
 
 import threading
 import time
@@ -11,16 +11,55 @@ from orchestrator import memory_transport
 from orchestrator import rpc
 
 
-def test_memory_connections_use_the_transport_with_a_floor():
+def test_memory_connections_use_the_transport_woken_by_puts():
     memory_transport.install()
     with kombu.Connection('memory://') as connection:
-        transport = connection.transport
-        assert isinstance(transport, memory_transport.Transport)
-        # What oslo.messaging does to every memory:// connection.
-        transport.polling_interval = 0.0
-        assert transport.polling_interval == memory_transport.POLL_FLOOR_S
-        transport.polling_interval = 0.5
-        assert transport.polling_interval == 0.5
+        assert isinstance(connection.transport, memory_transport.Transport)
+
+
+def test_a_consumer_waiting_on_empty_queues_gets_a_message_at_once():
+    """A put wakes a consumer sleeping in drain_events: no poll delay
+    (the wait would otherwise last MAX_IDLE_WAIT_S)."""
+    memory_transport.install()
+    got = []
+    with kombu.Connection('memory://') as consumer_conn, \
+            kombu.Connection('memory://') as producer_conn:
+        queue = kombu.Queue('wake-test', kombu.Exchange('wake-test'),
+                            routing_key='wake-test')
+        with consumer_conn.Consumer(queue, callbacks=[
+                lambda body, message: (got.append((body, time.monotonic())),
+                                       message.ack())]):
+            def put_later():
+                time.sleep(0.3)
+                got.append(('sent', time.monotonic()))
+                producer_conn.Producer().publish(
+                    'hello', exchange=queue.exchange,
+                    routing_key='wake-test', declare=[queue])
+
+            threading.Thread(target=put_later).start()
+            consumer_conn.drain_events(timeout=5)
+    (_, sent_at), (body, received_at) = got
+    assert body == 'hello'
+    assert received_at - sent_at < 0.1, received_at - sent_at
+    memory_transport.reset()
+
+
+def test_drain_events_times_out_on_empty_queues():
+    import socket
+    memory_transport.install()
+    with kombu.Connection('memory://') as connection:
+        queue = kombu.Queue('timeout-test', kombu.Exchange('timeout-test'),
+                            routing_key='timeout-test')
+        with connection.Consumer(queue, callbacks=[]):
+            started = time.monotonic()
+            try:
+                connection.drain_events(timeout=0.2)
+            except socket.timeout:
+                pass
+            else:
+                raise AssertionError('drain_events returned on no message')
+            assert 0.15 < time.monotonic() - started < 1.0
+    memory_transport.reset()
 
 
 def _cpu_seconds_of(thread_work, seconds):

@@ -187,3 +187,49 @@ def test_local_claims_forget_a_claim_that_failed():
         with claims.claiming(job):
             raise tf_exc.UnclaimableJob('owned by another')
     assert job not in claims
+
+
+class LeasedBoard(FakeBoard):
+    """A fake board whose claims last ``lease_s``."""
+
+    def __init__(self, lease_s):
+        super().__init__()
+        self.lease_s = lease_s
+
+
+def test_claim_known_live_while_the_lease_surely_holds():
+    board = LeasedBoard(lease_s=0.5)
+    job = FakeJob('j1', board)
+    keeper = leases.LeaseKeeper(10.0, lambda j, w: None)
+    assert keeper.claim_known(job, margin_s=0.1) is None
+    keeper.add(job, 'conductor-a')
+    assert keeper.claim_known(job, margin_s=0.1) == 'live'
+    # Past lease - margin with no renewal: not known any more.
+    time.sleep(0.45)
+    assert keeper.claim_known(job, margin_s=0.1) is None
+    # A renewal starts a new lease from the moment it was asked.
+    keeper.renew_all()
+    assert keeper.claim_known(job, margin_s=0.1) == 'live'
+    keeper.remove(job)
+    assert keeper.claim_known(job, margin_s=0.1) is None
+
+
+def test_claim_known_lost_once_a_renewal_found_it_lost():
+    board = LeasedBoard(lease_s=30.0)
+    job = FakeJob('j1', board)
+    keeper = leases.LeaseKeeper(10.0, lambda j, w: None)
+    keeper.add(job, 'conductor-a')
+    board.answers['j1'] = False
+    keeper.renew_all()
+    assert keeper.claim_known(job, margin_s=1.0) == 'lost'
+    # Claimed again (a run again of the same job): live again.
+    board.answers['j1'] = True
+    keeper.add(job, 'conductor-a')
+    assert keeper.claim_known(job, margin_s=1.0) == 'live'
+
+
+def test_claim_never_known_on_a_board_without_a_lease():
+    job = FakeJob('j1', FakeBoard())
+    keeper = leases.LeaseKeeper(10.0, lambda j, w: None)
+    keeper.add(job, 'conductor-a')
+    assert keeper.claim_known(job, margin_s=0.0) is None

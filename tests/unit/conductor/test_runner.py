@@ -144,3 +144,25 @@ def test_lease_keeper_keeps_a_long_job_claimed(db, conf):
     finally:
         keeper.stop()
     assert _flow_state(persistence) == tf_states.SUCCESS
+
+
+def test_a_job_posted_in_this_process_is_taken_at_once(db, conf):
+    """The poster wakes the local conductor: with a minute between polls,
+    a job posted after the conductor's first look still runs at once."""
+    conf.set_override('claim_lease_s', 60.0, group='conductor')
+    persistence = impl_sqlalchemy.SQLAlchemyBackend(
+        {}, engine=session.get_engine())
+    RAN.clear()
+    board = jobboards.fetch(conf, persistence)
+    conductor = runner.FlowConductor('conductor-a', board, persistence,
+                                     wait_timeout=60.0)
+    thread = threading.Thread(target=conductor.run, daemon=True)
+    thread.start()
+    try:
+        time.sleep(1.0)  # its first look found nothing: it waits
+        jobs.JobPoster(board, persistence, on_posted=conductor.wake).post(
+            sys.modules[__name__], {}, key='k-%s' % time.monotonic())
+        wait_for(lambda: RAN, timeout=15, what='the posted job to run')
+    finally:
+        conductor.stop()
+        thread.join(15)
