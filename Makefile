@@ -17,7 +17,7 @@ GENCONFIG_CONF := etc/orchestrator/orchestrator-config-generator.conf
 CONFIG_SAMPLE := etc/orchestrator/orchestrator.conf.sample
 
 .PHONY: help venv run test lint unit functional integration crash-test \
-	genconfig states-doc clean soak fuzz
+	genconfig states-doc clean soak fuzz bench bench-smoke
 
 help:
 	@echo 'make venv         create/refresh .venv (project + test tools)'
@@ -27,6 +27,8 @@ help:
 	@echo 'make unit | functional | integration | crash-test'
 	@echo 'make soak         random-kill soak, 30 min, random seed (SOAK_SEED=n replays)'
 	@echo 'make fuzz         API fuzz test, 10000 requests, random seed (FUZZ_SEED=n replays)'
+	@echo 'make bench        every benchmark (table + bench-results.json)'
+	@echo 'make bench-smoke  the short benchmark run (under a minute; CI)'
 	@echo 'make genconfig    regenerate $(CONFIG_SAMPLE)'
 	@echo 'make states-doc   regenerate docs/states.md'
 
@@ -76,6 +78,14 @@ fuzz: venv
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_SEED=$(FUZZ_SEED) \
 		$(BIN)/pytest -n 0 -p no:cacheprovider -q --timeout 0 \
 		tests/unit/api/test_fuzz.py
+
+# Benchmarks (issue 11): figures printed as a table and written to
+# bench-results.json; BENCH_ARGS='--only e2e,sql' picks sections.
+bench: venv
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
+bench-smoke: venv
+	$(BIN)/python -m benchmarks.run --smoke $(BENCH_ARGS)
 
 genconfig: venv
 	$(BIN)/oslo-config-generator --config-file $(GENCONFIG_CONF)

@@ -26,6 +26,7 @@ from taskflow import states as tf_states
 
 from orchestrator import exception
 from orchestrator import states
+from orchestrator.conductor import atom_writes
 from orchestrator.db import actions
 from orchestrator.db import instances
 
@@ -118,6 +119,60 @@ class AuditListener(listener_base.Listener):
         super().__init__(engine)
         self._host = host
         self._retry_of = None
+        # A task's event is written in its transition's own transaction
+        # (:mod:`orchestrator.conductor.atom_writes`).
+        setattr(engine.storage, atom_writes.COMPANION_ATTR,
+                self.companion_for)
+        setattr(engine.storage, atom_writes.RETRY_COMPANION_ATTR,
+                self.retry_companion_for)
+
+    def companion_for(self, task_name, state, result):
+        """The write of task ``task_name``'s event for ``state``, as a
+        callable on a SQLAlchemy connection (run in the transaction that
+        saves the transition), or None when ``state`` has no event."""
+        if state not in _EVENT_START and state not in _EVENT_END:
+            return None
+        action_id = self._fetch(keys.ACTION_ID)
+        if action_id is None:
+            return None
+        retry_name = self._controller(task_name)
+        attempt = self._attempts(retry_name) if retry_name else 1
+        name = event_name(task_name)
+        return self._event_writer(action_id, state, result,
+                                  lambda suffix: attempt_name(name + suffix,
+                                                              attempt))
+
+    def retry_companion_for(self, retry_name, state, result):
+        """:meth:`companion_for` of a retry controller: its run for
+        attempt N (N - 1 runs are in its history before this transition
+        is saved, whatever it is), or its revert (``<step>:revert``)."""
+        if state not in _EVENT_START and state not in _EVENT_END:
+            return None
+        action_id = self._fetch(keys.ACTION_ID)
+        if action_id is None:
+            return None
+        name = event_name(retry_name)
+        attempt = self._attempts(retry_name) + 1
+
+        def event(suffix):
+            return name + suffix if suffix else attempt_name(name, attempt)
+
+        return self._event_writer(action_id, state, result, event)
+
+    def _event_writer(self, action_id, state, result, event):
+        """The write of ``event(suffix)``'s start or end for ``state``."""
+        host = self._host
+        if state in _EVENT_START:
+            started = event(_EVENT_START[state])
+            return lambda conn: actions.event_start_on(conn, action_id,
+                                                       started, host=host)
+        suffix, outcome = _EVENT_END[state]
+        ended = event(suffix)
+        traceback = None
+        if outcome == states.RESULT_ERROR and hasattr(result, 'pformat'):
+            traceback = result.pformat(traceback=True)
+        return lambda conn: actions.event_finish_on(
+            conn, action_id, ended, outcome, traceback=traceback, host=host)
 
     def _fetch(self, key):
         try:
@@ -162,6 +217,8 @@ class AuditListener(listener_base.Listener):
                           or details.get('retry_name'), state, action_id)
 
     def _task_receiver(self, state, details):
+        if details.get(atom_writes.AUDITED):
+            return  # written with the transition (companion_for)
         atom_name = details['task_name']
         name = event_name(atom_name)
 
@@ -173,6 +230,8 @@ class AuditListener(listener_base.Listener):
         self._record(state, event, details)
 
     def _retry_receiver(self, state, details):
+        if details.get(atom_writes.AUDITED):
+            return  # written with the transition (retry_companion_for)
         retry_name = details['retry_name']
         name = event_name(retry_name)
 

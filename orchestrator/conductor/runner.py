@@ -41,6 +41,7 @@ from taskflow.listeners import claims
 
 from orchestrator import failpoints
 from orchestrator import thread_pools
+from orchestrator.conductor import atom_writes
 from orchestrator.conductor import audit
 from orchestrator.conductor import claim_check
 from orchestrator.conductor import flow_healing
@@ -49,6 +50,9 @@ from orchestrator.conductor import resume_policy
 from orchestrator.conductor import wakeup
 
 LOG = logging.getLogger(__name__)
+
+# A task's transition is one transaction with its audit event.
+atom_writes.install()
 
 #: Flow states after which a flow never runs again by itself.
 ENDED_FLOW_STATES = jobs.ENDED_FLOW_STATES

@@ -171,6 +171,60 @@ def event_finish(action_id, event, result, traceback=None, details=None,
             row.host = host
 
 
+_EVENTS = models.InstanceActionEvent.__table__
+
+
+def _event_is(action_id, event):
+    return sa.and_(_EVENTS.c.action_id == action_id, _EVENTS.c.event == event)
+
+
+def _upsert_event(conn, action_id, event, insert_values, update_values):
+    """Write event ``event`` of ``action_id``: ``update_values`` on its
+    row, or a new row of ``insert_values`` (plus the update values).
+    One statement (INSERT .. ON CONFLICT DO UPDATE) on PostgreSQL and
+    SQLite, one more on MySQL's and other dialects (an UPDATE, then an
+    INSERT when it matched no row)."""
+    row = dict(insert_values, **update_values)
+    row.update(action_id=action_id, event=event)
+    dialect = conn.dialect.name
+    if dialect in ('postgresql', 'sqlite'):
+        if dialect == 'postgresql':
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        statement = insert(_EVENTS).values(**row)
+        conn.execute(statement.on_conflict_do_update(
+            index_elements=[_EVENTS.c.action_id, _EVENTS.c.event],
+            set_=dict(update_values, updated_at=models.utcnow())))
+        return
+    if conn.execute(sa.update(_EVENTS).where(
+            _event_is(action_id, event)).values(update_values)).rowcount == 0:
+        conn.execute(sa.insert(_EVENTS).values(**row))
+
+
+def event_start_on(conn, action_id, event, host=None):
+    """:func:`event_start` on ``conn`` (a SQLAlchemy Connection in a
+    transaction of the caller's). Re-run: the same row, started again."""
+    values = {'start_time': models.utcnow(), 'finish_time': None,
+              'result': None, 'traceback': None}
+    if host:
+        values['host'] = host
+    _upsert_event(conn, action_id, event, {}, values)
+
+
+def event_finish_on(conn, action_id, event, result, traceback=None,
+                    host=None):
+    """:func:`event_finish` on ``conn`` (a transaction of the caller's);
+    a row whose start was lost is started now. Re-run: the same row,
+    finished again."""
+    now = models.utcnow()
+    values = {'finish_time': now, 'result': result, 'traceback': traceback,
+              'details': None}
+    if host:
+        values['host'] = host
+    _upsert_event(conn, action_id, event, {'start_time': now}, values)
+
+
 def events_for(action_id):
     """Events of the action, in the order they started."""
     with session.reader() as s:

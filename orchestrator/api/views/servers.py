@@ -132,7 +132,10 @@ class ServerViewBuilder:
         self.req = req
         self.version = req.api_version
         self.is_admin = req.context.is_admin
-        self._compute_services = None
+        #: {host: its compute service or None}, read once per builder: all
+        #: of them for a page (:meth:`details`), one host for one server.
+        self._compute_services = {}
+        self._all_services_read = False
         #: {uuid: newest fault or None} of the instances of :meth:`details`
         self._faults = {}
 
@@ -154,7 +157,20 @@ class ServerViewBuilder:
                        if i['vm_state'] in FAULT_VM_STATES]
         faults = db_instances.latest_faults(with_faults)
         self._faults.update((u, faults.get(u)) for u in with_faults)
+        if self.is_admin and len(instances) > 1:
+            self._read_services()
         return [self.detail(i) for i in instances]
+
+    def _read_services(self, host=None):
+        """Read the compute services of ``host`` (None: of every host)."""
+        services = db_hosts.list_services(host=host)
+        if host is None:
+            self._all_services_read = True
+        else:
+            self._compute_services[host] = None
+        for service in services:
+            if 'compute' in service['binary']:
+                self._compute_services[service['host']] = service
 
     def detail(self, instance):
         """The full server body of ``GET /servers/{id}`` and ``/detail``."""
@@ -266,10 +282,9 @@ class ServerViewBuilder:
         when the server has no host."""
         if not host:
             return ''
-        if self._compute_services is None:
-            self._compute_services = {
-                s['host']: s for s in db_hosts.list_services()
-                if 'compute' in s['binary']}
+        if host not in self._compute_services and \
+                not self._all_services_read:
+            self._read_services(host)
         service = self._compute_services.get(host)
         if service is None:
             return 'UNKNOWN'

@@ -26,24 +26,6 @@ PROJECT = 'claims-project'
 ROUNDS = 5
 
 
-@pytest.fixture(params=[
-    'sqlite',
-    pytest.param('postgresql', marks=pytest.mark.integration),
-    pytest.param('mariadb', marks=pytest.mark.integration),
-])
-def database(request):
-    """A configured, synced database of each kind we support."""
-    if request.param == 'sqlite':
-        yield request.getfixturevalue('db')
-        return
-    url = request.getfixturevalue(
-        'pg_url' if request.param == 'postgresql' else 'mysql_url')
-    engine = session.configure(url)
-    migration.db_sync(engine)
-    yield engine
-    engine.dispose()
-
-
 def _new_instance(vm_state=s.ACTIVE, task_state=None, host='compute-1'):
     inst, _action = instances.create(
         {'display_name': 'claim-test', 'project_id': PROJECT, 'host': host,
