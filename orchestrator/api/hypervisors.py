@@ -50,7 +50,11 @@ def _cpu_info(req, node):
     return info if req.at_least(2, 28) else json.dumps(info)
 
 
-def _detail(req, node, service, usage, instances):
+#: The load of a host without instances.
+_NO_LOAD = {'instances': 0, 'busy': 0}
+
+
+def _detail(req, node, service, usage, load):
     body = _basic(req, node, service)
     free_ram = node['memory_mb'] - usage['memory_mb']
     free_disk = node['local_gb'] - usage['disk_gb']
@@ -64,8 +68,8 @@ def _detail(req, node, service, usage, instances):
         'free_ram_mb': free_ram,
         'free_disk_gb': free_disk,
         'disk_available_least': free_disk,
-        'running_vms': len(instances),
-        'current_workload': sum(1 for i in instances if i['task_state']),
+        'running_vms': load['instances'],
+        'current_workload': load['busy'],
         'hypervisor_type': node['hypervisor_type'],
         'hypervisor_version': 1,
         'host_ip': None,
@@ -97,14 +101,15 @@ def _list(req, detailed):
     nodes, limit = _nodes(req)
     services = _compute_services()
     usage = db_allocations.usage_by_host() if detailed else {}
+    # One grouped query for every host (not a query per host).
+    loads = db_instances.load_by_host() if detailed else {}
     items = []
     for node in nodes:
         service = services.get(node['host'])
         if detailed:
-            instances = db_instances.list_(host=node['host'])
             items.append(_detail(req, node, service,
                                  usage.get(node['host'], _NO_USAGE),
-                                 instances))
+                                 loads.get(node['host'], _NO_LOAD)))
         else:
             items.append(_basic(req, node, service))
     body = {'hypervisors': items}
@@ -142,7 +147,8 @@ def show(req, hypervisor_id):
     node = _node(hypervisor_id)
     usage = db_allocations.usage_by_host().get(node['host'], _NO_USAGE)
     body = _detail(req, node, _compute_services().get(node['host']), usage,
-                   db_instances.list_(host=node['host']))
+                   db_instances.load_by_host(node['host']).get(
+                       node['host'], _NO_LOAD))
     return api_request.json_response({'hypervisor': body})
 
 

@@ -85,6 +85,23 @@ def get(instance_uuid, project_id=None, read_deleted=False):
         return _to_dict(row)
 
 
+def load_by_host(host=None):
+    """{host: {'instances': live instances on it, 'busy': those with a
+    task}} in one grouped query (of ``host`` only when given); a host
+    without instances is absent."""
+    busy = sa.func.sum(sa.case(
+        (models.Instance.task_state.is_not(None), 1), else_=0))
+    with session.reader() as s:
+        q = (sa.select(models.Instance.host, sa.func.count(), busy)
+             .where(models.Instance.deleted == 0,
+                    models.Instance.host.is_not(None))
+             .group_by(models.Instance.host))
+        if host is not None:
+            q = q.where(models.Instance.host == host)
+        return {row[0]: {'instances': row[1], 'busy': int(row[2] or 0)}
+                for row in s.execute(q)}
+
+
 def list_(project_id=None, read_deleted=False, host=None, limit=None,
           marker=None, filters=None):
     """Instances, newest first, with ``marker`` paging (a uuid).

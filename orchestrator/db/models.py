@@ -106,6 +106,14 @@ class Instance(TimestampMixin, Base):
         sa.Index('instances_host_deleted_idx', 'host', 'deleted'),
         sa.Index('instances_task_state_updated_at_idx', 'task_state',
                  'updated_at'),
+        # The deadline watchdog's rows (live, in a task): few among many
+        # finished ones (a plain index on MySQL, which has no partial
+        # indexes).
+        sa.Index('instances_in_task_idx', 'task_deadline_at',
+                 sqlite_where=sa.text(
+                     'deleted = 0 AND task_state IS NOT NULL'),
+                 postgresql_where=sa.text(
+                     'deleted = 0 AND task_state IS NOT NULL')),
     )
     id = orm.mapped_column(sa.Integer, primary_key=True)
     uuid = orm.mapped_column(sa.String(36), nullable=False)
@@ -156,6 +164,14 @@ class InstanceAction(TimestampMixin, Base):
     __table_args__ = (
         sa.Index('instance_actions_instance_uuid_idx', 'instance_uuid'),
         sa.Index('instance_actions_task_id_idx', 'task_id'),
+        # The accepted-requests check reads open actions and recorded
+        # requests: few among all the finished ones.
+        sa.Index('instance_actions_open_idx', 'start_time',
+                 sqlite_where=sa.text('finish_time IS NULL'),
+                 postgresql_where=sa.text('finish_time IS NULL')),
+        sa.Index('instance_actions_pending_idx', 'start_time',
+                 sqlite_where=sa.text('pending_request IS NOT NULL'),
+                 postgresql_where=sa.text('pending_request IS NOT NULL')),
     )
     id = orm.mapped_column(sa.Integer, primary_key=True)
     instance_uuid = orm.mapped_column(sa.String(36), nullable=False)
