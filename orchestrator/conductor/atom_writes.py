@@ -23,6 +23,8 @@ immediate).
 importing :mod:`orchestrator.conductor.runner` installs it.
 """
 
+import contextlib
+
 from taskflow.engines.action_engine.actions import base as tf_action_base
 from taskflow.engines.action_engine.actions import retry as tf_retry_action
 from taskflow.engines.action_engine.actions import task as tf_task_action
@@ -46,6 +48,26 @@ _STOCK_RETRY_CHANGE_STATE = tf_retry_action.RetryAction.change_state
 def _our_backend(storage):
     backend = getattr(storage, '_backend', None)
     return backend if isinstance(backend, persistence.Backend) else None
+
+
+@contextlib.contextmanager
+def _undone_unless_written(storage, atom_name):
+    """Put the engine's copy of the atom back as it was when the block's
+    joined write fails.
+
+    TaskFlow updates its in-memory atom only after a write succeeded;
+    inside a join the writes are gathered, so the copy changed before
+    the one real write. Were it left changed after that write failed
+    (the database away), a later write of the flow (the engine's own
+    FAILURE) would store a transition that never was.
+    """
+    source, _same = storage._atomdetail_by_name(atom_name)
+    before = source.copy()
+    try:
+        yield
+    except BaseException:
+        source.update(before)
+        raise
 
 
 def _notify(action, kind, name, state, old_state, result, companion):
@@ -78,7 +100,8 @@ def change_state(self, task, state, progress=None, result=_NO_RESULT):
         return
     offer = getattr(storage, COMPANION_ATTR, None)
     companion = offer(task.name, state, result) if offer else None
-    with persistence.joined_writes(backend, companion):
+    with _undone_unless_written(storage, task.name), \
+            persistence.joined_writes(backend, companion):
         if state in self.SAVE_RESULT_STATES:
             storage.save(task.name,
                          None if result is _NO_RESULT else result, state)
@@ -105,7 +128,8 @@ def retry_change_state(self, retry, state, result=_NO_RESULT):
         return  # nothing changed: no write, no notification (as TaskFlow)
     offer = getattr(storage, RETRY_COMPANION_ATTR, None)
     companion = offer(retry.name, state, result) if offer else None
-    with persistence.joined_writes(backend, companion):
+    with _undone_unless_written(storage, retry.name), \
+            persistence.joined_writes(backend, companion):
         if saves_result:
             storage.save(retry.name,
                          None if result is _NO_RESULT else result, state)

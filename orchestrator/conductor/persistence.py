@@ -46,6 +46,7 @@ import contextlib
 import json
 import logging
 import threading
+import time
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
@@ -54,6 +55,7 @@ from taskflow.persistence.backends import impl_sqlalchemy
 from taskflow.persistence.backends.sqlalchemy import tables
 from taskflow.persistence import models as tf_models
 from taskflow import states as tf_states
+from taskflow import storage as tf_storage
 
 LOG = logging.getLogger(__name__)
 
@@ -136,8 +138,11 @@ def joined_writes(backend, companion=None):
     ends without an exception. Nothing is written when it raises.
 
     Outside a block (or for another backend) every write is immediate.
+    A failed write is tried again as TaskFlow tries its own saves
+    (``RETRY_ATTEMPTS`` times, ``RETRY_WAIT_TIMEOUT`` s apart).
     :raises NotFound: a gathered atom's row is gone.
-    :raises StorageFailure: the database failed the atoms' write.
+    :raises StorageFailure: the database failed the atoms' write each
+        time.
     """
     joined = _Joined(backend, companion)
     previous = getattr(_GATHERING, 'joined', None)
@@ -146,8 +151,21 @@ def joined_writes(backend, companion=None):
         yield
     finally:
         _GATHERING.joined = previous
-    with contextlib.closing(backend.get_connection()) as conn:
-        conn.write_joined(joined)
+    for attempt in range(1, tf_storage.RETRY_ATTEMPTS + 1):
+        try:
+            with contextlib.closing(backend.get_connection()) as conn:
+                conn.write_joined(joined)
+            return
+        except tf_exc.StorageFailure:
+            # As TaskFlow retries its own saves: a database away for a
+            # few seconds must not fail the flow.
+            if attempt == tf_storage.RETRY_ATTEMPTS:
+                raise
+            LOG.warning('Writing atoms %s failed (attempt %d of %d); '
+                        'trying again in %s s', list(joined.atoms), attempt,
+                        tf_storage.RETRY_ATTEMPTS,
+                        tf_storage.RETRY_WAIT_TIMEOUT)
+            time.sleep(tf_storage.RETRY_WAIT_TIMEOUT)
 
 
 class _Connection(impl_sqlalchemy.Connection):

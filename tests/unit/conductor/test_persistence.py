@@ -216,3 +216,36 @@ def test_a_failing_companion_never_loses_the_atom_write(tmp_path):
         with contextlib.closing(backend.get_connection()) as conn:
             conn.update_atom_details(changed)
     assert _state_of(engine, atom.uuid)[0] == tf_states.RUNNING
+
+
+def test_a_joined_write_is_tried_again_while_the_database_is_away(
+        tmp_path, monkeypatch):
+    """As TaskFlow's own saves: a database away for a moment fails no
+    flow (a DB cut made every in-flight boot end in ERROR otherwise)."""
+    engine, backend, atom = _joined_setup(tmp_path)
+    monkeypatch.setattr(persistence.tf_storage, 'RETRY_WAIT_TIMEOUT', 0.01)
+    real = persistence._Connection.write_joined
+    failures = [2]
+
+    def flaky(self, joined):
+        if failures[0]:
+            failures[0] -= 1
+            raise tf_exc.StorageFailure('the database is away')
+        return real(self, joined)
+
+    monkeypatch.setattr(persistence._Connection, 'write_joined', flaky)
+    with persistence.joined_writes(backend, None):
+        changed = atom.copy()
+        changed.state = tf_states.RUNNING
+        with contextlib.closing(backend.get_connection()) as conn:
+            conn.update_atom_details(changed)
+    assert _state_of(engine, atom.uuid)[0] == tf_states.RUNNING
+    # Away for longer than the attempts: the engine gets the failure.
+    failures[0] = persistence.tf_storage.RETRY_ATTEMPTS
+    with pytest.raises(tf_exc.StorageFailure):
+        with persistence.joined_writes(backend, None):
+            changed = changed.copy()
+            changed.state = tf_states.SUCCESS
+            with contextlib.closing(backend.get_connection()) as conn:
+                conn.update_atom_details(changed)
+    assert _state_of(engine, atom.uuid)[0] == tf_states.RUNNING
