@@ -2,7 +2,7 @@
 before a write, only what changed written.
 
 TaskFlow's ``SQLAlchemyBackend`` is kept (its tables, its reads, its
-logbook saves) with three changes:
+logbook saves) with four changes:
 
 * **Tables built once.** Its ``get_connection`` built a new ``MetaData``
   and new table objects for each connection (about 54 per boot and
@@ -23,7 +23,6 @@ logbook saves) with three changes:
   each flow state change (a boot has about ten). Now the flow row is one
   UPDATE, new atoms are INSERTed, and an atom is written only when it
   differs from what this process last read or wrote of it.
-
 * **A transition is one transaction.** :func:`joined_writes` gathers
   the atom writes a thread makes in a block (TaskFlow saves a task's
   state and result, then its progress, in two writes) and writes them at
@@ -33,7 +32,8 @@ logbook saves) with three changes:
   them or none. Should the joined transaction fail, the atoms are
   written alone (their failure is the engine's, as before) and the
   companion after them, its failure only logged: the audit never breaks
-  a flow.
+  a flow. A write that fails is tried again as TaskFlow tries its own
+  saves.
 
 What this process last read or wrote of each atom is kept in a bounded
 cache (:class:`_Written`); a flow that ended is dropped from it. An atom

@@ -96,9 +96,12 @@ def _host_state(system, host):
 def test_evacuate_rebuilds_elsewhere_and_cleans_the_source_when_back(
         evac_system):
     server_id, source = _boot_on_a_dead_host(evac_system)
+    # The spawn takes a moment, so that polls see rebuild_spawning.
+    h.inject(evac_system, {'spawn': {'delay_s': 0.3}})
     resp = _evacuate(evac_system, server_id)
     assert resp.content == b''  # 2.14+: no adminPass
     seen = h.status_pairs_until(evac_system, server_id, 'ACTIVE')
+    h.inject(evac_system, {})
     assert ('REBUILD', states.REBUILD_SPAWNING) in seen, seen
     action = _finished(server_id)
     assert action['result'] == states.RESULT_SUCCESS

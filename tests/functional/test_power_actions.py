@@ -320,7 +320,9 @@ def test_soft_and_hard_reboot_status_sequences(api_system):
 def test_soft_reboot_that_hangs_becomes_hard(api_system, conf):
     conf.set_override('soft_reboot_timeout_s', 1.0, group='conductor')
     server_id = _boot(api_system)
-    _inject(api_system, {'reboot': 'hang'})
+    # The hard reboot takes a moment, so that polls see HARD_REBOOT.
+    _inject(api_system, {'reboot': 'hang',
+                         'reboot_hard': {'delay_s': 0.3}})
     _reboot(api_system, server_id, 'SOFT')
     assert _poll_statuses(api_system, server_id, 'ACTIVE') == [
         'REBOOT', 'HARD_REBOOT', 'ACTIVE']
