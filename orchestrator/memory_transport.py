@@ -12,9 +12,9 @@ of every RPC call.
 
 :func:`install` makes ``memory://`` connections use :class:`Transport`:
 a consumer that found its queues empty sleeps until a message is put on
-any queue of the broker (a condition every put notifies) or its timeout
-ends, and looks again at least every :data:`MAX_IDLE_WAIT_S` (in case a
-message arrived by a path that does not notify).
+one of ITS queues (each put wakes that queue's consumers only) or its
+timeout ends, and looks again at least every :data:`MAX_IDLE_WAIT_S` (in
+case a message arrived by a path that does not wake it).
 
 kombu keeps the memory broker's queues and bindings in class attributes,
 so they outlive every connection: a cast sent just before an all-in-one
@@ -29,6 +29,7 @@ import collections
 import socket
 import threading
 import time
+import weakref
 
 from kombu import transport as kombu_transport
 from kombu.transport import memory
@@ -44,24 +45,31 @@ _PATH = 'orchestrator.memory_transport:Transport'
 
 
 class _Arrivals:
-    """A count of the messages put on the broker, and a condition that
-    each put notifies: a consumer waits for the count to change."""
+    """Who waits for which queue: a put on a queue wakes the consumers of
+    that queue only (not every consumer of the broker)."""
 
     def __init__(self):
-        self._condition = threading.Condition()
-        self.count = 0
+        self._lock = threading.Lock()
+        # queue name -> the wake-up events of its waiting consumers (weak:
+        # a transport that is gone stops being woken).
+        self._waiting = collections.defaultdict(weakref.WeakSet)
 
-    def announce(self):
-        with self._condition:
-            self.count += 1
-            self._condition.notify_all()
+    def announce(self, queue):
+        """Wake the consumers of ``queue``."""
+        with self._lock:
+            events = list(self._waiting.get(queue, ()))
+        for event in events:
+            event.set()
 
-    def wait_after(self, seen, timeout):
-        """Wait until the count is no longer ``seen``, at most
-        ``timeout`` seconds."""
-        with self._condition:
-            if self.count == seen:
-                self._condition.wait(timeout)
+    def listen(self, queues, event):
+        """Have ``event`` set when a message is put on any of ``queues``."""
+        with self._lock:
+            for queue in queues:
+                self._waiting[queue].add(event)
+
+    def forget_all(self):
+        with self._lock:
+            self._waiting.clear()
 
 
 _ARRIVALS = _Arrivals()
@@ -76,12 +84,12 @@ class Channel(memory.Channel):
 
     def _put(self, queue, message, **kwargs):
         super()._put(queue, message, **kwargs)
-        _ARRIVALS.announce()
+        _ARRIVALS.announce(queue)
 
     def _put_fanout(self, exchange, message, routing_key=None, **kwargs):
-        super()._put_fanout(exchange, message, routing_key=routing_key,
-                            **kwargs)
-        _ARRIVALS.announce()
+        for queue in self._lookup(exchange, routing_key):
+            self._queue_for(queue).put(message)
+            _ARRIVALS.announce(queue)
 
 
 class Transport(memory.Transport):
@@ -98,8 +106,12 @@ class Transport(memory.Transport):
             (None: wait for ever).
         """
         deadline = None if timeout is None else time.monotonic() + timeout
+        arrived = self.__dict__.setdefault('_arrived', threading.Event())
         while True:
-            seen = _ARRIVALS.count
+            # Listen and clear before looking: a put after the look (the
+            # queues found empty) sets the event, and the wait is over.
+            _ARRIVALS.listen(tuple(self._callbacks), arrived)
+            arrived.clear()
             try:
                 self.cycle.get(self._deliver, timeout=timeout)
                 return
@@ -111,7 +123,7 @@ class Transport(memory.Transport):
                 if left <= 0:
                     raise socket.timeout()
                 wait = min(wait, left)
-            _ARRIVALS.wait_after(seen, wait)
+            arrived.wait(wait)
 
 
 def install():
@@ -128,3 +140,4 @@ def reset():
     Channel.queues.clear()
     Channel.events.clear()
     Transport.global_state.clear()
+    _ARRIVALS.forget_all()

@@ -88,13 +88,16 @@ def host_is_up(host, binary='orchestrator-compute', conf=None):
 
 
 def list_services(binary=None, host=None):
+    q = sa.select(*_SERVICE_COLUMNS).order_by(models.Service.id)
+    if binary is not None:
+        q = q.where(models.Service.binary == binary)
+    if host is not None:
+        q = q.where(models.Service.host == host)
     with session.reader() as s:
-        q = sa.select(models.Service).order_by(models.Service.id)
-        if binary is not None:
-            q = q.where(models.Service.binary == binary)
-        if host is not None:
-            q = q.where(models.Service.host == host)
-        return [r.as_dict() for r in s.execute(q).scalars()]
+        return [dict(row._mapping) for row in s.execute(q)]
+
+
+_SERVICE_COLUMNS = models.attribute_columns(models.Service)
 
 
 def list_compute_nodes():
