@@ -29,6 +29,7 @@ from orchestrator import states
 from orchestrator.conductor import atom_writes
 from orchestrator.db import actions
 from orchestrator.db import instances
+from orchestrator.db import session
 
 from flows import keys
 
@@ -142,17 +143,21 @@ class AuditListener(listener_base.Listener):
                                   lambda suffix: attempt_name(name + suffix,
                                                               attempt))
 
-    def retry_companion_for(self, retry_name, state, result):
+    def retry_companion_for(self, retry_name, state, result, saved=False):
         """:meth:`companion_for` of a retry controller: its run for
-        attempt N (N - 1 runs are in its history before this transition
-        is saved, whatever it is), or its revert (``<step>:revert``)."""
+        attempt N, or its revert (``<step>:revert``, once, when the
+        subflow is given up). N - 1 runs are in its history before this
+        transition is saved, whatever it is; once ``saved``, a success
+        is in it too."""
         if state not in _EVENT_START and state not in _EVENT_END:
             return None
         action_id = self._fetch(keys.ACTION_ID)
         if action_id is None:
             return None
         name = event_name(retry_name)
-        attempt = self._attempts(retry_name) + 1
+        attempt = self._attempts(retry_name)
+        if not (saved and state == tf_states.SUCCESS):
+            attempt += 1
 
         def event(suffix):
             return name + suffix if suffix else attempt_name(name, attempt)
@@ -194,59 +199,34 @@ class AuditListener(listener_base.Listener):
         """How many runs of ``retry_name`` succeeded (its history)."""
         return len(self._engine.storage.get_retry_history(retry_name))
 
-    def _record(self, state, event, details):
-        """Write the start or the end of ``event`` for ``state``."""
-        action_id = self._fetch(keys.ACTION_ID)
-        if action_id is None:
+    def _write_alone(self, writer, state, atom_name):
+        """Run an event write (:meth:`companion_for`) in a transaction
+        of its own: for a transition saved without its event (a backend
+        that is not ours). A failure is logged: the audit never breaks
+        the flow."""
+        if writer is None:
             return
         try:
-            if state in _EVENT_START:
-                actions.event_start(action_id, event(_EVENT_START[state]),
-                                    host=self._host)
-            elif state in _EVENT_END:
-                suffix, result = _EVENT_END[state]
-                traceback = None
-                failure = details.get('result')
-                if result == states.RESULT_ERROR and failure is not None:
-                    traceback = failure.pformat(traceback=True)
-                actions.event_finish(action_id, event(suffix), result,
-                                     traceback=traceback, host=self._host)
+            with session.writer() as s:
+                writer(s.connection())
         except Exception:  # noqa: BLE001 - audit must not break the flow
-            LOG.exception('Could not record event of %s (%s) in action %s',
-                          details.get('task_name')
-                          or details.get('retry_name'), state, action_id)
+            LOG.exception('Could not record event of %s (%s)', atom_name,
+                          state)
 
     def _task_receiver(self, state, details):
         if details.get(atom_writes.AUDITED):
             return  # written with the transition (companion_for)
-        atom_name = details['task_name']
-        name = event_name(atom_name)
-
-        def event(suffix):
-            retry_name = self._controller(atom_name)
-            attempt = self._attempts(retry_name) if retry_name else 1
-            return attempt_name(name + suffix, attempt)
-
-        self._record(state, event, details)
+        name = details['task_name']
+        self._write_alone(self.companion_for(name, state,
+                                             details.get('result')),
+                          state, name)
 
     def _retry_receiver(self, state, details):
         if details.get(atom_writes.AUDITED):
             return  # written with the transition (retry_companion_for)
-        retry_name = details['retry_name']
-        name = event_name(retry_name)
-
-        def event(suffix):
-            if suffix:
-                # The controller's revert: once, when the subflow is
-                # given up (its history is already cleared at REVERTED).
-                return name + suffix
-            # Its run for attempt N: N - 1 runs are in the history while
-            # it runs or when it failed, N once it succeeded.
-            done = self._attempts(retry_name)
-            return attempt_name(
-                name, done if state == tf_states.SUCCESS else done + 1)
-
-        self._record(state, event, details)
+        name = details['retry_name']
+        self._write_alone(self.retry_companion_for(
+            name, state, details.get('result'), saved=True), state, name)
 
     def _flow_receiver(self, state, details):
         if state not in (tf_states.SUCCESS, tf_states.REVERTED,

@@ -101,10 +101,6 @@ class _Written:
             for uuid in self._by_flow.pop(flow_uuid, ()):
                 self._values.pop(uuid, None)
 
-    def __len__(self):
-        with self._lock:
-            return len(self._values)
-
 
 def _atom_values(atom_detail, flow_uuid):
     values = atom_detail.to_dict()
@@ -183,20 +179,19 @@ class _Connection(impl_sqlalchemy.Connection):
     # -- atoms ---------------------------------------------------------------
 
     @staticmethod
-    def _changed(values, known):
-        """The columns of ``values`` whose fingerprint differs from
-        ``known`` (every column when nothing is known)."""
-        if known is None:
-            return dict(values)
-        fingerprint = _fingerprint(values)
-        return {k: v for k, v in values.items()
-                if known.get(k) != fingerprint[k]}
-
-    def _write_atom(self, conn, values, known):
-        """UPDATE the changed columns; return the rows it matched."""
-        changed = self._changed(values, known)
+    def _changed(values, fingerprint, known):
+        """The columns of ``values`` (whose fingerprint is
+        ``fingerprint``) that differ from ``known`` (every column when
+        nothing is known), without the row's keys."""
+        changed = {k: v for k, v in values.items()
+                   if known is None or known.get(k) != fingerprint[k]}
         changed.pop('uuid', None)
         changed.pop('parent_uuid', None)
+        return changed
+
+    def _write_atom(self, conn, values, changed):
+        """UPDATE the ``changed`` columns of the atom of ``values``;
+        return the rows it matched (1 when nothing changed)."""
         if not changed:
             return 1
         table = self._tables.atomdetails
@@ -216,14 +211,13 @@ class _Connection(impl_sqlalchemy.Connection):
             joined.atoms[atom_detail.uuid] = atom_detail
             joined.atoms.move_to_end(atom_detail.uuid)
             return atom_detail
-        known = self._written.get(atom_detail.uuid)
-        flow_uuid = json.loads(known['parent_uuid']) if known else None
-        values = _atom_values(atom_detail, flow_uuid)
-        if known is not None and not self._changed(values, known):
+        uuid, flow_uuid, values, fingerprint, changed = self._to_write(
+            atom_detail)
+        if not changed:
             return atom_detail
         try:
             with self._engine.begin() as conn:
-                matched = self._write_atom(conn, values, known)
+                matched = self._write_atom(conn, values, changed)
         except sa_exc.SQLAlchemyError:
             tf_exc.raise_with_cause(
                 tf_exc.StorageFailure, 'Failed updating atom details with '
@@ -232,34 +226,37 @@ class _Connection(impl_sqlalchemy.Connection):
             self._written.forget(atom_detail.uuid)
             raise tf_exc.NotFound('No atom details found with uuid %r'
                                   % atom_detail.uuid)
-        if flow_uuid is not None:
-            self._written.put(flow_uuid, atom_detail.uuid,
-                              _fingerprint(values))
+        self._remember_written([(uuid, flow_uuid, values, fingerprint,
+                                 changed)])
         return atom_detail
 
-    def _atoms_to_write(self, joined):
-        """[(uuid, flow uuid, values, known)] of the gathered atoms."""
-        out = []
-        for uuid, atom_detail in joined.atoms.items():
-            known = self._written.get(uuid)
-            flow_uuid = json.loads(known['parent_uuid']) if known else None
-            out.append((uuid, flow_uuid, _atom_values(atom_detail, flow_uuid),
-                        known))
-        return out
+    def _to_write(self, atom_detail):
+        """(uuid, flow uuid or None, column values, their fingerprint,
+        the changed columns) of ``atom_detail`` against what this process
+        last read or wrote of it."""
+        known = self._written.get(atom_detail.uuid)
+        flow_uuid = json.loads(known['parent_uuid']) if known else None
+        values = _atom_values(atom_detail, flow_uuid)
+        fingerprint = _fingerprint(values)
+        return (atom_detail.uuid, flow_uuid, values, fingerprint,
+                self._changed(values, fingerprint, known))
+
+    def _remember_written(self, atoms):
+        for uuid, flow_uuid, _values, fingerprint, _changed in atoms:
+            if flow_uuid is not None:
+                self._written.put(flow_uuid, uuid, fingerprint)
 
     def _write_gathered(self, conn, atoms):
-        for uuid, _flow_uuid, values, known in atoms:
-            if self._write_atom(conn, values, known) == 0:
+        for uuid, _flow_uuid, values, _fingerprint, changed in atoms:
+            if self._write_atom(conn, values, changed) == 0:
                 self._written.forget(uuid)
                 raise tf_exc.NotFound('No atom details found with uuid %r'
                                       % uuid)
 
     def write_joined(self, joined):
         """Write what :func:`joined_writes` gathered (see there)."""
-        atoms = self._atoms_to_write(joined)
-        changed = any(known is None or self._changed(values, known)
-                      for _u, _f, values, known in atoms)
-        if not changed and joined.companion is None:
+        atoms = [self._to_write(ad) for ad in joined.atoms.values()]
+        if not any(a[4] for a in atoms) and joined.companion is None:
             return
         try:
             with self._engine.begin() as conn:
@@ -286,9 +283,7 @@ class _Connection(impl_sqlalchemy.Connection):
             except Exception:  # noqa: BLE001 - a companion never breaks it
                 LOG.exception('The companion write of atoms %s failed',
                               list(joined.atoms))
-        for uuid, flow_uuid, values, _known in atoms:
-            if flow_uuid is not None:
-                self._written.put(flow_uuid, uuid, _fingerprint(values))
+        self._remember_written(atoms)
 
     # -- flows ---------------------------------------------------------------
 
@@ -319,12 +314,14 @@ class _Connection(impl_sqlalchemy.Connection):
                         atoms.c.parent_uuid == flow_detail.uuid)).scalars())
                 for ad in flow_detail:
                     values = _atom_values(ad, flow_detail.uuid)
+                    fingerprint = _fingerprint(values)
                     known = self._written.get(ad.uuid)
                     if known is None and ad.uuid not in existing:
                         conn.execute(sa.insert(atoms).values(**values))
                     else:
-                        self._write_atom(conn, values, known)
-                    written.append((ad.uuid, _fingerprint(values)))
+                        self._write_atom(conn, values, self._changed(
+                            values, fingerprint, known))
+                    written.append((ad.uuid, fingerprint))
         except sa_exc.SQLAlchemyError:
             tf_exc.raise_with_cause(
                 tf_exc.StorageFailure, 'Failed updating flow details with '

@@ -130,45 +130,18 @@ def get_by_request_id(instance_uuid, request_id):
         return row.as_dict()
 
 
-def _event_row(s, action_id, event):
-    return s.execute(sa.select(models.InstanceActionEvent).where(
-        models.InstanceActionEvent.action_id == action_id,
-        models.InstanceActionEvent.event == event)).scalar_one_or_none()
-
-
 def event_start(action_id, event, host=None):
     """Record that a step started (again, after a crash: same row)."""
     with session.writer() as s:
-        row = _event_row(s, action_id, event)
-        if row is None:
-            s.add(models.InstanceActionEvent(
-                action_id=action_id, event=event, host=host,
-                start_time=models.utcnow()))
-        else:
-            row.start_time = models.utcnow()
-            row.finish_time = None
-            row.result = None
-            row.traceback = None
-            if host:
-                row.host = host
+        event_start_on(s.connection(), action_id, event, host=host)
 
 
 def event_finish(action_id, event, result, traceback=None, details=None,
                  host=None):
     """Record how a step ended; creates the row if its start was lost."""
-    now = models.utcnow()
     with session.writer() as s:
-        row = _event_row(s, action_id, event)
-        if row is None:
-            row = models.InstanceActionEvent(action_id=action_id,
-                                             event=event, start_time=now)
-            s.add(row)
-        row.finish_time = now
-        row.result = result
-        row.traceback = traceback
-        row.details = details
-        if host:
-            row.host = host
+        event_finish_on(s.connection(), action_id, event, result,
+                        traceback=traceback, details=details, host=host)
 
 
 _EVENTS = models.InstanceActionEvent.__table__
@@ -213,13 +186,13 @@ def event_start_on(conn, action_id, event, host=None):
 
 
 def event_finish_on(conn, action_id, event, result, traceback=None,
-                    host=None):
+                    details=None, host=None):
     """:func:`event_finish` on ``conn`` (a transaction of the caller's);
     a row whose start was lost is started now. Re-run: the same row,
     finished again."""
     now = models.utcnow()
     values = {'finish_time': now, 'result': result, 'traceback': traceback,
-              'details': None}
+              'details': details}
     if host:
         values['host'] = host
     _upsert_event(conn, action_id, event, {'start_time': now}, values)
