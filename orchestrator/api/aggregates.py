@@ -6,11 +6,12 @@ lets it run unchanged.
 """
 
 from orchestrator.api import request as api_request
+from orchestrator.policies import infrastructure
 
 
 def index(req):
     """GET /os-aggregates (200; 403 for non-admins)."""
-    req.require_admin('os_compute_api:os-aggregates:index')
+    req.authorize(infrastructure.AGGREGATES_INDEX)
     return api_request.json_response({'aggregates': []})
 
 

@@ -13,13 +13,14 @@ from orchestrator.api import query
 from orchestrator.api import request as api_request
 from orchestrator.api.views import flavors as flavor_views
 from orchestrator.db import catalog
+from orchestrator.policies import catalog as catalog_rules
 
 
 def _is_public(req):
     value = query.one(req, 'is_public')
     if value is None:
         return True
-    if not req.context.is_admin:
+    if not req.can(catalog_rules.FLAVORS_NON_PUBLIC):
         # NOTE(api): as Nova, non-admins only ever see public flavors.
         return True
     if value.strip().lower() == 'none':

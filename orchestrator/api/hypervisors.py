@@ -19,6 +19,7 @@ from orchestrator.db import allocations as db_allocations
 from orchestrator.db import hosts as db_hosts
 from orchestrator.db import instances as db_instances
 from orchestrator.db import models
+from orchestrator.policies import infrastructure
 
 _NO_USAGE = {'vcpus': 0, 'memory_mb': 0, 'disk_gb': 0}
 
@@ -97,7 +98,8 @@ def _nodes(req):
 
 
 def _list(req, detailed):
-    req.require_admin('os_compute_api:os-hypervisors:list')
+    req.authorize(infrastructure.HYPERVISORS_LIST_DETAIL if detailed
+                  else infrastructure.HYPERVISORS_LIST)
     nodes, limit = _nodes(req)
     services = _compute_services()
     usage = db_allocations.usage_by_host() if detailed else {}
@@ -143,7 +145,7 @@ def _node(hypervisor_id):
 
 def show(req, hypervisor_id):
     """GET /os-hypervisors/{id}: one node in detail (200, 404)."""
-    req.require_admin('os_compute_api:os-hypervisors:show')
+    req.authorize(infrastructure.HYPERVISORS_SHOW)
     node = _node(hypervisor_id)
     usage = db_allocations.usage_by_host().get(node['host'], _NO_USAGE)
     body = _detail(req, node, _compute_services().get(node['host']), usage,
@@ -158,7 +160,7 @@ def uptime(req, hypervisor_id):
     NOTE(api): a fake host has no ``uptime`` output to relay; this one
     counts from the node's first report, in ``uptime``'s shape.
     """
-    req.require_admin('os_compute_api:os-hypervisors:uptime')
+    req.authorize(infrastructure.HYPERVISORS_UPTIME)
     node = _node(hypervisor_id)
     now = models.utcnow()
     up = now - node['created_at']

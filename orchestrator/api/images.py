@@ -9,6 +9,12 @@ openstacksdk resolves them against the endpoint.
 List filters: ``name`` and ``status`` (exact), ``visibility``; paging with
 ``limit`` (capped at ``[api] max_limit``) and ``marker`` (an image id; 400
 if unknown). Oldest first, as the catalog returns them.
+
+Visibility as Glance: public images are seen by everyone, a private one
+(a snapshot) by its owner project and administrators only
+(:mod:`orchestrator.policies.catalog`); to anyone else it does not
+exist (404), here and when a server is created, rebuilt or rescued from
+it (:func:`get_visible`).
 """
 
 from orchestrator import exception
@@ -17,6 +23,7 @@ from orchestrator.api import query
 from orchestrator.api import request as api_request
 from orchestrator.api.views import timestamps
 from orchestrator.db import catalog
+from orchestrator.policies import catalog as rules
 
 #: Fields of an image body; extra properties are added beside them.
 _RESERVED = frozenset([
@@ -68,6 +75,19 @@ def versions(req):
     return api_request.json_response(doc, status=300)
 
 
+def visible_to(req):
+    """The project whose images the caller sees, or None for all."""
+    if req.can(rules.IMAGES_ALL_PROJECTS):
+        return None
+    return req.context.project_id
+
+
+def get_visible(req, image_id):
+    """The image ``image_id`` if the caller may see (and so use) it;
+    ImageNotFound otherwise."""
+    return catalog.image_get(image_id, visible_to=visible_to(req))
+
+
 def _images(req, limit):
     marker = query.one(req, 'marker')
     visibility = query.one(req, 'visibility')
@@ -76,7 +96,8 @@ def _images(req, limit):
         # the rest of the list and cut the page here (images are few).
         images = catalog.image_list(
             name=query.one(req, 'name'), status=query.one(req, 'status'),
-            limit=None if visibility else limit, marker=marker)
+            limit=None if visibility else limit, marker=marker,
+            visible_to=visible_to(req))
     except exception.ImageNotFound:
         raise exception.Invalid('marker [%s] not found' % marker) from None
     if visibility and visibility != 'all':
@@ -86,6 +107,7 @@ def _images(req, limit):
 
 def index(req):
     """GET /image/v2/images (200)."""
+    req.authorize(rules.IMAGES_LIST)
     limit = query.limit(req)
     images = _images(req, limit)
     body = {'images': [image_body(i) for i in images],
@@ -98,7 +120,8 @@ def index(req):
 
 def show(req, image_id):
     """GET /image/v2/images/{id} (200, 404)."""
-    return api_request.json_response(image_body(catalog.image_get(image_id)))
+    req.authorize(rules.IMAGES_SHOW)
+    return api_request.json_response(image_body(get_visible(req, image_id)))
 
 
 def register(router):

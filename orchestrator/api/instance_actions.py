@@ -10,6 +10,7 @@ from orchestrator.api import request as api_request
 from orchestrator.api import servers
 from orchestrator.api.views import timestamps
 from orchestrator.db import actions as db_actions
+from orchestrator.policies import server_records as record_rules
 
 
 def _action_body(action):
@@ -24,7 +25,7 @@ def _action_body(action):
     }
 
 
-def _event_body(event, is_admin):
+def _event_body(event, with_traceback):
     body = {
         'event': event['event'],
         'start_time': timestamps.iso(event['start_time']
@@ -32,14 +33,15 @@ def _event_body(event, is_admin):
         'finish_time': timestamps.iso(event['finish_time']),
         'result': event['result'],
     }
-    if is_admin:
+    if with_traceback:
         body['traceback'] = event['traceback']
     return body
 
 
 def index(req, server_id):
     """GET /servers/{id}/os-instance-actions (200, 404)."""
-    instance = servers.get_instance(req, server_id, read_deleted=True)
+    instance = servers.get_instance(req, server_id, read_deleted=True,
+                                    rule=record_rules.ACTIONS_LIST)
     actions = db_actions.list_for_instance(instance['uuid'])
     return api_request.json_response(
         {'instanceActions': [_action_body(a) for a in actions]})
@@ -47,12 +49,15 @@ def index(req, server_id):
 
 def show(req, server_id, request_id):
     """GET /servers/{id}/os-instance-actions/{request_id} (200, 404)."""
-    instance = servers.get_instance(req, server_id, read_deleted=True)
+    instance = servers.get_instance(req, server_id, read_deleted=True,
+                                    rule=record_rules.ACTIONS_SHOW)
     action = db_actions.get_by_request_id(instance['uuid'], request_id)
     body = _action_body(action)
-    is_admin = req.context.is_admin
-    body['events'] = [_event_body(e, is_admin)
-                      for e in db_actions.events_for(action['id'])]
+    target = servers.target(instance)
+    if req.can(record_rules.ACTION_EVENTS, target):
+        with_traceback = req.can(record_rules.ACTION_EVENT_DETAILS, target)
+        body['events'] = [_event_body(e, with_traceback)
+                          for e in db_actions.events_for(action['id'])]
     return api_request.json_response({'instanceAction': body})
 
 

@@ -39,6 +39,7 @@ from orchestrator.api.views import timestamps
 from orchestrator.db import actions as db_actions
 from orchestrator.db import catalog
 from orchestrator.db import migration_records
+from orchestrator.policies import server_records as record_rules
 
 LOG = logging.getLogger(__name__)
 
@@ -100,7 +101,7 @@ def _os_migration_body(req, migration, flavor_cache):
 
 def index(req):
     """GET /os-migrations (200; 403 for non-admins)."""
-    req.require_admin('os_compute_api:os-migrations:index')
+    req.authorize(record_rules.MIGRATIONS_INDEX)
     status = query.one(req, 'status')
     found = migration_records.list_(
         instance_uuid=query.one(req, 'instance_uuid'),
@@ -136,10 +137,13 @@ def _server_migration_body(migration):
     }
 
 
-def _require(req, major, minor, policy):
-    req.require_admin(policy)
+def _server_for(req, server_id, major, minor, rule):
+    """The server of a ``/servers/{id}/migrations`` request: 404 below
+    microversion major.minor or when the caller may not find the server,
+    403 when ``rule`` does not allow the caller on it."""
     if not req.at_least(major, minor):
         raise exception.NotFound('The resource could not be found.')
+    return servers.get_instance(req, server_id, rule=rule)
 
 
 def _migration_of(instance, migration_id):
@@ -155,8 +159,8 @@ def _migration_of(instance, migration_id):
 
 def server_index(req, server_id):
     """GET /servers/{id}/migrations (2.23; 200, 404)."""
-    _require(req, 2, 23, 'os_compute_api:servers:migrations:index')
-    instance = servers.get_instance(req, server_id)
+    instance = _server_for(req, server_id, 2, 23,
+                           record_rules.SERVER_MIGRATIONS_INDEX)
     found = [m for m in migration_records.list_(
         instance_uuid=instance['uuid'], migration_type=LIVE_MIGRATION)
         if in_progress(m)]
@@ -167,8 +171,8 @@ def server_index(req, server_id):
 def server_show(req, server_id, migration_id):
     """GET /servers/{id}/migrations/{migration_id} (2.23; 200, 404 when
     it is not a live migration of the server in progress)."""
-    _require(req, 2, 23, 'os_compute_api:servers:migrations:show')
-    instance = servers.get_instance(req, server_id)
+    instance = _server_for(req, server_id, 2, 23,
+                           record_rules.SERVER_MIGRATIONS_SHOW)
     migration = _migration_of(instance, migration_id)
     if migration['migration_type'] != LIVE_MIGRATION or not in_progress(
             migration):
@@ -183,8 +187,8 @@ def server_abort(req, server_id, migration_id):
     """DELETE /servers/{id}/migrations/{migration_id} (2.24; 202, 400,
     404, 409): see the module docstring. Audited as an instance action
     ``live-migration-abort``."""
-    _require(req, 2, 24, 'os_compute_api:servers:migrations:delete')
-    instance = servers.get_instance(req, server_id)
+    instance = _server_for(req, server_id, 2, 24,
+                           record_rules.SERVER_MIGRATIONS_DELETE)
     rules = state_machine.ACTIONS[state_machine.LIVE_MIGRATE_ABORT]
     if not rules.allows(instance['vm_state'], instance['task_state']):
         raise exception.InstanceInvalidState(

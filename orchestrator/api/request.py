@@ -12,12 +12,14 @@ import json
 import webob
 
 from orchestrator import exception
+from orchestrator import policy
 from orchestrator.api import json_input
 from orchestrator.api import microversion
 
 CONTEXT_KEY = 'orchestrator.context'
 VERSION_KEY = 'orchestrator.api_version'
 CONF_KEY = 'orchestrator.conf'
+_SEES_ALL_KEY = 'orchestrator.sees_all_projects'
 
 
 class APIRequest(webob.Request):
@@ -53,10 +55,31 @@ class APIRequest(webob.Request):
             raise exception.Invalid('Malformed request body') from None
         return json_input.loads(raw)
 
-    def require_admin(self, action):
-        """403 unless the caller is an administrator."""
-        if not self.context.is_admin:
-            raise exception.Forbidden(action=action)
+    def authorize(self, rule, target=None):
+        """403 unless policy ``rule`` allows the caller on ``target``
+        (a dict with the target's ``project_id``; default: the caller's
+        own project). See :mod:`orchestrator.policy`."""
+        policy.authorize(self.conf, self.context, rule, target)
+
+    def can(self, rule, target=None):
+        """True when policy ``rule`` allows the caller on ``target``."""
+        return policy.check(self.conf, self.context, rule, target)
+
+    @property
+    def sees_all_projects(self):
+        """True when the caller finds any project's resources by id
+        (policy ``context_is_admin``); others find their own only, and
+        another project's server is a 404 to them, never a 403."""
+        cached = self.environ.get(_SEES_ALL_KEY)
+        if cached is None:
+            cached = policy.sees_all_projects(self.conf, self.context)
+            self.environ[_SEES_ALL_KEY] = cached
+        return cached
+
+    def owner_project(self):
+        """The project a resource must belong to for this caller: None
+        (any) when :attr:`sees_all_projects`, else the caller's."""
+        return None if self.sees_all_projects else self.context.project_id
 
 
 def json_response(body, status=200, headers=None):

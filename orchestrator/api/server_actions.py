@@ -3,11 +3,13 @@ by name through :data:`HANDLERS`.
 
 An action is added by writing ``handler(req, server_id, value)`` and
 decorating it with :func:`action`; the name is the body's single key, as
-in Nova (``{"forceDelete": null}``). Admin-only actions (per
-:data:`orchestrator.state_machine.ACTIONS`) are refused with 403 for
-others before the handler runs. Any other name is a 400 "Unsupported
-action", including actions the state machine knows but the API does not
-offer yet.
+in Nova (``{"forceDelete": null}``). Before the handler runs, the server
+is looked up (404 when the caller may not find it) and the action's
+policy rule (:mod:`orchestrator.policies.server_actions`, whose defaults
+follow the admin-only column of :data:`orchestrator.state_machine.ACTIONS`)
+is checked against the server's project (403). Any other name is a 400
+"Unsupported action", including actions the state machine knows but the
+API does not offer yet.
 """
 
 import secrets
@@ -30,6 +32,7 @@ from orchestrator.db import catalog
 from orchestrator.db import hosts as db_hosts
 from orchestrator.db import instances as db_instances
 from orchestrator.db import migration_records
+from orchestrator.policies import server_actions as action_rules
 
 #: action name -> handler(req, server_id, value) -> webob.Response
 HANDLERS = {}
@@ -55,7 +58,7 @@ def force_delete(req, server_id, value):
     before, act = db_instances.force_delete(
         server_id, {'request_id': ctxt.request_id, 'user_id': ctxt.user_id,
                     'project_id': ctxt.project_id},
-        project_id=servers.owner_project(ctxt))
+        project_id=req.owner_project())
     if before.get('host'):
         operations.cleanup_after_force_delete(ctxt, server_id,
                                               before['host'], act['id'])
@@ -70,7 +73,7 @@ def _claim(req, server_id, name):
         server_id, name, {'request_id': ctxt.request_id,
                           'user_id': ctxt.user_id,
                           'project_id': ctxt.project_id},
-        project_id=servers.owner_project(ctxt))
+        project_id=req.owner_project())
 
 
 def _start(req, instance, act, name, params=None):
@@ -176,7 +179,7 @@ def rescue(req, server_id, value):
     value = value or {}
     image_ref = value.get('rescue_image_ref')
     if image_ref:
-        image_ref = _active_image(image_ref)
+        image_ref = server_create.active_image(req, image_ref)['id']
     password = value.get('adminPass') or generate_password()
     _claim_and_start(req, server_id, state_machine.RESCUE, {
         'admin_password': password, 'rescue_image_ref': image_ref})
@@ -188,11 +191,10 @@ def rebuild(req, server_id, value):
     """{"rebuild": {"imageRef", "name"?, "adminPass"?, ...}} (202 with the
     server, status REBUILD): the guest re-imaged on its host."""
     validation.validate({'rebuild': value}, action_schemas.REBUILD)
-    image_id = _active_image(value['imageRef'])
+    image = server_create.active_image(req, value['imageRef'])
     instance = servers.get_instance(req, server_id)
-    server_create.check_image_fits(catalog.image_get(image_id),
-                                   instance['flavor'] or instance)
-    params = {'image_ref': image_id}
+    server_create.check_image_fits(image, instance['flavor'] or instance)
+    params = {'image_ref': image['id']}
     if value.get('name'):
         params['name'] = value['name']
     instance, act = _claim(req, server_id, state_machine.REBUILD)
@@ -233,19 +235,6 @@ def create_image(req, server_id, value):
     return response
 
 
-def _active_image(image_ref):
-    """The id of the active image ``image_ref`` names (an id or a URL
-    ending in one); 400 when there is no such active image."""
-    image_id = str(image_ref).rstrip('/').rsplit('/', 1)[-1]
-    try:
-        image = catalog.image_get(image_id)
-    except exception.ImageNotFound:
-        raise exception.ImageNotAvailable(image_id=image_id) from None
-    if image['status'] != 'active':
-        raise exception.Invalid('Image %s is not active.' % image_id)
-    return image_id
-
-
 def generate_password(length=12):
     """A random password of letters and digits (Nova's default length)."""
     alphabet = string.ascii_letters + string.digits
@@ -262,9 +251,8 @@ def dispatch(req, server_id):
     handler = HANDLERS.get(name)
     if handler is None:
         raise exception.Invalid('Unsupported action: %s' % name)
-    rules = state_machine.ACTIONS.get(ACTION_NAMES.get(name, name))
-    if rules is not None and rules.admin_only:
-        req.require_admin('os_compute_api:os-admin-actions:%s' % name)
+    servers.get_instance(req, server_id, read_deleted=False,
+                         rule=action_rules.rule_for(name))
     return handler(req, server_id, value)
 
 

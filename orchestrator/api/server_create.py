@@ -22,6 +22,7 @@ import string
 import uuid as uuidlib
 
 from orchestrator import exception
+from orchestrator.api import images
 from orchestrator.api import links
 from orchestrator.api import operations
 from orchestrator.api import request as api_request
@@ -29,6 +30,7 @@ from orchestrator.api import validation
 from orchestrator.api.schemas import servers as schemas
 from orchestrator.db import catalog
 from orchestrator.db import instances as db_instances
+from orchestrator.policies import servers as server_rules
 
 GiB = 1024 ** 3
 _TRUE = ('true', '1', 'yes', 'on')
@@ -97,14 +99,18 @@ def _flavor(server):
     return flavor
 
 
-def _image(image_id, flavor):
+def active_image(req, image_ref):
+    """The active image ``image_ref`` names (an id, or a URL ending in
+    one) that the caller may use; 400 when there is no such image (a
+    private image of another project does not exist for the caller)."""
+    image_id = _last_segment(image_ref)
     try:
-        image = catalog.image_get(image_id)
+        image = images.get_visible(req, image_id)
     except exception.ImageNotFound:
         raise exception.ImageNotAvailable(image_id=image_id) from None
     if image['status'] != 'active':
         raise exception.Invalid('Image %s is not active.' % image_id)
-    return check_image_fits(image, flavor)
+    return image
 
 
 def check_image_fits(image, flavor):
@@ -146,7 +152,7 @@ def requested_placement(req, server):
     zone = server.get('availability_zone')
     if zone is None or ':' not in zone:
         return zone, None
-    req.require_admin('os_compute_api:servers:create:forced_host')
+    req.authorize(server_rules.CREATE_FORCED_HOST)
     parts = zone.split(':', 2)
     zone, host = parts[0], parts[1]
     node = parts[2] if len(parts) == 3 else ''
@@ -207,7 +213,7 @@ def create(req):
     _check_count(server)
     image_id = _image_id(server)
     flavor = _flavor(server)
-    image = _image(image_id, flavor)
+    image = check_image_fits(active_image(req, image_id), flavor)
     zone, requested_host = requested_placement(req, server)
     ctxt = req.context
     instance, action = db_instances.create(

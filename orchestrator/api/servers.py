@@ -15,12 +15,15 @@ List filters (query string):
 * ``limit`` (capped at ``[api] max_limit``), ``marker`` (the last id of
   the previous page; 400 if no server has it). Newest first.
 
-Admins see and act on every project's servers by id; others only their
-own (another project's server is a 404, never a 403).
+Who may do what is policy (:mod:`orchestrator.policies.servers`):
+administrators see and act on every project's servers by id; others
+find only their own project's (another project's server is a 404, never
+a 403), and then the rule of the operation decides (403).
 """
 
 from orchestrator import exception
 from orchestrator import state_machine
+from orchestrator.policies import servers as rules
 from orchestrator.api import links
 from orchestrator.api import name_filter
 from orchestrator.api import operations
@@ -34,15 +37,21 @@ from orchestrator.db import instances as db_instances
 _BATCH = 100
 
 
-def owner_project(ctxt):
-    """The project an instance must belong to: None (any) for admins."""
-    return None if ctxt.is_admin else ctxt.project_id
+def target(instance):
+    """The policy target of an instance: its project and user."""
+    return {'project_id': instance['project_id'],
+            'user_id': instance['user_id']}
 
 
-def get_instance(req, server_id, read_deleted=False):
-    """The caller's instance ``server_id`` or a 404."""
-    return db_instances.get(server_id, project_id=owner_project(req.context),
-                            read_deleted=read_deleted)
+def get_instance(req, server_id, read_deleted=False, rule=None):
+    """The instance ``server_id`` if the caller may find it (404
+    otherwise) and, when ``rule`` is given, may apply that policy rule
+    to it (403 otherwise)."""
+    instance = db_instances.get(server_id, project_id=req.owner_project(),
+                                read_deleted=read_deleted)
+    if rule is not None:
+        req.authorize(rule, target(instance))
+    return instance
 
 
 def _last_segment(ref):
@@ -63,16 +72,18 @@ def _status_matcher(req):
     return match, 'DELETED' in wanted
 
 
-def _db_arguments(req):
+def _db_arguments(req, detail):
     """Keyword arguments of db.instances.list_ and the Python filters."""
     ctxt = req.context
     kwargs = {'project_id': ctxt.project_id, 'filters': {}}
     all_tenants = query.one(req, 'all_tenants')
     if all_tenants is not None:
-        req.require_admin('os_compute_api:servers:index:get_all_tenants')
+        req.authorize(rules.DETAIL_ALL_TENANTS if detail
+                      else rules.INDEX_ALL_TENANTS)
         if all_tenants == '' or query.boolean(req, 'all_tenants'):
             kwargs['project_id'] = None
-    if ctxt.is_admin:
+    all_filters = req.can(rules.ALLOW_ALL_FILTERS)
+    if all_filters:
         kwargs['host'] = query.one(req, 'host')
         kwargs['read_deleted'] = bool(query.boolean(req, 'deleted', False))
     for param, column in (('image', 'image_ref'), ('flavor', 'flavor_id')):
@@ -84,16 +95,16 @@ def _db_arguments(req):
     status_match, wants_deleted = _status_matcher(req)
     if status_match is not None:
         matchers.append(status_match)
-        if wants_deleted and ctxt.is_admin:
+        if wants_deleted and all_filters:
             kwargs['read_deleted'] = True
     return kwargs, matchers
 
 
-def _page(req):
+def _page(req, detail):
     """The instances of the requested page, filters applied."""
     limit = query.limit(req)
     marker = query.one(req, 'marker')
-    kwargs, matchers = _db_arguments(req)
+    kwargs, matchers = _db_arguments(req, detail)
     found = []
     while len(found) < limit:
         try:
@@ -113,7 +124,8 @@ def _page(req):
 
 
 def _list_response(req, detail):
-    instances, limit = _page(req)
+    req.authorize(rules.DETAIL if detail else rules.INDEX)
+    instances, limit = _page(req, detail)
     view = server_views.ServerViewBuilder(req)
     servers = view.details(instances) if detail else \
         [view.basic(i) for i in instances]
@@ -138,7 +150,7 @@ def detail(req):
 
 def show(req, server_id):
     """GET /servers/{id} (200, 404)."""
-    instance = get_instance(req, server_id)
+    instance = get_instance(req, server_id, rule=rules.SHOW)
     view = server_views.ServerViewBuilder(req)
     return api_request.json_response({'server': view.detail(instance)})
 
@@ -148,9 +160,9 @@ def soft_deletes(conf, instance):
     (``[DEFAULT] reclaim_instance_interval_s`` > 0) and its vm_state is one
     a soft delete starts from. A building or already soft-deleted server
     is deleted for good."""
-    rules = state_machine.ACTIONS[state_machine.SOFT_DELETE]
+    soft_delete = state_machine.ACTIONS[state_machine.SOFT_DELETE]
     return (conf.reclaim_instance_interval_s > 0
-            and instance['vm_state'] in rules.vm_states)
+            and instance['vm_state'] in soft_delete.vm_states)
 
 
 def delete(req, server_id):
@@ -163,16 +175,17 @@ def delete(req, server_id):
     ctxt = req.context
     action_values = {'request_id': ctxt.request_id,
                      'user_id': ctxt.user_id, 'project_id': ctxt.project_id}
-    if soft_deletes(req.conf, get_instance(req, server_id)):
+    if soft_deletes(req.conf, get_instance(req, server_id,
+                                           rule=rules.DELETE)):
         instance, action = db_instances.claim(
             server_id, state_machine.SOFT_DELETE, action_values,
-            project_id=owner_project(ctxt))
+            project_id=req.owner_project())
         operations.start(ctxt, 'start_action', instance, action,
                          operation=state_machine.SOFT_DELETE)
         return api_request.empty_response(204)
     instance, action = db_instances.claim(
         server_id, state_machine.DELETE, action_values,
-        project_id=owner_project(ctxt))
+        project_id=req.owner_project())
     operations.start(ctxt, 'delete_instance', instance, action)
     return api_request.empty_response(204)
 

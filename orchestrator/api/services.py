@@ -9,6 +9,7 @@ from orchestrator.api import query
 from orchestrator.api import request as api_request
 from orchestrator.api.views import timestamps
 from orchestrator.db import hosts as db_hosts
+from orchestrator.policies import infrastructure
 
 
 def _body(req, service):
@@ -31,7 +32,7 @@ def _body(req, service):
 
 def index(req):
     """GET /os-services (200; 403 for non-admins)."""
-    req.require_admin('os_compute_api:os-services:list')
+    req.authorize(infrastructure.SERVICES_LIST)
     services = db_hosts.list_services(binary=query.one(req, 'binary'),
                                       host=query.one(req, 'host'))
     return api_request.json_response(

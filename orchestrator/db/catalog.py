@@ -85,21 +85,36 @@ def flavor_list(is_public=True, min_ram=None, min_disk=None, limit=None,
         return [r.as_dict() for r in s.execute(q).scalars()]
 
 
-def image_get(image_id):
-    """The (not deleted) image, or ImageNotFound."""
+def _visible_to(query, project_id):
+    """``query`` restricted to the images ``project_id`` may see: every
+    non-private image and its own private ones (None: no restriction)."""
+    if project_id is None:
+        return query
+    return query.where(sa.or_(models.Image.visibility != 'private',
+                              models.Image.owner == project_id))
+
+
+def image_get(image_id, visible_to=None):
+    """The (not deleted) image, or ImageNotFound; with ``visible_to`` (a
+    project id), a private image of another project is not found either.
+    """
     with session.reader() as s:
-        row = s.execute(sa.select(models.Image).where(
+        row = s.execute(_visible_to(sa.select(models.Image).where(
             models.Image.id == image_id,
-            models.Image.deleted.is_(False))).scalar_one_or_none()
+            models.Image.deleted.is_(False)), visible_to)
+        ).scalar_one_or_none()
         if row is None:
             raise exception.ImageNotFound(image_id=image_id)
         return row.as_dict()
 
 
-def image_list(name=None, status=None, limit=None, marker=None):
-    """Images by creation order, optionally filtered by exact name/status."""
+def image_list(name=None, status=None, limit=None, marker=None,
+               visible_to=None):
+    """Images by creation order, optionally filtered by exact name/status
+    and by what project ``visible_to`` may see (see :func:`image_get`)."""
     with session.reader() as s:
-        q = sa.select(models.Image).where(models.Image.deleted.is_(False))
+        q = _visible_to(sa.select(models.Image).where(
+            models.Image.deleted.is_(False)), visible_to)
         if name is not None:
             q = q.where(models.Image.name == name)
         if status is not None:

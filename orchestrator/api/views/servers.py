@@ -34,6 +34,7 @@ from orchestrator.api import links
 from orchestrator.api.views import timestamps
 from orchestrator.db import hosts as db_hosts
 from orchestrator.db import instances as db_instances
+from orchestrator.policies import servers as rules
 
 PROGRESS_STATUSES = frozenset([
     states.STATUS_ACTIVE, states.STATUS_BUILD, states.STATUS_REBUILD,
@@ -131,13 +132,23 @@ class ServerViewBuilder:
     def __init__(self, req):
         self.req = req
         self.version = req.api_version
-        self.is_admin = req.context.is_admin
         #: {host: its compute service or None}, read once per builder: all
         #: of them for a page (:meth:`details`), one host for one server.
         self._compute_services = {}
         self._all_services_read = False
         #: {uuid: newest fault or None} of the instances of :meth:`details`
         self._faults = {}
+        #: {(rule, project_id): allowed}: a page asks each rule once per
+        #: project, not once per server.
+        self._allowed = {}
+
+    def _can(self, rule, instance):
+        """True when policy ``rule`` allows the caller on ``instance``."""
+        key = (rule, instance['project_id'])
+        if key not in self._allowed:
+            self._allowed[key] = self.req.can(
+                rule, {'project_id': instance['project_id']})
+        return self._allowed[key]
 
     def basic(self, instance):
         """{id, name, links}: the items of ``GET /servers``."""
@@ -157,7 +168,7 @@ class ServerViewBuilder:
                        if i['vm_state'] in FAULT_VM_STATES]
         faults = db_instances.latest_faults(with_faults)
         self._faults.update((u, faults.get(u)) for u in with_faults)
-        if self.is_admin and len(instances) > 1:
+        if len(instances) > 1 and self.req.can(rules.SHOW_HOST_STATUS):
             self._read_services()
         return [self.detail(i) for i in instances]
 
@@ -210,8 +221,11 @@ class ServerViewBuilder:
         fault = self._fault(instance)
         if fault is not None:
             body['fault'] = fault
-        if self.is_admin:
+        if self._can(rules.EXTENDED_ATTRIBUTES, instance):
             body.update(self._admin_attributes(instance))
+        if self.version >= (2, 16) and self._can(rules.SHOW_HOST_STATUS,
+                                                 instance):
+            body['host_status'] = self._host_status(instance.get('host'))
         if self.version >= (2, 9):
             body['locked'] = bool(instance.get('locked'))
         if self.version >= (2, 19):
@@ -238,8 +252,6 @@ class ServerViewBuilder:
                 'OS-EXT-SRV-ATTR:root_device_name': None,
                 'OS-EXT-SRV-ATTR:user_data': instance.get('user_data'),
             })
-        if self.version >= (2, 16):
-            attrs['host_status'] = self._host_status(instance.get('host'))
         return attrs
 
     def _image(self, instance):
@@ -273,7 +285,9 @@ class ServerViewBuilder:
                 'message': fault['message'] or ''}
         # NOTE(api): as Nova: the details of a 500 (a traceback, often)
         # are for administrators only.
-        if fault.get('details') and (self.is_admin or fault['code'] != 500):
+        if fault.get('details') and (
+                fault['code'] != 500
+                or self._can(rules.SHOW_FAULT_DETAILS, instance)):
             body['details'] = fault['details']
         return body
 

@@ -42,6 +42,7 @@ def member_app(db, conf):
     def as_member(req):
         req.environ[api_request.CONTEXT_KEY] = context.RequestContext(
             user_id='member', project_id=PROJECT, is_admin=False,
+            roles=['member', 'reader'],
             request_id='req-%s' % uuid.uuid4(), overwrite=False)
         return req.get_response(inner)
     return as_member

@@ -674,6 +674,7 @@ def _member(inner):
     def app(environ, start_response):
         environ[api_request.CONTEXT_KEY] = context.RequestContext(
             user_id='member', project_id='default', is_admin=False,
+            roles=['member'],
             request_id='req-%s' % uuid.uuid4(), overwrite=False)
         return inner(environ, start_response)
     return app

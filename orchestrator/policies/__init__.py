@@ -1,0 +1,24 @@
+"""Every API rule's default, in code (one module per resource).
+
+:func:`list_rules` is the ``oslo.policy.policies`` entry point
+``orchestrator``: ``oslopolicy-sample-generator --namespace orchestrator``
+writes them all as a commented YAML sample.
+"""
+
+import itertools
+
+from orchestrator.policies import base
+from orchestrator.policies import catalog
+from orchestrator.policies import infrastructure
+from orchestrator.policies import server_actions
+from orchestrator.policies import server_records
+from orchestrator.policies import servers
+
+#: Modules with ``list_rules()``; a new resource adds its module here.
+MODULES = (base, servers, server_actions, server_records, catalog,
+           infrastructure)
+
+
+def list_rules():
+    return list(itertools.chain.from_iterable(
+        module.list_rules() for module in MODULES))

@@ -1,0 +1,33 @@
+"""Rules of the infrastructure's resources: services, hypervisors and
+aggregates, for administrators."""
+
+from orchestrator.policies import base
+
+SERVICES_LIST = 'os_compute_api:os-services:list'
+HYPERVISORS_LIST = 'os_compute_api:os-hypervisors:list'
+HYPERVISORS_LIST_DETAIL = 'os_compute_api:os-hypervisors:list-detail'
+HYPERVISORS_SHOW = 'os_compute_api:os-hypervisors:show'
+HYPERVISORS_UPTIME = 'os_compute_api:os-hypervisors:uptime'
+AGGREGATES_INDEX = 'os_compute_api:os-aggregates:index'
+
+_HYPERVISOR = '/os-hypervisors/{hypervisor_id}'
+
+rules = [
+    base.rule(SERVICES_LIST, base.ADMIN, 'List compute services.',
+              ('GET', '/os-services')),
+    base.rule(HYPERVISORS_LIST, base.ADMIN, 'List hypervisors.',
+              ('GET', '/os-hypervisors')),
+    base.rule(HYPERVISORS_LIST_DETAIL, base.ADMIN,
+              'List hypervisors with details.',
+              ('GET', '/os-hypervisors/detail')),
+    base.rule(HYPERVISORS_SHOW, base.ADMIN, 'Show a hypervisor.',
+              ('GET', _HYPERVISOR)),
+    base.rule(HYPERVISORS_UPTIME, base.ADMIN, 'Show a hypervisor\'s uptime.',
+              ('GET', _HYPERVISOR + '/uptime')),
+    base.rule(AGGREGATES_INDEX, base.ADMIN, 'List host aggregates.',
+              ('GET', '/os-aggregates')),
+]
+
+
+def list_rules():
+    return rules
