@@ -15,9 +15,11 @@ PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --timeout $(TEST_TIMEOUT)
 
 GENCONFIG_CONF := etc/orchestrator/orchestrator-config-generator.conf
 CONFIG_SAMPLE := etc/orchestrator/orchestrator.conf.sample
+GENPOLICY_CONF := etc/orchestrator/orchestrator-policy-generator.conf
+POLICY_SAMPLE := etc/orchestrator/policy.yaml.sample
 
 .PHONY: help venv run test lint unit functional integration crash-test \
-	genconfig states-doc clean soak fuzz bench bench-smoke
+	genconfig genpolicy states-doc clean soak fuzz bench bench-smoke
 
 help:
 	@echo 'make venv         create/refresh .venv (project + test tools)'
@@ -30,6 +32,7 @@ help:
 	@echo 'make bench        every benchmark (table + bench-results.json)'
 	@echo 'make bench-smoke  the short benchmark run (under a minute; CI)'
 	@echo 'make genconfig    regenerate $(CONFIG_SAMPLE)'
+	@echo 'make genpolicy    regenerate $(POLICY_SAMPLE)'
 	@echo 'make states-doc   regenerate docs/states.md'
 
 # The stamp is newer than every packaging input once an install succeeded;
@@ -89,6 +92,10 @@ bench-smoke: venv
 
 genconfig: venv
 	$(BIN)/oslo-config-generator --config-file $(GENCONFIG_CONF)
+
+# The policy sample: every rule's default, from orchestrator/policies.
+genpolicy: venv
+	$(BIN)/oslopolicy-sample-generator --config-file $(GENPOLICY_CONF)
 
 states-doc: venv
 	mkdir -p docs

@@ -61,7 +61,9 @@ def get_enforcer():
 
 def credentials(ctxt):
     """The policy credentials of a request context, roles expanded."""
-    creds = ctxt.to_policy_values()
+    # A plain dict: oslo.context's mapping ignores assignments to keys
+    # it already holds.
+    creds = dict(ctxt.to_policy_values())
     roles = {r.lower() for r in creds.get('roles') or ()}
     for role in list(roles):
         roles.update(IMPLIED_ROLES.get(role, ()))
