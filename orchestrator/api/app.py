@@ -2,8 +2,10 @@
 
 :func:`build_app` returns the whole stack, outermost first:
 
-1. oslo.middleware ``RequestId``: ``x-openstack-request-id`` on every
-   response, errors and unknown routes included;
+1. :class:`ComputeRequestId` (oslo.middleware's ``RequestId``): the
+   request id in ``x-openstack-request-id`` and Nova's
+   ``x-compute-request-id`` on every response, errors, 401s and unknown
+   routes included;
 2. :class:`~orchestrator.api.errors.FaultWrapper`: every error is a
    Nova-style JSON fault;
 3. :class:`~orchestrator.api.input_guard.InputGuard`: a path or query
@@ -97,6 +99,13 @@ class APIApplication:
         return response
 
 
+class ComputeRequestId(request_id.RequestId):
+    """oslo.middleware's request id middleware, answering the id in
+    Nova's own header too (clients and tempest read either)."""
+
+    compat_headers = ['x-compute-request-id']
+
+
 def wrap(app, conf):
     """``app`` inside the middlewares every request crosses first (the
     layers 1 to 5 of this module's list)."""
@@ -104,7 +113,7 @@ def wrap(app, conf):
     app = body_limit.BodySizeLimit(app, conf)
     app = input_guard.InputGuard(app)
     app = errors.FaultWrapper(app)
-    return request_id.RequestId(app, conf)
+    return ComputeRequestId(app, conf)
 
 
 def build_app(conf):

@@ -207,6 +207,7 @@ def _values(req, server, flavor, image, zone):
 
 def create(req):
     """POST /servers (202 with id, links, adminPass)."""
+    req.authorize(server_rules.CREATE)
     body = req.json_body()
     validation.validate(body, schemas.create(req.api_version))
     server = body['server']

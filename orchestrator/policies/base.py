@@ -42,13 +42,27 @@ rules = [
 ]
 
 
+#: Names of the rules that refine an operation another rule guards (what
+#: a caller may see or ask for within it: all_tenants, host_status, ...).
+#: Every other rule guards its operations as a whole: the caller needs it
+#: to get anything but a 403 (the policy matrix test relies on this).
+REFINEMENTS = set()
+
+
 def rule(name, check_str, description, *operations):
-    """A documented, project-scoped rule; ``operations`` are
-    ``(method, path)`` pairs."""
+    """A documented, project-scoped rule guarding ``operations``
+    (``(method, path)`` pairs; paths without ``/v2.1``)."""
     return policy.DocumentedRuleDefault(
         name=name, check_str=check_str, description=description,
         operations=[{'method': m, 'path': p} for m, p in operations],
         scope_types=PROJECT_SCOPE)
+
+
+def refinement(name, check_str, description, *operations):
+    """A rule refining ``operations`` that other rules guard (see
+    :data:`REFINEMENTS`)."""
+    REFINEMENTS.add(name)
+    return rule(name, check_str, description, *operations)
 
 
 def list_rules():

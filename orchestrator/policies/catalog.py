@@ -15,7 +15,7 @@ IMAGES_SHOW = 'image:get_image'
 IMAGES_ALL_PROJECTS = 'image:get_images:all_projects'
 
 rules = [
-    base.rule(FLAVORS_NON_PUBLIC, base.ADMIN,
+    base.refinement(FLAVORS_NON_PUBLIC, base.ADMIN,
               'List non-public flavors (is_public=false or none).',
               ('GET', '/flavors'), ('GET', '/flavors/detail')),
     base.rule(IMAGES_LIST, base.PROJECT_READER_OR_ADMIN,
@@ -24,7 +24,7 @@ rules = [
     base.rule(IMAGES_SHOW, base.PROJECT_READER_OR_ADMIN,
               'Show an image the caller\'s project may see.',
               ('GET', '/image/v2/images/{image_id}')),
-    base.rule(IMAGES_ALL_PROJECTS, base.ADMIN,
+    base.refinement(IMAGES_ALL_PROJECTS, base.ADMIN,
               'See and use every project\'s private images.',
               ('GET', '/image/v2/images'), ('POST', '/servers')),
 ]

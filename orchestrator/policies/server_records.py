@@ -24,10 +24,10 @@ rules = [
     # NOTE(policy): Nova shows events to administrators only; ours are
     # the steps of the flow (no secrets, no paths), which is what a
     # project's readers come to see. Their tracebacks stay for admins.
-    base.rule(ACTION_EVENTS, base.PROJECT_READER_OR_ADMIN,
+    base.refinement(ACTION_EVENTS, base.PROJECT_READER_OR_ADMIN,
               'Show the events (steps) of an action.',
               ('GET', _ACTIONS + '/{request_id}')),
-    base.rule(ACTION_EVENT_DETAILS, base.ADMIN,
+    base.refinement(ACTION_EVENT_DETAILS, base.ADMIN,
               'Show the traceback of a failed event.',
               ('GET', _ACTIONS + '/{request_id}')),
     base.rule(MIGRATIONS_INDEX, base.ADMIN,

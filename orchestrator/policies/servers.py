@@ -25,35 +25,35 @@ rules = [
     base.rule(DETAIL, base.PROJECT_READER_OR_ADMIN,
               'List the servers of the caller\'s project with details.',
               ('GET', '/servers/detail')),
-    base.rule(INDEX_ALL_TENANTS, base.ADMIN,
+    base.refinement(INDEX_ALL_TENANTS, base.ADMIN,
               'List the servers of every project (all_tenants).',
               ('GET', '/servers')),
-    base.rule(DETAIL_ALL_TENANTS, base.ADMIN,
+    base.refinement(DETAIL_ALL_TENANTS, base.ADMIN,
               'List the servers of every project with details '
               '(all_tenants).', ('GET', '/servers/detail')),
-    base.rule(ALLOW_ALL_FILTERS, base.ADMIN,
+    base.refinement(ALLOW_ALL_FILTERS, base.ADMIN,
               'Filter server lists by host and include deleted servers '
               '(host, deleted); others\' such filters are ignored.',
               ('GET', '/servers'), ('GET', '/servers/detail')),
     base.rule(SHOW, base.PROJECT_READER_OR_ADMIN, 'Show a server.',
               ('GET', '/servers/{server_id}')),
-    base.rule(SHOW_HOST_STATUS, base.ADMIN,
+    base.refinement(SHOW_HOST_STATUS, base.ADMIN,
               'Show host_status (UP, DOWN, MAINTENANCE, UNKNOWN) in server '
               'bodies (2.16+).',
               ('GET', '/servers/{server_id}'), ('GET', '/servers/detail')),
-    base.rule(SHOW_FAULT_DETAILS, base.ADMIN,
+    base.refinement(SHOW_FAULT_DETAILS, base.ADMIN,
               'Show the details (a traceback, often) of a server\'s 500 '
               'fault; the details of other faults are shown to anyone who '
               'may show the server.',
               ('GET', '/servers/{server_id}'), ('GET', '/servers/detail')),
-    base.rule(EXTENDED_ATTRIBUTES, base.ADMIN,
+    base.refinement(EXTENDED_ATTRIBUTES, base.ADMIN,
               'Show the OS-EXT-SRV-ATTR attributes (host, hypervisor, '
               'instance name, ...) in server bodies.',
               ('GET', '/servers/{server_id}'), ('GET', '/servers/detail')),
     base.rule(CREATE, base.PROJECT_MEMBER_OR_ADMIN,
               'Create a server in the caller\'s project.',
               ('POST', '/servers')),
-    base.rule(CREATE_FORCED_HOST, base.ADMIN,
+    base.refinement(CREATE_FORCED_HOST, base.ADMIN,
               'Create a server on a named host (availability_zone '
               '"zone:host").', ('POST', '/servers')),
     base.rule(DELETE, base.PROJECT_MEMBER_OR_ADMIN, 'Delete a server.',

@@ -3,11 +3,13 @@ a real RPC conductor stand-in on the in-memory broker, and helpers to
 make instances and hosts directly in the database.
 """
 
+import datetime
 import json
 import uuid
 
 import oslo_messaging as messaging
 import pytest
+import sqlalchemy as sa
 import webob
 import webob.dec
 
@@ -18,7 +20,11 @@ from orchestrator.api import app as api_app
 from orchestrator.api import request as api_request
 from orchestrator.api import server_create
 from orchestrator.db import catalog
+from orchestrator.db import hosts as db_hosts
 from orchestrator.db import instances as db_instances
+from orchestrator.db import models
+from orchestrator.db import session
+from orchestrator.scheduler import host_selection
 
 CIRROS = catalog.DEFAULT_IMAGES[0][0]
 DEBIAN = catalog.DEFAULT_IMAGES[1][0]
@@ -187,3 +193,29 @@ def make_instance(vm_state=None, task_state='unset', host=None,
             action=state_machine.BOOT if update.get('vm_state') == 'active'
             else None)
     return instance
+
+
+def make_compute_host(host, up=True):
+    """A compute host with its service and node (8 vCPU, 8 GiB, 100 GB);
+    ``up=False`` makes its last heartbeat an hour old."""
+    db_hosts.heartbeat(host, host_selection.COMPUTE_BINARY)
+    db_hosts.update_compute_node(host, 8, 8192, 100)
+    if not up:
+        with session.writer() as s:
+            s.execute(sa.update(models.Service).where(
+                models.Service.host == host).values(
+                    last_seen_at=models.utcnow()
+                    - datetime.timedelta(hours=1)))
+
+
+def make_instance_in_state(vm_state, task_state=None, host=None,
+                           project_id=PROJECT):
+    """An active instance put straight into any (vm_state, task_state),
+    as a crash or a host could leave it (no transition rule applies)."""
+    instance = make_instance('active', host=host, project_id=project_id)
+    with session.writer() as s:
+        s.execute(sa.update(models.Instance).where(
+            models.Instance.uuid == instance['uuid']).values(
+                vm_state=vm_state, task_state=task_state,
+                task_id=str(uuid.uuid4()) if task_state else None))
+    return db_instances.get(instance['uuid'])

@@ -23,7 +23,8 @@ def _fault(resp, code, name='badRequest'):
     assert resp.content_type == 'application/json'
     assert list(resp.json) == [name]
     assert resp.json[name]['code'] == code
-    assert 'x-openstack-request-id' in resp.headers
+    assert resp.headers['x-compute-request-id'] == \
+        resp.headers['x-openstack-request-id']
     return resp.json[name]['message']
 
 

@@ -49,7 +49,6 @@ import urllib.parse
 import uuid
 
 import hypothesis
-import sqlalchemy as sa
 import webob
 from hypothesis import strategies as st
 
@@ -67,13 +66,12 @@ from orchestrator.db import actions as db_actions
 from orchestrator.db import catalog
 from orchestrator.db import hosts as db_hosts
 from orchestrator.db import migration_records
-from orchestrator.db import models
-from orchestrator.db import session
 from orchestrator.scheduler import host_selection
 
 from tests.unit.api.conftest import CIRROS
 from tests.unit.api.conftest import DEBIAN
 from tests.unit.api.conftest import make_instance
+from tests.unit.api.conftest import make_instance_in_state
 
 #: Generated requests of a CI run (about 15 s of CPU), beside the
 #: explicit ones (every route and method, every action key).
@@ -719,13 +717,8 @@ class World:
         if vm_state == 'building':
             instance = make_instance()
         else:
-            instance = make_instance('active', host=HOSTS[0])
-            # Any state, as a crash or a host could leave it.
-            with session.writer() as s:
-                s.execute(sa.update(models.Instance).where(
-                    models.Instance.uuid == instance['uuid']).values(
-                        vm_state=vm_state, task_state=task_state,
-                        task_id=str(uuid.uuid4()) if task_state else None))
+            instance = make_instance_in_state(vm_state, task_state,
+                                              host=HOSTS[0])
         migration = None
         if task_state == 'migrating':
             migration = migration_records.create(
@@ -799,8 +792,11 @@ def check(spec, path, query, response, cpu):
         problems.append('status %d' % status)
     if cpu > SLOW_S:
         problems.append('took %.1f s of CPU' % cpu)
-    if not response.headers.get('x-openstack-request-id'):
-        problems.append('no x-openstack-request-id')
+    request_ids = {response.headers.get(h) for h in (
+        'x-openstack-request-id', 'x-compute-request-id')}
+    if None in request_ids or len(request_ids) != 1:
+        problems.append('no x-openstack-request-id and x-compute-request-id '
+                        'with the same id')
     body = response.body
     if status >= 400 and not (spec['method'] == 'HEAD' and not body):
         if not (response.content_type or '').endswith('json'):

@@ -1,33 +1,17 @@
 """os-migrateLive, evacuate and the migrations API without a running
 system: who may call them, and what is left when no conductor answers."""
 
-import datetime
 
 import pytest
-import sqlalchemy as sa
 
 from orchestrator import states
-from orchestrator.db import hosts
 from orchestrator.db import instances
 from orchestrator.db import migration_records
-from orchestrator.db import models
-from orchestrator.db import session
-from orchestrator.scheduler import host_selection
 from tests.unit.api.conftest import call
+from tests.unit.api.conftest import make_compute_host
 from tests.unit.api.conftest import make_instance
 
 LIVE = {'os-migrateLive': {'host': None, 'block_migration': 'auto'}}
-
-
-def _compute(host, up=True):
-    hosts.heartbeat(host, host_selection.COMPUTE_BINARY)
-    hosts.update_compute_node(host, 8, 8192, 100)
-    if not up:
-        with session.writer() as s:
-            s.execute(sa.update(models.Service).where(
-                models.Service.host == host).values(
-                    last_seen_at=models.utcnow()
-                    - datetime.timedelta(hours=1)))
 
 
 @pytest.mark.parametrize('method,path,body', [
@@ -48,8 +32,8 @@ def test_only_admins(member_app, method, path, body):
 
 def test_live_migration_without_a_conductor_is_503_and_fails_the_record(
         app, no_conductor):
-    _compute('h1')
-    _compute('h2')
+    make_compute_host('h1')
+    make_compute_host('h2')
     instance = make_instance('active', host='h1')
     resp = call(app, 'POST', '/v2.1/servers/%s/action' % instance['uuid'],
                 LIVE, version='2.47')
@@ -62,8 +46,8 @@ def test_live_migration_without_a_conductor_is_503_and_fails_the_record(
 
 
 def test_live_migration_of_a_server_on_a_down_host_is_400(app, no_conductor):
-    _compute('h1', up=False)
-    _compute('h2')
+    make_compute_host('h1', up=False)
+    make_compute_host('h2')
     instance = make_instance('active', host='h1')
     resp = call(app, 'POST', '/v2.1/servers/%s/action' % instance['uuid'],
                 LIVE, version='2.47')
@@ -77,8 +61,8 @@ def test_live_migration_of_a_server_on_a_down_host_is_400(app, no_conductor):
 
 def test_evacuation_without_a_conductor_is_503_and_fails_the_record(
         app, no_conductor):
-    _compute('h1', up=False)
-    _compute('h2')
+    make_compute_host('h1', up=False)
+    make_compute_host('h2')
     instance = make_instance('active', host='h1')
     resp = call(app, 'POST', '/v2.1/servers/%s/action' % instance['uuid'],
                 {'evacuate': {'host': 'h2'}}, version='2.47')

@@ -1,0 +1,288 @@
+"""The policy matrix: every route of the API x every persona, against a
+running API server (cheroot on loopback, HTTP Basic authentication,
+the real policy engine, a recording conductor on the in-memory broker).
+
+The expectations are generated from the rules, not written by hand:
+
+* a route's rule is the one of :mod:`orchestrator.policies` whose
+  operations name it and that is not a refinement; a route no rule
+  names (flavors) is for any authenticated caller;
+* anonymous callers get 401 everywhere but the version documents;
+* a route on a resource of project ``alpha`` (a server, a private
+  image) is a 404 for a caller who may not find it (another project's
+  member): never a 403, which would confirm that it exists;
+* otherwise the rule, evaluated with the persona's credentials on the
+  target (the resource's project, or the caller's own for collections),
+  says 2xx or 403.
+
+Two invariants are asserted beside them, independent of the rules: a
+reader never changes anything, and an administrator is never refused.
+Each case gets its own server, in a state where its action is allowed,
+so an allowed persona's answer is a real 2xx, not a 409.
+"""
+
+import uuid
+
+import bcrypt
+import pytest
+import requests
+
+from oslo_policy import policy as oslo_policy
+
+from orchestrator import context
+from orchestrator import policies
+from orchestrator import policy
+from orchestrator import state_machine
+from orchestrator import states
+from orchestrator.api import app as api_app
+from orchestrator.api import server_actions
+from orchestrator.cmd import api as api_cmd
+from orchestrator.db import actions as db_actions
+from orchestrator.db import catalog
+from orchestrator.db import hosts as db_hosts
+from orchestrator.db import migration_records
+from orchestrator.policies import base as policy_base
+from orchestrator.policies import server_actions as action_rules
+from tests.unit.api.conftest import CIRROS
+from tests.unit.api.conftest import make_compute_host
+from tests.unit.api.conftest import make_instance
+from tests.unit.api.conftest import make_instance_in_state
+
+OWNER = 'alpha'
+VERSION = '2.47'
+PASSWORD = 'matrix-password'
+
+#: persona -> (project, roles); None: no credentials at all.
+PERSONAS = {
+    'admin': ('admin-project', ['admin']),
+    'member': (OWNER, ['member']),
+    'reader': (OWNER, ['reader']),
+    'other-member': ('beta', ['member']),
+    'anonymous': None,
+}
+
+#: Path parameters that name a resource owned by project OWNER.
+OWNED_PARAMS = ('server_id', 'image_id', 'request_id', 'migration_id')
+
+#: action body key -> (vm_state of the server, request body value).
+ACTIONS = {
+    'os-stop': (states.ACTIVE, None),
+    'os-start': (states.STOPPED, None),
+    'reboot': (states.ACTIVE, {'type': 'SOFT'}),
+    'pause': (states.ACTIVE, None),
+    'unpause': (states.PAUSED, None),
+    'suspend': (states.ACTIVE, None),
+    'resume': (states.SUSPENDED, None),
+    'rescue': (states.ACTIVE, None),
+    'unrescue': (states.RESCUED, None),
+    'rebuild': (states.ACTIVE, {'imageRef': CIRROS}),
+    'createImage': (states.ACTIVE, {'name': 'matrix-snapshot'}),
+    'resize': (states.ACTIVE, {'flavorRef': '2'}),
+    'confirmResize': (states.RESIZED, None),
+    'revertResize': (states.RESIZED, None),
+    'restore': (states.SOFT_DELETED, None),
+    'forceDelete': (states.SOFT_DELETED, None),
+    'migrate': (states.ACTIVE, None),
+    'os-migrateLive': (states.ACTIVE,
+                       {'host': None, 'block_migration': 'auto'}),
+    'evacuate': (states.ACTIVE, {}),
+    'os-resetState': (states.ACTIVE, {'state': 'error'}),
+}
+
+ACTION_PATH = '/v2.1/servers/{server_id}/action'
+
+
+def _cases():
+    """(method, template, action key or None) of every route."""
+    cases = []
+    for route in api_app.build_router().routes():
+        if route.template == ACTION_PATH:
+            cases.extend(('POST', route.template, key)
+                         for key in sorted(ACTIONS))
+        else:
+            cases.append((route.method, route.template, None))
+    return cases
+
+
+def _rule_of(method, template, action):
+    """The rule guarding a route (None: any authenticated caller)."""
+    path = template[len('/v2.1'):] if template.startswith('/v2.1') \
+        else template
+    if action is not None:
+        path = '/servers/{server_id}/action (%s)' % action
+    found = [r.name for r in policies.list_rules()
+             if r.name not in policy_base.REFINEMENTS
+             and isinstance(r, oslo_policy.DocumentedRuleDefault)
+             and {'method': method, 'path': path} in r.operations]
+    assert len(found) <= 1, (method, path, found)
+    return found[0] if found else None
+
+
+def _is_public(method, template):
+    return method == 'GET' and template.rstrip('/') in (
+        '', '/v2.1', '/identity', '/identity/v3', '/image', '/image/v2')
+
+
+def _expected(conf, persona, method, template, action):
+    """The status class the rules give: '2xx', 401, 403 or 404."""
+    if PERSONAS[persona] is None:
+        return '2xx' if _is_public(method, template) else 401
+    project, roles = PERSONAS[persona]
+    ctxt = context.RequestContext(user_id=persona, project_id=project,
+                                  roles=roles, overwrite=False)
+    owned = any('{%s}' % p in template for p in OWNED_PARAMS)
+    if owned and not policy.sees_all_projects(conf, ctxt) \
+            and project != OWNER:
+        return 404
+    rule = _rule_of(method, template, action)
+    if rule is None:
+        return '2xx'
+    target = {'project_id': OWNER if owned or '{project_id}' in template
+              else project}
+    return '2xx' if policy.check(conf, ctxt, rule, target) else 403
+
+
+@pytest.fixture
+def api_server(db, conf, conductor, tmp_path):
+    """A running API (HTTP Basic, one user per persona); its base URL."""
+    users = tmp_path / 'users'
+    lines = []
+    for persona, found in PERSONAS.items():
+        if found is None:
+            continue
+        project, roles = found
+        digest = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(4))
+        lines.append('%s:%s:%s:%s' % (persona, digest.decode(), project,
+                                      ','.join(roles)))
+    users.write_text('\n'.join(lines) + '\n')
+    users.chmod(0o600)
+    conf.set_override('auth_strategy', 'http_basic', group='api')
+    conf.set_override('http_basic_auth_user_file', str(users), group='api')
+    server = api_cmd.APIServer(api_app.build_app(conf), '127.0.0.1', 0,
+                               threads=4)
+    server.start()
+    yield 'http://127.0.0.1:%d' % server.port
+    server.stop()
+
+
+def _owned_resources(method, template, action):
+    """Make what the route acts on: a server of project OWNER in the
+    state its action needs (and hosts, migrations, images around it).
+    Returns the path parameters."""
+    make_compute_host('h1', up=action != 'evacuate')
+    make_compute_host('h2')
+    vm_state = ACTIONS[action][0] if action else states.ACTIVE
+    task_state = None
+    if template.endswith('{migration_id}') and method == 'DELETE':
+        task_state = states.MIGRATING
+    instance = make_instance_in_state(vm_state, task_state, host='h1',
+                                      project_id=OWNER)
+    params = {'server_id': instance['uuid'], 'project_id': OWNER,
+              'flavor_id': '1'}
+    if action in ('confirmResize', 'revertResize'):
+        migration_records.create(
+            instance['uuid'], 'resize', states.MIGRATION_FINISHED,
+            source_compute='h1', dest_compute='h2',
+            old_flavor=instance['flavor'], new_flavor=instance['flavor'],
+            project_id=OWNER, user_id='member')
+    if '{migration_id}' in template:
+        migration = migration_records.create(
+            instance['uuid'], 'live-migration', states.MIGRATION_RUNNING,
+            source_compute='h1', dest_compute='h2',
+            old_flavor=instance['flavor'], new_flavor=instance['flavor'],
+            project_id=OWNER, user_id='member')
+        params['migration_id'] = str(migration['id'])
+    if '{request_id}' in template:
+        [act] = db_actions.list_for_instance(instance['uuid'])
+        params['request_id'] = act['request_id']
+    if '{image_id}' in template:
+        image = catalog.image_create('private-of-alpha', status='active',
+                                     owner=OWNER)
+        params['image_id'] = image['id']
+    if '{hypervisor_id}' in template:
+        [node] = [n for n in db_hosts.list_compute_nodes()
+                  if n['host'] == 'h1']
+        params['hypervisor_id'] = str(node['id'])
+    return params
+
+
+def _request(base, persona, method, template, action, params):
+    path = template.format(**params)
+    body = None
+    if action is not None:
+        body = {action: ACTIONS[action][1]}
+    elif (method, template) == ('POST', '/v2.1/servers'):
+        body = {'server': {'name': 'matrix', 'imageRef': CIRROS,
+                           'flavorRef': '1', 'networks': 'none'}}
+    auth = None if PERSONAS[persona] is None else (persona, PASSWORD)
+    headers = {'OpenStack-API-Version': 'compute %s' % VERSION}
+    if (method, template) == ('PUT', '/v2.1/os-quota-sets/{project_id}'):
+        body = {'quota_set': {'instances': 20}}
+    return requests.request(method, base + path, json=body, auth=auth,
+                            headers=headers, timeout=30)
+
+
+def _class(status):
+    """'2xx' for a success (a version document's 300 Multiple Choices
+    included), else the status."""
+    return '2xx' if 200 <= status < 300 or status == 300 else status
+
+
+CASES = _cases()
+
+
+@pytest.mark.parametrize('persona', sorted(PERSONAS))
+def test_every_route_for_a_persona(api_server, conf, persona):
+    """One persona, every route: the answer is what the rules say."""
+    wrong = []
+    for method, template, action in CASES:
+        params = _owned_resources(method, template, action)
+        expected = _expected(conf, persona, method, template, action)
+        resp = _request(api_server, persona, method, template, action,
+                        params)
+        label = '%s %s%s' % (method, template,
+                             ' (%s)' % action if action else '')
+        if _class(resp.status_code) != expected:
+            wrong.append('%s: expected %s, got %d %s' % (
+                label, expected, resp.status_code, resp.text[:200]))
+        # Invariants that do not come from the rules.
+        if persona == 'reader' and method != 'GET':
+            assert expected in (403, 401), label
+        if persona == 'admin':
+            assert expected == '2xx', label
+    assert not wrong, '\n'.join(wrong)
+    # The size of the matrix (routes x personas) is printed for the
+    # closing note: pytest -s shows it.
+    print('%s: %d routes checked' % (persona, len(CASES)))
+
+
+def test_matrix_covers_every_route_and_rule():
+    """Every non-refining rule guards a route of the matrix (a rule
+    nobody reaches is a mistake), and every action has a setup."""
+    assert set(ACTIONS) == set(server_actions.HANDLERS)
+    used = {_rule_of(m, t, a) for m, t, a in CASES} - {None}
+    guarding = {r.name for r in policies.list_rules()
+                if isinstance(r, oslo_policy.DocumentedRuleDefault)
+                and r.name not in policy_base.REFINEMENTS}
+    assert guarding == used
+
+
+def test_another_projects_server_is_404_not_403(api_server):
+    """Spelled out for one server: beta's member cannot tell whether
+    alpha's server exists."""
+    instance = make_instance(states.ACTIVE, project_id=OWNER)
+    missing = str(uuid.uuid4())
+    for server_id in (instance['uuid'], missing):
+        resp = requests.get('%s/v2.1/servers/%s' % (api_server, server_id),
+                            auth=('other-member', PASSWORD), timeout=30)
+        assert resp.status_code == 404
+        assert resp.json() == {'itemNotFound': {
+            'message': 'Instance %s could not be found.' % server_id,
+            'code': 404}}
+
+
+def test_state_machine_admin_actions_are_admin_only_in_the_matrix(conf):
+    for key, (_rule, action) in sorted(
+            action_rules.ACTIONS.items()):
+        member = _expected(conf, 'member', 'POST', ACTION_PATH, key)
+        assert (member == 403) == state_machine.ACTIONS[action].admin_only
