@@ -18,6 +18,7 @@ import threading
 from orchestrator import conf as orch_conf
 from orchestrator import rpc
 from orchestrator.api import app as api_app
+from orchestrator.api import auth
 from orchestrator.db import session
 
 CONFIG_ENV = 'ORCHESTRATOR_CONFIG_FILE'
@@ -34,6 +35,8 @@ def load_app(conf=None, config_file=None):
     orch_conf.register_all(conf)
     conf([], project='orchestrator',
          default_config_files=[config_file] if config_file else None)
+    # The WSGI server's address is unknown here: noauth only warns.
+    auth.check_start(conf, None)
     session.configure_from_conf(conf)
     rpc.init(conf, allow_in_memory=False)
     return api_app.build_app(conf)

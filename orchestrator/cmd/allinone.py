@@ -9,6 +9,10 @@ and resumes every flow that was in flight.
 
     orchestrator-allinone [--listen 127.0.0.1:8774] [--hosts 3]
                           [--state-dir ./state] [--config-file FILE]
+
+The API authenticates as ``[api] auth_strategy`` says: ``noauth`` by
+default, which is fine on the default loopback address and refused
+beyond it (:func:`orchestrator.api.auth.check_start`).
 """
 
 import os
@@ -19,6 +23,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from orchestrator import rpc
+from orchestrator.api import auth
 from orchestrator.cmd import bootstrap
 from orchestrator.compute import service as compute_service
 from orchestrator.conductor import service as conductor_service
@@ -149,7 +154,8 @@ def main(argv=None):
                                   cli_opts=cli_opts)
     try:
         node = AllInOne(conf, conf.state_dir, conf.listen, conf.hosts)
-    except ValueError as e:
+        auth.check_start(conf, node.listen[0])
+    except (ValueError, auth.AuthConfigError) as e:
         sys.stderr.write('orchestrator-allinone: %s\n' % e)
         return 2
     node.start()

@@ -1,10 +1,13 @@
 """``orchestrator-api``: the Compute API on cheroot, a production WSGI
 server, hardened against slow and idle clients (:mod:`orchestrator.httpd`).
 
-``main()`` parses the configuration (``--config-file``), configures the
-database and RPC (a broker is required) and serves the API on ``[api]
-listen_host``:``listen_port`` with ``[api] threads`` until SIGTERM or
-SIGINT, then stops accepting, finishes the requests in flight and exits.
+``main()`` parses the configuration (``--config-file``), checks the
+authentication strategy (:func:`orchestrator.api.auth.check_start`:
+noauth beyond loopback or an unusable user file is one line on stderr and
+exit status 2), configures the database and RPC (a broker is required)
+and serves the API on ``[api] listen_host``:``listen_port`` with ``[api]
+threads`` until SIGTERM or SIGINT, then stops accepting, finishes the
+requests in flight and exits.
 
 :func:`serve` is what the all-in-one uses to run the same server in its
 own process.
@@ -16,6 +19,7 @@ import threading
 
 from orchestrator import rpc
 from orchestrator.api import app as api_app
+from orchestrator.api import auth
 from orchestrator.cmd import bootstrap
 from orchestrator.httpd import server as httpd_server
 
@@ -95,13 +99,19 @@ def serve(app, host, port, threads=16, backlog=DEFAULT_BACKLOG,
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     conf = bootstrap.parse_config(argv, 'Orchestrator Compute API')
+    try:
+        auth.check_start(conf, conf.api.listen_host)
+        app = api_app.build_app(conf)
+    except auth.AuthConfigError as e:
+        sys.stderr.write('orchestrator-api: %s\n' % e)
+        return 2
     bootstrap.init_database(conf)
     try:
         bootstrap.init_rpc(conf, allow_in_memory=False)
     except rpc.InMemoryTransportRefused as e:
         sys.stderr.write('orchestrator-api: %s\n' % e)
         return 2
-    server = serve(api_app.build_app(conf), conf.api.listen_host,
+    server = serve(app, conf.api.listen_host,
                    conf.api.listen_port, conf.api.threads, conf.api.backlog,
                    httpd_server.Limits.from_conf(conf))
     signum = bootstrap.wait_for_signal()

@@ -10,6 +10,8 @@
     orchestrator-manage flows show FLOW_ID
     orchestrator-manage flows retry FLOW_ID
     orchestrator-manage flows revert FLOW_ID
+    orchestrator-manage users add NAME --project P --roles R[,R...]
+                                  [--password-stdin] [--user-file FILE]
 
 ``db sync`` creates or upgrades the whole schema (TaskFlow's logbook tables,
 then ours) on ``[database] connection`` and seeds the default flavors and
@@ -23,6 +25,11 @@ show`` every step of one flow (an id prefix of 8+ characters will do)
 with its state, timing and result or failure (:mod:`orchestrator.
 flow_views`). ``flows retry`` and ``flows revert`` repair a failed flow
 (:mod:`orchestrator.flow_repair`): audited, no database edit by hand.
+``users add`` appends a user of ``[api] auth_strategy = http_basic`` to
+``[api] http_basic_auth_user_file`` (or ``--user-file``) with a bcrypt
+hash of the password, read from stdin with ``--password-stdin`` (its
+first line) or asked twice on the terminal; the file is kept owner-only
+(:mod:`orchestrator.api.auth_basic`).
 """
 
 import logging
@@ -212,11 +219,47 @@ def do_flows(conf):
     return 0
 
 
+def _read_password(from_stdin):
+    """The new user's password: stdin's first line, or asked twice."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip('\r\n')
+    import getpass
+    password = getpass.getpass('Password: ')
+    if getpass.getpass('Password again: ') != password:
+        raise ValueError('the passwords differ')
+    return password
+
+
+def do_users(conf):
+    from orchestrator.api import auth_basic
+
+    cmd = conf.command
+    path = cmd.user_file or conf.api.http_basic_auth_user_file
+    roles = [r.strip().lower() for r in cmd.roles.split(',') if r.strip()]
+    if not roles:
+        raise ValueError('--roles needs at least one role')
+    auth_basic.add_user(path, cmd.user_name,
+                        _read_password(cmd.password_stdin), cmd.project,
+                        roles)
+    print('User %s (project %s, roles %s) added to %s.'
+          % (cmd.user_name, cmd.project, ','.join(roles), path))
+    return 0
+
+
+def _command_group(subparsers, name, help_text, commands):
+    """The subparsers of command ``name`` (its subcommand is required and
+    lands in ``conf.command.<name>_command``)."""
+    group = subparsers.add_parser(name, help=help_text)
+    group_commands = group.add_subparsers(
+        dest='%s_command' % name, metavar='{%s}' % ','.join(commands))
+    group_commands.required = True
+    return group_commands
+
+
 def _add_parsers(subparsers):
-    db = subparsers.add_parser('db', help='Database schema commands.')
-    db_commands = db.add_subparsers(dest='db_command',
-                                    metavar='{sync,version}')
-    db_commands.required = True
+    db_commands = _command_group(subparsers, 'db',
+                                 'Database schema commands.',
+                                 ('sync', 'version'))
     sync = db_commands.add_parser(
         'sync', help='Create or upgrade the schema and seed the defaults '
                      '(idempotent).')
@@ -238,11 +281,9 @@ def _add_parsers(subparsers):
                            'by ORCHESTRATOR_FAILPOINTS).')
     fps.set_defaults(func=do_failpoints)
 
-    flows = subparsers.add_parser(
-        'flows', help='Flows in flight or failed, and their steps.')
-    flows_commands = flows.add_subparsers(
-        dest='flows_command', metavar='{list,show,retry,revert}')
-    flows_commands.required = True
+    flows_commands = _command_group(
+        subparsers, 'flows', 'Flows in flight or failed, and their steps.',
+        ('list', 'show', 'retry', 'revert'))
     flows_list = flows_commands.add_parser(
         'list', help='Flows in flight or failed: owner, age, current step.')
     flows_list.add_argument('--all', action='store_true',
@@ -262,6 +303,27 @@ def _add_parsers(subparsers):
         repair.add_argument('flow_id', help='Flow uuid (or a unique '
                                             'prefix of 8+ characters).')
         repair.set_defaults(func=do_flows)
+
+    users_commands = _command_group(
+        subparsers, 'users', 'Users of [api] auth_strategy = http_basic.',
+        ('add',))
+    users_add = users_commands.add_parser(
+        'add', help='Append a user with a bcrypt hash of the password to '
+                    'the user file (created owner-only, 0600).')
+    users_add.add_argument('user_name', metavar='NAME',
+                           help='User name (no colon, no space).')
+    users_add.add_argument('--project', required=True,
+                           help='Project id of the user.')
+    users_add.add_argument('--roles', required=True,
+                           help='Comma-separated roles, e.g. member,reader '
+                                '(admin makes an administrator).')
+    users_add.add_argument('--password-stdin', action='store_true',
+                           help='Read the password from the first line of '
+                                'stdin instead of asking on the terminal.')
+    users_add.add_argument('--user-file', default=None,
+                           help='The file to add to (default: [api] '
+                                'http_basic_auth_user_file).')
+    users_add.set_defaults(func=do_users)
 
 
 COMMAND_OPT = cfg.SubCommandOpt('command', title='Commands',
@@ -297,6 +359,8 @@ def main(argv=None, conf=None):
         command += ' ' + conf.command.db_command
     elif command == 'flows':
         command += ' ' + conf.command.flows_command
+    elif command == 'users':
+        command += ' ' + conf.command.users_command
     try:
         return conf.command.func(conf)
     except Exception as e:  # noqa: BLE001 - an admin tool reports and exits

@@ -48,9 +48,34 @@ opts = [
                help='Most bytes of a request line and headers: a longer '
                     'request line is a 414, longer headers a 431.'),
     cfg.StrOpt('auth_strategy', default='noauth',
-               choices=[('noauth', 'Accept any token (or none); the caller '
-                                   'is an admin of default_project_id.')],
-               help='How callers are authenticated.'),
+               choices=[
+                   ('noauth', 'Development only: no authentication at all; '
+                              'every caller is an administrator of '
+                              'default_project_id. Refused on an address '
+                              'beyond loopback unless '
+                              'allow_noauth_beyond_loopback is set.'),
+                   ('keystone', 'Keystone tokens (X-Auth-Token), checked '
+                                "by keystonemiddleware's auth_token with "
+                                'the [keystone_authtoken] options.'),
+                   ('http_basic', 'HTTP Basic authentication against the '
+                                  'users of http_basic_auth_user_file.')],
+               help='How callers are authenticated. Whatever the strategy, '
+                    'a caller has a user, a project and roles (admin, '
+                    'member, reader); the admin role makes an '
+                    'administrator.'),
+    cfg.BoolOpt('allow_noauth_beyond_loopback', default=False,
+                help='Let a daemon serve the API with auth_strategy = '
+                     'noauth on an address that is not a loopback one '
+                     '(anybody who reaches it is an administrator). '
+                     'Without it such a daemon refuses to start.'),
+    cfg.StrOpt('http_basic_auth_user_file',
+               default='/etc/orchestrator/htpasswd',
+               help='The users of auth_strategy = http_basic, one a line: '
+                    '"NAME:BCRYPT_HASH:PROJECT_ID:ROLE[,ROLE...]" (blank '
+                    'lines and lines starting with # are ignored). Add '
+                    'users with "orchestrator-manage users add". Read at '
+                    'start and again whenever the file changes; it should '
+                    'be readable by the API service only (mode 0600).'),
     cfg.StrOpt('default_project_id', default='default',
                help='Project of callers under the noauth strategy.'),
     cfg.StrOpt('default_user_id', default='admin',
