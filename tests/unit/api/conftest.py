@@ -38,20 +38,31 @@ def app(db, conf):
     return api_app.build_app(conf)
 
 
-@pytest.fixture
-def member_app(db, conf):
-    """The API as a non-admin member of project 'default' sees it (what a
-    real auth strategy will give; noauth only makes admins)."""
+def persona_app(conf, user_id, project_id, roles):
+    """The API as a caller with ``roles`` in ``project_id`` sees it (the
+    context a real auth strategy would build)."""
     inner = api_app.APIApplication(api_app.build_router(), conf)
 
     @webob.dec.wsgify
-    def as_member(req):
+    def as_persona(req):
         req.environ[api_request.CONTEXT_KEY] = context.RequestContext(
-            user_id='member', project_id=PROJECT, is_admin=False,
-            roles=['member', 'reader'],
+            user_id=user_id, project_id=project_id, roles=list(roles),
+            is_admin='admin' in roles,
             request_id='req-%s' % uuid.uuid4(), overwrite=False)
         return req.get_response(inner)
-    return as_member
+    return as_persona
+
+
+@pytest.fixture
+def member_app(db, conf):
+    """The API as a member of project 'default' sees it."""
+    return persona_app(conf, 'member', PROJECT, ['member'])
+
+
+@pytest.fixture
+def other_member_app(db, conf):
+    """The API as a member of another project ('beta') sees it."""
+    return persona_app(conf, 'beta-member', 'beta', ['member'])
 
 
 def call(app, method, path, body=None, version=None, headers=None,
