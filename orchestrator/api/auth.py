@@ -20,9 +20,9 @@ the conductors and into flow stores, where no secret may go.
   its ``WWW-Authenticate: Keystone uri=...`` header.
 * ``http_basic``: users from a file (:mod:`orchestrator.api.auth_basic`).
 
-The version documents (``/``, ``/v2.1``, the ``/identity`` stand-in) are
-public in every strategy, as Nova's: clients discover versions before
-they authenticate.
+The version documents (``/``, ``/v2.1``, and those of the ``/image`` and
+``/identity`` stand-ins) are public in every strategy, as Nova's and
+Glance's: clients discover versions before they authenticate.
 """
 
 import ipaddress
@@ -46,8 +46,10 @@ GLOBAL_REQUEST_ID_KEY = 'openstack.global_request_id'
 NOAUTH_ROLES = ('admin', 'member', 'reader')
 #: The message of every 401.
 UNAUTHORIZED_MESSAGE = 'The request you have made requires authentication.'
-#: Paths anyone may GET (trailing slashes aside): the version documents.
-PUBLIC_PATHS = frozenset(['', '/v2.1', '/identity', '/identity/v3'])
+#: Paths anyone may GET (trailing slashes aside): the version documents
+#: of the compute API, of the image stand-in and of the identity one.
+PUBLIC_PATHS = frozenset(['', '/v2.1', '/image', '/image/v2', '/identity',
+                          '/identity/v3'])
 
 #: WSGI environment keys of the headers that claim an identity: set by
 #: auth_token after it checked a token, never to be believed when a

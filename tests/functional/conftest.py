@@ -7,6 +7,9 @@ invariant (:mod:`tests.functional.invariants`), allocations of deleted
 instances included: a leak fails the test that caused it. A test that
 leaves a broken state on purpose opts out with
 ``@pytest.mark.leaves_broken_state(reason='...')``.
+
+``keystone`` is a real Keystone (session-scoped) for the authentication
+tests.
 """
 
 import time
@@ -18,7 +21,10 @@ from orchestrator.db import instances
 from orchestrator.db import models
 from orchestrator.db import session
 
+from tests import keystone_server
+from tests.conftest import service_missing
 from tests.functional import invariants
+from tests.functional.systems import free_port
 from tests.functional.systems import start_all_in_one
 
 #: Seconds the teardown waits for flows to end (no job on the board, no
@@ -102,3 +108,15 @@ def api_system(request, conf, tmp_path):
         check_after_test(request, node)
     finally:
         node.stop()
+
+
+@pytest.fixture(scope='session')
+def keystone(tmp_path_factory):
+    """A real Keystone on loopback with projects alpha and beta and their
+    users (tests/keystone_server.py); one per session (per xdist
+    worker), started on first use (about 5 s)."""
+    why = keystone_server.missing()
+    if why:
+        service_missing('Keystone', why)
+    yield from keystone_server.running(tmp_path_factory.mktemp('keystone'),
+                                       free_port())

@@ -173,7 +173,8 @@ def test_identity_headers_of_the_client_are_stripped(seen):
 
 
 def test_version_documents_are_public(seen):
-    for path in ('/', '/v2.1', '/v2.1/', '/identity/v3'):
+    for path in ('/', '/v2.1', '/v2.1/', '/image', '/image/v2', '/identity',
+                 '/identity/v3'):
         resp = call(seen, 'GET', path, headers={'X-Roles': 'admin'})
         assert resp.status_int == 200, path
         assert resp.json['context']['user_id'] is None
@@ -181,6 +182,7 @@ def test_version_documents_are_public(seen):
         assert resp.json['identity_headers'] == []
     _assert_401(call(seen, 'POST', '/v2.1'))
     _assert_401(call(seen, 'GET', '/v2.1/flavors'))
+    _assert_401(call(seen, 'GET', '/image/v2/images'))
 
 
 def test_the_file_is_read_again_when_it_changes(seen, user_file, caplog):
