@@ -7,9 +7,13 @@
     orchestrator server delete NAME_OR_ID [--force] [--wait]
 
 The endpoint comes from ``--url`` or ``ORCHESTRATOR_URL`` (default
-``http://127.0.0.1:8774``). ``--wait`` polls the server and shows a live
-line with its status, task state and progress until the operation ends;
-the exit status is 0 when it ended as asked, 1 otherwise.
+``http://127.0.0.1:8774``). Credentials: a Keystone token in
+``ORCHESTRATOR_TOKEN`` (``[api] auth_strategy = keystone``), or a user
+and password in ``ORCHESTRATOR_USER`` and ``ORCHESTRATOR_PASSWORD``
+(``http_basic``); noauth needs neither. ``--wait`` polls the server and
+shows a live line with its status, task state and progress until the
+operation ends; the exit status is 0 when it ended as asked, 1
+otherwise.
 """
 
 import argparse
@@ -39,6 +43,9 @@ class Api:
             'OpenStack-API-Version': 'compute %s' % MICROVERSION,
             'X-Auth-Token': os.environ.get('ORCHESTRATOR_TOKEN', 'none'),
             'Accept': 'application/json'})
+        if os.environ.get('ORCHESTRATOR_USER'):
+            self.http.auth = (os.environ['ORCHESTRATOR_USER'],
+                              os.environ.get('ORCHESTRATOR_PASSWORD', ''))
 
     def request(self, method, path, **kwargs):
         resp = self.http.request(method, self.url + path,

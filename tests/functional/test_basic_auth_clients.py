@@ -2,8 +2,10 @@
 http_basic``: keystoneauth's ``http_basic`` plugin sends the user's
 password on every request; there is no catalog, so the endpoints are
 given (compute with ``--os-endpoint``, image and the identity stand-in
-with their endpoint overrides)."""
+with their endpoint overrides). Our own ``orchestrator`` CLI too, with
+``ORCHESTRATOR_USER`` and ``ORCHESTRATOR_PASSWORD``."""
 
+import io
 import json
 import os
 import subprocess
@@ -12,6 +14,7 @@ import pytest
 import requests
 
 from orchestrator.api import auth_basic
+from orchestrator.cmd import client
 
 from tests.functional import conftest as functional
 from tests.functional.systems import start_all_in_one
@@ -65,7 +68,8 @@ def openstack_basic(basic_api, tmp_path):
     return run
 
 
-def test_openstackclient_with_http_basic_auth(openstack_basic, basic_api):
+def test_openstackclient_with_http_basic_auth(openstack_basic, basic_api,
+                                              monkeypatch):
     created = openstack_basic('alice', 'server', 'create', '--flavor',
                               'm1.tiny', '--image', 'cirros-0.6.2', '-f',
                               'json', 'basic-vm')
@@ -83,6 +87,23 @@ def test_openstackclient_with_http_basic_auth(openstack_basic, basic_api):
     assert refused.returncode != 0
     assert '401' in refused.stderr
     assert 'requires authentication' in refused.stderr
+    # Our own CLI, with the credentials in its environment.
+    assert _orchestrator_cli(monkeypatch, basic_api, 'alice', 'server',
+                             'list') == (0, True)
+    assert _orchestrator_cli(monkeypatch, basic_api, 'bob', 'server',
+                             'list') == (0, False)
+    assert _orchestrator_cli(monkeypatch, basic_api, 'alice', 'server',
+                             'list', password='wrong')[0] == 1
     assert alice.delete(url, timeout=30).status_code == 204
     wait_for(lambda: alice.get(url, timeout=30).status_code == 404,
              timeout=60, what='deleted')
+
+
+def _orchestrator_cli(monkeypatch, node, user, *args, password=None):
+    """(exit status, whether basic-vm was in the output) of the
+    ``orchestrator`` CLI run as ``user``."""
+    monkeypatch.setenv('ORCHESTRATOR_USER', user)
+    monkeypatch.setenv('ORCHESTRATOR_PASSWORD', password or USERS[user][0])
+    out = io.StringIO()
+    code = client.main(['--url', node.url] + list(args), out=out)
+    return code, 'basic-vm' in out.getvalue()
