@@ -192,10 +192,11 @@ class Distributed(_System):
         return path
 
     def start(self, timeout=120):
-        subprocess.run([sys.executable, '-m', 'orchestrator.cmd.manage',
-                        '--config-file', self.config, 'db', 'sync'],
-                       env=_env(), cwd=ROOT, check=True,
-                       capture_output=True, timeout=120)
+        for command in (['db', 'sync'], ['secrets', 'create-key']):
+            subprocess.run([sys.executable, '-m', 'orchestrator.cmd.manage',
+                            '--config-file', self.config] + command,
+                           env=_env(), cwd=ROOT, check=True,
+                           capture_output=True, timeout=120)
         for i in range(self.conductors):
             self.spawn('conductor-%d' % i, 'conductor', '--config-file',
                        self.config, '--config-file',

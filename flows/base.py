@@ -25,6 +25,7 @@ from taskflow.types import failure as tf_failure
 from orchestrator import context as orch_context
 from orchestrator import exception
 from orchestrator import failpoints
+from orchestrator import redaction
 from orchestrator import rpc
 from orchestrator import states
 from orchestrator.compute import rpcapi as compute_rpcapi
@@ -82,11 +83,19 @@ def first_failure(flow_failures):
 
 
 def describe_failure(failure):
-    """(message, details) for a fault record from a TaskFlow Failure."""
+    """(message, details) for a fault record from a TaskFlow Failure.
+
+    The message is what every caller may read
+    (:func:`orchestrator.redaction.public_message`: one line, no path,
+    the class name of an exception not ours); the details (the traceback,
+    for administrators) have their secrets masked.
+    """
     if failure is None:
         return 'Unknown error', None
-    message = failure.exception_str or failure.exc_type_names[0]
-    return message, failure.pformat(traceback=True)
+    message = redaction.public_message(failure.exception_str,
+                                       tuple(failure))
+    return (message or 'Unknown error',
+            redaction.redact(failure.pformat(traceback=True)))
 
 
 def was_preempted(flow_failures):

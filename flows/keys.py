@@ -20,6 +20,9 @@ HOST = 'host'
 #: e.g. {'image_ref': ..., 'name': ...} for a rebuild; for a boot, its
 #: placement request ({'requested_host': ...} or {}).
 PARAMS = 'params'
+#: In a rescue's params: the rescue password sealed with the services' key
+#: (:mod:`orchestrator.secret_box`); a password is never in a store.
+SEALED_ADMIN_PASSWORD = 'admin_password_sealed'
 #: Provided by scheduling: the host the instance was placed on (in a
 #: boot, the host of the current attempt).
 SELECTED_HOST = 'selected_host'

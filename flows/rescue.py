@@ -1,7 +1,9 @@
 """Rescue a server: boot its guest from a rescue image, its disk attached.
 
 Store in:  context, instance_uuid, task_id, action_id,
-           params {'admin_password', 'rescue_image_ref' (optional)}
+           params {'admin_password_sealed' (the password sealed,
+           :mod:`orchestrator.secret_box`), 'rescue_image_ref'
+           (optional)}
 Starts in: vm_state active, stopped or error (the API's claim checked it).
 Final:     vm_state rescued, the guest running the rescue system.
 On revert: the guest back on its own disk (stopped again if it was),

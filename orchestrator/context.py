@@ -1,19 +1,29 @@
 """The request context: who asks, for which project, under which request id.
 
 It crosses every boundary as a plain dict (:meth:`RequestContext.to_dict`):
-over RPC through :class:`orchestrator.rpc.ContextSerializer` and into a
-flow's store, which must stay JSON-safe.
+over RPC through :class:`orchestrator.rpc.ContextSerializer`, into a
+flow's store (kept in the logbook and the job's details), and into an
+accepted request (``instance_actions.pending_request``). That dict never
+holds the caller's token (:data:`SECRET_KEYS`): nothing past the API
+calls another service with it, and a store is kept for ever.
 """
 
 from oslo_context import context as oslo_context
+
+
+#: Context values that are secrets: never in :meth:`RequestContext.to_dict`.
+SECRET_KEYS = ('auth_token', 'auth_token_info')
 
 
 class RequestContext(oslo_context.RequestContext):
     """oslo.context's context; ``is_admin`` decides admin-only actions."""
 
     def to_dict(self):
+        """oslo.context's dict without the token (:data:`SECRET_KEYS`)."""
         values = super().to_dict()
         values['is_admin'] = self.is_admin
+        for key in SECRET_KEYS:
+            values.pop(key, None)
         return values
 
     @classmethod

@@ -27,7 +27,8 @@ class InMemoryTransportRefused(SystemExit):
 
 
 class ContextSerializer(om_serializer.Serializer):
-    """Sends :class:`orchestrator.context.RequestContext` as a dict."""
+    """Sends :class:`orchestrator.context.RequestContext` as a dict,
+    without its token."""
 
     def serialize_entity(self, ctxt, entity):
         return entity
@@ -36,8 +37,10 @@ class ContextSerializer(om_serializer.Serializer):
         return entity
 
     def serialize_context(self, ctxt):
+        # NOTE: never the caller's token (orchestrator.context).
         if isinstance(ctxt, dict):
-            return ctxt
+            return {k: v for k, v in ctxt.items()
+                    if k not in orch_context.SECRET_KEYS}
         return ctxt.to_dict()
 
     def deserialize_context(self, ctxt):

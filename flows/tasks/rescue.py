@@ -1,13 +1,16 @@
 """Steps of rescue and unrescue: the guest booted from a rescue image with
 its own disk attached, and back.
 
-The rescue system's password is in the flow's params, so it is in the
-logbook like every store value; the host keeps only a hash of it.
+The rescue system's password is in the flow's params sealed with the
+services' key (:mod:`orchestrator.secret_box`), so the logbook keeps only
+the sealed text; :class:`RescueOnHost` opens it just before its call to
+the host, which keeps only a hash of it.
 """
 
 import logging
 
 from orchestrator import exception
+from orchestrator import secret_box
 from orchestrator import states
 from orchestrator.compute import rpcapi as compute_rpcapi
 
@@ -16,6 +19,20 @@ from flows import keys
 from flows.tasks import host_calls
 
 LOG = logging.getLogger(__name__)
+
+
+def rescue_password(params):
+    """The rescue password of a rescue's ``params``, opened from its sealed
+    form (a flow accepted before passwords were sealed has it in the
+    clear, its one copy), or None when the request had none.
+
+    :raises orchestrator.secret_box.SecretUnreadable: sealed with a key
+        this conductor does not hold.
+    """
+    sealed = params.get(keys.SEALED_ADMIN_PASSWORD)
+    if sealed is not None:
+        return secret_box.unseal(sealed)
+    return params.get('admin_password')
 
 
 class FetchRescueImage(base.InstanceTask):
@@ -51,7 +68,7 @@ class RescueOnHost(base.InstanceTask):
         return base.compute_api().rescue(
             self.context(context), instance['host'],
             compute_rpcapi.instance_payload(instance), image,
-            params.get('admin_password'))
+            rescue_password(params))
 
     def revert(self, context, instance_uuid, task_id, **kwargs):
         try:

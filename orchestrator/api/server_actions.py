@@ -17,6 +17,7 @@ import string
 import uuid as uuidlib
 
 from orchestrator import exception
+from orchestrator import secret_box
 from orchestrator import state_machine
 from orchestrator import states
 from orchestrator.api import links
@@ -33,6 +34,8 @@ from orchestrator.db import hosts as db_hosts
 from orchestrator.db import instances as db_instances
 from orchestrator.db import migration_records
 from orchestrator.policies import server_actions as action_rules
+
+from flows import keys
 
 #: action name -> handler(req, server_id, value) -> webob.Response
 HANDLERS = {}
@@ -174,6 +177,7 @@ def rescue(req, server_id, value):
     """{"rescue": {"adminPass"?, "rescue_image_ref"?} | null} (200,
     {"adminPass": ...}): the guest boots from a rescue image (the given
     one, else its own image) with the password given or a generated one.
+    The flow gets the password sealed (:mod:`orchestrator.secret_box`).
     """
     validation.validate({'rescue': value}, action_schemas.RESCUE)
     value = value or {}
@@ -182,7 +186,9 @@ def rescue(req, server_id, value):
         image_ref = server_create.active_image(req, image_ref)['id']
     password = value.get('adminPass') or generate_password()
     _claim_and_start(req, server_id, state_machine.RESCUE, {
-        'admin_password': password, 'rescue_image_ref': image_ref})
+        keys.SEALED_ADMIN_PASSWORD: secret_box.seal_for_request(
+            password, req.conf),
+        'rescue_image_ref': image_ref})
     return api_request.json_response({'adminPass': password})
 
 

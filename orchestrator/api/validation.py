@@ -3,7 +3,8 @@
 :func:`validate` raises a 400 whose message names the field, the value
 and what is wrong with it, in Nova's words ("Invalid input for
 field/attribute name. Value: 1. 1 is not of type 'string'"), never a 500,
-and never with the value of a password (:data:`SECRET_FIELDS`).
+and never with the value of a password or of user_data
+(:data:`SECRET_FIELDS`).
 
 Formats checked (jsonschema's own checker plus ours): ``uuid``,
 ``ipv4``, ``ipv6``, ``base64`` and ``name`` (no leading or trailing
@@ -81,7 +82,9 @@ _FORMAT_REASONS = {
 
 
 #: Body fields whose values are secrets: an error never repeats them.
-SECRET_FIELDS = frozenset(['adminPass', 'admin_password', 'password'])
+#: user_data too: a guest's first-boot script often holds credentials.
+SECRET_FIELDS = frozenset(['adminPass', 'admin_password', 'password',
+                           'user_data'])
 HIDDEN = '***'
 
 

@@ -2,10 +2,11 @@
 
 The API, a conductor and N fake compute hosts share one process, a SQLite
 database and the in-memory (``kombu+memory``) transport, with the SQL
-jobboard. Everything lives under ``--state-dir``: the database file and
-each fake host's guests. The conductor always has the same name, so after
-a SIGKILL a new all-in-one on the same state dir reclaims its jobs at once
-and resumes every flow that was in flight.
+jobboard. Everything lives under ``--state-dir`` (mode 0700, every file
+0600): the database file, each fake host's guests and the key that seals
+the rescue passwords in flows (``secrets.key``). The conductor always
+has the same name, so after a SIGKILL a new all-in-one on the same state
+dir reclaims its jobs at once and resumes every flow that was in flight.
 
     orchestrator-allinone [--listen 127.0.0.1:8774] [--hosts 3]
                           [--state-dir ./state] [--config-file FILE]
@@ -22,7 +23,9 @@ import threading
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from orchestrator import file_modes
 from orchestrator import rpc
+from orchestrator import secret_box
 from orchestrator.api import auth
 from orchestrator.cmd import bootstrap
 from orchestrator.compute import service as compute_service
@@ -76,10 +79,14 @@ class AllInOne:
         self.api_server = None
 
     def configure(self):
-        """Point every option at the state dir and in-process services."""
+        """Point every option at the state dir and in-process services;
+        the state dir is its owner's only (0700), and holds the secrets
+        key (created 0600 when absent) unless another file is named."""
         conf = self.conf
-        os.makedirs(self.state_dir, exist_ok=True)
+        bootstrap.secure_process()
+        file_modes.private_dir(self.state_dir)
         conf.set_override('state_path', self.state_dir)
+        secret_box.create_key_file(conf.secrets_key_file)
         if conf.database.connection.startswith('sqlite:////var/lib'):
             conf.set_override('connection', 'sqlite:///%s' % os.path.join(
                 self.state_dir, 'orchestrator.sqlite'), group='database')

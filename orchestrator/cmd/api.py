@@ -111,6 +111,7 @@ def main(argv=None):
     except rpc.InMemoryTransportRefused as e:
         sys.stderr.write('orchestrator-api: %s\n' % e)
         return 2
+    bootstrap.require_secrets_key(conf, 'orchestrator-api')
     server = serve(app, conf.api.listen_host,
                    conf.api.listen_port, conf.api.threads, conf.api.backlog,
                    httpd_server.Limits.from_conf(conf))

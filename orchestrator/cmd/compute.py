@@ -11,11 +11,10 @@ import signal
 import sys
 import threading
 
-from oslo_config import cfg
 from oslo_log import log as logging
 
+from orchestrator.cmd import bootstrap
 from orchestrator.compute import service as compute_service
-from orchestrator import conf as orch_conf
 from orchestrator import exception
 from orchestrator import rpc
 
@@ -33,11 +32,8 @@ def _stop_on_signals(stop_requested):
 
 def main(argv=None):
     """Run the agent; returns the exit status (0 after a clean stop)."""
-    conf = cfg.CONF
-    orch_conf.register_all(conf)
-    logging.register_options(conf)
-    conf(sys.argv[1:] if argv is None else argv, project='orchestrator')
-    logging.setup(conf, 'orchestrator')
+    conf = bootstrap.parse_config(sys.argv[1:] if argv is None else argv,
+                                  'Orchestrator compute agent')
     rpc.init(conf, allow_in_memory=False)
     stop_requested = threading.Event()
     _stop_on_signals(stop_requested)

@@ -15,6 +15,7 @@ def main(argv=None):
     conf = bootstrap.parse_config(argv, 'Orchestrator conductor')
     bootstrap.init_database(conf)
     bootstrap.init_rpc(conf, allow_in_memory=False)
+    bootstrap.require_secrets_key(conf, 'orchestrator-conductor')
     conductor = service.ConductorService(conf)
     conductor.start()
     signum = bootstrap.wait_for_signal()

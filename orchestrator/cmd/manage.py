@@ -12,6 +12,7 @@
     orchestrator-manage flows revert FLOW_ID
     orchestrator-manage users add NAME --project P --roles R[,R...]
                                   [--password-stdin] [--user-file FILE]
+    orchestrator-manage secrets create-key
 
 ``db sync`` creates or upgrades the whole schema (TaskFlow's logbook tables,
 then ours) on ``[database] connection`` and seeds the default flavors and
@@ -29,7 +30,10 @@ flow_views`). ``flows retry`` and ``flows revert`` repair a failed flow
 ``[api] http_basic_auth_user_file`` (or ``--user-file``) with a bcrypt
 hash of the password, read from stdin with ``--password-stdin`` (its
 first line) or asked twice on the terminal; the file is kept owner-only
-(:mod:`orchestrator.api.auth_basic`).
+(:mod:`orchestrator.api.auth_basic`). ``secrets create-key`` creates
+``[DEFAULT] secrets_key_file`` (mode 0600) with a new key if it is
+missing: copy that one file to every API and conductor host
+(:mod:`orchestrator.secret_box`).
 """
 
 import logging
@@ -43,6 +47,7 @@ from oslo_log import log as oslo_log
 import sqlalchemy as sa
 
 from orchestrator import conf as orch_conf
+from orchestrator import file_modes
 from orchestrator import state_docs
 
 LOG = logging.getLogger(__name__)
@@ -65,8 +70,7 @@ def _ensure_sqlite_dir(connection):
         return
     if url.database in (None, '', ':memory:'):
         return
-    directory = os.path.dirname(os.path.abspath(url.database))
-    os.makedirs(directory, exist_ok=True)
+    file_modes.make_dirs(os.path.dirname(os.path.abspath(url.database)))
 
 
 def sync_database(conf):
@@ -246,6 +250,19 @@ def do_users(conf):
     return 0
 
 
+def do_secrets(conf):
+    from orchestrator import secret_box
+
+    path = conf.secrets_key_file
+    if secret_box.create_key_file(path):
+        print('Created %s (mode 0600): give every API and conductor this '
+              'same file.' % path)
+    else:
+        secret_box.check(conf)
+        print('%s exists; left as it is.' % path)
+    return 0
+
+
 def _command_group(subparsers, name, help_text, commands):
     """The subparsers of command ``name`` (its subcommand is required and
     lands in ``conf.command.<name>_command``)."""
@@ -325,6 +342,16 @@ def _add_parsers(subparsers):
                                 'http_basic_auth_user_file).')
     users_add.set_defaults(func=do_users)
 
+    secrets = subparsers.add_parser(
+        'secrets', help='The key that seals the secrets flows carry.')
+    secrets_commands = secrets.add_subparsers(dest='secrets_command',
+                                              metavar='{create-key}')
+    secrets_commands.required = True
+    create_key = secrets_commands.add_parser(
+        'create-key', help='Create [DEFAULT] secrets_key_file (0600) with '
+                           'a new key, unless it exists.')
+    create_key.set_defaults(func=do_secrets)
+
 
 COMMAND_OPT = cfg.SubCommandOpt('command', title='Commands',
                                 handler=_add_parsers,
@@ -361,6 +388,8 @@ def main(argv=None, conf=None):
         command += ' ' + conf.command.flows_command
     elif command == 'users':
         command += ' ' + conf.command.users_command
+    elif command == 'secrets':
+        command += ' ' + conf.command.secrets_command
     try:
         return conf.command.func(conf)
     except Exception as e:  # noqa: BLE001 - an admin tool reports and exits

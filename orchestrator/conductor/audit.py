@@ -25,6 +25,7 @@ from taskflow.listeners import base as listener_base
 from taskflow import states as tf_states
 
 from orchestrator import exception
+from orchestrator import redaction
 from orchestrator import states
 from orchestrator.conductor import atom_writes
 from orchestrator.db import actions
@@ -175,7 +176,7 @@ class AuditListener(listener_base.Listener):
         ended = event(suffix)
         traceback = None
         if outcome == states.RESULT_ERROR and hasattr(result, 'pformat'):
-            traceback = result.pformat(traceback=True)
+            traceback = redaction.redact(result.pformat(traceback=True))
         return lambda conn: actions.event_finish_on(
             conn, action_id, ended, outcome, traceback=traceback, host=host)
 
@@ -267,16 +268,18 @@ class AuditListener(listener_base.Listener):
                           action_id)
 
     def _failure_message(self):
-        """The message of the failure that ended the flow. Failures of
-        steps under a retry controller come last: TaskFlow keeps those of
-        earlier attempts, and the controller's own failure (it gave up)
-        says more."""
+        """The message of the failure that ended the flow, as every caller
+        may read it (:func:`orchestrator.redaction.public_message`).
+        Failures of steps under a retry controller come last: TaskFlow
+        keeps those of earlier attempts, and the controller's own failure
+        (it gave up) says more."""
         failures = self._engine.storage.get_failures()
         ordered = sorted(failures.items(),
                          key=lambda item: self._controller(item[0])
                          is not None)
         for _name, failure in ordered:
-            return failure.exception_str[:255]
+            return redaction.public_message(
+                failure.exception_str, tuple(failure))[:255]
         return None
 
     def _error_out(self):

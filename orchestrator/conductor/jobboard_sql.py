@@ -153,6 +153,13 @@ class SQLJob(base.Job):
         self._created_on = created_on
         self._last_modified = last_modified
 
+    def __str__(self):
+        # NOTE: TaskFlow's shows the details, the flow's whole store, and
+        # its conductor logs a job so ("Job execution failed: %s").
+        return '%s: %s (priority=%s, uuid=%s, flow=%s)' % (
+            type(self).__name__, self.name, self.priority, self.uuid,
+            (self.details or {}).get('flow_uuid'))
+
     @property
     def sequence(self):
         """Posting order within the board (higher was posted later)."""

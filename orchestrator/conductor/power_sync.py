@@ -69,6 +69,7 @@ from oslo_log import log as logging
 
 from orchestrator import context as orch_context
 from orchestrator import exception
+from orchestrator import redaction
 from orchestrator import state_machine
 from orchestrator import states as s
 from orchestrator.compute import rpcapi as compute_rpcapi
@@ -285,7 +286,8 @@ def _power_off_again(ctxt, compute, host, instance, message):
                     instance['uuid'], host, e)
         db_instances.finish_sync(
             instance['uuid'], instance['task_id'], action['id'], {},
-            s.RESULT_ERROR, '%s; failed: %s' % (message, e))
+            s.RESULT_ERROR, '%s; failed: %s' % (
+                message, redaction.public_error(e)))
         return
     db_instances.finish_sync(instance['uuid'], instance['task_id'],
                              action['id'], {'power_state': power},

@@ -13,6 +13,14 @@ opts = [
     cfg.StrOpt('state_path', default='/var/lib/orchestrator',
                help='Directory for the state files of this node (the fake '
                     'driver\'s guests, the all-in-one\'s SQLite file).'),
+    cfg.StrOpt('secrets_key_file', default='$state_path/secrets.key',
+               help='File of the key(s) that seal the secrets a flow '
+                    'carries to a host (the rescue password): one Fernet '
+                    'key per line, the first seals, any opens. The API '
+                    'and every conductor need the same file (mode 0600) '
+                    'and refuse to start without it; the all-in-one '
+                    'creates it, "orchestrator-manage secrets create-key" '
+                    'creates it for the others.'),
     cfg.IntOpt('service_down_time_s', default=60, min=1,
                help='A service whose last heartbeat is older than this many '
                     'seconds is shown down and gets no new work.'),

@@ -14,16 +14,14 @@ from sqlalchemy import orm
 from orchestrator.db import models
 from orchestrator.db import session
 
-#: Context keys never kept in a pending request (secrets).
-_SECRET_CONTEXT_KEYS = ('auth_token', 'auth_token_info')
-
-
 def request_of(ctxt, method, extra):
     """The JSON-safe request to record: the conductor ``method``, its
-    extra keyword arguments, and the context without its token."""
-    context = {k: v for k, v in ctxt.to_dict().items()
-               if k not in _SECRET_CONTEXT_KEYS}
-    return {'method': method, 'extra': dict(extra), 'context': context}
+    extra keyword arguments (a password in them is sealed:
+    :mod:`orchestrator.secret_box`), and the context, which never holds
+    the caller's token (:meth:`orchestrator.context.RequestContext.
+    to_dict`)."""
+    return {'method': method, 'extra': dict(extra),
+            'context': ctxt.to_dict()}
 
 
 def record(action_id, request):

@@ -14,7 +14,8 @@ On SQLite (the embedded mode), in WAL mode with a busy timeout:
   in WAL mode readers take no lock, so reads no longer queue behind
   writers (a read that tried to write would fail, never wait);
 * connections are pooled (oslo.db gives SQLite files a ``NullPool``,
-  which opened a connection and ran the PRAGMAs for every transaction).
+  which opened a connection and ran the PRAGMAs for every transaction);
+* the database file is its owner's only (0600).
 """
 
 import contextlib
@@ -22,6 +23,8 @@ import threading
 
 from oslo_db.sqlalchemy import enginefacade
 import sqlalchemy as sa
+
+from orchestrator import file_modes
 
 _LOCK = threading.Lock()
 _FACADE = None
@@ -94,6 +97,16 @@ def _pooled(engine):
     old.dispose()
 
 
+def _private_sqlite_file(connection):
+    """A SQLite database file is created owner-only (0600) before SQLite
+    opens it (an empty file is an empty database); SQLite gives its
+    journal, ``-wal`` and ``-shm`` files the database's mode."""
+    url = sa.engine.make_url(connection)
+    if url.get_backend_name() == 'sqlite' and url.database not in (
+            None, '', ':memory:') and not url.database.startswith('file:'):
+        file_modes.private_file(url.database)
+
+
 def configure(connection, **engine_options):
     """Point this process at ``connection`` (a SQLAlchemy URL).
 
@@ -101,6 +114,7 @@ def configure(connection, **engine_options):
     Returns the engine.
     """
     global _FACADE
+    _private_sqlite_file(connection)
     facade = enginefacade.transaction_context()
     options = {'connection': connection, 'sqlite_fk': False}
     options.update(engine_options)

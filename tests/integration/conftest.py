@@ -106,6 +106,9 @@ class Cluster:
 
     def start(self):
         self.run('manage', 'db', 'sync')
+        # The API and the conductors share the key that seals the rescue
+        # password ($state_path/secrets.key).
+        self.run('manage', 'secrets', 'create-key')
         self.spawn('conductor', 'conductor', host='%s-conductor' % self.name)
         for host in self.hosts:
             self.spawn(host, 'compute', host=host)

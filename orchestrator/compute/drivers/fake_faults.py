@@ -42,6 +42,7 @@ import json
 import os
 import threading
 
+from orchestrator import file_modes
 from orchestrator.compute.drivers import fake_host_file
 from orchestrator import exception
 
@@ -87,7 +88,7 @@ def write_runtime_faults(state_dir, host, faults):
         return
     for method, entry in faults.items():
         parse_entry(method, entry)
-    os.makedirs(state_dir, exist_ok=True)
+    file_modes.make_dirs(state_dir)
     fake_host_file.write_json_atomically(path, faults)
 
 

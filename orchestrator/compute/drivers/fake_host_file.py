@@ -5,6 +5,8 @@ nothing is cached in memory, so every driver object (in this process or
 another one) that opens the same file sees the same guests, and a host
 restarted after ``kill -9`` finds exactly what was last written.
 
+The host's files and their directory are its owner's only (0600, 0700).
+
 Each change reads the file, applies the change and writes it back
 (temporary file, then ``os.replace``) under an exclusive ``flock`` on
 ``<host>.lock``. A process killed at any instant (what the crash tests
@@ -51,6 +53,8 @@ import fcntl
 import json
 import os
 
+from orchestrator import file_modes
+
 FORMAT_VERSION = 1
 
 
@@ -80,10 +84,10 @@ def write_json_atomically(path, data):
 
     Writes a temporary file next to it and renames it over ``path``: a
     process killed at any instant leaves the old file or the new one (not
-    fsynced: see the module doc).
+    fsynced: see the module doc). The file is its owner's only (0600).
     """
     tmp_path = '%s.tmp.%d' % (path, os.getpid())
-    with open(tmp_path, 'w', encoding='utf-8') as tmp:
+    with file_modes.open_private(tmp_path) as tmp:
         json.dump(data, tmp, indent=1, sort_keys=True)
     os.replace(tmp_path, path)
 
@@ -126,8 +130,8 @@ class HostFile:
         Nothing is written when the block raises, or when it changed
         nothing.
         """
-        os.makedirs(self.state_dir, exist_ok=True)
-        with open(self.lock_path, 'a') as lock_file:
+        file_modes.make_dirs(self.state_dir)
+        with file_modes.open_private(self.lock_path, 'a') as lock_file:
             fcntl.flock(lock_file, fcntl.LOCK_EX)
             try:
                 state = self.read()

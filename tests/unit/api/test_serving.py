@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from orchestrator import secret_box
 from orchestrator.api import wsgi
 from orchestrator.cmd import api as api_cmd
 from tests.unit.api.conftest import CIRROS
@@ -71,12 +72,21 @@ def test_lazy_application_builds_once_on_first_request(app):
     assert built == [1]
 
 
+def _key_file(tmp_path):
+    """A secrets key file (the API refuses to start without one)."""
+    path = tmp_path / 'secrets.key'
+    secret_box.create_key_file(str(path))
+    return path
+
+
 def _config(tmp_path, transport_url, port=0):
     path = tmp_path / 'orchestrator.conf'
     path.write_text(
-        '[DEFAULT]\ntransport_url = %s\n[database]\nconnection = '
+        '[DEFAULT]\ntransport_url = %s\nsecrets_key_file = %s\n'
+        '[database]\nconnection = '
         'sqlite:///%s\n[api]\nlisten_host = 127.0.0.1\nlisten_port = %d\n'
-        'threads = 2\n' % (transport_url, tmp_path / 'o.sqlite', port))
+        'threads = 2\n' % (transport_url, _key_file(tmp_path),
+                           tmp_path / 'o.sqlite', port))
     return path
 
 
@@ -133,9 +143,10 @@ def test_load_app_configures_from_the_file(db, conf, tmp_path):
     from orchestrator import rpc
     path = tmp_path / 'api.conf'
     path.write_text('[DEFAULT]\ntransport_url = rabbit://guest:guest@'
-                    '127.0.0.1:1/\n[database]\nconnection = %s\n'
+                    '127.0.0.1:1/\nsecrets_key_file = %s\n'
+                    '[database]\nconnection = %s\n'
                     '[api]\nmax_limit = 3\n'
-                    % conf.database.connection)
+                    % (_key_file(tmp_path), conf.database.connection))
     try:
         application = wsgi.load_app(conf, str(path))
         import webob
@@ -154,3 +165,30 @@ def test_load_app_refuses_the_in_memory_transport(db, conf, tmp_path):
                     % conf.database.connection)
     with pytest.raises(SystemExit):
         wsgi.load_app(conf, str(path))
+
+
+def test_daemon_refuses_to_start_without_the_secrets_key(tmp_path):
+    config = _config(tmp_path, 'rabbit://guest:guest@127.0.0.1:1/',
+                     _free_port())
+    os.unlink(tmp_path / 'secrets.key')
+    proc = _daemon(config)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 2
+    assert (b'orchestrator-api: Secrets key file %s ([DEFAULT] '
+            b'secrets_key_file) is missing' % bytes(tmp_path / 'secrets.key')
+            in out), out
+
+
+def test_load_app_refuses_an_unreadable_secrets_key(db, conf, tmp_path):
+    from orchestrator import rpc
+    path = tmp_path / 'api.conf'
+    path.write_text('[DEFAULT]\ntransport_url = rabbit://guest:guest@'
+                    '127.0.0.1:1/\nsecrets_key_file = %s\n'
+                    '[database]\nconnection = %s\n'
+                    % (tmp_path, conf.database.connection))
+    try:
+        with pytest.raises(secret_box.SecretsKeyError,
+                           match='cannot be read'):
+            wsgi.load_app(conf, str(path))
+    finally:
+        rpc.cleanup()
