@@ -1,7 +1,8 @@
 """Fixtures every test layer shares: configuration and databases.
 
 * ``conf``: the global cfg.CONF with every group registered, reset after
-  the test (tests override options with ``conf.set_override``).
+  the test (tests override options with ``conf.set_override``); its
+  ``secrets_key_file`` is a key file of the session.
 * ``db``: a fresh SQLite database (a file in tmp_path, so threads share
   it) with the whole schema and the seeded flavors/images.
 * ``pg_url`` / ``mysql_url``: a new, uniquely named database on the local
@@ -18,6 +19,7 @@ import pytest
 import sqlalchemy as sa
 
 from orchestrator import conf as orch_conf
+from orchestrator import secret_box
 from orchestrator.db import catalog
 from orchestrator.db import migration
 from orchestrator.db import session
@@ -43,11 +45,21 @@ def service_missing(what, error):
     pytest.skip(message)
 
 
+@pytest.fixture(scope='session')
+def secrets_key_file(tmp_path_factory):
+    """A key file the services of every test share (the API seals the
+    rescue password with it, a conductor opens it)."""
+    path = str(tmp_path_factory.mktemp('secrets') / 'secrets.key')
+    secret_box.create_key_file(path)
+    return path
+
+
 @pytest.fixture
-def conf():
+def conf(secrets_key_file):
     orch_conf.register_all()
     orch_conf.CONF([], project='orchestrator', default_config_files=[],
                    default_config_dirs=[])
+    orch_conf.CONF.set_override('secrets_key_file', secrets_key_file)
     yield orch_conf.CONF
     orch_conf.CONF.reset()
 

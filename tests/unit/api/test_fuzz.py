@@ -89,6 +89,10 @@ SLOW_S = float(os.environ.get('FUZZ_SLOW_S') or 2.0)
 
 SECRET = 'FuzzPass-9c1e7d'
 TOKEN = 'FuzzToken-4b8a2f'
+#: user_data a request sends: not base64 (a 400 that must not quote it),
+#: and a valid base64 one.
+USER_DATA = 'FuzzUserData-6a0d3c'
+USER_DATA_B64 = 'RnV6elVzZXJEYXRhQjY0LTJmOWI='
 METHODS = ('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS')
 HOSTS = ('fuzz-h1', 'fuzz-h2')
 FLAVOR_IDS = tuple(f[0] for f in catalog.DEFAULT_FLAVORS)
@@ -317,7 +321,8 @@ REAL_VALUES = {
 @st.composite
 def _realistic(draw, body_strategy):
     """A body from ``body_strategy``, some values replaced by real ones
-    and every string password by :data:`SECRET`."""
+    and every string password by :data:`SECRET`, every string user_data
+    by :data:`USER_DATA` or :data:`USER_DATA_B64`."""
     body = draw(body_strategy)
 
     def walk(node):
@@ -325,6 +330,9 @@ def _realistic(draw, body_strategy):
             for key in list(node):
                 if key == 'adminPass' and isinstance(node[key], str):
                     node[key] = SECRET
+                elif key == 'user_data' and isinstance(node[key], str):
+                    node[key] = draw(st.sampled_from([USER_DATA,
+                                                      USER_DATA_B64]))
                 elif key in REAL_VALUES and draw(st.booleans()):
                     node[key] = draw(st.sampled_from(REAL_VALUES[key]))
                 else:
@@ -619,6 +627,19 @@ KNOWN_NASTY = [
     dict(method='POST', path='/v2.1/servers', query='', template=
          '/v2.1/servers', body=_encode({'server': {
              'name': 'a', 'flavorRef': '1', 'adminPass': [SECRET]}})),
+    # user_data in a 400: not base64, beside an unknown key, malformed.
+    dict(method='POST', path='/v2.1/servers', query='', template=
+         '/v2.1/servers', body=_encode({'server': {
+             'name': 'a', 'flavorRef': '1', 'imageRef': CIRROS,
+             'networks': 'auto', 'user_data': USER_DATA}})),
+    dict(method='POST', path='/v2.1/servers', query='', template=
+         '/v2.1/servers', body=_encode({'server': {
+             'name': 'a', 'flavorRef': '1', 'user_data': USER_DATA_B64,
+             'adminPass': SECRET, 'x': 1}})),
+    dict(method='POST', path='/v2.1/servers', query='', template=
+         '/v2.1/servers', body=('{"server": {"adminPass": "%s", '
+                                '"user_data": "%s", ' % (
+                                    SECRET, USER_DATA)).encode()),
     # Ids past the integer columns, a microversion of 5000 digits.
     dict(method='GET', path='/v2.1/os-hypervisors/99999999999999999999',
          query='', body=None, template='/v2.1/os-hypervisors/{hypervisor_id}'),
@@ -831,6 +852,9 @@ def check(spec, path, query, response, cpu):
             problems.append('%d body is not JSON' % status)
     if status >= 400 and SECRET.encode() in body:
         problems.append('password echoed in the %d body' % status)
+    for user_data in (USER_DATA, USER_DATA_B64):
+        if status >= 400 and user_data.encode() in body:
+            problems.append('user_data echoed in the %d body' % status)
     if TOKEN.encode() in body:
         problems.append('token echoed in the %d body' % status)
     return problems
@@ -868,7 +892,7 @@ class LogWatch(logging.Handler):
                 type(error).__name__,
                 '%s:%d' % (where[-1].filename.rsplit('/orchestrator/')[-1],
                            where[-1].lineno) if where else '?')
-        for secret in (SECRET, TOKEN):
+        for secret in (SECRET, TOKEN, USER_DATA, USER_DATA_B64):
             if secret in text:
                 self.leaks.append('%s: %s' % (record.name, text[:300]))
 

@@ -14,6 +14,8 @@ from tests.unit.api.conftest import call
 from tests.unit.api.conftest import make_instance
 
 SECRET = 'S3cret-pass'
+#: A valid base64 user_data (the secret a first-boot script holds).
+SECRET_B64 = 'UzNjcmV0LXVzZXItZGF0YQ=='
 
 
 @pytest.mark.parametrize('schema,body,field', [
@@ -38,12 +40,22 @@ SECRET = 'S3cret-pass'
     (server_schemas.create((2, 47)),
      {'server': {'name': 'a', 'flavorRef': '1', 'networks': 'auto',
                  'adminPass': SECRET, 'x': 1}}, 'server'),
+    # user_data: not base64, not a string, or beside an unknown key.
+    (server_schemas.create((2, 47)),
+     {'server': {'name': 'a', 'flavorRef': '1', 'networks': 'auto',
+                 'user_data': SECRET}}, 'user_data'),
+    (server_schemas.create((2, 47)),
+     {'server': {'name': 'a', 'flavorRef': '1', 'networks': 'auto',
+                 'user_data': [SECRET]}}, 'user_data'),
+    (server_schemas.create((2, 47)),
+     {'server': {'name': 'a', 'flavorRef': '1', 'networks': 'auto',
+                 'user_data': SECRET_B64, 'x': 1}}, 'server'),
 ])
 def test_invalid_bodies_never_quote_the_password(schema, body, field):
     with pytest.raises(exception.ValidationError) as caught:
         validation.validate(body, schema)
     message = str(caught.value)
-    assert SECRET not in message
+    assert SECRET not in message and SECRET_B64 not in message
     assert 'field/attribute %s.' % field in message
     assert validation.HIDDEN in message
 
@@ -63,3 +75,18 @@ def test_through_the_api(app, conductor):
     assert resp.status_int == 400
     assert SECRET.encode() not in resp.body
     assert "'adminPass': '***'" in resp.json['badRequest']['message']
+
+
+@pytest.mark.parametrize('body', [
+    b'{"server": {"adminPass": "%s", "user_data": "%s", ' % (
+        SECRET.encode(), SECRET_B64.encode()),
+    b'{"server": {"adminPass": "%s\\u0000"}}' % SECRET.encode(),
+    b'{"rescue": {"adminPass": "%s\xff"}}' % SECRET.encode(),
+])
+def test_malformed_bodies_never_quote_them(app, conductor, body):
+    resp = call(app, 'POST', '/v2.1/servers', raw=body)
+    assert resp.status_int == 400
+    assert resp.json['badRequest']['message'].startswith(
+        'Malformed request body')
+    assert SECRET.encode() not in resp.body
+    assert SECRET_B64.encode() not in resp.body
