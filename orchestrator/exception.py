@@ -53,6 +53,23 @@ class Forbidden(OrchestratorError):
     code = 403
 
 
+class QuotaError(Forbidden):
+    """A request would pass a quota of its project (403, as in Nova)."""
+
+    msg_fmt = 'Quota exceeded: %(reason)s'
+
+
+class TooManyInstances(QuotaError):
+    """Nova's message; the lists name every resource over its limit."""
+
+    msg_fmt = ('Quota exceeded for %(overs)s: Requested %(req)s, but '
+               'already used %(used)s of %(allowed)s %(overs)s')
+
+
+class MetadataLimitExceeded(QuotaError):
+    msg_fmt = 'Maximum number of metadata items exceeds %(allowed)d'
+
+
 # -- 404 ---------------------------------------------------------------------
 class NotFound(OrchestratorError):
     msg_fmt = 'Resource could not be found.'

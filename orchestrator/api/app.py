@@ -39,9 +39,11 @@ from orchestrator.api import identity
 from orchestrator.api import images
 from orchestrator.api import input_guard
 from orchestrator.api import instance_actions
+from orchestrator.api import limits
 from orchestrator.api import links
 from orchestrator.api import microversion
 from orchestrator.api import migrations
+from orchestrator.api import quota_sets
 from orchestrator.api import request as api_request
 from orchestrator.api import router as api_router
 from orchestrator.api import server_actions
@@ -54,7 +56,7 @@ from orchestrator.api import versions
 #: where a literal path shadows a template (see the router).
 RESOURCES = (versions, servers, server_actions, instance_actions, flavors,
              services, hypervisors, aggregates, images, identity,
-             migrations)
+             migrations, limits, quota_sets)
 
 #: Modules that only add handlers to server_actions.HANDLERS (imported
 #: above for that; listed so the import is not mistaken for unused).

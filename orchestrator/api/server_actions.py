@@ -17,6 +17,7 @@ import string
 import uuid as uuidlib
 
 from orchestrator import exception
+from orchestrator import quota
 from orchestrator import secret_box
 from orchestrator import state_machine
 from orchestrator import states
@@ -68,15 +69,16 @@ def force_delete(req, server_id, value):
     return api_request.empty_response(202)
 
 
-def _claim(req, server_id, name):
+def _claim(req, server_id, name, quota=None, within=None):
     """Claim the server for action ``name``; 409 when the table forbids it
-    now. Returns (instance, action)."""
+    now. Returns (instance, action). ``quota`` and ``within``: see
+    :func:`orchestrator.db.instances.claim`."""
     ctxt = req.context
     return db_instances.claim(
         server_id, name, {'request_id': ctxt.request_id,
                           'user_id': ctxt.user_id,
                           'project_id': ctxt.project_id},
-        project_id=req.owner_project())
+        project_id=req.owner_project(), quota=quota, within=within)
 
 
 def _start(req, instance, act, name, params=None):
@@ -158,10 +160,22 @@ ACTION_NAMES = dict(POWER_ACTIONS, **{
 
 @action('restore')
 def restore(req, server_id, value):
-    """{"restore": null} (202): a soft-deleted server comes back."""
+    """{"restore": null} (202): a soft-deleted server comes back, if one
+    more server of its flavor fits its project's quota (403 otherwise)."""
     if value is not None:
         raise exception.Invalid('restore takes no arguments (null)')
-    return _claim_and_start(req, server_id, state_machine.RESTORE)
+    instance = servers.get_instance(req, server_id)
+
+    def fits(_session, claimed, check):
+        # NOTE(quota): a soft-deleted server does not count (as in
+        # Nova); restoring it asks for a whole server again.
+        check.counted(quota.boot_deltas(claimed), exclude=claimed['uuid'])
+    claimed, act = _claim(
+        req, server_id, state_machine.RESTORE,
+        quota=quota.for_project(req.conf, instance['project_id']),
+        within=fits)
+    _start(req, claimed, act, state_machine.RESTORE)
+    return api_request.empty_response(202)
 
 
 @action('unrescue')
@@ -270,13 +284,38 @@ def register(router):
 
 def _start_migration(req, server_id, name, migration_type, new_flavor,
                      requested_host=None):
-    instance, act = _claim(req, server_id, name)
-    params = {'migration_uuid': str(uuidlib.uuid4()),
+    """Claim the server for ``name`` and record its migration
+    (pre-migrating) in the claim's transaction, under its project's
+    quota: from this request until it is confirmed or reverted, a resize
+    counts the larger of the two flavors (403, nothing claimed, when the
+    growth does not fit). Then start the flow; on 503 the migration is
+    error (the claim is given back by the start)."""
+    project_id = servers.get_instance(req, server_id)['project_id']
+    migration_uuid = str(uuidlib.uuid4())
+
+    def record(s, instance, check):
+        check.counted(quota.upsize_deltas(instance['flavor'], new_flavor))
+        migration_records.create_in(
+            s, instance['uuid'], migration_type,
+            states.MIGRATION_PRE_MIGRATING, instance['host'],
+            old_flavor=instance['flavor'], new_flavor=new_flavor,
+            project_id=project_id, user_id=req.context.user_id,
+            migration_uuid=migration_uuid)
+    instance, act = _claim(req, server_id, name,
+                           quota=quota.for_project(req.conf, project_id),
+                           within=record)
+    params = {'migration_uuid': migration_uuid,
               'migration_type': migration_type,
               'new_flavor': new_flavor}
     if requested_host:
         params['requested_host'] = requested_host
-    _start(req, instance, act, name, params)
+    try:
+        _start(req, instance, act, name, params)
+    except exception.ServiceUnavailable:
+        migration_records.set_status(
+            migration_uuid, states.MIGRATION_ERROR,
+            from_statuses={states.MIGRATION_PRE_MIGRATING})
+        raise
     return api_request.empty_response(202)
 
 

@@ -8,6 +8,10 @@ action, and a conductor is asked to post the boot flow; if none answers,
 the instance goes to ERROR with a fault and the client gets a 503 (see
 :mod:`orchestrator.api.operations`).
 
+The project's quota is checked in the insert's transaction (403 with
+Nova's message, nothing inserted, when one more server of the flavor, or
+its metadata items, would pass it; see :mod:`orchestrator.db.quotas`).
+
 ``availability_zone`` places the server in that zone. Nova's legacy
 ``"zone:host"`` (and ``"zone:host:node"``, ``":host"``) form asks for a
 host as well, for administrators only (403 otherwise): the instance keeps
@@ -22,6 +26,7 @@ import string
 import uuid as uuidlib
 
 from orchestrator import exception
+from orchestrator import quota
 from orchestrator.api import images
 from orchestrator.api import links
 from orchestrator.api import operations
@@ -220,7 +225,8 @@ def create(req):
     instance, action = db_instances.create(
         _values(req, server, flavor, image, zone),
         {'request_id': ctxt.request_id, 'user_id': ctxt.user_id,
-         'project_id': ctxt.project_id})
+         'project_id': ctxt.project_id},
+        quota=quota.for_project(req.conf, ctxt.project_id))
     params = {'requested_host': requested_host} if requested_host else {}
     operations.start(ctxt, 'build_instance', instance, action,
                      params=params)

@@ -15,12 +15,13 @@ from orchestrator.conf import database
 from orchestrator.conf import default
 from orchestrator.conf import fake_driver
 from orchestrator.conf import jobboard
+from orchestrator.conf import quota
 from orchestrator.conf import scheduler
 
 CONF = cfg.CONF
 
 _MODULES = (default, api, conductor, compute, fake_driver, jobboard,
-            scheduler, database)
+            scheduler, quota, database)
 
 
 def register_all(conf=CONF):

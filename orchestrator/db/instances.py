@@ -29,6 +29,7 @@ from orchestrator import states
 from orchestrator.db import actions as db_actions
 from orchestrator.db import deadlines
 from orchestrator.db import models
+from orchestrator.db import quotas as db_quotas
 from orchestrator.db import session
 
 
@@ -56,12 +57,19 @@ def _fresh_task_id():
     return str(uuidlib.uuid4())
 
 
-def create(values, action_values):
+def create(values, action_values, quota=None):
     """Insert a new instance (building, scheduling) and its 'create' action.
 
     :param values: column values; vm_state/task_state/task_id are set here.
     :param action_values: request_id, user_id, project_id of the request.
+    :param quota: the :class:`orchestrator.db.quotas.Quota` of the
+        instance's project, or None (no check): the instance is inserted
+        only if its metadata items and one more server of its size fit,
+        checked in the insert's transaction under the project's lock.
     :returns: (instance dict, action dict).
+    :raises TooManyInstances: over the instances, cores or ram quota (403;
+        nothing inserted).
+    :raises MetadataLimitExceeded: more metadata items than allowed (403).
     """
     values = dict(values)
     values.setdefault('uuid', str(uuidlib.uuid4()))
@@ -70,13 +78,18 @@ def create(values, action_values):
                   task_id=_fresh_task_id(), power_state=states.NOSTATE,
                   progress=0,
                   task_deadline_at=deadlines.deadline_at(states.SCHEDULING))
-    with session.writer() as s:
+
+    def insert(s, check):
+        check.items('metadata_items', len(values['metadata_']))
+        check.counted({'instances': 1, 'cores': values['vcpus'],
+                       'ram': values['memory_mb']})
         row = models.Instance(**values)
         s.add(row)
         s.flush()
         action = db_actions.start_in(s, row.uuid, state_machine.BOOT,
                                      task_id=row.task_id, **action_values)
         return _to_dict(row), action
+    return db_quotas.transaction(quota, insert)
 
 
 def get(instance_uuid, project_id=None, read_deleted=False):
@@ -145,7 +158,8 @@ def list_(project_id=None, read_deleted=False, host=None, limit=None,
         return [_to_dict(r) for r in s.execute(q).scalars()]
 
 
-def claim(instance_uuid, action_name, action_values, project_id=None):
+def claim(instance_uuid, action_name, action_values, project_id=None,
+          quota=None, within=None):
     """Check that ``action_name`` is allowed and claim the instance for it.
 
     One UPDATE sets task_state, its deadline and a fresh task_id where
@@ -153,6 +167,15 @@ def claim(instance_uuid, action_name, action_values, project_id=None):
     instance action is recorded in the same transaction. Of two
     concurrent claims exactly one wins; the other gets
     InstanceInvalidState with the reason.
+
+    :param quota: the :class:`orchestrator.db.quotas.Quota` of the
+        instance's project: the claim's transaction holds the project's
+        lock, and ``within`` checks what the claim asks of it.
+    :param within: ``within(session, instance, check)``, run in the
+        claim's transaction after the UPDATE (``instance`` the dict after
+        it, ``check`` a :class:`orchestrator.db.quotas.Check`): it may
+        write more (a resize's migration record) and raise (a quota
+        error) to undo the whole claim.
 
     :returns: (instance dict after the claim, action dict).
     :raises InstanceNotFound: no such (live) instance in the project.
@@ -179,7 +202,8 @@ def claim(instance_uuid, action_name, action_values, project_id=None):
         where.append(cond)
     if action.needs_host:
         where.append(models.Instance.host.isnot(None))
-    with session.writer() as s:
+
+    def work(s, check):
         result = s.execute(
             sa.update(models.Instance).where(*where).values(
                 task_state=action.task_state, task_id=task_id,
@@ -201,9 +225,13 @@ def claim(instance_uuid, action_name, action_values, project_id=None):
                 reason=action.refusal(row.vm_state, row.task_state))
         row = s.execute(sa.select(models.Instance).where(
             models.Instance.uuid == instance_uuid)).scalar_one()
+        instance = _to_dict(row)
+        if within is not None:
+            within(s, instance, check)
         act = db_actions.start_in(s, instance_uuid, action_name,
                                   task_id=task_id, **action_values)
-        return _to_dict(row), act
+        return instance, act
+    return db_quotas.transaction(quota, work)
 
 
 def release_claim(instance_uuid, task_id, fault=None):

@@ -33,23 +33,35 @@ def create(instance_uuid, migration_type, status, source_compute,
 
     :returns: the record as a dict.
     """
+    with session.writer() as s:
+        return create_in(s, instance_uuid, migration_type, status,
+                         source_compute, dest_compute=dest_compute,
+                         old_flavor=old_flavor, new_flavor=new_flavor,
+                         project_id=project_id, user_id=user_id,
+                         migration_uuid=migration_uuid)
+
+
+def create_in(s, instance_uuid, migration_type, status, source_compute,
+              dest_compute=None, old_flavor=None, new_flavor=None,
+              project_id=None, user_id=None, migration_uuid=None):
+    """:func:`create` in the caller's transaction ``s`` (a resize's
+    claim records its migration in the claim's transaction)."""
     if migration_type not in states.MIGRATION_TYPES:
         raise ValueError('unknown migration type %r' % migration_type)
     migration_uuid = migration_uuid or str(uuidlib.uuid4())
-    with session.writer() as s:
-        row = s.execute(sa.select(models.Migration).where(
-            models.Migration.uuid == migration_uuid)).scalar_one_or_none()
-        if row is None:
-            row = models.Migration(
-                uuid=migration_uuid, instance_uuid=instance_uuid,
-                migration_type=migration_type, status=status,
-                source_compute=source_compute, source_node=source_compute,
-                dest_compute=dest_compute, dest_node=dest_compute,
-                old_flavor=old_flavor, new_flavor=new_flavor,
-                project_id=project_id, user_id=user_id)
-            s.add(row)
-            s.flush()
-        return _to_dict(row)
+    row = s.execute(sa.select(models.Migration).where(
+        models.Migration.uuid == migration_uuid)).scalar_one_or_none()
+    if row is None:
+        row = models.Migration(
+            uuid=migration_uuid, instance_uuid=instance_uuid,
+            migration_type=migration_type, status=status,
+            source_compute=source_compute, source_node=source_compute,
+            dest_compute=dest_compute, dest_node=dest_compute,
+            old_flavor=old_flavor, new_flavor=new_flavor,
+            project_id=project_id, user_id=user_id)
+        s.add(row)
+        s.flush()
+    return _to_dict(row)
 
 
 def get(migration_uuid):

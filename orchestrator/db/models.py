@@ -318,6 +318,38 @@ class Migration(TimestampMixin, Base):
     user_id = orm.mapped_column(sa.String(255))
 
 
+class ProjectQuota(TimestampMixin, Base):
+    """A project's quota overrides, and the row its quota-checked claims
+    lock (see :mod:`orchestrator.db.quotas`).
+
+    One row per project that has overrides or has made a quota-checked
+    claim; a NULL column means the configured default (``[quota]``).
+    """
+
+    __tablename__ = 'project_quotas'
+    __table_args__ = (
+        sa.UniqueConstraint('project_id',
+                            name='uniq_project_quotas0project_id'),
+    )
+    id = orm.mapped_column(sa.Integer, primary_key=True)
+    project_id = orm.mapped_column(sa.String(255), nullable=False)
+    instances = orm.mapped_column(sa.Integer)
+    cores = orm.mapped_column(sa.Integer)
+    ram = orm.mapped_column(sa.Integer)
+    metadata_items = orm.mapped_column(sa.Integer)
+    injected_files = orm.mapped_column(sa.Integer)
+    injected_file_content_bytes = orm.mapped_column(sa.Integer)
+    injected_file_path_bytes = orm.mapped_column(sa.Integer)
+    key_pairs = orm.mapped_column(sa.Integer)
+    server_groups = orm.mapped_column(sa.Integer)
+    server_group_members = orm.mapped_column(sa.Integer)
+    # Nova-network's quotas, shown and stored below microversion 2.36.
+    fixed_ips = orm.mapped_column(sa.Integer)
+    floating_ips = orm.mapped_column(sa.Integer)
+    security_groups = orm.mapped_column(sa.Integer)
+    security_group_rules = orm.mapped_column(sa.Integer)
+
+
 class Job(Base):
     """A job of the SQL jobboard (see orchestrator.conductor.jobboard_sql).
 

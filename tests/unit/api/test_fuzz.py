@@ -57,8 +57,10 @@ from orchestrator import states
 from orchestrator.api import app as api_app
 from orchestrator.api import errors
 from orchestrator.api import microversion
+from orchestrator.api import quota_sets
 from orchestrator.api import request as api_request
 from orchestrator.api import server_actions
+from orchestrator.api.schemas import quota_sets as quota_schemas
 from orchestrator.api.schemas import server_actions as action_schemas
 from orchestrator.api.schemas import server_actions_admin as admin_schemas
 from orchestrator.api.schemas import servers as server_schemas
@@ -70,6 +72,7 @@ from orchestrator.scheduler import host_selection
 
 from tests.unit.api.conftest import CIRROS
 from tests.unit.api.conftest import DEBIAN
+from tests.unit.api.conftest import PROJECT
 from tests.unit.api.conftest import make_instance
 from tests.unit.api.conftest import make_instance_in_state
 
@@ -180,6 +183,7 @@ PARAMS = {
     'hypervisor_id': _param(REAL),
     'flavor_id': _param(*FLAVOR_IDS),
     'image_id': _param(*IMAGE_IDS),
+    'project_id': _param(PROJECT, 'fuzz-other-project'),
 }
 
 
@@ -417,6 +421,11 @@ malformed_bodies = st.one_of(
 )
 
 
+quota_set_bodies = st.sampled_from(((2, 1), (2, 36))).flatmap(
+    lambda v: _schema_bodies(quota_schemas.update(
+        quota_sets.shown(v) + (['networks'] if v < (2, 36) else []))))
+
+
 def _bodies(template, method):
     """(raw body or None) strategy for a request."""
     if method in ('GET', 'HEAD', 'OPTIONS', 'DELETE'):
@@ -427,6 +436,8 @@ def _bodies(template, method):
         options.append((4, create_bodies.map(_encode)))
     elif template == '/v2.1/servers/{server_id}/action':
         options.append((5, action_bodies.map(_encode)))
+    elif template == '/v2.1/os-quota-sets/{project_id}':
+        options.append((4, quota_set_bodies.map(_encode)))
     return _weighted(*options)
 
 
@@ -436,7 +447,8 @@ QUERY_NAMES = ('limit', 'marker', 'name', 'status', 'image', 'flavor',
                'host', 'all_tenants', 'deleted', 'instance_uuid',
                'migration_type', 'source_compute', 'binary', 'is_public',
                'minRam', 'minDisk', 'visibility', 'read_deleted',
-               'changes-since', 'sort_key', 'sort_dir', 'ip', 'tenant_id')
+               'changes-since', 'sort_key', 'sort_dir', 'ip', 'tenant_id',
+               'user_id', 'reserved')
 QUERY_VALUES = {
     'limit': ('1', '2', '0', '1000', '1001'),
     'marker': ('1', CIRROS, REAL),

@@ -158,6 +158,10 @@ def api_server(db, conf, conductor, tmp_path):
     users.chmod(0o600)
     conf.set_override('auth_strategy', 'http_basic', group='api')
     conf.set_override('http_basic_auth_user_file', str(users), group='api')
+    # NOTE: every case makes a server of OWNER and none goes: quotas
+    # (tests/unit/api/test_quotas_api.py) would refuse the restore.
+    for resource in ('instances', 'cores', 'ram'):
+        conf.set_override(resource, -1, group='quota')
     server = api_cmd.APIServer(api_app.build_app(conf), '127.0.0.1', 0,
                                threads=4)
     server.start()
@@ -217,7 +221,7 @@ def _request(base, persona, method, template, action, params):
     auth = None if PERSONAS[persona] is None else (persona, PASSWORD)
     headers = {'OpenStack-API-Version': 'compute %s' % VERSION}
     if (method, template) == ('PUT', '/v2.1/os-quota-sets/{project_id}'):
-        body = {'quota_set': {'instances': 20}}
+        body = {'quota_set': {'instances': -1}}
     return requests.request(method, base + path, json=body, auth=auth,
                             headers=headers, timeout=30)
 

@@ -5,10 +5,12 @@
 * a second run changes nothing (no DDL, no version bump);
 * the migrations create exactly what orchestrator.db.models declares
   (alembic's autogenerate finds no difference);
-* the parent_uuid indexes of the logbook tables exist.
+* the parent_uuid indexes of the logbook tables exist;
+* the newest revision downgrades and upgrades again.
 """
 
 from alembic import autogenerate
+from alembic import command
 from alembic import migration as alembic_migration
 import pytest
 import sqlalchemy as sa
@@ -143,3 +145,17 @@ def test_model_comparison_sees_a_difference(empty_engine):
     diffs = _model_diffs(empty_engine)
     assert [d for d in diffs if d[0] == 'remove_column'
             and d[3].name == 'stray_column'], diffs
+
+
+def test_newest_revision_downgrades_and_upgrades_again(empty_engine):
+    """The newest revision (0006, project_quotas) goes back to 0005 and
+    forward again, and the models still agree afterwards."""
+    migration.db_sync(empty_engine)
+    with empty_engine.begin() as connection:
+        command.downgrade(migration._alembic_config(connection), '0005')
+    assert migration.current_revision(empty_engine) == '0005'
+    assert 'project_quotas' not in sa.inspect(empty_engine).get_table_names()
+
+    migration.db_sync(empty_engine)
+    assert migration.current_revision(empty_engine) == manage.head_revision()
+    assert _model_diffs(empty_engine) == []

@@ -1,4 +1,5 @@
-"""Fixtures of the database tests."""
+"""Fixtures of the unit tests: the databases we support (the API tests
+of quotas race on each of them too)."""
 
 import pytest
 
