@@ -13,6 +13,7 @@
     orchestrator-manage users add NAME --project P --roles R[,R...]
                                   [--password-stdin] [--user-file FILE]
     orchestrator-manage secrets create-key
+    orchestrator-manage secrets scrub
 
 ``db sync`` creates or upgrades the whole schema (TaskFlow's logbook tables,
 then ours) on ``[database] connection`` and seeds the default flavors and
@@ -33,7 +34,9 @@ first line) or asked twice on the terminal; the file is kept owner-only
 (:mod:`orchestrator.api.auth_basic`). ``secrets create-key`` creates
 ``[DEFAULT] secrets_key_file`` (mode 0600) with a new key if it is
 missing: copy that one file to every API and conductor host
-(:mod:`orchestrator.secret_box`).
+(:mod:`orchestrator.secret_box`). ``secrets scrub`` takes out of the
+database the tokens and clear rescue passwords an older version kept in
+flows, jobs and accepted requests (:mod:`orchestrator.secret_scrub`).
 """
 
 import logging
@@ -253,6 +256,8 @@ def do_users(conf):
 def do_secrets(conf):
     from orchestrator import secret_box
 
+    if conf.command.secrets_command == 'scrub':
+        return _scrub_secrets(conf)
     path = conf.secrets_key_file
     if secret_box.create_key_file(path):
         print('Created %s (mode 0600): give every API and conductor this '
@@ -271,6 +276,19 @@ def _command_group(subparsers, name, help_text, commands):
         dest='%s_command' % name, metavar='{%s}' % ','.join(commands))
     group_commands.required = True
     return group_commands
+
+
+def _scrub_secrets(conf):
+    from orchestrator import secret_box
+    from orchestrator import secret_scrub
+    from orchestrator.db import session
+
+    counts = secret_scrub.scrub(
+        session.configure_from_conf(conf),
+        seal=lambda password: secret_box.seal(password, conf))
+    for document, count in counts.items():
+        print('%s: %d rewritten' % (document, count))
+    return 0
 
 
 def _add_parsers(subparsers):
@@ -342,15 +360,19 @@ def _add_parsers(subparsers):
                                 'http_basic_auth_user_file).')
     users_add.set_defaults(func=do_users)
 
-    secrets = subparsers.add_parser(
-        'secrets', help='The key that seals the secrets flows carry.')
-    secrets_commands = secrets.add_subparsers(dest='secrets_command',
-                                              metavar='{create-key}')
-    secrets_commands.required = True
+    secrets_commands = _command_group(
+        subparsers, 'secrets', 'The key that seals the secrets flows carry, '
+                               'and the secrets older versions kept.',
+        ('create-key', 'scrub'))
     create_key = secrets_commands.add_parser(
         'create-key', help='Create [DEFAULT] secrets_key_file (0600) with '
                            'a new key, unless it exists.')
     create_key.set_defaults(func=do_secrets)
+    scrub = secrets_commands.add_parser(
+        'scrub', help='Take out of the database the tokens and clear '
+                      'rescue passwords an older version kept (idempotent; '
+                      'needs the key to seal the passwords).')
+    scrub.set_defaults(func=do_secrets)
 
 
 COMMAND_OPT = cfg.SubCommandOpt('command', title='Commands',
