@@ -24,6 +24,7 @@ from orchestrator.db import session
 from flows import keys
 from flows import rescue as rescue_flow
 from flows.tasks import rescue
+from tests.unit.api.conftest import make_instance
 
 PASSWORD = 'legacy-rescue-pass-7c2e'
 TOKEN = 'legacy-token-91ab4f'
@@ -32,17 +33,7 @@ TOKEN = 'legacy-token-91ab4f'
 def _legacy_rescue(conf):
     """A rescue accepted and posted as an older version did: the token
     in every context, the password in the clear in every params."""
-    inst, _act = instances.create(
-        {'display_name': 'vm', 'project_id': 'p', 'user_id': 'u',
-         'flavor_id': '1', 'flavor': {'flavorid': '1', 'vcpus': 1,
-                                      'memory_mb': 512, 'root_gb': 1},
-         'vcpus': 1, 'memory_mb': 512, 'root_gb': 1, 'image_ref': 'i',
-         'host': 'h1', 'node': 'h1'},
-        {'request_id': 'r', 'user_id': 'u', 'project_id': 'p'})
-    with session.writer() as s:
-        s.execute(sa.update(models.Instance).where(
-            models.Instance.uuid == inst['uuid']).values(
-                vm_state=states.ACTIVE, task_state=None, task_id=None))
+    inst = make_instance(states.ACTIVE, host='h1')
     claimed, action = instances.claim(
         inst['uuid'], state_machine.RESCUE,
         {'request_id': 'r2', 'user_id': 'u', 'project_id': 'p'})

@@ -5,7 +5,6 @@ in-memory broker), to a real compute service on a fake host."""
 import hashlib
 
 import pytest
-import sqlalchemy as sa
 
 from orchestrator import secret_box
 from orchestrator import state_machine
@@ -14,11 +13,10 @@ from orchestrator.compute import rpcapi as compute_rpcapi
 from orchestrator.compute import service as compute_service
 from orchestrator.compute.drivers import fake
 from orchestrator.db import instances
-from orchestrator.db import models
-from orchestrator.db import session
 
 from flows import keys
 from flows.tasks import rescue
+from tests.unit.api.conftest import make_instance
 from tests.unit.compute.conftest import IMAGE
 
 pytestmark = pytest.mark.timeout(60)
@@ -47,18 +45,7 @@ def host(conf, db, memory_rpc, host_name, state_dir):
 def _claimed_instance(driver):
     """An active instance on ``driver``'s host, its guest running there,
     claimed for a rescue: (uuid, task_id)."""
-    inst, _act = instances.create(
-        {'display_name': 'vm', 'project_id': 'p', 'user_id': 'u',
-         'flavor_id': '1', 'flavor': {'flavorid': '1', 'vcpus': 1,
-                                      'memory_mb': 512, 'root_gb': 1},
-         'vcpus': 1, 'memory_mb': 512, 'root_gb': 1,
-         'image_ref': IMAGE['id'], 'host': driver.host,
-         'node': driver.host},
-        {'request_id': 'r', 'user_id': 'u', 'project_id': 'p'})
-    with session.writer() as s:
-        s.execute(sa.update(models.Instance).where(
-            models.Instance.uuid == inst['uuid']).values(
-                vm_state=states.ACTIVE, task_state=None, task_id=None))
+    inst = make_instance(states.ACTIVE, host=driver.host)
     driver.spawn(compute_rpcapi.instance_payload(inst), IMAGE)
     claimed, _act = instances.claim(
         inst['uuid'], state_machine.RESCUE,
