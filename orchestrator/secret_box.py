@@ -59,17 +59,23 @@ def create_key_file(path):
     """Create ``path`` holding a new key, mode 0600 (its directory 0700
     if missing). An existing file is left as it is (two processes racing
     create one file). Returns True if this call created it."""
-    file_modes.make_dirs(os.path.dirname(os.path.abspath(path)))
-    tmp_path = '%s.tmp.%d.%d' % (path, os.getpid(), threading.get_ident())
-    with file_modes.open_private(tmp_path, 'wb') as f:
-        f.write(b'# orchestrator secrets key: keep it private\n')
-        f.write(fernet.Fernet.generate_key() + b'\n')
-    try:
-        os.link(tmp_path, path)
-    except FileExistsError:
+    if os.path.exists(path):
         return False
-    finally:
-        os.unlink(tmp_path)
+    tmp_path = '%s.tmp.%d.%d' % (path, os.getpid(), threading.get_ident())
+    try:
+        file_modes.make_dirs(os.path.dirname(os.path.abspath(path)))
+        with file_modes.open_private(tmp_path, 'wb') as f:
+            f.write(b'# orchestrator secrets key: keep it private\n')
+            f.write(fernet.Fernet.generate_key() + b'\n')
+        try:
+            os.link(tmp_path, path)
+        except FileExistsError:
+            return False
+        finally:
+            os.unlink(tmp_path)
+    except OSError as e:
+        raise SecretsKeyError(path=path, reason='cannot be created (%s)'
+                              % (e.strerror or e)) from None
     LOG.info('Created the secrets key file %s', path)
     return True
 

@@ -87,6 +87,7 @@ class AllInOne:
         file_modes.private_dir(self.state_dir)
         conf.set_override('state_path', self.state_dir)
         secret_box.create_key_file(conf.secrets_key_file)
+        secret_box.check(conf)
         if conf.database.connection.startswith('sqlite:////var/lib'):
             conf.set_override('connection', 'sqlite:///%s' % os.path.join(
                 self.state_dir, 'orchestrator.sqlite'), group='database')
@@ -165,7 +166,11 @@ def main(argv=None):
     except (ValueError, auth.AuthConfigError) as e:
         sys.stderr.write('orchestrator-allinone: %s\n' % e)
         return 2
-    node.start()
+    try:
+        node.start()
+    except secret_box.SecretsKeyError as e:
+        sys.stderr.write('orchestrator-allinone: %s\n' % e)
+        return 2
     print('orchestrator all-in-one: API on http://%s:%d (hosts: %s)' % (
         node.listen[0], node.listen[1],
         ', '.join(host_names(node.host_count))), flush=True)

@@ -147,3 +147,19 @@ def test_every_state_file_is_owner_only(aio):
         log = f.read()
     assert 'Compute host compute-1 serving' in log
     assert PASSWORD not in log and TOKEN not in log
+
+
+def test_an_unusable_secrets_key_stops_the_all_in_one(tmp_path):
+    config = tmp_path / 'test.conf'
+    harness.write_config(str(config), {'DEFAULT': {
+        'secrets_key_file': str(tmp_path)}})
+    proc = subprocess.run(
+        [sys.executable, '-m', 'orchestrator.cmd.allinone',
+         '--config-file', str(config), '--state-dir',
+         str(tmp_path / 'state'), '--listen', '127.0.0.1:%d' % free_port()],
+        capture_output=True, text=True, env=harness.child_env(),
+        cwd=harness.REPO_ROOT, timeout=120)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert ('orchestrator-allinone: Secrets key file %s ([DEFAULT] '
+            'secrets_key_file) cannot be read (Is a directory)' % tmp_path
+            in proc.stderr), proc.stderr

@@ -118,3 +118,14 @@ def test_the_api_answers_503_without_the_path(conf, tmp_path):
     assert caught.value.code == 503
     assert path not in str(caught.value)
     assert 'cannot seal the password' in str(caught.value)
+
+
+def test_a_key_file_that_cannot_be_created_is_a_clear_error(tmp_path):
+    blocker = tmp_path / 'not-a-dir'
+    blocker.write_text('')
+    path = str(blocker / 'secrets.key')
+    with pytest.raises(secret_box.SecretsKeyError) as caught:
+        secret_box.create_key_file(path)
+    assert str(caught.value) == (
+        'Secrets key file %s ([DEFAULT] secrets_key_file) cannot be '
+        'created (Not a directory)' % path)
