@@ -19,6 +19,8 @@ import requests
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 API_HEADERS = {'OpenStack-API-Version': 'compute 2.47'}
 BIG_HOST = {'vcpus': 100000, 'memory_mb': 100000000, 'disk_gb': 10000000}
+#: No project quota: the load is many servers of one project.
+NO_QUOTA = {'instances': -1, 'cores': -1, 'ram': -1}
 PG_ADMIN_URL = os.environ.get(
     'ORCHESTRATOR_TEST_PG_URL',
     'postgresql+psycopg2://postgres@127.0.0.1/test')
@@ -123,7 +125,7 @@ class AllInOne(_System):
     def __init__(self, extra=None, state_dir=None):
         super().__init__()
         self.state_dir = state_dir or os.path.join(self.dir, 'state')
-        groups = {'compute': dict(BIG_HOST)}
+        groups = {'compute': dict(BIG_HOST), 'quota': dict(NO_QUOTA)}
         for group, values in (extra or {}).items():
             groups.setdefault(group, {}).update(values)
         self.config = os.path.join(self.dir, 'allinone.conf')
@@ -178,6 +180,7 @@ class Distributed(_System):
             'api': {'listen_host': '127.0.0.1',
                     'listen_port': self.port},
             'compute': dict(BIG_HOST),
+            'quota': dict(NO_QUOTA),
         }
         for group, values in (extra or {}).items():
             groups.setdefault(group, {}).update(values)

@@ -149,7 +149,8 @@ def test_projects_see_only_their_own_servers(keystone_api, keystone):
 @pytest.fixture
 def openstack_cli(keystone_api, keystone, tmp_path):
     """Runs the real ``openstack`` CLI as a Keystone user (password
-    auth); the API is found in the catalog."""
+    auth; ``admin`` in project admin); the API is found in the catalog.
+    Returns the JSON it printed, None when it printed nothing."""
     binary = _openstack_bin()
     if binary is None:
         pytest.fail('openstackclient is not installed (test-requirements)')
@@ -163,13 +164,14 @@ def openstack_cli(keystone_api, keystone, tmp_path):
              '--os-identity-api-version', '3',
              '--os-username', user,
              '--os-password', keystone_server.password(user),
-             '--os-project-name', keystone_server.USERS[user][0],
+             '--os-project-name',
+             keystone_server.USERS.get(user, ('admin',))[0],
              '--os-user-domain-id', 'default',
              '--os-project-domain-id', 'default'] + list(args),
             env=env, capture_output=True, text=True, timeout=180,
             cwd=str(tmp_path))
         assert result.returncode == 0, (args, result.stdout, result.stderr)
-        return json.loads(result.stdout)
+        return json.loads(result.stdout) if result.stdout.strip() else None
     return run
 
 
@@ -187,3 +189,57 @@ def test_openstackclient_with_password_auth(openstack_cli, keystone_api,
     assert openstack_cli('beta-member', 'server', 'list', '-f',
                          'json') == []
     caller.delete(created['id'])
+
+
+def _by(rows, key, value):
+    """``{row[key]: row[value]}`` of an openstackclient JSON table."""
+    return {row[key]: row[value] for row in rows}
+
+
+def test_openstackclient_quotas_and_limits(openstack_cli, keystone_api,
+                                          keystone):
+    """An administrator sets alpha's quota with ``openstack quota set``;
+    alpha's member sees it and its usage (``quota show``, ``limits
+    show --absolute``) and is held to it; ``quota delete`` gives the
+    defaults back."""
+    openstack_cli('admin', 'quota', 'set', '--instances', '1', '--cores',
+                  '4', 'alpha')
+    limits = _by(openstack_cli('alpha-member', 'quota', 'show', '-f',
+                               'json'), 'Resource', 'Limit')
+    assert (limits['instances'], limits['cores'], limits['ram']) == (
+        1, 4, 51200)
+    defaults = _by(openstack_cli('alpha-member', 'quota', 'show',
+                                 '--default', '-f', 'json'),
+                   'Resource', 'Limit')
+    assert (defaults['instances'], defaults['cores']) == (10, 20)
+
+    caller = Caller(keystone_api, keystone.token('alpha-member'))
+    server_id = caller.boot('quota-vm')
+    usage = _by(openstack_cli('alpha-member', 'quota', 'show', '--usage',
+                              '-f', 'json'), 'Resource', 'In Use')
+    assert (usage['instances'], usage['cores'], usage['ram']) == (1, 1, 512)
+    absolute = _by(openstack_cli('alpha-member', 'limits', 'show',
+                                 '--absolute', '-f', 'json'),
+                   'Name', 'Value')
+    assert (absolute['total_instances_used'], absolute['instances'],
+            absolute['total_cores_used'], absolute['total_cores'],
+            absolute['total_ram_used']) == (1, 1, 1, 4, 512)
+    image = caller('GET', '/image/v2/images').json()['images'][0]
+    resp = caller('POST', '/v2.1/servers', json={'server': {
+        'name': 'one-too-many', 'flavorRef': '1', 'imageRef': image['id'],
+        'networks': 'auto'}})
+    assert resp.status_code == 403
+    assert resp.json()['forbidden']['message'] == (
+        'Quota exceeded for instances: Requested 1, but already used 1 of '
+        '1 instances')
+    # Only an administrator sets quotas.
+    member_put = caller('PUT', '/v2.1/os-quota-sets/%s'
+                        % keystone.project_ids['alpha'],
+                        json={'quota_set': {'instances': 5}})
+    assert member_put.status_code == 403
+
+    openstack_cli('admin', 'quota', 'delete', 'alpha')
+    limits = _by(openstack_cli('admin', 'quota', 'show', 'alpha', '-f',
+                               'json'), 'Resource', 'Limit')
+    assert (limits['instances'], limits['cores']) == (10, 20)
+    caller.delete(server_id)

@@ -1,8 +1,8 @@
 """Real clients against the all-in-one over HTTP, unchanged.
 
 * openstackclient with ``auth_type: none`` and the clouds.yaml the README
-  documents: server create --wait, list, show, delete --wait, and every
-  single-host action command.
+  documents: server create --wait, list, show, delete --wait, every
+  single-host action command, and limits show --absolute.
 * our own ``orchestrator`` CLI: create --wait, list, show, delete --wait.
 """
 
@@ -177,6 +177,33 @@ def test_openstackclient_resize_and_cold_migrate(openstack, api_system):
     assert list(reversed(names)) == [
         'create', 'resize', 'revertResize', 'resize', 'confirmResize',
         'migrate', 'confirmResize']
+
+
+def _absolute_limits(openstack):
+    """``openstack limits show --absolute`` as {name: value}."""
+    rows = json.loads(openstack('limits', 'show', '--absolute', '-f',
+                                'json'))
+    return {row['Name']: row['Value'] for row in rows}
+
+
+def test_openstackclient_limits_show(openstack, api_system):
+    """``openstack limits show --absolute``: the project's limits
+    (``[quota]`` defaults) and what its servers use, a resize included
+    until it is reverted. (``openstack quota show`` needs the caller's
+    project, which noauth does not give: test_keystone_auth.py runs it
+    with a Keystone token.)"""
+    server_id = _create(openstack, api_system, 'm1.tiny', 'counted')
+    absolute = _absolute_limits(openstack)
+    assert (absolute['instances'], absolute['total_cores'],
+            absolute['total_ram']) == (10, 20, 51200)
+    assert (absolute['total_instances_used'], absolute['total_cores_used'],
+            absolute['total_ram_used']) == (1, 1, 512)
+    openstack('server', 'resize', '--flavor', 'm1.small', 'counted')
+    api_helpers.wait_stable(api_system, server_id, 'VERIFY_RESIZE')
+    assert _absolute_limits(openstack)['total_ram_used'] == 2048
+    openstack('server', 'resize', 'revert', 'counted')
+    api_helpers.wait_stable(api_system, server_id, 'ACTIVE')
+    assert _absolute_limits(openstack)['total_ram_used'] == 512
 
 
 def test_openstackclient_live_migration_abort_and_evacuate(

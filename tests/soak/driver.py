@@ -131,6 +131,9 @@ class Settings:
                           'reclaim_check_interval_s': 5},
             'fake_driver': {'delays_s': ','.join(
                 '%s:%s' % item for item in sorted(DELAYS_S.items()))},
+            # Every slot's server in one project, resizes to any flavor:
+            # the soak is about kills, not limits.
+            'quota': {'instances': -1, 'cores': -1, 'ram': -1},
         }
 
 
