@@ -31,6 +31,7 @@ help:
 	@echo 'make fuzz         API fuzz test, 10000 requests, random seed (FUZZ_SEED=n replays)'
 	@echo 'make bench        every benchmark (table + bench-results.json)'
 	@echo 'make bench-smoke  the short benchmark run (under a minute; CI)'
+	@echo 'make tempest-auth tempest compute tests with real Keystone users (minutes)'
 	@echo 'make genconfig    regenerate $(CONFIG_SAMPLE)'
 	@echo 'make genpolicy    regenerate $(POLICY_SAMPLE)'
 	@echo 'make states-doc   regenerate docs/states.md'
@@ -89,6 +90,12 @@ bench: venv
 
 bench-smoke: venv
 	$(BIN)/python -m benchmarks.run --smoke $(BENCH_ARGS)
+
+# Tempest's multi-tenant and negative compute tests against the all-in-one
+# authenticating with a real Keystone (not part of `make test`);
+# TEMPEST_ARGS='--regex REGEX' picks other tests.
+tempest-auth: venv
+	$(BIN)/python -m tests.tempest_auth $(TEMPEST_ARGS)
 
 genconfig: venv
 	$(BIN)/oslo-config-generator --config-file $(GENCONFIG_CONF)

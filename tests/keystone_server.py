@@ -93,11 +93,45 @@ def missing():
     return None
 
 
-def _env():
+def child_env():
+    """The environment of a child process running this checkout's code."""
     env = dict(os.environ, PYTHONWARNINGS='ignore')
     env['PYTHONPATH'] = os.pathsep.join(
         [ROOT] + [p for p in [env.get('PYTHONPATH')] if p])
     return env
+
+
+def wait_answering(proc, url, timeout, describe):
+    """Poll ``url`` until it answers 200.
+
+    :param describe: ``() -> str``, what to say (logs) if ``proc`` exits
+        or ``timeout`` seconds pass first (RuntimeError).
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError('%s exited with %s:\n%s' % (
+                proc.args[0], proc.returncode, describe()))
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError('%s did not answer within %d s:\n%s' % (
+                url, timeout, describe()))
+        time.sleep(0.1)
+
+
+def stop_process(proc, timeout=15):
+    """SIGTERM, then SIGKILL after ``timeout`` seconds (None: nothing)."""
+    if proc is not None and proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
 
 
 class Keystone:
@@ -124,7 +158,7 @@ class Keystone:
         return subprocess.Popen(
             [_bin('keystone-manage'), '--config-file', self.config]
             + list(args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            env=_env(), cwd=self.dir)
+            env=child_env(), cwd=self.dir)
 
     @staticmethod
     def _finish(proc, what):
@@ -161,26 +195,12 @@ class Keystone:
             self.proc = subprocess.Popen(
                 [sys.executable, '-m', 'tests.keystone_server', self.config,
                  str(self.port)], stdout=log, stderr=subprocess.STDOUT,
-                env=_env(), cwd=ROOT)
+                env=child_env(), cwd=ROOT)
         finally:
             log.close()
 
     def _wait_serving(self):
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError('Keystone exited with %s:\n%s' % (
-                    self.proc.returncode, self.log()))
-            try:
-                if requests.get(self.url, timeout=2).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError('Keystone did not answer on %s within '
-                                   '%d s:\n%s' % (self.url, START_TIMEOUT_S,
-                                                  self.log()))
-            time.sleep(0.1)
+        wait_answering(self.proc, self.url, START_TIMEOUT_S, self.log)
 
     def start(self):
         started = time.monotonic()
@@ -193,13 +213,7 @@ class Keystone:
         return self
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        stop_process(self.proc)
 
     def log(self):
         texts = []
