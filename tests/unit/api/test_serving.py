@@ -186,6 +186,8 @@ def test_load_app_refuses_an_unreadable_secrets_key(db, conf, tmp_path):
                     '127.0.0.1:1/\nsecrets_key_file = %s\n'
                     '[database]\nconnection = %s\n'
                     % (tmp_path, conf.database.connection))
+    # The file's value, not the tests' key (an override wins over files).
+    conf.clear_override('secrets_key_file')
     try:
         with pytest.raises(secret_box.SecretsKeyError,
                            match='cannot be read'):
