@@ -28,7 +28,6 @@ DEFAULT_OPTIONS = {
     'security_groups': None,
     'security_group_rules': None,
 }
-assert set(DEFAULT_OPTIONS) == set(db_quotas.RESOURCES)
 
 
 def defaults(conf):

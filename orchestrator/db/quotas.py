@@ -101,6 +101,7 @@ def locked(project_id, work):
     transaction committed. A deadlock the database broke runs it again
     (nothing of the first attempt was kept)."""
     deadlocks = 0
+    ensured = False
     while True:
         try:
             with session.writer() as s:
@@ -110,7 +111,11 @@ def locked(project_id, work):
                     raise _NoRow()
                 return work(s, _overrides_of(row))
         except _NoRow:
+            if ensured:
+                raise RuntimeError('the quota row of project %s is gone '
+                                   'as soon as made' % project_id) from None
             _ensure_row(project_id)
+            ensured = True
         except db_exc.DBDeadlock:
             deadlocks += 1
             if deadlocks > DEADLOCK_RETRIES:

@@ -239,6 +239,11 @@ def test_a_resize_claim_over_quota_is_undone_whole(project_quota):
         _create(project_quota)
 
 
+def test_every_stored_resource_has_a_default(conf):
+    assert set(quota.defaults(conf)) == set(db_quotas.RESOURCES)
+    assert set(db_quotas.COUNTED) <= set(db_quotas.RESOURCES)
+
+
 def test_overrides_are_stored_and_cleared(database):
     assert db_quotas.get_overrides(PROJECT) == {}
     assert db_quotas.set_overrides(PROJECT, {'instances': 5, 'ram': -1}) \
