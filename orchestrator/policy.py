@@ -38,11 +38,13 @@ _LOCK = threading.Lock()
 
 
 def enforcer(conf):
-    """The enforcer of ``conf`` (built and given the defaults once)."""
+    """The enforcer of ``conf``: built and given the defaults once, and
+    again when ``[oslo_policy] policy_file`` names another file."""
     key = id(conf)
     with _LOCK:
         found = _ENFORCERS.get(key)
-        if found is None or found[0] is not conf:
+        if (found is None or found[0] is not conf
+                or found[1].policy_file != conf.oslo_policy.policy_file):
             rules_enforcer = oslo_policy.Enforcer(conf)
             rules_enforcer.register_defaults(policies.list_rules())
             found = (conf, rules_enforcer)

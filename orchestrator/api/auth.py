@@ -4,9 +4,10 @@ Every strategy is a WSGI middleware that puts a
 :class:`orchestrator.context.RequestContext` in the environment
 (``api_request.CONTEXT_KEY``) or answers 401 itself. Whatever the
 strategy, the context carries the caller's ``user_id``, ``project_id``,
-``roles`` (lower case), ``system_scope`` and ``is_admin`` (decided by
-:func:`_is_admin`), and never the caller's token: the context crosses to
-the conductors and into flow stores, where no secret may go.
+``roles`` (lower case), ``system_scope`` and ``is_admin`` (what the
+policy rule ``context_is_admin`` says), and never the caller's token:
+the context crosses to the conductors and into flow stores, where no
+secret may go.
 
 * ``noauth`` (development only): every caller, with a token or none, is
   an administrator of ``[api] default_project_id`` as ``[api]
@@ -34,6 +35,7 @@ import webob.dec
 from oslo_context import context as oslo_context
 
 from orchestrator import context as orch_context
+from orchestrator import policy
 from orchestrator.api import errors
 from orchestrator.api import request as api_request
 
@@ -69,20 +71,15 @@ class AuthConfigError(Exception):
     start (the message is one line, for the operator)."""
 
 
-def _is_admin(ctxt):
-    """True when the caller of ``ctxt`` is an administrator (sees and acts
-    on every project)."""
-    return 'admin' in ctxt.roles
-
-
 def strip_identity_headers(environ):
     """Remove every header a client could use to claim an identity."""
     for key in [k for k in environ if k.startswith(IDENTITY_HEADER_PREFIXES)]:
         del environ[key]
 
 
-def new_context(environ, user_id, project_id, roles, **values):
-    """The request context of an authenticated caller (no token kept).
+def new_context(environ, conf, user_id, project_id, roles, **values):
+    """The request context of an authenticated caller (no token kept);
+    ``is_admin`` is what the policy rule ``context_is_admin`` says.
 
     :param roles: role names, lower-cased here.
     :param values: more RequestContext arguments (``system_scope``,
@@ -94,14 +91,19 @@ def new_context(environ, user_id, project_id, roles, **values):
         request_id=(environ.get(REQUEST_ID_KEY)
                     or oslo_context.generate_request_id()),
         global_request_id=environ.get(GLOBAL_REQUEST_ID_KEY),
-        overwrite=False, **values)
-    ctxt.is_admin = _is_admin(ctxt)
+        is_admin=False, overwrite=False, **values)
+    ctxt.is_admin = policy.sees_all_projects(conf, ctxt)
     return ctxt
 
 
 def anonymous_context(environ):
     """The context of an unauthenticated caller of a public path."""
-    return new_context(environ, None, None, ())
+    return orch_context.RequestContext(
+        user_id=None, project_id=None, roles=[], is_admin=False,
+        request_id=(environ.get(REQUEST_ID_KEY)
+                    or oslo_context.generate_request_id()),
+        global_request_id=environ.get(GLOBAL_REQUEST_ID_KEY),
+        overwrite=False)
 
 
 def is_public(req):
@@ -127,7 +129,7 @@ class NoAuthMiddleware:
     def __call__(self, req):
         strip_identity_headers(req.environ)
         req.environ[api_request.CONTEXT_KEY] = new_context(
-            req.environ, self.conf.api.default_user_id,
+            req.environ, self.conf, self.conf.api.default_user_id,
             self.conf.api.default_project_id, NOAUTH_ROLES)
         return req.get_response(self.application)
 
@@ -149,6 +151,7 @@ class KeystoneMiddleware:
         from keystonemiddleware import auth_token
 
         self.application = application
+        self.conf = conf
         self._auth_token = auth_token.AuthProtocol(
             self._with_context, {'oslo_config_config': conf})
 
@@ -157,7 +160,7 @@ class KeystoneMiddleware:
         req.environ[_PASSED_KEY] = True
         environ = req.environ
         req.environ[api_request.CONTEXT_KEY] = new_context(
-            environ, environ.get('HTTP_X_USER_ID'),
+            environ, self.conf, environ.get('HTTP_X_USER_ID'),
             environ.get('HTTP_X_PROJECT_ID'),
             (environ.get('HTTP_X_ROLES') or '').split(','),
             system_scope=environ.get('HTTP_OPENSTACK_SYSTEM_SCOPE'),

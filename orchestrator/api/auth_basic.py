@@ -234,6 +234,7 @@ class BasicAuthMiddleware:
 
     def __init__(self, application, conf):
         self.application = application
+        self.conf = conf
         self.path = conf.api.http_basic_auth_user_file
         self._lock = threading.Lock()
         self._key = secrets.token_bytes(32)
@@ -328,7 +329,7 @@ class BasicAuthMiddleware:
         if user is None:
             return auth.unauthorized(self.challenge)
         req.environ[api_request.CONTEXT_KEY] = auth.new_context(
-            req.environ, user.name, user.project_id, user.roles,
+            req.environ, self.conf, user.name, user.project_id, user.roles,
             user_name=user.name)
         return req.get_response(self.application)
 

@@ -84,12 +84,19 @@ def test_noauth_makes_an_admin_of_the_default_project(context_of):
     assert resp.json['identity_headers'] == []
 
 
-def test_is_admin_follows_the_admin_role(conf):
+def test_is_admin_is_the_policy_decision(conf, tmp_path):
     environ = {}
-    assert auth.new_context(environ, 'u', 'p', ['Admin']).is_admin
-    member = auth.new_context(environ, 'u', 'p', ['member', ' Reader '])
+    assert auth.new_context(environ, conf, 'u', 'p', ['Admin']).is_admin
+    member = auth.new_context(environ, conf, 'u', 'p',
+                              ['member', ' Reader '])
     assert not member.is_admin
     assert member.roles == ['member', 'reader']
+    # A policy file that makes operators administrators decides too.
+    rules = tmp_path / 'policy.yaml'
+    rules.write_text('"context_is_admin": "role:operator"\n')
+    conf.set_override('policy_file', str(rules), group='oslo_policy')
+    assert auth.new_context(environ, conf, 'u', 'p', ['operator']).is_admin
+    assert not auth.new_context(environ, conf, 'u', 'p', ['admin']).is_admin
 
 
 @pytest.fixture
