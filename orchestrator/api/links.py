@@ -1,9 +1,13 @@
-"""Links in response bodies, built from the URL the client used.
+"""Links in response bodies and Location headers.
 
-The base is the request's host URL plus its script name, so an API behind
-a proxy that sends ``X-Forwarded-*``/``Forwarded`` headers (parsed by
+With ``[api] public_endpoint`` set, every link starts with it, whatever
+the request's headers say. Unset (development, the all-in-one), the base
+is the request's host URL plus its script name, so an API behind a proxy
+that sends ``X-Forwarded-*``/``Forwarded`` headers (parsed by
 oslo.middleware's HTTPProxyToWSGI when ``[oslo_middleware]
-enable_proxy_headers_parsing`` is on) links to the proxy's address.
+enable_proxy_headers_parsing`` is on) links to the proxy's address; a
+daemon listening beyond loopback without it warns at start
+(:func:`check_start`).
 
 :func:`check` refuses (400) a request whose scheme, host or mount point
 cannot make a link: a ``Host``, ``X-Forwarded-Host`` or ``Forwarded``
@@ -14,9 +18,16 @@ the prefix as UTF-8) or got links, and a ``Location`` header, with
 whatever the header held.
 """
 
+import logging
 import re
 
 from orchestrator import exception
+from orchestrator.api.auth import is_loopback
+
+LOG = logging.getLogger(__name__)
+#: The WSGI environment key of the configuration (api.request.CONF_KEY;
+#: request imports this module's users, not the other way round).
+CONF_KEY = 'orchestrator.conf'
 
 COMPUTE_PREFIX = '/v2.1'
 
@@ -53,8 +64,23 @@ def check(req):
 
 
 def base_url(req):
-    """Scheme, host and mount point of the API, without a trailing slash."""
+    """Scheme, host and mount point of the API, without a trailing slash:
+    ``[api] public_endpoint`` when set, else the request's."""
+    conf = req.environ.get(CONF_KEY)
+    if conf is not None and conf.api.public_endpoint:
+        return conf.api.public_endpoint.rstrip('/')
     return (req.host_url + req.script_name).rstrip('/')
+
+
+def check_start(conf, listen_host):
+    """Warn when a daemon listening on ``listen_host`` beyond loopback
+    builds links from request headers (no ``[api] public_endpoint``)."""
+    if conf.api.public_endpoint or not listen_host or \
+            is_loopback(listen_host):
+        return
+    LOG.warning('[api] public_endpoint is not set: links in responses are '
+                'built from the Host header of each request, which clients '
+                'control; set it to the URL clients use')
 
 
 def compute_url(req, *parts):

@@ -20,6 +20,7 @@ import threading
 from orchestrator import rpc
 from orchestrator.api import app as api_app
 from orchestrator.api import auth
+from orchestrator.api import links
 from orchestrator.cmd import bootstrap
 from orchestrator.httpd import server as httpd_server
 
@@ -101,6 +102,7 @@ def main(argv=None):
     conf = bootstrap.parse_config(argv, 'Orchestrator Compute API')
     try:
         auth.check_start(conf, conf.api.listen_host)
+        links.check_start(conf, conf.api.listen_host)
         app = api_app.build_app(conf)
     except auth.AuthConfigError as e:
         sys.stderr.write('orchestrator-api: %s\n' % e)

@@ -82,6 +82,16 @@ opts = [
                help='User of callers under the noauth strategy.'),
     cfg.IntOpt('max_limit', default=1000, min=1,
                help='Most items one list request returns.'),
+    cfg.URIOpt('public_endpoint', schemes=['http', 'https'],
+               help='The URL clients reach the API at (scheme, host, port '
+                    'and any path prefix, e.g. '
+                    'https://compute.example.com:8774). Links in '
+                    'responses and Location headers are built from it. '
+                    'Unset, they are built from the request (its Host '
+                    'header, or X-Forwarded-* behind a proxy when '
+                    '[oslo_middleware] enable_proxy_headers_parsing is '
+                    'on), which any client can set: set it in '
+                    'production.'),
 ]
 
 

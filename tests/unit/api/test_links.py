@@ -2,9 +2,13 @@
 a Host header) that cannot make one are a 400, never a 500 or a link
 with whatever the header held (findings of the API fuzz test)."""
 
+import logging
+
 import pytest
 import webob
 
+from orchestrator.api import links
+from tests.unit.api.conftest import CIRROS
 from tests.unit.api.conftest import call
 
 
@@ -74,3 +78,49 @@ def test_plain_requests_keep_their_links(app):
     assert resp.status_int == 200
     assert resp.json['flavor']['links'][0]['href'] == \
         'http://localhost/v2.1/flavors/1'
+
+
+def _hrefs(body):
+    """Every href in a JSON body."""
+    if isinstance(body, dict):
+        found = [body['href']] if isinstance(body.get('href'), str) else []
+        return found + [h for v in body.values() for h in _hrefs(v)]
+    if isinstance(body, list):
+        return [h for v in body for h in _hrefs(v)]
+    return []
+
+
+def test_public_endpoint_makes_every_link_whatever_the_host_header(
+        proxied, conf, conductor):
+    conf.set_override('public_endpoint', 'https://compute.example.com/c/',
+                      group='api')
+    evil = {'Host': 'evil.example', 'X-Forwarded-Host': 'evil2.example',
+            'X-Forwarded-Proto': 'http'}
+    hrefs = []
+    for path in ('/v2.1/flavors/1', '/v2.1', '/', '/v2.1/servers'):
+        resp = _get(proxied, evil, path)
+        assert resp.status_int in (200, 300), resp.text
+        hrefs += _hrefs(resp.json)
+    resp = call(proxied, 'POST', '/v2.1/servers', {'server': {
+        'name': 'a', 'imageRef': CIRROS, 'flavorRef': '1'}}, headers=evil)
+    assert resp.status_int == 202, resp.text
+    hrefs += _hrefs(resp.json)
+    assert resp.headers['Location'].startswith(
+        'https://compute.example.com/c/v2.1/servers/')
+    # The version documents' describedby link points at the API docs.
+    hrefs = [h for h in hrefs if not h.startswith('https://docs.openstack')]
+    assert hrefs and all(
+        h.startswith('https://compute.example.com/c/') for h in hrefs), hrefs
+
+
+@pytest.mark.parametrize('listen,endpoint,warned', [
+    ('0.0.0.0', None, True),
+    ('0.0.0.0', 'https://compute.example.com', False),
+    ('127.0.0.1', None, False),
+])
+def test_a_daemon_beyond_loopback_without_public_endpoint_warns(
+        conf, caplog, listen, endpoint, warned):
+    conf.set_override('public_endpoint', endpoint, group='api')
+    with caplog.at_level(logging.WARNING, logger=links.__name__):
+        links.check_start(conf, listen)
+    assert bool(caplog.records) is warned
