@@ -69,6 +69,13 @@ def force_delete(req, server_id, value):
     return api_request.empty_response(202)
 
 
+def check_no_arguments(key, value):
+    """400 unless the value of action ``key`` is null or ``{}``: Nova
+    takes both, and tempest and several SDKs send ``{}``."""
+    if value is not None and value != {}:
+        raise exception.Invalid('%s takes no arguments (null or {})' % key)
+
+
 def _claim(req, server_id, name, quota=None, within=None):
     """Claim the server for action ``name``; 409 when the table forbids it
     now. Returns (instance, action). ``quota`` and ``within``: see
@@ -102,8 +109,7 @@ def _claimed_action(key, name):
     its flow (202)."""
 
     def handler(req, server_id, value):
-        if value is not None:
-            raise exception.Invalid('%s takes no arguments (null)' % key)
+        check_no_arguments(key, value)
         return _claim_and_start(req, server_id, name)
 
     return handler
@@ -162,8 +168,7 @@ ACTION_NAMES = dict(POWER_ACTIONS, **{
 def restore(req, server_id, value):
     """{"restore": null} (202): a soft-deleted server comes back, if one
     more server of its flavor fits its project's quota (403 otherwise)."""
-    if value is not None:
-        raise exception.Invalid('restore takes no arguments (null)')
+    check_no_arguments('restore', value)
     instance = servers.get_instance(req, server_id)
 
     def fits(_session, claimed, check):
@@ -181,8 +186,7 @@ def restore(req, server_id, value):
 @action('unrescue')
 def unrescue(req, server_id, value):
     """{"unrescue": null} (202): the guest boots from its own disk."""
-    if value is not None:
-        raise exception.Invalid('unrescue takes no arguments (null)')
+    check_no_arguments('unrescue', value)
     return _claim_and_start(req, server_id, state_machine.UNRESCUE)
 
 
@@ -376,8 +380,7 @@ def _finished_migration(req, server_id, name):
 @action('confirmResize')
 def confirm_resize(req, server_id, value):
     """{"confirmResize": null} (204): the source's guest and claim go."""
-    if value is not None:
-        raise exception.Invalid('confirmResize takes no arguments (null)')
+    check_no_arguments('confirmResize', value)
     instance, act, migration = _finished_migration(
         req, server_id, state_machine.CONFIRM_RESIZE)
     _start(req, instance, act, state_machine.CONFIRM_RESIZE,
@@ -388,8 +391,7 @@ def confirm_resize(req, server_id, value):
 @action('revertResize')
 def revert_resize(req, server_id, value):
     """{"revertResize": null} (202): back to the source, old flavor."""
-    if value is not None:
-        raise exception.Invalid('revertResize takes no arguments (null)')
+    check_no_arguments('revertResize', value)
     instance, act, migration = _finished_migration(
         req, server_id, state_machine.REVERT_RESIZE)
     _start(req, instance, act, state_machine.REVERT_RESIZE,

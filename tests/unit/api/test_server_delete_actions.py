@@ -11,9 +11,11 @@ from orchestrator.db import actions as db_actions
 from orchestrator.db import allocations as db_allocations
 from orchestrator.db import hosts as db_hosts
 from orchestrator.db import instances as db_instances
+from orchestrator.db import migration_records
 from tests.unit.api import oracle
 from tests.unit.api.conftest import call
 from tests.unit.api.conftest import make_instance
+from tests.unit.api.conftest import make_instance_in_state
 
 #: A well-formed id nothing has (fixed: xdist workers must collect the
 #: same parametrized ids).
@@ -243,3 +245,28 @@ def test_a_rescued_server_is_deleted_for_good_even_with_reclaim_on(conf):
     conf.set_override('reclaim_instance_interval_s', 3600)
     assert not servers_api.soft_deletes(conf, {'vm_state': 'rescued'})
     assert servers_api.soft_deletes(conf, {'vm_state': 'active'})
+
+
+@pytest.mark.parametrize('key,vm_state', [
+    ('os-stop', states.ACTIVE), ('os-start', states.STOPPED),
+    ('pause', states.ACTIVE), ('unpause', states.PAUSED),
+    ('suspend', states.ACTIVE), ('resume', states.SUSPENDED),
+    ('unrescue', states.RESCUED), ('restore', states.SOFT_DELETED),
+    ('confirmResize', states.RESIZED), ('revertResize', states.RESIZED),
+])
+@pytest.mark.parametrize('value', [None, {}])
+def test_actions_without_arguments_take_null_or_an_empty_object(
+        app, conductor, key, vm_state, value):
+    """Nova takes both; tempest and several SDKs send {} (a 400 before)."""
+    instance = make_instance_in_state(vm_state, host='h1')
+    if vm_state == states.RESIZED:
+        migration_records.create(
+            instance['uuid'], 'resize', states.MIGRATION_FINISHED,
+            source_compute='h1', dest_compute='h2',
+            old_flavor=instance['flavor'], new_flavor=instance['flavor'])
+    resp = call(app, 'POST', '/v2.1/servers/%s/action' % instance['uuid'],
+                {key: value})
+    # confirmResize is a 204 in Nova, the others 202.
+    assert resp.status_int == (204 if key == 'confirmResize' else 202), \
+        resp.text
+    assert conductor.calls_for(instance['uuid'])
