@@ -126,3 +126,15 @@ def test_policy_file_overrides_a_default(tmp_path):
 def test_unknown_rule_is_an_error_not_an_allow():
     with pytest.raises(Exception, match='has not been registered'):
         policy.check(_conf(), _ctxt(['admin']), 'no:such:rule')
+
+
+def test_policy_file_is_read_again_when_it_changes(tmp_path):
+    path = tmp_path / 'policy.yaml'
+    path.write_text('"os_compute_api:servers:create": "role:admin"\n')
+    conf = _conf(path)
+    member = _ctxt(['member'])
+    assert not policy.check(conf, member, server_rules.CREATE)
+    path.write_text('"os_compute_api:servers:create": "role:member"\n')
+    later = os.stat(path).st_mtime + 10
+    os.utime(path, (later, later))
+    assert policy.check(conf, member, server_rules.CREATE)
