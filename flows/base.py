@@ -19,6 +19,7 @@ import logging
 
 import oslo_messaging as messaging
 
+from taskflow import retry
 from taskflow import task
 from taskflow.types import failure as tf_failure
 
@@ -107,7 +108,63 @@ def was_preempted(flow_failures):
                for value in (flow_failures or {}).values())
 
 
-class InstanceTask(task.Task):
+#: persisted name -> (module, qualified name) of the class declaring it.
+_PERSISTED_NAMES = {}
+
+
+class PersistedName:
+    """A step (task or retry) whose atom name is declared, not derived.
+
+    TaskFlow finds a resumed flow's atoms in its logbook by name, so the
+    name an atom is persisted under must never change with the code's
+    layout. Every concrete subclass declares it in its own body::
+
+        class ChangePowerOnHost(base.InstanceTask):
+            persisted_name = 'flows.tasks.power.ChangePowerOnHost'
+
+    and it becomes the atom's default name (a class moved to another
+    module keeps it). A base class that is never put in a flow says
+    ``abstract=True`` in its class statement. A concrete class that does
+    not declare a name, or declares one another class has, is a
+    TypeError when it is defined (see docs/evolution.md).
+    """
+
+    #: The atom name this step is persisted under (declared per class).
+    persisted_name = None
+
+    def __init_subclass__(cls, abstract=False, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if abstract:
+            return
+        name = cls.__dict__.get('persisted_name')
+        if not isinstance(name, str) or not name:
+            raise TypeError(
+                '%s.%s must declare persisted_name (the atom name its '
+                'logbooks use; see docs/evolution.md)'
+                % (cls.__module__, cls.__qualname__))
+        where = (cls.__module__, cls.__qualname__)
+        owner = _PERSISTED_NAMES.setdefault(name, where)
+        if owner != where:
+            raise TypeError(
+                '%s.%s declares persisted_name %r, already declared by '
+                '%s.%s' % (where + (name,) + owner))
+
+    def __init__(self, *args, name=None, **kwargs):
+        super().__init__(*args, name=name or self.persisted_name, **kwargs)
+
+
+def persisted_names():
+    """Every declared persisted name -> 'module.QualifiedName' of its
+    class (the classes imported so far)."""
+    return {name: '.'.join(where)
+            for name, where in _PERSISTED_NAMES.items()}
+
+
+class InstanceRetry(PersistedName, retry.Retry, abstract=True):
+    """A retry controller of a flow (its name declared like a step's)."""
+
+
+class InstanceTask(PersistedName, task.Task, abstract=True):
     """A step on one instance, under the flow's claim (task_id).
 
     Around ``execute`` and ``revert`` it passes the failpoints
@@ -164,7 +221,7 @@ class InstanceTask(task.Task):
         return instance
 
 
-class FinishTaskOnRevert(InstanceTask):
+class FinishTaskOnRevert(InstanceTask, abstract=True):
     """A flow's first task: its revert ends the task honestly.
 
     ``execute`` does nothing. ``revert`` (the last step of any rollback)

@@ -50,6 +50,8 @@ class BuildToErrorOnRevert(base.FinishTaskOnRevert):
     TaskFlow keeps from earlier attempts, are passed over for any other.
     """
 
+    persisted_name = 'flows.boot.BuildToErrorOnRevert'
+
     revert_vm_state = states.ERROR
 
     def failure_to_record(self, flow_failures):

@@ -25,6 +25,8 @@ RESUME_POLICY = keys.RESUME
 class ConfirmSentinel(base.FinishTaskOnRevert):
     """Sentinel. Revert: task_state cleared, vm_state unchanged, fault."""
 
+    persisted_name = 'flows.confirm_resize.ConfirmSentinel'
+
 
 def get_flow():
     return linear_flow.Flow(FLOW_NAME).add(

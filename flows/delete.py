@@ -36,6 +36,8 @@ RESUME_POLICY = keys.RESUME
 class DeleteToErrorOnRevert(base.FinishTaskOnRevert):
     """Sentinel. Revert: task_state cleared, vm_state error, fault."""
 
+    persisted_name = 'flows.delete.DeleteToErrorOnRevert'
+
     revert_vm_state = states.ERROR
 
 

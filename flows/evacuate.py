@@ -43,6 +43,8 @@ class EvacuateSentinel(base.FinishTaskOnRevert):
     unchanged (nothing on the instance when the flow was preempted or
     the commit ended the task). Re-run: both found done."""
 
+    persisted_name = 'flows.evacuate.EvacuateSentinel'
+
     def revert(self, context, instance_uuid, task_id, params,
                flow_failures=None, **kwargs):
         migration = migration_records.get(params['migration_uuid'])

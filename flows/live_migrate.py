@@ -55,6 +55,8 @@ class LiveMigrationSentinel(base.FinishTaskOnRevert):
     Re-run: the migration's final status stays; the instance is found
     finished already."""
 
+    persisted_name = 'flows.live_migrate.LiveMigrationSentinel'
+
     def revert(self, context, instance_uuid, task_id, params,
                flow_failures=None, **kwargs):
         migrations.end_on_revert(params['migration_uuid'], flow_failures,
@@ -65,8 +67,7 @@ class LiveMigrationSentinel(base.FinishTaskOnRevert):
 
 def get_flow():
     """The live migration flow (factory recorded in the logbook)."""
-    roll_forward = live_migrate.RollForward(
-        name='flows.tasks.live_migrate.RollForward')
+    roll_forward = live_migrate.RollForward()
     forward = linear_flow.Flow(FLOW_NAME + '-forward',
                                retry=roll_forward).add(
         live_migrate.PostLiveMigrationAtDestination(),

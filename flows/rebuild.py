@@ -25,6 +25,8 @@ class RebuildSentinel(base.FinishTaskOnRevert):
     """Sentinel. Revert: task_state cleared with a fault; vm_state error
     if the flow failed at or after the host's re-imaging."""
 
+    persisted_name = 'flows.rebuild.RebuildSentinel'
+
     error_if_failed_in = frozenset(['RebuildOnHost', 'FinishRebuild'])
 
 

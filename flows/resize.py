@@ -26,6 +26,8 @@ RESUME_POLICY = keys.RESUME
 class ResizeSentinel(base.FinishTaskOnRevert):
     """Sentinel. Revert: task_state cleared, vm_state unchanged, fault."""
 
+    persisted_name = 'flows.resize.ResizeSentinel'
+
 
 def build(flow_name):
     """The resize flow's steps (a cold migration is the same flow)."""

@@ -26,6 +26,8 @@ RESUME_POLICY = keys.RESUME
 class RevertResizeSentinel(base.FinishTaskOnRevert):
     """Sentinel. Revert: task_state cleared, vm_state unchanged, fault."""
 
+    persisted_name = 'flows.revert_resize.RevertResizeSentinel'
+
 
 def get_flow():
     return linear_flow.Flow(FLOW_NAME).add(

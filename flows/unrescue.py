@@ -27,6 +27,8 @@ class UnrescueSentinel(base.FinishTaskOnRevert):
     """Sentinel. Revert: task_state cleared with a fault; vm_state error
     if the flow failed once the guest was out of rescue."""
 
+    persisted_name = 'flows.unrescue.UnrescueSentinel'
+
     error_if_failed_in = frozenset(['FinishPowerAction'])
 
 

@@ -58,6 +58,8 @@ class ClaimEvacuationDestination(base.InstanceTask):
     unless the evacuation committed.
     """
 
+    persisted_name = 'flows.tasks.evacuate.ClaimEvacuationDestination'
+
     default_provides = DEST_HOST
 
     def execute(self, context, instance_uuid, task_id, params):
@@ -94,6 +96,8 @@ class PrepareEvacuationDestination(base.InstanceTask):
     when absent), unless the evacuation committed.
     """
 
+    persisted_name = 'flows.tasks.evacuate.PrepareEvacuationDestination'
+
     default_provides = DEST_NETWORKS
 
     def execute(self, context, instance_uuid, task_id, dest_host):
@@ -125,6 +129,8 @@ class FetchEvacuationImage(base.InstanceTask):
     image returns at once. No revert (the cache is shared; a destroy
     drops the instance's reference)."""
 
+    persisted_name = 'flows.tasks.evacuate.FetchEvacuationImage'
+
     default_provides = keys.IMAGE
 
     def execute(self, context, instance_uuid, task_id, dest_host):
@@ -140,6 +146,8 @@ class SpawnOnEvacuationDestination(base.InstanceTask):
     Re-run: a guest already there is kept. Revert: the destination's
     guest and leftovers destroyed, unless the evacuation committed.
     """
+
+    persisted_name = 'flows.tasks.evacuate.SpawnOnEvacuationDestination'
 
     default_provides = 'power_state'
 
@@ -176,6 +184,8 @@ class FinishEvacuation(base.InstanceTask):
     since): the CAS is skipped, the rest converges. No revert: a failure
     before the commit leaves nothing of this step to undo.
     """
+
+    persisted_name = 'flows.tasks.evacuate.FinishEvacuation'
 
     def execute(self, context, instance_uuid, task_id, params, dest_host,
                 dest_networks, power_state):

@@ -34,6 +34,8 @@ class PrepareNetworks(base.InstanceTask):
     them (a no-op on a host that has none for the instance).
     """
 
+    persisted_name = 'flows.tasks.host_calls.PrepareNetworks'
+
     def execute(self, context, instance_uuid, task_id, selected_host):
         instance = self.update_instance(instance_uuid, task_id,
                                         task_state=states.NETWORKING)
@@ -56,6 +58,8 @@ class PrepareBlockDevices(base.InstanceTask):
 
     Re-run: existing disks are kept. Revert: removes them.
     """
+
+    persisted_name = 'flows.tasks.host_calls.PrepareBlockDevices'
 
     def execute(self, context, instance_uuid, task_id, selected_host):
         instance = self.update_instance(
@@ -82,6 +86,8 @@ class FetchImage(base.InstanceTask):
     image returns at once. Revert: nothing (the cache is shared; destroy
     drops the instance's reference).
     """
+
+    persisted_name = 'flows.tasks.host_calls.FetchImage'
 
     default_provides = keys.IMAGE
 
@@ -115,6 +121,8 @@ class SpawnOnHost(base.InstanceTask):
     the guest and what belongs to it on the host.
     """
 
+    persisted_name = 'flows.tasks.host_calls.SpawnOnHost'
+
     default_provides = 'power_state'
 
     def execute(self, context, instance_uuid, task_id, selected_host,
@@ -145,6 +153,8 @@ class DestroyOnHost(base.InstanceTask):
     destroyed guest is not brought back.
     """
 
+    persisted_name = 'flows.tasks.host_calls.DestroyOnHost'
+
     def execute(self, context, instance_uuid, task_id):
         instance = self.load_instance(instance_uuid, task_id)
         return destroy_everywhere(self.context(context), instance,
@@ -159,6 +169,8 @@ class DestroyLeftovers(base.InstanceTask):
     Holds no claim (the instance is deleted). Idempotent: destroying
     what is gone does nothing. Returns whether anything was destroyed.
     """
+
+    persisted_name = 'flows.tasks.host_calls.DestroyLeftovers'
 
     def execute(self, context, instance_uuid, host):
         if not host:

@@ -15,6 +15,8 @@ class MarkActive(base.InstanceTask):
     committed, the logbook did not record it) writes the same again.
     """
 
+    persisted_name = 'flows.tasks.instance_state.MarkActive'
+
     def execute(self, context, instance_uuid, task_id, power_state):
         instance = self.load_instance(instance_uuid, task_id)
         self.update_instance(
@@ -30,6 +32,8 @@ class MarkDeleted(base.InstanceTask):
     Re-run after it committed: the CAS finds its own deleted row and
     returns it unchanged.
     """
+
+    persisted_name = 'flows.tasks.instance_state.MarkDeleted'
 
     def execute(self, context, instance_uuid, task_id):
         self.update_instance(

@@ -69,6 +69,8 @@ class ClaimLiveMigrationDestination(base.InstanceTask):
     is the instance's then).
     """
 
+    persisted_name = 'flows.tasks.live_migrate.ClaimLiveMigrationDestination'
+
     default_provides = DEST_HOST
 
     def execute(self, context, instance_uuid, task_id, params):
@@ -100,6 +102,8 @@ class CheckLiveMigrationDestination(base.InstanceTask):
     Changes nothing anywhere: re-run asks again; no revert.
     """
 
+    persisted_name = 'flows.tasks.live_migrate.CheckLiveMigrationDestination'
+
     default_provides = DEST_CHECK
 
     def execute(self, context, instance_uuid, task_id, params, dest_host):
@@ -113,6 +117,8 @@ class CheckLiveMigrationDestination(base.InstanceTask):
 class CheckLiveMigrationSource(base.InstanceTask):
     """The source's pre-check (check_can_live_migrate_source); provides
     the migrate data. Changes nothing: re-run asks again; no revert."""
+
+    persisted_name = 'flows.tasks.live_migrate.CheckLiveMigrationSource'
 
     default_provides = MIGRATE_DATA
 
@@ -131,6 +137,8 @@ class PreLiveMigration(base.InstanceTask):
     rollback_live_migration_at_destination (a no-op when nothing was
     made), unless the migration is past its point of no return.
     """
+
+    persisted_name = 'flows.tasks.live_migrate.PreLiveMigration'
 
     default_provides = DEST_PREPARED
 
@@ -167,6 +175,8 @@ class LiveMigrationOnSource(base.InstanceTask):
     point of no return.
     """
 
+    persisted_name = 'flows.tasks.live_migrate.LiveMigrationOnSource'
+
     default_provides = MEMORY_COPIED
 
     def execute(self, context, instance_uuid, task_id, params, dest_host):
@@ -201,6 +211,8 @@ class CommitToDestination(base.InstanceTask):
     the earlier steps see the status and undo nothing either.
     """
 
+    persisted_name = 'flows.tasks.live_migrate.CommitToDestination'
+
     def execute(self, context, instance_uuid, task_id, params):
         self.check_claim(instance_uuid, task_id)
         migrations.advance(params['migration_uuid'], instance_uuid,
@@ -208,7 +220,7 @@ class CommitToDestination(base.InstanceTask):
                            {states.MIGRATION_RUNNING})
 
 
-class RollForward(retry.Retry):
+class RollForward(base.InstanceRetry):
     """Retry the steps past the point of no return until they succeed,
     pausing longer each time (:data:`BACKOFF_S` doubling up to
     :data:`MAX_BACKOFF_S`). Gives up only when the flow lost its claim
@@ -219,6 +231,8 @@ class RollForward(retry.Retry):
     ``execute`` returns the attempt number. Re-run after a crash: the
     history is in the logbook, so the count goes on.
     """
+
+    persisted_name = 'flows.tasks.live_migrate.RollForward'
 
     def execute(self, history, *args, **kwargs):
         attempt = len(history) + 1
@@ -244,6 +258,8 @@ class PostLiveMigrationAtDestination(base.InstanceTask):
     point of no return).
     """
 
+    persisted_name = 'flows.tasks.live_migrate.PostLiveMigrationAtDestination'
+
     default_provides = 'power_state'
 
     def execute(self, context, instance_uuid, task_id, params, dest_host):
@@ -261,6 +277,8 @@ class SwitchInstanceHost(base.InstanceTask):
     Re-run: the same values again; the allocation swap converges. No
     revert (past the point of no return).
     """
+
+    persisted_name = 'flows.tasks.live_migrate.SwitchInstanceHost'
 
     def execute(self, context, instance_uuid, task_id, params, dest_host,
                 dest_prepared, power_state):
@@ -281,6 +299,8 @@ class PostLiveMigrationAtSource(base.InstanceTask):
     return).
     """
 
+    persisted_name = 'flows.tasks.live_migrate.PostLiveMigrationAtSource'
+
     def execute(self, context, instance_uuid, task_id, params):
         instance = self.load_instance(instance_uuid, task_id)
         migration = migration_records.get(params['migration_uuid'])
@@ -297,6 +317,8 @@ class FinishLiveMigration(base.InstanceTask):
     Re-run after it committed: both writes again (same values). No
     revert.
     """
+
+    persisted_name = 'flows.tasks.live_migrate.FinishLiveMigration'
 
     def execute(self, context, instance_uuid, task_id, params,
                 memory_copied):

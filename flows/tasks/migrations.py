@@ -195,6 +195,8 @@ class EndMigrationsOfDeleted(base.InstanceTask):
     error; a delete asked again finishes the job).
     """
 
+    persisted_name = 'flows.tasks.migrations.EndMigrationsOfDeleted'
+
     def execute(self, instance_uuid, task_id=None):
         if task_id is not None:
             self.check_claim(instance_uuid, task_id)

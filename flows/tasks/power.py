@@ -39,6 +39,8 @@ INVERSE = {
 class ClearTaskOnRevert(base.FinishTaskOnRevert):
     """Sentinel. Revert: task_state cleared, vm_state unchanged, fault."""
 
+    persisted_name = 'flows.tasks.power.ClearTaskOnRevert'
+
 
 class ChangePowerOnHost(base.InstanceTask):
     """Apply one power operation to the guest on the instance's host.
@@ -50,6 +52,8 @@ class ChangePowerOnHost(base.InstanceTask):
     inverse of an operation that never happened finds the guest already
     there and does nothing); a guest that is gone leaves nothing to undo.
     """
+
+    persisted_name = 'flows.tasks.power.ChangePowerOnHost'
 
     default_provides = 'power_state'
 
@@ -94,6 +98,8 @@ class FinishPowerAction(base.InstanceTask):
     """vm_state to the action's result, power_state as the host said,
     task_state cleared. Re-run after it committed writes the same."""
 
+    persisted_name = 'flows.tasks.power.FinishPowerAction'
+
     def __init__(self, action, vm_state, **kwargs):
         self.action = action
         self.vm_state = vm_state
@@ -122,6 +128,8 @@ class SoftRebootOrHard(base.InstanceTask):
     so a client sees REBOOT, then HARD_REBOOT. Re-run: rebooting again
     converges on a running guest. No revert: a reboot is not undone.
     """
+
+    persisted_name = 'flows.tasks.power.SoftRebootOrHard'
 
     default_provides = 'power_state'
 

@@ -30,6 +30,8 @@ class FetchRebuildImage(base.InstanceTask):
     and the rebuild step records the instance as its user.
     """
 
+    persisted_name = 'flows.tasks.rebuild.FetchRebuildImage'
+
     default_provides = keys.IMAGE
 
     def execute(self, context, instance_uuid, task_id, params):
@@ -51,6 +53,8 @@ class RebuildOnHost(base.InstanceTask):
     revert: the old disk is gone (see the module docstring).
     """
 
+    persisted_name = 'flows.tasks.rebuild.RebuildOnHost'
+
     default_provides = 'power_state'
 
     def execute(self, context, instance_uuid, task_id, image):
@@ -71,6 +75,8 @@ class FinishRebuild(base.InstanceTask):
     """The new image, name and power state recorded; vm_state per
     :data:`REBUILT_VM_STATE`; task_state cleared. Re-run after it
     committed: the vm_state it wrote maps to itself, same write again."""
+
+    persisted_name = 'flows.tasks.rebuild.FinishRebuild'
 
     def execute(self, context, instance_uuid, task_id, params, image,
                 power_state):

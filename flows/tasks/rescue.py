@@ -39,6 +39,8 @@ class FetchRescueImage(base.InstanceTask):
     """Cache the rescue image (params ``rescue_image_ref``, else the
     server's own image) on its host. Re-run: cached, returns at once."""
 
+    persisted_name = 'flows.tasks.rescue.FetchRescueImage'
+
     default_provides = keys.IMAGE
 
     def execute(self, context, instance_uuid, task_id, params):
@@ -60,6 +62,8 @@ class RescueOnHost(base.InstanceTask):
     since it may fail after the guest changed): unrescue, and a server
     that was stopped is powered off again.
     """
+
+    persisted_name = 'flows.tasks.rescue.RescueOnHost'
 
     default_provides = 'power_state'
 
@@ -98,6 +102,8 @@ class UnrescueOnHost(base.InstanceTask):
     revert: the rescue system is not brought back (the step after it only
     writes the final state, which a resumed flow retries).
     """
+
+    persisted_name = 'flows.tasks.rescue.UnrescueOnHost'
 
     default_provides = 'power_state'
 

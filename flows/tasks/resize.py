@@ -72,6 +72,8 @@ class CreateMigration(base.InstanceTask):
     revert already ended it.
     """
 
+    persisted_name = 'flows.tasks.resize.CreateMigration'
+
     default_provides = 'migration'
 
     def execute(self, context, instance_uuid, task_id, params):
@@ -104,6 +106,8 @@ class ClaimDestination(base.InstanceTask):
 
     Re-run: the migration's allocation is reused. Revert: released.
     """
+
+    persisted_name = 'flows.tasks.resize.ClaimDestination'
 
     default_provides = 'dest_host'
 
@@ -146,6 +150,8 @@ class PrepareDestination(base.InstanceTask):
     destination. Re-run: the host returns what it made. Revert: removes
     them, unless the destination is the source (they are the guest's)."""
 
+    persisted_name = 'flows.tasks.resize.PrepareDestination'
+
     def execute(self, context, instance_uuid, task_id, params, dest_host):
         instance = self.load_instance(instance_uuid, task_id)
         if dest_host == instance['host']:
@@ -177,6 +183,8 @@ class MigrateDiskOnSource(base.InstanceTask):
     the instance; whether or not the host finished): the source guest is
     in use again with its old flavor, started if the server was running.
     """
+
+    persisted_name = 'flows.tasks.resize.MigrateDiskOnSource'
 
     def execute(self, context, instance_uuid, task_id, migration,
                 dest_host):
@@ -221,6 +229,8 @@ class FinishOnDestination(base.InstanceTask):
     guest there).
     """
 
+    persisted_name = 'flows.tasks.resize.FinishOnDestination'
+
     default_provides = 'power_state'
 
     def execute(self, context, instance_uuid, task_id, params, migration,
@@ -257,6 +267,8 @@ class MarkResized(base.InstanceTask):
     the rollback puts the migration in error (:class:`CreateMigration`).
     """
 
+    persisted_name = 'flows.tasks.resize.MarkResized'
+
     def execute(self, context, instance_uuid, task_id, params, migration,
                 dest_host, power_state):
         action = (state_machine.RESIZE
@@ -287,6 +299,8 @@ class ConfirmOnSource(base.InstanceTask):
     the source is the destination. Re-run: destroying a gone guest is
     not an error. Revert: the migration waits again (finished); a
     destroyed source guest is not brought back."""
+
+    persisted_name = 'flows.tasks.resize.ConfirmOnSource'
 
     def execute(self, context, instance_uuid, task_id, params):
         instance = self.load_instance(instance_uuid, task_id)
@@ -350,6 +364,8 @@ class FinishConfirm(base.InstanceTask):
     stable sees its migration final). Re-run: the swap and the writes
     converge."""
 
+    persisted_name = 'flows.tasks.resize.FinishConfirm'
+
     def execute(self, context, instance_uuid, task_id, params):
         instance = self.load_instance(instance_uuid, task_id)
         migration = migration_records.get(params['migration_uuid'])
@@ -368,6 +384,8 @@ class DestroyOnDestination(base.InstanceTask):
     (finished) so that the revert can be asked again; a destroyed guest
     is not brought back, and a confirm then refuses (no guest on the
     destination)."""
+
+    persisted_name = 'flows.tasks.resize.DestroyOnDestination'
 
     def revert(self, context, instance_uuid, task_id, params, **kwargs):
         back_to_finished(params['migration_uuid'],
@@ -389,6 +407,8 @@ class RestoreOnSource(base.InstanceTask):
     """The guest kept on the source is in use again with the old flavor,
     started if the server ran on the destination. Re-run: converges."""
 
+    persisted_name = 'flows.tasks.resize.RestoreOnSource'
+
     default_provides = 'power_state'
 
     def execute(self, context, instance_uuid, task_id, params):
@@ -405,6 +425,8 @@ class FinishRevert(base.InstanceTask):
     """The migration's allocation released; the instance back on the
     source with the old flavor, vm_state active or stopped as its guest
     is; the migration reverted before the task ends. Re-run: converges."""
+
+    persisted_name = 'flows.tasks.resize.FinishRevert'
 
     def execute(self, context, instance_uuid, task_id, params,
                 power_state):

@@ -9,7 +9,6 @@ attempts in all.
 import logging
 
 from oslo_config import cfg
-from oslo_utils import reflection
 from taskflow import retry
 
 from orchestrator import exception
@@ -57,7 +56,7 @@ def describe_attempts(history):
     return '; '.join(parts)
 
 
-class ScheduleInstance(retry.Retry):
+class ScheduleInstance(base.InstanceRetry):
     """Place the instance on a host, again on an alternate after a failure.
 
     The retry controller of the boot flow's host steps (TaskFlow runs it
@@ -89,13 +88,9 @@ class ScheduleInstance(retry.Retry):
     its host if the claim still holds (idempotent).
     """
 
-    default_provides = frozenset([keys.SELECTED_HOST])
+    persisted_name = 'flows.tasks.scheduling.ScheduleInstance'
 
-    def __init__(self, **kwargs):
-        # NOTE: named by its import path, as tasks are (TaskFlow would
-        # name a nameless retry after its flow).
-        kwargs.setdefault('name', reflection.get_class_name(self))
-        super().__init__(**kwargs)
+    default_provides = frozenset([keys.SELECTED_HOST])
 
     def execute(self, history, instance_uuid, task_id, params=None):
         attempt = len(history) + 1
@@ -209,6 +204,8 @@ class ReleaseResources(base.InstanceTask):
     give back when the instance has no host or another task owns it now.
     """
 
+    persisted_name = 'flows.tasks.scheduling.ReleaseResources'
+
     def execute(self, context, instance_uuid, task_id):
         self.check_claim(instance_uuid, task_id)
         allocations.release_instance(instance_uuid)
@@ -230,6 +227,8 @@ class ReleaseResourcesOfDeleted(base.InstanceTask):
     Used by cleanups after a force delete, which holds no claim: whatever a
     preempted flow may have claimed after the delete is given back.
     """
+
+    persisted_name = 'flows.tasks.scheduling.ReleaseResourcesOfDeleted'
 
     def execute(self, instance_uuid):
         instance = instances.get(instance_uuid, read_deleted=True)

@@ -25,6 +25,8 @@ class DeleteImageOnRevert(base.InstanceTask):
     goes to error rather than hide a leftover). Re-run: deleting a deleted
     image or a forgotten snapshot is a no-op."""
 
+    persisted_name = 'flows.tasks.snapshot.DeleteImageOnRevert'
+
     def execute(self, context, instance_uuid, task_id, params):
         pass
 
@@ -47,6 +49,8 @@ class SnapshotOnHost(base.InstanceTask):
     already taken is returned. Revert: see :class:`DeleteImageOnRevert`.
     """
 
+    persisted_name = 'flows.tasks.snapshot.SnapshotOnHost'
+
     def execute(self, context, instance_uuid, task_id, params):
         instance = self.update_instance(
             instance_uuid, task_id, task_state=states.IMAGE_SNAPSHOT,
@@ -63,6 +67,8 @@ class UploadSnapshot(base.InstanceTask):
     """Upload the snapshot (task_state image_uploading, progress cast by
     the host). Checks the claim first. Re-run: a finished upload returns
     at once."""
+
+    persisted_name = 'flows.tasks.snapshot.UploadSnapshot'
 
     default_provides = 'upload'
 
@@ -82,6 +88,8 @@ class FinishSnapshot(base.InstanceTask):
     image. Re-run: the image is already active (left as it is), dropping
     the local copy again is a no-op, the final write converges.
     """
+
+    persisted_name = 'flows.tasks.snapshot.FinishSnapshot'
 
     def execute(self, context, instance_uuid, task_id, params, upload):
         instance = self.load_instance(instance_uuid, task_id)

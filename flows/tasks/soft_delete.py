@@ -48,6 +48,8 @@ class ConfirmPendingResize(base.InstanceTask):
     confirm leaves.
     """
 
+    persisted_name = 'flows.tasks.soft_delete.ConfirmPendingResize'
+
     default_provides = 'confirmed_migration'
 
     def execute(self, context, instance_uuid, task_id):
@@ -82,6 +84,8 @@ class PowerOffForSoftDelete(base.InstanceTask):
     put back in the power state recorded before (an operation that never
     happened leaves it there already).
     """
+
+    persisted_name = 'flows.tasks.soft_delete.PowerOffForSoftDelete'
 
     default_provides = 'power_state'
 
@@ -123,6 +127,8 @@ class MarkSoftDeleted(base.InstanceTask):
     task_state cleared. Re-run after it committed: the same write (the
     reclaim clock moves by the time between the two)."""
 
+    persisted_name = 'flows.tasks.soft_delete.MarkSoftDeleted'
+
     def execute(self, context, instance_uuid, task_id, power_state):
         self.update_instance(
             instance_uuid, task_id, action=state_machine.SOFT_DELETE,
@@ -133,6 +139,8 @@ class MarkSoftDeleted(base.InstanceTask):
 class MarkRestored(base.InstanceTask):
     """vm_state active, ``deleted_at`` cleared, task_state cleared.
     Re-run after it committed writes the same."""
+
+    persisted_name = 'flows.tasks.soft_delete.MarkRestored'
 
     def execute(self, context, instance_uuid, task_id, power_state):
         self.update_instance(

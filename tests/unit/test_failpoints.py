@@ -45,6 +45,8 @@ def test_kill_is_a_real_sigkill():
 
 
 class _Recorder(base.InstanceTask):
+    persisted_name = 'tests.unit.test_failpoints._Recorder'
+
     def execute(self):
         _Recorder.ran = True
 
