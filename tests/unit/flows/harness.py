@@ -1,0 +1,434 @@
+"""What the per-step tests share: a world of real parts, a way to call a
+step as an engine would, a snapshot of everything a step may change, and
+the contract every step is held to (:func:`contract_tests`).
+
+A step is called with the arguments its ``rebind`` (execute) and
+``revert_rebind`` (revert) name, taken from a store built as the flow's
+would be (context, instance_uuid, task_id, action_id, params, and what
+the steps before it provided, made by running those steps for real).
+"""
+
+import dataclasses
+import typing
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from taskflow.types import failure as tf_failure
+
+from orchestrator import context as orch_context
+from orchestrator import exception
+from orchestrator import state_machine
+from orchestrator import states
+from orchestrator.compute.drivers import fake_faults
+from orchestrator.db import allocations
+from orchestrator.db import catalog
+from orchestrator.db import instances as db_instances
+from orchestrator.db import migration_records
+from orchestrator.db import models
+from orchestrator.db import session
+from orchestrator.scheduler import host_selection
+
+from flows import base
+from tests.unit.api import conftest as api_fixtures
+
+#: Roles of the module's compute hosts.
+HOSTS = ('src', 'dst', 'spare')
+SRC, DST, SPARE = HOSTS
+CIRROS = catalog.DEFAULT_IMAGES[0][0]
+DEBIAN = catalog.DEFAULT_IMAGES[1][0]
+
+#: vm_state of a new instance -> the power operation its guest gets.
+_POWER_OF = {states.STOPPED: 'power_off', states.PAUSED: 'pause',
+             states.SUSPENDED: 'suspend'}
+_POWER_STATE_OF = {states.STOPPED: states.SHUTDOWN,
+                   states.PAUSED: states.POWER_PAUSED,
+                   states.SUSPENDED: states.POWER_SUSPENDED}
+
+
+def force_row(instance_uuid, **values):
+    """Write instance columns as a crash or another service could leave
+    them (no transition rule applies)."""
+    with session.writer() as s:
+        s.execute(sa.update(models.Instance).where(
+            models.Instance.uuid == instance_uuid).values(**values))
+
+
+@dataclasses.dataclass
+class Case:
+    """One instance under one claim, and the store its flow would have."""
+
+    world: 'World'
+    store: dict
+    images: list = dataclasses.field(default_factory=list)
+
+    @property
+    def uuid(self):
+        return self.store['instance_uuid']
+
+    @property
+    def task_id(self):
+        return self.store['task_id']
+
+    @property
+    def params(self):
+        return self.store.setdefault('params', {})
+
+    def row(self):
+        return db_instances.get(self.uuid, read_deleted=True)
+
+    def guest(self, role):
+        return self.world.host_state(role)['guests'].get(self.uuid)
+
+    def migration(self):
+        return migration_records.get(self.params['migration_uuid'])
+
+    def allocations(self):
+        return sorted((a['consumer_uuid'], a['host'])
+                      for a in allocations.list_for_instance(self.uuid))
+
+    def preempt(self):
+        """Another task takes the instance (a delete, a reset)."""
+        force_row(self.uuid, task_id=str(uuid.uuid4()))
+
+
+class World:
+    """The module's database, transport and fake hosts (see conftest)."""
+
+    def __init__(self, conf, names, drivers, state_dir):
+        self.conf = conf
+        self.names = names
+        self.drivers = drivers
+        self.state_dir = state_dir
+
+    def host(self, role):
+        return self.names[role]
+
+    def role_of(self, host):
+        return {v: k for k, v in self.names.items()}[host]
+
+    def host_state(self, role):
+        return self.drivers[role].host_state()
+
+    def calls(self, role, method):
+        return self.host_state(role)['calls'].get(method, 0)
+
+    def inject(self, role, methods, fault='raise', when='after'):
+        """The next calls of the driver method(s) ``methods`` on ``role``
+        fail (by default after the host did its work: the caller never
+        learns it succeeded)."""
+        if isinstance(methods, str):
+            methods = (methods,)
+        fake_faults.write_runtime_faults(
+            self.state_dir, self.host(role),
+            {m: {'fault': fault, 'when': when} for m in methods})
+
+    def clear_faults(self):
+        for host in self.names.values():
+            fake_faults.write_runtime_faults(self.state_dir, host, None)
+
+    @staticmethod
+    def context_dict():
+        return orch_context.RequestContext(
+            user_id=api_fixtures.USER, project_id=api_fixtures.PROJECT,
+            is_admin=True, request_id='req-%s' % uuid.uuid4(),
+            overwrite=False).to_dict()
+
+    def new_instance(self, vm_state=states.ACTIVE, role=SRC, guest=True,
+                     **values):
+        """An instance on ``role``'s host in ``vm_state``, holding its
+        flavor there, with a guest in the matching power state (made on
+        the host through RPC) unless ``guest`` is False."""
+        host = self.host(role) if role else None
+        instance = api_fixtures.make_instance(states.ACTIVE, host=host,
+                                              **values)
+        power = _POWER_STATE_OF.get(vm_state, states.RUNNING)
+        if host and guest:
+            ctxt = orch_context.from_store(self.context_dict())
+            api = base.compute_api()
+            payload = _payload(instance)
+            api.prepare_networks(ctxt, host, payload)
+            api.prepare_block_devices(ctxt, host, payload)
+            image = catalog.image_get(instance['image_ref'])
+            image = {'id': image['id'], 'name': image['name'],
+                     'size': image['size']}
+            api.fetch_image(ctxt, host, payload, image)
+            api.spawn(ctxt, host, payload, image)
+            if vm_state in _POWER_OF:
+                api.set_power_state(ctxt, host, payload,
+                                    _POWER_OF[vm_state])
+        if host:
+            allocations.reinstate(instance['uuid'], instance['uuid'], host,
+                                  host_selection.resources_of(instance))
+        force_row(instance['uuid'], vm_state=vm_state,
+                  power_state=power if host and guest else states.NOSTATE)
+        return db_instances.get(instance['uuid'])
+
+    def claim(self, instance, action, params=None, **store):
+        """The claim of ``action`` (its task_state, a fresh task_id on
+        the row, written as the API's claim would, without its checks),
+        and the store of its flow."""
+        task_id = str(uuid.uuid4())
+        force_row(instance['uuid'], task_id=task_id,
+                  task_state=state_machine.get_action(action).task_state)
+        values = {'context': self.context_dict(),
+                  'instance_uuid': instance['uuid'], 'task_id': task_id,
+                  'action_id': 1, 'params': dict(params or {})}
+        values.update(store)
+        return Case(self, values)
+
+    def case(self, action, vm_state=states.ACTIVE, role=SRC, guest=True,
+             params=None, instance_values=None, **store):
+        """A new instance (:meth:`new_instance`) claimed for ``action``."""
+        instance = self.new_instance(vm_state, role, guest,
+                                     **(instance_values or {}))
+        return self.claim(instance, action, params, **store)
+
+    def snapshot(self, case):
+        """Everything a step may change, for this instance."""
+        uuid_ = case.uuid
+        row = dict(case.row())
+        row.pop('updated_at', None)
+        with session.reader() as s:
+            faults = s.execute(sa.select(sa.func.count()).select_from(
+                models.InstanceFault).where(
+                    models.InstanceFault.instance_uuid == uuid_)).scalar()
+        migrations = [dict(m) for m in
+                      migration_records.list_(instance_uuid=uuid_)]
+        for m in migrations:
+            m.pop('updated_at', None)
+        snap = {'instance': row, 'faults': faults,
+                'allocations': sorted(
+                    (a['consumer_uuid'], a['host'], a['vcpus'],
+                     a['memory_mb'], a['disk_gb'])
+                    for a in allocations.list_for_instance(uuid_)),
+                'migrations': sorted(migrations, key=lambda m: m['uuid']),
+                'images': [_image_or_none(i) for i in case.images]}
+        for role in HOSTS:
+            state = self.host_state(role)
+            snap['host:' + role] = {
+                'guest': state['guests'].get(uuid_),
+                'networks': state['networks'].get(uuid_),
+                'disks': state['block_devices'].get(uuid_),
+                'cache': sorted(i for i, e in state['image_cache'].items()
+                                if uuid_ in e['users']),
+                'snapshots': {k: v for k, v in state['snapshots'].items()
+                              if v.get('instance_uuid') == uuid_},
+                'aborted': sorted(state['aborted_migrations'])}
+        return snap
+
+
+def _image_or_none(image_id):
+    try:
+        image = dict(catalog.image_get(image_id))
+    except exception.ImageNotFound:
+        return None
+    image.pop('updated_at', None)
+    return image
+
+
+def _payload(instance):
+    from orchestrator.compute import rpcapi
+    return rpcapi.instance_payload(instance)
+
+
+# -- calling a step as the engine does ---------------------------------------
+
+def _provide(task, store, result):
+    for name, index in task.save_as.items():
+        store[name] = result if index is None else result[index]
+
+
+def execute(task, case):
+    """Run ``task.execute`` with its arguments from the case's store;
+    what it provides goes into the store."""
+    kwargs = {arg: case.store[key] for arg, key in task.rebind.items()
+              if key in case.store or arg not in task.optional}
+    result = task.execute(**kwargs)
+    _provide(task, case.store, result)
+    return result
+
+
+def run_steps(case, *tasks):
+    """Run the steps a flow runs before the one under test."""
+    for task in tasks:
+        execute(task, case)
+    return case
+
+
+def failure(exc=None):
+    """A TaskFlow Failure, as the engine hands it to reverts."""
+    exc = exc or exception.InjectedFault(method='test', host='test')
+    try:
+        raise exc
+    except Exception:  # noqa: BLE001
+        return tf_failure.Failure()
+
+
+def revert(task, case, result=None, flow_failures=None):
+    """Run ``task.revert`` as the engine does: its arguments from the
+    store, ``result`` (the execute's result or Failure) and the flow's
+    failures."""
+    kwargs = {arg: case.store[key]
+              for arg, key in task.revert_rebind.items()
+              if key in case.store or arg not in task.revert_optional}
+    if flow_failures is None:
+        flow_failures = {task.name: result} if isinstance(
+            result, tf_failure.Failure) else {}
+    return task.revert(result=result, flow_failures=flow_failures, **kwargs)
+
+
+# -- the contract -------------------------------------------------------------
+
+#: Sections of a snapshot outside the instance row.
+WORLD_SECTIONS = ('allocations', 'migrations', 'images') + tuple(
+    'host:' + role for role in HOSTS)
+#: ``undone`` of a step without revert: its revert changes nothing.
+NO_REVERT = 'no-revert'
+
+
+@dataclasses.dataclass
+class Step:
+    """One step's contract, for :func:`contract_tests`.
+
+    :param make: a new task object, as the flow builds it.
+    :param setup: ``setup(world)`` -> a Case in the state the flow is in
+        before the step (earlier steps run for real).
+    :param check: ``check(world, case, result)``: what execute did.
+    :param undone: the snapshot sections a revert after a successful
+        execute puts back as they were before it, or :data:`NO_REVERT`
+        (the step declares none: its revert must change nothing).
+    :param fault: ``fault(case)`` -> (role, driver method) whose call,
+        failing after the host did its work, makes execute fail part way
+        (None: the step makes no host call).
+    :param after_revert: ``after_revert(world, case, before)``: more
+        checks after a revert that followed a successful execute.
+    :param bare_revert_changes: sections a revert may write when execute
+        never ran (a sentinel ends the task: instance and faults).
+    """
+
+    id: str
+    make: typing.Callable
+    setup: typing.Callable
+    check: typing.Callable
+    undone: typing.Any = WORLD_SECTIONS
+    fault: typing.Callable = None
+    after_revert: typing.Callable = None
+    bare_revert_changes: tuple = ()
+    xfail: dict = dataclasses.field(default_factory=dict)
+
+    def param(self, test):
+        marks = ()
+        if test in self.xfail:
+            marks = (pytest.mark.xfail(strict=True,
+                                       reason=self.xfail[test]),)
+        return pytest.param(self, id=self.id, marks=marks)
+
+
+def _same(before, after, sections):
+    for section in sections:
+        assert after[section] == before[section], section
+
+
+def _params(steps, test, only=None):
+    return [s.param(test) for s in steps if only is None or only(s)]
+
+
+def contract_tests(steps):
+    """The tests every step of ``steps`` gets (assign them to module
+    names starting with ``test_``):
+
+    execute, execute twice (converges: same snapshot, same result), revert
+    after execute (undone), revert twice (idempotent), revert when execute
+    failed before acting (nothing changed), revert after execute failed
+    part way (the host acted, the step never learnt it: undone), execute
+    again after it failed part way (converges to what one run does).
+    """
+
+    @pytest.mark.parametrize('step', _params(steps, 'execute'))
+    def test_execute(env, step):
+        case = step.setup(env)
+        step.check(env, case, execute(step.make(), case))
+
+    @pytest.mark.parametrize('step', _params(steps, 'rerun'))
+    def test_execute_rerun_converges(env, step):
+        case = step.setup(env)
+        first = execute(step.make(), case)
+        once = env.snapshot(case)
+        again = execute(step.make(), case)
+        assert env.snapshot(case) == once
+        assert again == first
+        step.check(env, case, again)
+
+    @pytest.mark.parametrize('step', _params(steps, 'revert'))
+    def test_revert_after_execute(env, step):
+        case = step.setup(env)
+        before = env.snapshot(case)
+        result = execute(step.make(), case)
+        after = env.snapshot(case)
+        revert(step.make(), case, result)
+        now = env.snapshot(case)
+        if step.undone == NO_REVERT:
+            assert now == after
+        else:
+            _same(before, now, step.undone)
+        if step.after_revert is not None:
+            step.after_revert(env, case, before)
+
+    @pytest.mark.parametrize('step', _params(steps, 'revert_rerun'))
+    def test_revert_rerun_is_idempotent(env, step):
+        case = step.setup(env)
+        result = execute(step.make(), case)
+        revert(step.make(), case, result)
+        once = env.snapshot(case)
+        revert(step.make(), case, result)
+        assert env.snapshot(case) == once
+
+    @pytest.mark.parametrize('step', _params(steps, 'bare_revert'))
+    def test_revert_when_execute_never_acted(env, step):
+        case = step.setup(env)
+        before = env.snapshot(case)
+        revert(step.make(), case, failure())
+        now = env.snapshot(case)
+        _same(before, now, [k for k in now
+                            if k not in step.bare_revert_changes])
+
+    def with_fault(s):
+        return s.fault is not None
+
+    @pytest.mark.parametrize('step', _params(steps, 'partial_revert',
+                                             with_fault))
+    def test_revert_after_partial_execute(env, step):
+        case = step.setup(env)
+        before = env.snapshot(case)
+        role, method = step.fault(case)
+        env.inject(role, method)
+        with pytest.raises(exception.InjectedFault):
+            execute(step.make(), case)
+        assert env.calls(role, method if isinstance(method, str)
+                         else method[0]) > 0
+        env.clear_faults()
+        bad = failure()
+        revert(step.make(), case, bad)
+        now = env.snapshot(case)
+        if step.undone != NO_REVERT:
+            _same(before, now, step.undone)
+        revert(step.make(), case, bad)
+        assert env.snapshot(case) == now
+
+    @pytest.mark.parametrize('step', _params(steps, 'partial_rerun',
+                                             with_fault))
+    def test_rerun_after_partial_execute(env, step):
+        case = step.setup(env)
+        role, method = step.fault(case)
+        env.inject(role, method)
+        with pytest.raises(exception.InjectedFault):
+            execute(step.make(), case)
+        env.clear_faults()
+        step.check(env, case, execute(step.make(), case))
+
+    return (test_execute, test_execute_rerun_converges,
+            test_revert_after_execute, test_revert_rerun_is_idempotent,
+            test_revert_when_execute_never_acted,
+            test_revert_after_partial_execute,
+            test_rerun_after_partial_execute)
