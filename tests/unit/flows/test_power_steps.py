@@ -89,10 +89,7 @@ STEPS = [_change_power(op) for op in OPERATIONS] + [
         bare_revert_changes=('instance', 'faults')),
 ]
 
-(test_execute, test_execute_rerun_converges, test_revert_after_execute,
- test_revert_rerun_is_idempotent, test_revert_when_execute_never_acted,
- test_revert_after_partial_execute,
- test_rerun_after_partial_execute) = harness.contract_tests(STEPS)
+globals().update(harness.contract_tests(STEPS))
 
 
 @pytest.mark.parametrize('operation', ['power_off', 'pause', 'suspend'])
