@@ -2,10 +2,11 @@
 
 Everything here is derived from ``state_machine``'s tables, never written
 by hand: the allowed-actions table, the status every reachable
-(vm_state, task_state) pair shows, and a Graphviz dot of the vm_state
-machine. ``orchestrator-manage states`` prints it, ``make states-doc``
-writes it to ``docs/states.md``, and a unit test fails when that file no
-longer matches the code.
+(vm_state, task_state) pair shows, a Graphviz dot of the vm_state
+machine, and the migration statuses each migration type may move
+between (a table and a dot per type). ``orchestrator-manage states``
+prints it, ``make states-doc`` writes it to ``docs/states.md``, and a
+unit test fails when that file no longer matches the code.
 
 Output is deterministic (everything sorted) so that the generated file
 only changes when the rules do.
@@ -146,6 +147,65 @@ def render_dot():
     return '\n'.join(lines) + '\n'
 
 
+def migration_rows(migration_type):
+    """One row per status of ``migration_type``: the status, whether it is
+    its initial, a waiting or a final one, and the statuses it may go
+    to."""
+    rows = []
+    initial = sm.MIGRATION_INITIAL[migration_type]
+    for status in sorted(sm.migration_statuses(migration_type)):
+        kind = []
+        if status == initial:
+            kind.append('initial')
+        if status in s.MIGRATION_WAITING_STATUSES:
+            kind.append('waiting')
+        if status in s.MIGRATION_FINAL_STATUSES:
+            kind.append('final')
+        targets = sorted(dst for src, dst in
+                         sm.MIGRATION_TRANSITIONS[migration_type]
+                         if src == status)
+        rows.append((status, ', '.join(kind) or '-',
+                     ', '.join(targets) or '-'))
+    return rows
+
+
+def render_migration_dot(migration_type):
+    """A Graphviz digraph of one migration type's statuses (final ones
+    doubly outlined)."""
+    name = migration_type.replace('-', '_')
+    lines = ['digraph %s_statuses {' % name,
+             '    rankdir=LR;',
+             '    node [shape=box, style=rounded];']
+    for status in sorted(sm.migration_statuses(migration_type)):
+        shape = (' [peripheries=2]'
+                 if status in s.MIGRATION_FINAL_STATUSES else '')
+        lines.append('    "%s"%s;' % (status, shape))
+    for src, dst in sorted(sm.MIGRATION_TRANSITIONS[migration_type]):
+        lines.append('    "%s" -> "%s";' % (src, dst))
+    lines.append('}')
+    return '\n'.join(lines) + '\n'
+
+
+def render_migrations():
+    """The migration statuses section: per type, its table and dot."""
+    parts = [
+        '## Migration statuses\n',
+        'A migration record\'s status moves only along these edges, per '
+        'migration type; `migration_records.set_status` (the one writer) '
+        'makes each move a compare-and-swap from its source and refuses '
+        'any other. Writing the status a record is in again is no move '
+        '(a step re-run). %d transitions in all.\n'
+        % sum(len(t) for t in sm.MIGRATION_TRANSITIONS.values()),
+    ]
+    for migration_type in sorted(sm.MIGRATION_TRANSITIONS):
+        parts.append('### %s\n' % migration_type)
+        parts.append(_markdown_table(('status', 'kind', 'may go to'),
+                                     migration_rows(migration_type)))
+        parts.append('```dot\n' + render_migration_dot(migration_type)
+                     + '```\n')
+    return parts
+
+
 def render_markdown():
     """The whole states document (what docs/states.md holds)."""
     parts = [
@@ -170,5 +230,5 @@ def render_markdown():
         'task whose rollback failed, `%s` a correction by power-state '
         'reconciliation.\n' % sm.SYNC_POWER_STATE,
         '```dot\n' + render_dot() + '```\n',
-    ]
+    ] + render_migrations()
     return '\n'.join(parts)

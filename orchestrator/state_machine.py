@@ -337,3 +337,117 @@ def reachable_pairs():
         for t in overrides:
             pairs.add((vm, t))
     return frozenset(pairs)
+
+
+# -- migration statuses ---------------------------------------------------
+#: The migration types (persisted in migrations.migration_type).
+MIGRATION_RESIZE = 'resize'
+MIGRATION_COLD = 'migration'
+MIGRATION_LIVE = 'live-migration'
+MIGRATION_EVACUATION = 'evacuation'
+
+
+def _resize_transitions():
+    """Resize and cold migration (one flow, and its confirm and revert):
+    pre-migrating -> migrating -> post-migrating -> finished, then
+    confirming -> confirmed or reverting -> reverted. A confirm or revert
+    that failed waits again (finished); a resize whose rollback ran ends
+    in error (whatever step it reached, a finished one included: the
+    last step lost its claim); a delete ends any non-final one in
+    cancelled."""
+    forward = [
+        (s.MIGRATION_PRE_MIGRATING, s.MIGRATION_MIGRATING),
+        (s.MIGRATION_MIGRATING, s.MIGRATION_POST_MIGRATING),
+        (s.MIGRATION_POST_MIGRATING, s.MIGRATION_FINISHED),
+        (s.MIGRATION_FINISHED, s.MIGRATION_CONFIRMING),
+        (s.MIGRATION_CONFIRMING, s.MIGRATION_CONFIRMED),
+        (s.MIGRATION_CONFIRMING, s.MIGRATION_FINISHED),
+        (s.MIGRATION_FINISHED, s.MIGRATION_REVERTING),
+        (s.MIGRATION_REVERTING, s.MIGRATION_REVERTED),
+        (s.MIGRATION_REVERTING, s.MIGRATION_FINISHED),
+    ]
+    rolled_back = [(src, s.MIGRATION_ERROR) for src in (
+        s.MIGRATION_PRE_MIGRATING, s.MIGRATION_MIGRATING,
+        s.MIGRATION_POST_MIGRATING, s.MIGRATION_FINISHED)]
+    deleted = [(src, s.MIGRATION_CANCELLED) for src in (
+        s.MIGRATION_PRE_MIGRATING, s.MIGRATION_MIGRATING,
+        s.MIGRATION_POST_MIGRATING, s.MIGRATION_FINISHED,
+        s.MIGRATION_CONFIRMING, s.MIGRATION_REVERTING)]
+    return frozenset(forward + rolled_back + deleted)
+
+
+def _live_transitions():
+    """Live migration: queued -> preparing -> running -> post-migrating
+    (its point of no return) -> completed. Before the point of no
+    return: cancelled (an abort, or a delete), failed (rolled back) or
+    error (its rollback could not finish, or the request never reached
+    a conductor); past it only error (the roll forward lost its
+    claim)."""
+    before = (s.MIGRATION_QUEUED, s.MIGRATION_PREPARING,
+              s.MIGRATION_RUNNING)
+    return frozenset(
+        [(s.MIGRATION_QUEUED, s.MIGRATION_PREPARING),
+         (s.MIGRATION_PREPARING, s.MIGRATION_RUNNING),
+         (s.MIGRATION_RUNNING, s.MIGRATION_POST_MIGRATING),
+         (s.MIGRATION_POST_MIGRATING, s.MIGRATION_COMPLETED),
+         (s.MIGRATION_POST_MIGRATING, s.MIGRATION_ERROR)]
+        + [(src, dst) for src in before
+           for dst in (s.MIGRATION_CANCELLED, s.MIGRATION_FAILED,
+                       s.MIGRATION_ERROR)])
+
+
+def _evacuation_transitions():
+    """Evacuation: accepted -> pre-migrating -> done (rebuilt elsewhere,
+    waiting for its source host) -> completed (the source's leftover
+    destroyed). Before done: failed (rolled back), error (its rollback
+    could not finish, or the request never reached a conductor) or
+    cancelled (a delete); a delete ends a done one too."""
+    before = (s.MIGRATION_ACCEPTED, s.MIGRATION_PRE_MIGRATING)
+    return frozenset(
+        [(s.MIGRATION_ACCEPTED, s.MIGRATION_PRE_MIGRATING),
+         (s.MIGRATION_PRE_MIGRATING, s.MIGRATION_DONE),
+         (s.MIGRATION_DONE, s.MIGRATION_COMPLETED),
+         (s.MIGRATION_DONE, s.MIGRATION_CANCELLED)]
+        + [(src, dst) for src in before
+           for dst in (s.MIGRATION_FAILED, s.MIGRATION_ERROR,
+                       s.MIGRATION_CANCELLED)])
+
+
+#: Per migration type: the status its record is created in.
+MIGRATION_INITIAL = {
+    MIGRATION_RESIZE: s.MIGRATION_PRE_MIGRATING,
+    MIGRATION_COLD: s.MIGRATION_PRE_MIGRATING,
+    MIGRATION_LIVE: s.MIGRATION_QUEUED,
+    MIGRATION_EVACUATION: s.MIGRATION_ACCEPTED,
+}
+
+#: Per migration type: every (from status, to status) a write may make.
+#: :func:`orchestrator.db.migration_records.set_status`, the one writer of
+#: a migration's status, refuses any other (a re-write of the status a
+#: record is in is no transition: it converges a step re-run).
+MIGRATION_TRANSITIONS = {
+    MIGRATION_RESIZE: _resize_transitions(),
+    MIGRATION_COLD: _resize_transitions(),
+    MIGRATION_LIVE: _live_transitions(),
+    MIGRATION_EVACUATION: _evacuation_transitions(),
+}
+
+
+def migration_statuses(migration_type):
+    """Every status a migration of ``migration_type`` can be in."""
+    return frozenset([MIGRATION_INITIAL[migration_type]]
+                     + [st for edge in MIGRATION_TRANSITIONS[migration_type]
+                        for st in edge])
+
+
+def migration_may_transition(migration_type, src, dst):
+    """True if a migration of ``migration_type`` may go from ``src`` to
+    ``dst``; KeyError for an unknown type."""
+    return (src, dst) in MIGRATION_TRANSITIONS[migration_type]
+
+
+def migration_sources(migration_type, dst):
+    """The statuses from which a migration of ``migration_type`` may move
+    to ``dst``."""
+    return frozenset(src for src, to in MIGRATION_TRANSITIONS[migration_type]
+                     if to == dst)

@@ -323,11 +323,9 @@ class FinishLiveMigration(base.InstanceTask):
     def execute(self, context, instance_uuid, task_id, params,
                 memory_copied):
         self.check_claim(instance_uuid, task_id)
-        migration_records.update(
-            params['migration_uuid'],
-            from_statuses={states.MIGRATION_POST_MIGRATING,
-                           states.MIGRATION_COMPLETED},
-            status=states.MIGRATION_COMPLETED,
+        migration_records.set_status(
+            params['migration_uuid'], states.MIGRATION_COMPLETED,
+            from_statuses={states.MIGRATION_POST_MIGRATING},
             memory_total=memory_copied['memory_total'],
             memory_processed=memory_copied['memory_processed'],
             memory_remaining=memory_copied['memory_remaining'])

@@ -168,9 +168,9 @@ def end_for_delete(instance_uuid):
     for migration in migration_records.in_progress(instance_uuid):
         while migration['status'] not in states.MIGRATION_FINAL_STATUSES:
             status = ended_by_delete(migration)
-            if migration_records.update(
-                    migration['uuid'], from_statuses={migration['status']},
-                    status=status) is not None:
+            if migration_records.set_status(
+                    migration['uuid'], status,
+                    from_statuses={migration['status']}) is not None:
                 ended[migration['uuid']] = status
                 break
             migration = migration_records.get(migration['uuid'])

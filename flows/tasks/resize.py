@@ -31,6 +31,7 @@ from orchestrator.scheduler import host_selection
 from oslo_config import cfg
 
 from flows import base
+from flows.tasks import migrations
 
 LOG = logging.getLogger(__name__)
 
@@ -88,13 +89,12 @@ class CreateMigration(base.InstanceTask):
 
     def revert(self, context, instance_uuid, task_id, params, **kwargs):
         try:
-            migration_records.update(
-                params['migration_uuid'],
+            migration_records.set_status(
+                params['migration_uuid'], states.MIGRATION_ERROR,
                 from_statuses=[states.MIGRATION_PRE_MIGRATING,
                                states.MIGRATION_MIGRATING,
                                states.MIGRATION_POST_MIGRATING,
-                               states.MIGRATION_FINISHED],
-                status=states.MIGRATION_ERROR)
+                               states.MIGRATION_FINISHED])
         except exception.MigrationNotFound:
             pass
 
@@ -190,8 +190,9 @@ class MigrateDiskOnSource(base.InstanceTask):
                 dest_host):
         instance = self.update_instance(
             instance_uuid, task_id, task_state=states.RESIZE_MIGRATING)
-        migration_records.set_status(migration['uuid'],
-                                     states.MIGRATION_MIGRATING)
+        migrations.advance(migration['uuid'], instance_uuid,
+                           states.MIGRATION_MIGRATING,
+                           {states.MIGRATION_PRE_MIGRATING})
         power_state = base.compute_api().migrate_disk_and_power_off(
             self.context(context), instance['host'],
             compute_rpcapi.instance_payload(instance), migration['uuid'],
@@ -237,8 +238,9 @@ class FinishOnDestination(base.InstanceTask):
                 dest_host):
         instance = self.update_instance(
             instance_uuid, task_id, task_state=states.RESIZE_FINISH)
-        migration_records.set_status(migration['uuid'],
-                                     states.MIGRATION_POST_MIGRATING)
+        migrations.advance(migration['uuid'], instance_uuid,
+                           states.MIGRATION_POST_MIGRATING,
+                           {states.MIGRATION_MIGRATING})
         return base.compute_api().finish_migration(
             self.context(context), dest_host,
             with_flavor(instance, params['new_flavor']), migration['uuid'],
@@ -274,8 +276,9 @@ class MarkResized(base.InstanceTask):
         action = (state_machine.RESIZE
                   if params['migration_type'] == 'resize'
                   else state_machine.MIGRATE)
-        migration_records.set_status(migration['uuid'],
-                                     states.MIGRATION_FINISHED)
+        migrations.advance(migration['uuid'], instance_uuid,
+                           states.MIGRATION_FINISHED,
+                           {states.MIGRATION_POST_MIGRATING})
         self.update_instance(
             instance_uuid, task_id, action=action, host=dest_host,
             node=dest_host, vm_state=states.RESIZED, task_state=None,
@@ -288,8 +291,8 @@ class MarkResized(base.InstanceTask):
 def back_to_finished(migration_uuid, from_status):
     """A confirm or revert that failed leaves its migration waiting
     again (finished), so it can be retried."""
-    migration_records.update(migration_uuid, from_statuses=[from_status],
-                             status=states.MIGRATION_FINISHED)
+    migration_records.set_status(migration_uuid, states.MIGRATION_FINISHED,
+                                 from_statuses=[from_status])
 
 
 class ConfirmOnSource(base.InstanceTask):
@@ -340,7 +343,8 @@ def finish_confirm(instance, migration):
     allocations.swap_to_instance(migration['uuid'], instance['uuid'],
                                  migration['source_compute'])
     migration_records.set_status(migration['uuid'],
-                                 states.MIGRATION_CONFIRMED)
+                                 states.MIGRATION_CONFIRMED,
+                                 from_statuses=[states.MIGRATION_CONFIRMING])
     return (states.ACTIVE if instance['power_state'] == states.RUNNING
             else states.STOPPED)
 
@@ -435,8 +439,9 @@ class FinishRevert(base.InstanceTask):
         vm_state = (states.ACTIVE if power_state == states.RUNNING
                     else states.STOPPED)
         source = migration['source_compute']
-        migration_records.set_status(migration['uuid'],
-                                     states.MIGRATION_REVERTED)
+        migration_records.set_status(
+            migration['uuid'], states.MIGRATION_REVERTED,
+            from_statuses=[states.MIGRATION_REVERTING])
         self.update_instance(
             instance_uuid, task_id, action=state_machine.REVERT_RESIZE,
             host=source, node=source, vm_state=vm_state, task_state=None,

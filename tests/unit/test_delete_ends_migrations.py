@@ -75,14 +75,16 @@ def test_a_status_moved_meanwhile_is_read_again(db, monkeypatch):
     inst = _instance()
     migration = _migration(inst['uuid'], 'live-migration',
                            states.MIGRATION_RUNNING)
-    real_update = migration_records.update
+    real_set_status = migration_records.set_status
 
-    def racing_update(migration_uuid, from_statuses=None, **values):
+    def racing_set_status(migration_uuid, status, from_statuses=None,
+                          **values):
         if from_statuses == {states.MIGRATION_RUNNING}:
-            real_update(migration_uuid, status=states.MIGRATION_POST_MIGRATING)
-        return real_update(migration_uuid, from_statuses, **values)
+            real_set_status(migration_uuid, states.MIGRATION_POST_MIGRATING)
+        return real_set_status(migration_uuid, status, from_statuses,
+                               **values)
 
-    monkeypatch.setattr(migration_records, 'update', racing_update)
+    monkeypatch.setattr(migration_records, 'set_status', racing_set_status)
     assert migrations.end_for_delete(inst['uuid']) == {
         migration['uuid']: states.MIGRATION_ERROR}
 

@@ -159,7 +159,9 @@ def test_resize_counts_the_larger_flavor_until_confirmed_or_reverted(
     # Resized, waiting in VERIFY_RESIZE with the new flavor.
     _set(server['uuid'], vm_state=s.RESIZED, task_state=None, vcpus=2,
          memory_mb=4096)
-    migration_records.set_status(migration['uuid'], s.MIGRATION_FINISHED)
+    for status in (s.MIGRATION_MIGRATING, s.MIGRATION_POST_MIGRATING,
+                   s.MIGRATION_FINISHED):
+        migration_records.set_status(migration['uuid'], status)
     assert db_quotas.usage(PROJECT)['cores'] == 2
     # Reverting: back on the old flavor, still counting the larger one
     # until the revert ends.
@@ -182,6 +184,7 @@ def test_a_downsize_counts_the_old_flavor_until_confirmed(project_quota):
                                new=TINY)
     assert db_quotas.usage(PROJECT)['cores'] == 2
     _set(server['uuid'], vm_state=s.ACTIVE)
+    migration_records.set_status(migration['uuid'], s.MIGRATION_CONFIRMING)
     migration_records.set_status(migration['uuid'], s.MIGRATION_CONFIRMED)
     assert db_quotas.usage(PROJECT)['cores'] == 1
 
