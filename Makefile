@@ -19,13 +19,15 @@ GENPOLICY_CONF := etc/orchestrator/orchestrator-policy-generator.conf
 POLICY_SAMPLE := etc/orchestrator/policy.yaml.sample
 
 .PHONY: help venv run test lint unit functional integration crash-test \
-	genconfig genpolicy states-doc clean soak fuzz bench bench-smoke
+	genconfig genpolicy states-doc clean soak fuzz bench bench-smoke \
+	import-graph
 
 help:
 	@echo 'make venv         create/refresh .venv (project + test tools)'
 	@echo 'make run          run the all-in-one system (state in ./state)'
 	@echo 'make test         lint, then every test suite in parallel'
 	@echo 'make lint         ruff'
+	@echo 'make import-graph module-level import cycles of orchestrator/ and flows/ (fails on one)'
 	@echo 'make unit | functional | integration | crash-test'
 	@echo 'make soak         random-kill soak, 30 min, random seed (SOAK_SEED=n replays)'
 	@echo 'make fuzz         API fuzz test, 10000 requests, random seed (FUZZ_SEED=n replays)'
@@ -51,6 +53,11 @@ run: venv
 
 lint: venv
 	$(BIN)/ruff check .
+
+# IMPORT_GRAPH_ARGS=--edges lists every import, --dot draws it,
+# --deferred counts imports inside functions too.
+import-graph: venv
+	$(BIN)/python -m tools.import_graph $(IMPORT_GRAPH_ARGS)
 
 test: lint
 	$(PYTEST) tests

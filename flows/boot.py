@@ -25,6 +25,7 @@ from taskflow.patterns import linear_flow
 
 from orchestrator import states
 
+from flows import atoms
 from flows import base
 from flows import keys
 from flows.tasks import host_calls
@@ -57,7 +58,7 @@ class BuildToErrorOnRevert(base.FinishTaskOnRevert):
     def failure_to_record(self, flow_failures):
         host_steps = {step.__name__ for step in HOST_STEPS}
         for name, failure in (flow_failures or {}).items():
-            if base.event_name(name) not in host_steps:
+            if atoms.short_name(name) not in host_steps:
                 return failure
         return base.first_failure(flow_failures)
 

@@ -1,12 +1,32 @@
-"""The flows catalogue: which flow runs each action, and every flow.
+"""The flows catalogue: which flow runs each action, every flow, and
+how a flow's atoms are walked and named.
 
-One place for the action -> flow map, so the conductor (which posts
-flows), the API (which names a request's failpoints) and the sweeper of
-accepted requests (:mod:`orchestrator.conductor.accepted`) agree on it.
-Importing it imports every flow module and nothing of the conductor.
+One place for all of it, so the conductor (which posts and runs flows),
+the API (which names a request's failpoints), the sweeper of accepted
+requests (:mod:`orchestrator.conductor.accepted`), flow healing, the
+audit listener, resume policies, operators' views and repairs
+(:mod:`orchestrator.flow_views`, :mod:`orchestrator.flow_repair`,
+``orchestrator-manage``) and the crash tests agree on it.
+
+* :data:`ACTION_FLOWS` / :func:`flow_for`: the flow of an action;
+  :data:`STARTED_ACTION_FLOWS` those the conductor's ``start_action``
+  posts;
+* :func:`all_flow_modules`, :func:`by_flow_name`: every flow a conductor
+  runs;
+* :func:`atoms_of`, :func:`atom_names`, :func:`short_name`: a flow's
+  atoms in order and a step's short name (defined in :mod:`flows.atoms`,
+  which imports nothing of ours, because the step base class and
+  :mod:`orchestrator.failpoints` use them below the flow modules).
+
+Importing it imports every flow module and nothing of the conductor or
+the API (``python -m tools.import_graph`` checks there is no cycle).
 """
 
 from orchestrator import state_machine
+
+from flows.atoms import atom_names
+from flows.atoms import atoms_of
+from flows.atoms import short_name
 
 from flows import boot
 from flows import cleanup
@@ -31,6 +51,10 @@ from flows import stop
 from flows import suspend
 from flows import unpause
 from flows import unrescue
+
+__all__ = ['ACTION_FLOWS', 'STARTED_ACTION_FLOWS', 'all_flow_modules',
+           'atom_names', 'atoms_of', 'by_flow_name', 'flow_for',
+           'short_name']
 
 #: Actions started through the conductor's ``start_action``, and the flow
 #: of each.

@@ -34,6 +34,8 @@ import logging
 import os
 import signal
 
+from flows import atoms
+
 LOG = logging.getLogger(__name__)
 
 ENV_VAR = 'ORCHESTRATOR_FAILPOINTS'
@@ -94,32 +96,24 @@ def hit(name):
 
 def step_name(flow_name, atom_name, phase):
     """The failpoint of one flow step's phase."""
-    return '%s:%s:%s' % (flow_name, atom_name.rsplit('.', 1)[-1], phase)
+    return '%s:%s:%s' % (flow_name, atoms.short_name(atom_name), phase)
 
 
-def atoms_of(flow):
-    """Every atom of ``flow``, nested flows included, in order."""
-    for node, _meta in flow.iter_nodes():
-        if hasattr(node, 'iter_nodes'):
-            yield from atoms_of(node)
-        else:
-            yield node
-
-
-def names():
-    """Every failpoint of every flow and compute method, sorted."""
-    from orchestrator.compute import manager as compute_manager
-    from orchestrator.conductor import manager as conductor_manager
-
+def names(flow_modules, compute_methods):
+    """Every failpoint of ``flow_modules`` (their steps and job windows)
+    and of ``compute_methods`` (names of compute RPC methods), sorted.
+    ``orchestrator-manage failpoints`` lists them for every flow of
+    :func:`flows.catalog.all_flow_modules` and every method the compute
+    manager serves."""
     out = []
-    for module in conductor_manager.all_flow_modules():
+    for module in flow_modules:
         flow = module.get_flow()
-        for atom in atoms_of(flow):
+        for atom in atoms.atoms_of(flow):
             out.extend(step_name(module.FLOW_NAME, atom.name, phase)
                        for phase in STEP_PHASES)
         out.extend('%s:job:%s' % (module.FLOW_NAME, phase)
                    for phase in JOB_PHASES)
-    for method in compute_manager.ComputeManager.rpc_methods():
+    for method in compute_methods:
         out.extend('compute:%s:%s' % (method, phase)
                    for phase in COMPUTE_PHASES)
     return sorted(set(out))

@@ -28,13 +28,12 @@ from taskflow import engines
 from taskflow import states as tf_states
 
 from orchestrator import exception
-from orchestrator import failpoints
 from orchestrator import state_machine
-from orchestrator.conductor import manager as conductor_manager
 from orchestrator.db import actions as db_actions
 from orchestrator.db import instances
 from orchestrator import flow_views
 
+from flows import catalog
 from flows import keys
 
 RETRY = 'retry'
@@ -47,10 +46,11 @@ REPAIRABLE = {RETRY: (tf_states.FAILURE, tf_states.REVERTED),
 
 
 def _flow_module(flow_name):
-    for module in conductor_manager.all_flow_modules():
-        if module.FLOW_NAME == flow_name:
-            return module
-    raise exception.Invalid(reason='no flow module is named %s' % flow_name)
+    module = catalog.by_flow_name(flow_name)
+    if module is None:
+        raise exception.Invalid(reason='no flow module is named %s'
+                                       % flow_name)
+    return module
 
 
 def _start_vm_state(action_name, current, recorded=None):
@@ -76,7 +76,7 @@ def _set_steps(engine, flow, mode):
     """Set the steps' states in the logbook for the repair."""
     storage = engine.storage
     changed = []
-    for atom in failpoints.atoms_of(flow):
+    for atom in catalog.atoms_of(flow):
         name = atom.name
         state = storage.get_atom_state(name)
         done = (state == tf_states.SUCCESS and storage.get_atom_intention(
@@ -147,4 +147,4 @@ def repair(persistence, board, flow_id, mode, ctxt):
                               'store': store})
     return {'flow': flow_detail.uuid, 'job': job.uuid,
             'instance': instance_uuid,
-            'steps': [s.rsplit('.', 1)[-1] for s in steps]}
+            'steps': [catalog.short_name(s) for s in steps]}

@@ -14,6 +14,7 @@ from taskflow import states as tf_states
 
 from orchestrator.db import actions as db_actions
 
+from flows import catalog
 from flows import keys
 
 #: Flow states a listing shows by default: in flight or failed.
@@ -23,10 +24,6 @@ OPEN_STATES = frozenset([tf_states.PENDING, tf_states.RUNNING,
 #: Step states that mark where a flow is.
 _CURRENT = (tf_states.RUNNING, tf_states.REVERTING, tf_states.FAILURE,
             tf_states.REVERT_FAILURE)
-
-
-def _short(atom_name):
-    return atom_name.rsplit('.', 1)[-1]
 
 
 def _text(failure):
@@ -49,10 +46,10 @@ def _current_step(flow_detail):
     atoms = list(flow_detail)
     for atom in atoms:
         if atom.state in _CURRENT:
-            return '%s (%s)' % (_short(atom.name), atom.state)
+            return '%s (%s)' % (catalog.short_name(atom.name), atom.state)
     done = [a for a in atoms if a.state == tf_states.SUCCESS]
     if done and len(done) < len(atoms):
-        return 'after %s' % _short(done[-1].name)
+        return 'after %s' % catalog.short_name(done[-1].name)
     return ''
 
 
@@ -124,7 +121,7 @@ def show_flow(persistence, flow_uuid, board=None):
                   db_actions.events_for(store[keys.ACTION_ID])}
     steps = []
     for atom in flow_detail:
-        name = _short(atom.name)
+        name = catalog.short_name(atom.name)
         event = events.get(name, {})
         revert = events.get(name + ':revert', {})
         steps.append({

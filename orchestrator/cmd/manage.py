@@ -131,7 +131,13 @@ def do_states(conf):
 
 def do_failpoints(conf):
     from orchestrator import failpoints
-    for name in failpoints.names():
+    from orchestrator.compute import manager as compute_manager
+
+    from flows import catalog
+
+    for name in failpoints.names(
+            catalog.all_flow_modules(),
+            compute_manager.ComputeManager.rpc_methods()):
         sys.stdout.write(name + '\n')
     return 0
 

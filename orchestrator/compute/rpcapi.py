@@ -43,6 +43,26 @@ def instance_payload(instance):
     return {k: instance.get(k) for k in PAYLOAD_KEYS}
 
 
+#: (transport, client) of :func:`client`.
+_CLIENT = (None, None)
+
+
+def client():
+    """The process's compute RPC client on its current transport (flow
+    steps and conductor periodics share it).
+
+    Made on first use and again whenever the transport was replaced
+    (tests start and stop whole systems in one process).
+    """
+    global _CLIENT
+    transport = rpc.get_transport()
+    cached_transport, cached = _CLIENT
+    if cached is None or cached_transport is not transport:
+        cached = ComputeAPI()
+        _CLIENT = (transport, cached)
+    return cached
+
+
 class ComputeAPI:
     """Calls to the compute agent of one host."""
 

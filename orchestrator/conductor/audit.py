@@ -20,7 +20,6 @@ import logging
 
 from taskflow.engines.action_engine import compiler as tf_compiler
 from taskflow import exceptions as tf_exc
-from taskflow import flow as tf_flow
 from taskflow.listeners import base as listener_base
 from taskflow import states as tf_states
 
@@ -32,6 +31,7 @@ from orchestrator.db import actions
 from orchestrator.db import instances
 from orchestrator.db import session
 
+from flows import catalog
 from flows import keys
 
 LOG = logging.getLogger(__name__)
@@ -43,11 +43,6 @@ _EVENT_END = {
     tf_states.REVERTED: (':revert', states.RESULT_SUCCESS),
     tf_states.REVERT_FAILURE: (':revert', states.RESULT_ERROR),
 }
-
-
-def event_name(atom_name):
-    """The audit name of a step: its class name, without the module."""
-    return atom_name.rsplit('.', 1)[-1]
 
 
 def attempt_name(event, attempt):
@@ -92,7 +87,7 @@ def close_ended(flow_detail):
     action_id = store.get(keys.ACTION_ID)
     if action_id is None:
         return
-    close_open_events(action_id, {event_name(ad.name): ad.state
+    close_open_events(action_id, {catalog.short_name(ad.name): ad.state
                                   for ad in flow_detail})
     actions.finish_if_open(
         action_id, states.RESULT_SUCCESS
@@ -103,15 +98,9 @@ def step_events(flow):
     """The events a run of ``flow`` records when nothing fails: its atoms
     in order, a subflow's retry controller before the subflow's steps.
     (For linear flows; the order of an unordered flow's steps varies.)"""
-    events = []
-    for node, _meta in flow.iter_nodes():
-        if isinstance(node, tf_flow.Flow):
-            if node.retry is not None:
-                events.append(event_name(node.retry.name))
-            events.extend(step_events(node))
-        else:
-            events.append(event_name(node.name))
-    return events
+    return [catalog.short_name(atom.name)
+            for atom in catalog.atoms_of(flow, retries=True)
+            if atom is not flow.retry]
 
 
 class AuditListener(listener_base.Listener):
@@ -139,7 +128,7 @@ class AuditListener(listener_base.Listener):
             return None
         retry_name = self._controller(task_name)
         attempt = self._attempts(retry_name) if retry_name else 1
-        name = event_name(task_name)
+        name = catalog.short_name(task_name)
         return self._event_writer(action_id, state, result,
                                   lambda suffix: attempt_name(name + suffix,
                                                               attempt))
@@ -155,7 +144,7 @@ class AuditListener(listener_base.Listener):
         action_id = self._fetch(keys.ACTION_ID)
         if action_id is None:
             return None
-        name = event_name(retry_name)
+        name = catalog.short_name(retry_name)
         attempt = self._attempts(retry_name)
         if not (saved and state == tf_states.SUCCESS):
             attempt += 1
@@ -260,7 +249,7 @@ class AuditListener(listener_base.Listener):
             names = [node.name for node, data in graph.nodes(data=True)
                      if data.get('kind') in tf_compiler.ATOMS]
             atom_states = {
-                event_name(name): state for name, (state, _intention)
+                catalog.short_name(name): state for name, (state, _intention)
                 in self._engine.storage.get_atoms_states(names).items()}
             close_open_events(action_id, atom_states)
         except Exception:  # noqa: BLE001 - audit must not break the flow

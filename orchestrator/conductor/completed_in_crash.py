@@ -25,12 +25,12 @@ import sqlalchemy as sa
 from taskflow import states as tf_states
 
 from orchestrator import exception
-from orchestrator import failpoints
 from orchestrator import state_machine
 from orchestrator.db import instances
 from orchestrator.db import models
 from orchestrator.db import session
 
+from flows import catalog
 from flows import keys
 
 LOG = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ def check(engine):
     flow = getattr(engine, '_flow', None)
     if flow is None:
         return None
-    atoms = list(failpoints.atoms_of(flow))
+    atoms = list(catalog.atoms_of(flow))
     if not atoms:
         return None
     last = atoms[-1].name

@@ -27,8 +27,6 @@ from orchestrator.db import instances
 from orchestrator.db import migration_records
 from orchestrator.scheduler import host_selection
 
-from flows import base as flows_base
-
 LOG = logging.getLogger(__name__)
 
 #: Most evacuations one run completes; the rest wait for the next run.
@@ -50,7 +48,7 @@ def run_once(conf, compute=None):
     A failure on one evacuation (the source does not answer) is logged
     and leaves it done for the next run; the others go on.
     """
-    compute = compute or flows_base.compute_api()
+    compute = compute or compute_rpcapi.client()
     done = migration_records.list_(statuses=[states.MIGRATION_DONE],
                                    migration_type='evacuation',
                                    limit=BATCH_SIZE)

@@ -19,23 +19,13 @@ from orchestrator.db import migration_records
 from orchestrator import exception
 from orchestrator import states
 
-from flows import base as flows_base
 from flows import boot
 from flows import catalog
 from flows import cleanup
 from flows import delete
 from flows import keys
 
-#: Actions started through start_action, and the flow of each.
-ACTION_FLOWS = catalog.STARTED_ACTION_FLOWS
-
 LOG = logging.getLogger(__name__)
-
-
-def all_flow_modules():
-    """Every flow module a conductor runs (for listings: failpoints,
-    ``orchestrator-manage flows``), each once."""
-    return catalog.all_flow_modules()
 
 
 def _store(ctxt, instance_uuid, task_id, action_id, **extra):
@@ -82,7 +72,7 @@ class ConductorManager:
 
     def start_action(self, ctxt, operation, instance_uuid, task_id,
                      action_id, params=None):
-        flow_module = ACTION_FLOWS.get(operation)
+        flow_module = catalog.STARTED_ACTION_FLOWS.get(operation)
         if flow_module is None:
             raise exception.Invalid(reason='no flow for action %r'
                                            % operation)
@@ -131,7 +121,7 @@ class ConductorManager:
             return
         instance = instances.get(instance_uuid, read_deleted=True)
         try:
-            flows_base.compute_api().live_migration_abort(
+            compute_rpcapi.client().live_migration_abort(
                 ctxt, migration['source_compute'],
                 compute_rpcapi.instance_payload(instance), migration_uuid)
         except Exception as e:  # noqa: BLE001 - the flow stops it anyway

@@ -77,8 +77,6 @@ from orchestrator.db import actions as db_actions
 from orchestrator.db import instances as db_instances
 from orchestrator.db import migration_records
 
-from flows import base as flows_base
-
 LOG = logging.getLogger(__name__)
 
 #: Rule kinds.
@@ -192,7 +190,7 @@ def apply_report(host, power_states, compute=None):
     write is conditional and confirmed with the host first, so a report
     that is no longer true changes nothing.
     """
-    compute = compute or flows_base.compute_api()
+    compute = compute or compute_rpcapi.client()
     report = {uuid: int(power) for uuid, power in
               (power_states or {}).items()}
     ctxt = orch_context.get_admin_context()

@@ -40,6 +40,7 @@ from taskflow.types import failure as tf_failure
 
 from orchestrator.conductor import completed_in_crash
 
+from flows import catalog
 from flows import keys
 
 LOG = logging.getLogger(__name__)
@@ -59,10 +60,6 @@ def meta_for(flow_module):
     return {META_POLICY: flow_module.RESUME_POLICY,
             META_POINT_OF_NO_RETURN: getattr(flow_module,
                                              'POINT_OF_NO_RETURN', None)}
-
-
-def _short(atom_name):
-    return atom_name.rsplit('.', 1)[-1]
 
 
 def apply(engine):
@@ -93,7 +90,7 @@ def apply(engine):
         return []
     ponr = meta.get(META_POINT_OF_NO_RETURN)
     if ponr is not None and any(
-            _short(name) == ponr
+            catalog.short_name(name) == ponr
             and state in (tf_states.RUNNING, tf_states.SUCCESS)
             for name, (state, _intention) in atom_states.items()):
         LOG.info('Flow %s (%s) was interrupted past its point of no '
@@ -110,7 +107,7 @@ def apply(engine):
             'result': failure})
     LOG.warning('Flow %s (%s) was interrupted in %s: reverting it (its '
                 'resume policy)', storage.flow_name, storage.flow_uuid,
-                ', '.join(_short(n) for n in running))
+                ', '.join(catalog.short_name(n) for n in running))
     return running
 
 

@@ -49,6 +49,8 @@ from orchestrator.conductor import jobs
 from orchestrator.conductor import resume_policy
 from orchestrator.conductor import wakeup
 
+from flows import catalog
+
 LOG = logging.getLogger(__name__)
 
 # A task's transition is one transaction with its audit event.
@@ -102,7 +104,7 @@ class FlowConductor(impl_nonblocking.NonBlockingConductor):
         # The flow's steps learn their flow's name for their failpoints.
         flow = getattr(engine, '_flow', None)
         if flow is not None:
-            for atom in failpoints.atoms_of(flow):
+            for atom in catalog.atoms_of(flow):
                 atom.failpoint_flow = flow.name
         failpoints.hit('%s:job:before-run' % job.name)
         listeners = super()._listeners_from_job(job, engine)

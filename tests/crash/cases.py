@@ -1,6 +1,6 @@
 """The crash cases: every flow, every failpoint its run reaches.
 
-For each flow (:func:`orchestrator.conductor.manager.all_flow_modules`)
+For each flow (:func:`flows.catalog.all_flow_modules`)
 and its recipe (:mod:`tests.crash.recipes`):
 
 * forward: each window between the request's acceptance and the
@@ -45,7 +45,7 @@ import random
 
 from orchestrator import failpoints
 
-from flows import base as flows_base
+from flows import catalog
 from flows import keys
 
 from tests.crash import recipes
@@ -125,8 +125,8 @@ class Case:
 
 def atom_names(module):
     """The step names of a flow module, in order."""
-    return [flows_base.event_name(atom.name)
-            for atom in failpoints.atoms_of(module.get_flow())]
+    return [catalog.short_name(name)
+            for name in catalog.atom_names(module.get_flow())]
 
 
 def _step(flow, atom, phase):

@@ -23,7 +23,7 @@ import shutil
 import requests
 import sqlalchemy as sa
 
-from orchestrator.conductor import manager as conductor_manager
+from flows import catalog
 
 from tests.crash import harness
 from tests.waiting import wait_for
@@ -662,7 +662,7 @@ RECIPES = {
 
 def flow_modules():
     """Every flow module the conductor runs, by FLOW_NAME."""
-    return {m.FLOW_NAME: m for m in conductor_manager.all_flow_modules()}
+    return {m.FLOW_NAME: m for m in catalog.all_flow_modules()}
 
 
 def missing():

@@ -17,10 +17,10 @@ import pytest
 
 from orchestrator.cmd import client
 from orchestrator.conductor import audit
-from orchestrator.conductor import manager as conductor_manager
 from orchestrator.db import actions
 
 from flows import boot
+from flows import catalog
 
 from tests.functional import api_helpers
 from tests.waiting import wait_for
@@ -141,7 +141,7 @@ def test_openstackclient_single_host_actions(openstack, api_system, conf):
         'create', 'stop', 'start', 'reboot', 'reboot_hard', 'pause',
         'unpause', 'suspend', 'resume', 'rescue', 'unrescue', 'rebuild',
         'createImage', 'softDelete', 'restore']
-    flows = dict(conductor_manager.ACTION_FLOWS, create=boot)
+    flows = dict(catalog.STARTED_ACTION_FLOWS, create=boot)
     for action in done:
         assert action['result'] == 'Success', action
         steps = audit.step_events(flows[action['action']].get_flow())

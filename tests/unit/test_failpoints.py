@@ -7,9 +7,10 @@ import pytest
 from taskflow import engines
 
 from orchestrator import failpoints
-from orchestrator.conductor import manager as conductor_manager
+from orchestrator.compute.manager import ComputeManager
 
 from flows import base
+from flows import catalog
 
 
 @pytest.fixture(autouse=True)
@@ -54,7 +55,7 @@ class _Recorder(base.InstanceTask):
 def test_a_step_passes_its_points_once_its_flow_is_named():
     from taskflow.patterns import linear_flow
     flow = linear_flow.Flow('demo-flow').add(_Recorder())
-    for atom in failpoints.atoms_of(flow):
+    for atom in catalog.atoms_of(flow):
         atom.failpoint_flow = flow.name
     failpoints.arm('demo-flow:_Recorder:after-execute=raise')
     _Recorder.ran = False
@@ -65,9 +66,10 @@ def test_a_step_passes_its_points_once_its_flow_is_named():
 
 
 def test_names_cover_every_flow_step_phase_and_compute_call():
-    names = failpoints.names()
-    for module in conductor_manager.all_flow_modules():
-        for atom in failpoints.atoms_of(module.get_flow()):
+    names = failpoints.names(catalog.all_flow_modules(),
+                             ComputeManager.rpc_methods())
+    for module in catalog.all_flow_modules():
+        for atom in catalog.atoms_of(module.get_flow()):
             for phase in failpoints.STEP_PHASES:
                 assert failpoints.step_name(module.FLOW_NAME, atom.name,
                                             phase) in names
