@@ -27,35 +27,18 @@ from orchestrator import context as orch_context
 from orchestrator import exception
 from orchestrator import failpoints
 from orchestrator import redaction
-from orchestrator import rpc
 from orchestrator import states
 from orchestrator.compute import rpcapi as compute_rpcapi
 from orchestrator.db import hosts as db_hosts
 from orchestrator.db import instances
 
+from flows import atoms
+
 LOG = logging.getLogger(__name__)
 
-_COMPUTE = (None, None)
-
-
-def compute_api():
-    """The compute RPC client on the process's current transport.
-
-    Made on first use and again whenever the transport was replaced
-    (tests start and stop whole systems in one process).
-    """
-    global _COMPUTE
-    transport = rpc.get_transport()
-    cached_transport, client = _COMPUTE
-    if client is None or cached_transport is not transport:
-        client = compute_rpcapi.ComputeAPI()
-        _COMPUTE = (transport, client)
-    return client
-
-
-def event_name(atom_name):
-    """A step's short name: its class name, without the module."""
-    return atom_name.rsplit('.', 1)[-1]
+#: The compute RPC client steps call (one per transport: see
+#: :func:`orchestrator.compute.rpcapi.client`).
+compute_api = compute_rpcapi.client
 
 
 def undo_on_host(host, undo):
@@ -263,7 +246,8 @@ class FinishTaskOnRevert(InstanceTask, abstract=True):
         values = {'task_state': None}
         if self.revert_vm_state is not None:
             values['vm_state'] = self.revert_vm_state
-        failed_in = {event_name(name) for name in (flow_failures or {})}
+        failed_in = {atoms.short_name(name)
+                     for name in (flow_failures or {})}
         if failed_in & self.error_if_failed_in:
             values['vm_state'] = states.ERROR
         try:
