@@ -41,21 +41,124 @@ LOG = logging.getLogger(__name__)
 compute_api = compute_rpcapi.client
 
 
-def undo_on_host(host, undo):
-    """Run ``undo()`` (a revert's RPC to ``host``) unless the host is
-    gone: when the call times out and the host is down by its heartbeat,
-    the undo is left to reconciliation (the host's next power-state
-    report destroys what nothing accounts for) and the rollback goes on,
-    so a dead host never keeps other resources claimed. A timeout from
-    a host still up is raised: the rollback fails honestly."""
+#: How many times a revert's host call that timed out is made while its
+#: host is up (heartbeating) before it is treated as a host that is down.
+UNDO_ATTEMPTS_WHEN_UP = 2
+
+#: How the note of an undo left to reconciliation starts (instance faults).
+LEFT_TO_RECONCILIATION = 'Left to reconciliation: '
+
+
+def _left_key(task_id):
+    """The details of the faults that note what task ``task_id``'s
+    rollback left to reconciliation."""
+    return 'left to reconciliation by task %s' % task_id
+
+
+def left_to_reconciliation(instance_uuid, task_id):
+    """What task ``task_id``'s rollback left to reconciliation on the
+    instance's hosts, as notes ('<undo> on <host> (<why>)'), oldest
+    first."""
+    return [message[len(LEFT_TO_RECONCILIATION):] for message in
+            instances.fault_messages(instance_uuid, _left_key(task_id))]
+
+
+def _leave_to_reconciliation(instance_uuid, task_id, host, what, why):
+    note = '%s on %s (%s)' % (what, host, why)
+    LOG.warning('Rollback of task %s on %s: %s left to reconciliation',
+                task_id, instance_uuid, note)
+    if note not in left_to_reconciliation(instance_uuid, task_id):
+        instances.add_fault(instance_uuid, 500,
+                            LEFT_TO_RECONCILIATION + note,
+                            details=_left_key(task_id), host=host)
+
+
+def _end_migration_in_error(migration_uuid):
+    """A rollback that cannot finish: the migration ends in error at once
+    (if the rules allow it from where it is), instead of staying in
+    progress with nobody left to end it."""
+    # NOTE: imported here: migration_records reads the state machine,
+    # which flows.base's importers need not load for a boot.
+    from orchestrator import state_machine
+    from orchestrator.db import migration_records
     try:
-        return undo()
-    except messaging.MessagingTimeout:
-        if db_hosts.host_is_up(host):
+        current = migration_records.get(migration_uuid)
+        if state_machine.migration_may_transition(
+                current['migration_type'], current['status'],
+                states.MIGRATION_ERROR):
+            migration_records.set_status(
+                migration_uuid, states.MIGRATION_ERROR,
+                from_statuses={current['status']})
+    except Exception:  # noqa: BLE001 - the first failure matters
+        LOG.exception('Could not end migration %s in error',
+                      migration_uuid)
+
+
+def undo_on_host(host, undo, instance_uuid, task_id, what,
+                 migration_uuid=None, nothing_if_gone=False):
+    """The one policy for a host call inside a revert: every revert that
+    calls a host makes its calls in ``undo()`` through this.
+
+    * The host is down (its heartbeat is older than ``[DEFAULT]
+      service_down_time_s``): nothing is asked of it. The undo is left
+      to reconciliation, noted on the instance (a fault ``Left to
+      reconciliation: <what> on <host> (host down)`` keyed by the task,
+      which the flow's sentinel repeats in the fault it ends the task
+      with) and the rollback goes on: the other steps' reverts release
+      claims, the sentinel ends the migration (error or failed) and the
+      instance per the flow's revert rules. The host's next reports
+      reconcile it: power-state sync destroys a guest nothing accounts
+      for and corrects vm_state to what the guest does.
+    * The call times out while the host is up: it is made once more
+      (:data:`UNDO_ATTEMPTS_WHEN_UP` attempts in all; every undo is
+      idempotent, so a call made twice is safe). A second timeout is
+      treated as a host that is down (noted ``no answer``): a host that
+      heartbeats but does not answer twice in a row is stuck or
+      partitioned from us, and failing the rollback instead would keep
+      the destination's claim, leave the migration in progress and the
+      instance waiting for an operator, while the host's own reports,
+      which it still sends, are what reconciles it. Retrying once
+      absorbs a host that was only slow (a busy RPC worker) without
+      waiting more than two timeouts.
+    * ``nothing_if_gone``: GuestNotFound means there is nothing left to
+      undo (None).
+    * Any other failure is an answer: the host refused or failed the
+      undo, so the rollback fails honestly (the error goes on up, the
+      flow ends in FAILURE and the instance in error), and the migration
+      ``migration_uuid`` (if any) ends in error first.
+
+    Re-run (a revert resumed after a crash): the undo is asked again or
+    found noted already. Returns ``undo()``'s result, or None.
+    """
+    attempt = 0
+    while True:
+        if not db_hosts.host_is_up(host):
+            _leave_to_reconciliation(instance_uuid, task_id, host, what,
+                                     'host down')
+            return None
+        attempt += 1
+        try:
+            return undo()
+        except messaging.MessagingTimeout:
+            if attempt < UNDO_ATTEMPTS_WHEN_UP:
+                LOG.warning('%s on %s timed out; asking once more', what,
+                            host)
+                continue
+            _leave_to_reconciliation(instance_uuid, task_id, host, what,
+                                     'no answer')
+            return None
+        except exception.GuestNotFound:
+            if not nothing_if_gone:
+                if migration_uuid is not None:
+                    _end_migration_in_error(migration_uuid)
+                raise
+            LOG.info('%s on %s: the guest of %s is gone, nothing to undo',
+                     what, host, instance_uuid)
+            return None
+        except Exception:
+            if migration_uuid is not None:
+                _end_migration_in_error(migration_uuid)
             raise
-        LOG.warning('Host %s is down; undoing on it is left to '
-                    'reconciliation when it is back', host)
-        return None
 
 
 def first_failure(flow_failures):
@@ -243,6 +346,12 @@ class FinishTaskOnRevert(InstanceTask, abstract=True):
             return  # this revert already ran (a re-run after a crash)
         message, details = describe_failure(
             self.failure_to_record(flow_failures))
+        left = left_to_reconciliation(instance_uuid, task_id)
+        if left:
+            # The undo the rollback could not make is said first (the
+            # message is cut at 255 characters), the failure after it.
+            message = '%s%s; %s' % (LEFT_TO_RECONCILIATION,
+                                    '; '.join(left), message)
         values = {'task_state': None}
         if self.revert_vm_state is not None:
             values['vm_state'] = self.revert_vm_state

@@ -7,9 +7,11 @@ and the guest are made there with the rebuild task_states (a client sees
 REBUILD). :class:`FinishEvacuation` commits: the instance's host becomes
 the destination. Every revert first looks whether that commit happened
 (the instance's host is the destination): if so it undoes nothing, so a
-step re-run after the commit can never take the new guest away. A
-revert whose host call fails ends the migration in error (the instance
-goes to error with the flow).
+step re-run after the commit can never take the new guest away. Reverts
+call the destination through :func:`flows.base.undo_on_host`: a
+destination down or not answering is left to reconciliation and the
+rollback goes on (the migration ends failed); one that refuses ends the
+migration in error (the instance goes to error with the flow).
 
 The source host is down: nothing is asked of it. Its leftover guest and
 the resources it holds (handed to the migration, which waits in ``done``)
@@ -117,11 +119,15 @@ class PrepareEvacuationDestination(base.InstanceTask):
             return
         instance = instances.get(instance_uuid, read_deleted=True)
         ctxt = self.context(context)
-        with migrations.error_if_rollback_fails(params['migration_uuid']):
+
+        def undo():
             base.compute_api().cleanup_block_devices(ctxt, dest_host,
                                                      _payload(instance))
             base.compute_api().cleanup_networks(ctxt, dest_host,
                                                 _payload(instance))
+        base.undo_on_host(dest_host, undo, instance_uuid, task_id,
+                          'cleanup_block_devices, cleanup_networks',
+                          migration_uuid=params['migration_uuid'])
 
 
 class FetchEvacuationImage(base.InstanceTask):
@@ -167,9 +173,10 @@ class SpawnOnEvacuationDestination(base.InstanceTask):
         if dest_host is None or _committed(instance_uuid, dest_host):
             return
         instance = instances.get(instance_uuid, read_deleted=True)
-        with migrations.error_if_rollback_fails(params['migration_uuid']):
-            base.compute_api().destroy(self.context(context), dest_host,
-                                       _payload(instance))
+        ctxt = self.context(context)
+        base.undo_on_host(dest_host, lambda: base.compute_api().destroy(
+            ctxt, dest_host, _payload(instance)), instance_uuid, task_id,
+            'destroy', migration_uuid=params['migration_uuid'])
 
 
 class FinishEvacuation(base.InstanceTask):

@@ -4,7 +4,8 @@ Each step checks the flow's claim (CAS on task_id, setting the task_state
 a client sees) right before its side effect, so a server deleted while an
 earlier step ran is never acted on. Host methods are idempotent, so a step
 re-run after a crash converges. Reverts call the inverse RPC on the same
-host; they are idempotent too.
+host through :func:`flows.base.undo_on_host` (a host down or not
+answering leaves it to reconciliation); they are idempotent too.
 """
 
 import logging
@@ -50,7 +51,8 @@ class PrepareNetworks(base.InstanceTask):
         instance = instances.get(instance_uuid, read_deleted=True)
         ctxt, payload = self.context(context), _payload(instance)
         base.undo_on_host(selected_host, lambda: base.compute_api()
-                          .cleanup_networks(ctxt, selected_host, payload))
+                          .cleanup_networks(ctxt, selected_host, payload),
+                          instance_uuid, task_id, 'cleanup_networks')
 
 
 class PrepareBlockDevices(base.InstanceTask):
@@ -75,7 +77,8 @@ class PrepareBlockDevices(base.InstanceTask):
         ctxt, payload = self.context(context), _payload(instance)
         base.undo_on_host(selected_host, lambda: base.compute_api()
                           .cleanup_block_devices(ctxt, selected_host,
-                                                 payload))
+                                                 payload),
+                          instance_uuid, task_id, 'cleanup_block_devices')
 
 
 class FetchImage(base.InstanceTask):
@@ -139,7 +142,8 @@ class SpawnOnHost(base.InstanceTask):
         instance = instances.get(instance_uuid, read_deleted=True)
         ctxt, payload = self.context(context), _payload(instance)
         base.undo_on_host(selected_host, lambda: base.compute_api()
-                          .destroy(ctxt, selected_host, payload))
+                          .destroy(ctxt, selected_host, payload),
+                          instance_uuid, task_id, 'destroy')
 
 
 class DestroyOnHost(base.InstanceTask):

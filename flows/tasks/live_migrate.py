@@ -1,10 +1,11 @@
 """Steps of a live migration: the guest moves to another host while it
 runs (:mod:`flows.live_migrate` puts them together).
 
-Until the point of no return every step is undone by its revert (a
-revert whose host call fails ends the migration in error, the instance
-goes to error with the flow): the
-incoming guest on the destination is removed
+Until the point of no return every step is undone by its revert (through
+:func:`flows.base.undo_on_host`: a host down or not answering is left to
+reconciliation and the rollback goes on, the migration ending failed; a
+host that refuses ends the migration in error, and the instance goes to
+error with the flow): the incoming guest on the destination is removed
 (``rollback_live_migration_at_destination``), the source's guest runs as
 before (``rollback_live_migration``) and the destination claim is
 released. :class:`CommitToDestination` crosses the point of no return:
@@ -155,10 +156,14 @@ class PreLiveMigration(base.InstanceTask):
                 params['migration_uuid']):
             return
         instance = instances.get(instance_uuid, read_deleted=True)
-        with migrations.error_if_rollback_fails(params['migration_uuid']):
-            base.compute_api().rollback_live_migration_at_destination(
-                self.context(context), dest_host, _payload(instance),
-                params['migration_uuid'])
+        ctxt = self.context(context)
+        base.undo_on_host(
+            dest_host, lambda: base.compute_api()
+            .rollback_live_migration_at_destination(
+                ctxt, dest_host, _payload(instance),
+                params['migration_uuid']),
+            instance_uuid, task_id, 'rollback_live_migration_at_destination',
+            migration_uuid=params['migration_uuid'])
 
 
 class LiveMigrationOnSource(base.InstanceTask):
@@ -194,10 +199,12 @@ class LiveMigrationOnSource(base.InstanceTask):
         if migration['status'] in migrations.LIVE_PAST_RETURN:
             return
         instance = instances.get(instance_uuid, read_deleted=True)
-        with migrations.error_if_rollback_fails(migration['uuid']):
-            base.compute_api().rollback_live_migration(
-                self.context(context), migration['source_compute'],
-                _payload(instance), migration['uuid'])
+        ctxt, source = self.context(context), migration['source_compute']
+        base.undo_on_host(
+            source, lambda: base.compute_api().rollback_live_migration(
+                ctxt, source, _payload(instance), migration['uuid']),
+            instance_uuid, task_id, 'rollback_live_migration',
+            migration_uuid=migration['uuid'])
 
 
 class CommitToDestination(base.InstanceTask):

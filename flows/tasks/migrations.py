@@ -10,7 +10,6 @@ status it expects: a CAS that finds ``cancelled`` stops the flow with
 MigrationAborted, and its rollback follows.
 """
 
-import contextlib
 import logging
 
 from orchestrator import exception
@@ -115,30 +114,6 @@ def end_on_revert(migration_uuid, flow_failures, past_return):
     non_final = {current['status']} - states.MIGRATION_FINAL_STATUSES
     return migration_records.set_status(migration_uuid, status,
                                         from_statuses=non_final)
-
-
-@contextlib.contextmanager
-def error_if_rollback_fails(migration_uuid):
-    """Around a host call of a rollback: if it raises, the rollback
-    cannot finish (the flow ends in FAILURE and the audit listener puts
-    the instance in error), so the migration ends in error at once
-    instead of staying in progress with nobody left to end it. The
-    failure goes on up. Re-run: a migration already final keeps its
-    status."""
-    try:
-        yield
-    except Exception:
-        try:
-            current = migration_records.get(migration_uuid)
-            if current['status'] not in (states.MIGRATION_FINAL_STATUSES
-                                         | states.MIGRATION_WAITING_STATUSES):
-                migration_records.set_status(
-                    migration_uuid, states.MIGRATION_ERROR,
-                    from_statuses={current['status']})
-        except Exception:  # noqa: BLE001 - the first failure matters
-            LOG.exception('Could not end migration %s in error',
-                          migration_uuid)
-        raise
 
 
 def ended_by_delete(migration):

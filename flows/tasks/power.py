@@ -85,13 +85,12 @@ class ChangePowerOnHost(base.InstanceTask):
             return
         if not instance['host']:
             return
-        try:
-            base.compute_api().set_power_state(
-                self.context(context), instance['host'],
-                compute_rpcapi.instance_payload(instance), inverse)
-        except exception.GuestNotFound:
-            LOG.info('Not undoing %s on %s: its guest is gone',
-                     self.operation, instance_uuid)
+        ctxt, host = self.context(context), instance['host']
+        base.undo_on_host(
+            host, lambda: base.compute_api().set_power_state(
+                ctxt, host, compute_rpcapi.instance_payload(instance),
+                inverse),
+            instance_uuid, task_id, inverse, nothing_if_gone=True)
 
 
 class FinishPowerAction(base.InstanceTask):

@@ -83,16 +83,16 @@ class RescueOnHost(base.InstanceTask):
             return
         if not instance['host']:
             return
-        ctxt = self.context(context)
+        ctxt, host = self.context(context), instance['host']
         payload = compute_rpcapi.instance_payload(instance)
-        try:
-            base.compute_api().unrescue(ctxt, instance['host'], payload)
+
+        def undo():
+            base.compute_api().unrescue(ctxt, host, payload)
             if instance['vm_state'] == states.STOPPED:
-                base.compute_api().set_power_state(
-                    ctxt, instance['host'], payload, 'power_off')
-        except exception.GuestNotFound:
-            LOG.info('Not undoing the rescue of %s: its guest is gone',
-                     instance_uuid)
+                base.compute_api().set_power_state(ctxt, host, payload,
+                                                   'power_off')
+        base.undo_on_host(host, undo, instance_uuid, task_id, 'unrescue',
+                          nothing_if_gone=True)
 
 
 class UnrescueOnHost(base.InstanceTask):

@@ -8,7 +8,10 @@ guest (powered off) and its allocation (consumer: the instance), the
 destination has the running guest and its own allocation (consumer: the
 migration). Every step's inverse is an RPC to the host that did it, so a
 resize that fails anywhere before it is marked resized is rolled back to
-the source as if nothing happened.
+the source as if nothing happened. The inverses go through
+:func:`flows.base.undo_on_host`: a host down or not answering (a dead
+destination) is left to reconciliation, and the rollback goes on to
+release the claim and end the migration in error.
 
 The migration record's status follows the steps: pre-migrating,
 migrating, post-migrating, finished; then confirming -> confirmed or
@@ -170,8 +173,14 @@ class PrepareDestination(base.InstanceTask):
         instance = instances.get(instance_uuid, read_deleted=True)
         ctxt = self.context(context)
         payload = with_flavor(instance, params['new_flavor'])
-        base.compute_api().cleanup_networks(ctxt, dest_host, payload)
-        base.compute_api().cleanup_block_devices(ctxt, dest_host, payload)
+
+        def undo():
+            base.compute_api().cleanup_networks(ctxt, dest_host, payload)
+            base.compute_api().cleanup_block_devices(ctxt, dest_host,
+                                                     payload)
+        base.undo_on_host(dest_host, undo, instance_uuid, task_id,
+                          'cleanup_networks, cleanup_block_devices',
+                          migration_uuid=migration['uuid'])
 
 
 class MigrateDiskOnSource(base.InstanceTask):
@@ -211,13 +220,13 @@ class MigrateDiskOnSource(base.InstanceTask):
             LOG.info('Not restarting %s on its source: another task owns '
                      'it', instance_uuid)
             return
-        try:
-            base.compute_api().finish_revert_migration(
-                self.context(context), migration['source_compute'],
-                compute_rpcapi.instance_payload(instance), migration['uuid'],
-                _power_on_after(instance['vm_state']))
-        except exception.GuestNotFound:
-            LOG.info('No guest of %s left on its source', instance_uuid)
+        ctxt, source = self.context(context), migration['source_compute']
+        base.undo_on_host(
+            source, lambda: base.compute_api().finish_revert_migration(
+                ctxt, source, compute_rpcapi.instance_payload(instance),
+                migration['uuid'], _power_on_after(instance['vm_state'])),
+            instance_uuid, task_id, 'finish_revert_migration',
+            migration_uuid=migration['uuid'], nothing_if_gone=True)
 
 
 class FinishOnDestination(base.InstanceTask):
@@ -253,9 +262,11 @@ class FinishOnDestination(base.InstanceTask):
         if dest_host == migration['source_compute']:
             return
         instance = instances.get(instance_uuid, read_deleted=True)
-        base.compute_api().destroy(
-            self.context(context), dest_host,
-            with_flavor(instance, params['new_flavor']))
+        ctxt = self.context(context)
+        base.undo_on_host(dest_host, lambda: base.compute_api().destroy(
+            ctxt, dest_host, with_flavor(instance, params['new_flavor'])),
+            instance_uuid, task_id, 'destroy',
+            migration_uuid=migration['uuid'])
 
 
 class MarkResized(base.InstanceTask):

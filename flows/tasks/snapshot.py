@@ -21,9 +21,11 @@ LOG = logging.getLogger(__name__)
 
 class DeleteImageOnRevert(base.InstanceTask):
     """No execute. Revert: the image is deleted, then the host forgets the
-    snapshot (a host that cannot makes the rollback fail: the instance
-    goes to error rather than hide a leftover). Re-run: deleting a deleted
-    image or a forgotten snapshot is a no-op."""
+    snapshot (a host that refuses makes the rollback fail: the instance
+    goes to error rather than hide a leftover; a host down or not
+    answering leaves its local copy to reconciliation, noted in the
+    fault). Re-run: deleting a deleted image or a forgotten snapshot is
+    a no-op."""
 
     persisted_name = 'flows.tasks.snapshot.DeleteImageOnRevert'
 
@@ -39,8 +41,10 @@ class DeleteImageOnRevert(base.InstanceTask):
                      image_id, instance_uuid)
         instance = instances.get(instance_uuid, read_deleted=True)
         if instance['host']:
-            base.compute_api().delete_snapshot(
-                self.context(context), instance['host'], image_id)
+            ctxt, host = self.context(context), instance['host']
+            base.undo_on_host(host, lambda: base.compute_api()
+                              .delete_snapshot(ctxt, host, image_id),
+                              instance_uuid, task_id, 'delete_snapshot')
 
 
 class SnapshotOnHost(base.InstanceTask):

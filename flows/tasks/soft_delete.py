@@ -113,13 +113,12 @@ class PowerOffForSoftDelete(base.InstanceTask):
         operation = RESTORE_OPERATION.get(instance['power_state'])
         if operation is None or not instance['host']:
             return
-        try:
-            base.compute_api().set_power_state(
-                self.context(context), instance['host'],
-                compute_rpcapi.instance_payload(instance), operation)
-        except exception.GuestNotFound:
-            LOG.info('Not powering %s back: its guest is gone',
-                     instance_uuid)
+        ctxt, host = self.context(context), instance['host']
+        base.undo_on_host(
+            host, lambda: base.compute_api().set_power_state(
+                ctxt, host, compute_rpcapi.instance_payload(instance),
+                operation),
+            instance_uuid, task_id, operation, nothing_if_gone=True)
 
 
 class MarkSoftDeleted(base.InstanceTask):

@@ -451,6 +451,16 @@ def add_fault(instance_uuid, code, message, details=None, host=None):
                                    details=details, host=host))
 
 
+def fault_messages(instance_uuid, details):
+    """The messages of the instance's faults recorded with exactly
+    ``details``, oldest first (a flow's notes keyed by its task)."""
+    with session.reader() as s:
+        return list(s.execute(sa.select(models.InstanceFault.message).where(
+            models.InstanceFault.instance_uuid == instance_uuid,
+            models.InstanceFault.details == details)
+            .order_by(models.InstanceFault.id)).scalars())
+
+
 def latest_fault(instance_uuid):
     """The newest fault of the instance as a dict, or None."""
     with session.reader() as s:
