@@ -223,7 +223,7 @@ def rebuild(req, server_id, value):
         params['name'] = value['name']
     instance, act = _claim(req, server_id, state_machine.REBUILD)
     _start(req, instance, act, state_machine.REBUILD, params)
-    body = server_views.ServerViewBuilder(req).detail(instance)
+    body = server_views.ServerViewBuilder(req).rebuild(instance)
     body['adminPass'] = value.get('adminPass') or generate_password()
     return api_request.json_response({'server': body}, status=202)
 

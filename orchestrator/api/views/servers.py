@@ -13,8 +13,13 @@ What shows when (the tempest.lib schemas of each version are the oracle):
 * 2.9 locked, 2.19 description, 2.26 tags (always []: no tag API),
   2.47 the flavor embedded instead of linked.
 
+A rebuild's response (:meth:`ServerViewBuilder.rebuild`) is the server
+without its extensions, as Nova's before 2.75.
+
 ``status`` is :func:`orchestrator.state_machine.status` of (vm_state,
-task_state) for the request's microversion.
+task_state) for the request's microversion
+(tests/unit/api/test_old_clients.py checks every state at every
+microversion against what that microversion defines).
 
 ``instance['networks']`` holds what the host reported when it plugged the
 networks: one VIF as the fake driver reports it (``{"network_name":
@@ -41,6 +46,14 @@ PROGRESS_STATUSES = frozenset([
     states.STATUS_RESIZE, states.STATUS_VERIFY_RESIZE,
     states.STATUS_MIGRATING])
 FAULT_VM_STATES = frozenset([states.ERROR, states.DELETED])
+#: The fields of a rebuild's server body (:meth:`ServerViewBuilder.rebuild`;
+#: locked, description and tags only from the microversions that show
+#: them at all).
+REBUILD_FIELDS = (
+    'id', 'name', 'status', 'links', 'image', 'flavor', 'tenant_id',
+    'user_id', 'metadata', 'hostId', 'created', 'updated', 'addresses',
+    'accessIPv4', 'accessIPv6', 'OS-DCF:diskConfig', 'progress', 'fault',
+    'locked', 'description', 'tags')
 
 
 def _ip_entry(ip, mac):
@@ -233,6 +246,22 @@ class ServerViewBuilder:
         if self.version >= (2, 26):
             body['tags'] = []
         return body
+
+    def rebuild(self, instance):
+        """The server body of a rebuild's response: Nova's before 2.75,
+        the server without its extensions (no OS-EXT-*, OS-SRV-USG,
+        key_name, config_drive, security_groups, volumes, host_status)
+        and its addresses without OS-EXT-IPS; tempest.lib's rebuild
+        schemas allow nothing else. Built from :meth:`detail` by keeping
+        what it allows, so a field added to ``detail`` stays out of it
+        until it is added here."""
+        body = self.detail(instance)
+        shown = {key: body[key] for key in REBUILD_FIELDS if key in body}
+        shown['addresses'] = {
+            name: [{'version': ip['version'], 'addr': ip['addr']}
+                   for ip in ips]
+            for name, ips in body['addresses'].items()}
+        return shown
 
     def _admin_attributes(self, instance):
         attrs = {
