@@ -347,6 +347,13 @@ class Step:
         return pytest.param(self, id=self.id, marks=marks)
 
 
+def returns(expected):
+    """A ``check`` that the step returned ``expected``."""
+    def check(env, case, result):
+        assert result == expected
+    return check
+
+
 def _same(before, after, sections):
     for section in sections:
         assert after[section] == before[section], section

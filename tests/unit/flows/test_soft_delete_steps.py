@@ -118,7 +118,7 @@ STEPS = [
     harness.Step(id='ConfirmPendingResize-nothing-waiting',
                  make=soft_delete.ConfirmPendingResize,
                  setup=soft_deleting(states.ACTIVE),
-                 check=lambda env, case, result: result is None,
+                 check=harness.returns(None),
                  undone=harness.NO_REVERT),
     harness.Step(id='ConfirmPendingResize-resized',
                  make=soft_delete.ConfirmPendingResize, setup=resized,
