@@ -81,8 +81,8 @@ from orchestrator.compute.drivers import fake_host_file
 from orchestrator.conductor import accepted
 from orchestrator.conductor import deadlines
 from orchestrator.db import catalog
-from orchestrator.db import migration
 from orchestrator.db import models
+from orchestrator.db import schema
 from orchestrator.db import session
 
 #: History sizes measured, by smoke.
@@ -336,7 +336,7 @@ def prepare(state_dir, history, live, hosts, conf):
     this process's database session configured on it."""
     os.makedirs(state_dir, exist_ok=True)
     engine = session.configure(database_url(state_dir))
-    migration.db_sync(engine)
+    schema.db_sync(engine)
     catalog.seed_defaults()
     owner = {'project_id': conf.api.default_project_id,
              'user_id': conf.api.default_user_id}

@@ -90,8 +90,8 @@ from orchestrator.conductor import power_sync
 from orchestrator.db import allocations
 from orchestrator.db import catalog
 from orchestrator.db import deadlines as db_deadlines
-from orchestrator.db import migration
 from orchestrator.db import models
+from orchestrator.db import schema
 from orchestrator.db import session
 from orchestrator.scheduler import host_selection
 
@@ -198,7 +198,7 @@ def prepare(path, hosts, count, conf):
     servers (see the module docstring) and point this process's session
     at it. Returns (engine, {host: its report})."""
     engine = session.configure('sqlite:///%s' % path)
-    migration.db_sync(engine)
+    schema.db_sync(engine)
     catalog.seed_defaults()
     owner = {'project_id': conf.api.default_project_id,
              'user_id': conf.api.default_user_id}

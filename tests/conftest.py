@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from orchestrator import conf as orch_conf
 from orchestrator import secret_box
 from orchestrator.db import catalog
-from orchestrator.db import migration
+from orchestrator.db import schema
 from orchestrator.db import session
 
 from tests.crash import report as crash_report
@@ -66,7 +66,7 @@ def conf(secrets_key_file):
 
 def _sync_and_seed(url):
     engine = session.configure(url)
-    migration.db_sync(engine)
+    schema.db_sync(engine)
     catalog.seed_defaults()
     return engine
 

@@ -31,8 +31,8 @@ from orchestrator.cmd import bootstrap
 from orchestrator.compute import service as compute_service
 from orchestrator.conductor import service as conductor_service
 from orchestrator.db import catalog
-from orchestrator.db import migration
 from orchestrator.db import models
+from orchestrator.db import schema
 
 LOG = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ class AllInOne:
     def start(self):
         self.configure()
         engine = bootstrap.init_database(self.conf)
-        migration.db_sync(engine)
+        schema.db_sync(engine)
         catalog.seed_defaults()
         bootstrap.init_rpc(self.conf, allow_in_memory=True)
         # The hosts first: the in-memory transport drops a message sent to

@@ -55,14 +55,14 @@ from orchestrator import state_docs
 
 LOG = logging.getLogger(__name__)
 
-_MIGRATIONS_DIR = os.path.join(
+_SCHEMA_VERSIONS_DIR = os.path.join(
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-    'db', 'migrations')
+    'db', 'schema_versions')
 
 
 def head_revision():
-    """The newest revision our migrations define."""
-    scripts = alembic_script.ScriptDirectory(_MIGRATIONS_DIR)
+    """The newest revision our schema versions define."""
+    scripts = alembic_script.ScriptDirectory(_SCHEMA_VERSIONS_DIR)
     return scripts.get_current_head()
 
 
@@ -87,14 +87,14 @@ def sync_database(conf):
     """
     # Imported here: `states` must work without a database driver.
     from orchestrator.db import catalog
-    from orchestrator.db import migration
+    from orchestrator.db import schema
     from orchestrator.db import session
 
     _ensure_sqlite_dir(conf.database.connection)
     engine = session.configure_from_conf(conf)
-    migration.db_sync(engine)
+    schema.db_sync(engine)
     catalog.seed_defaults()
-    return migration.current_revision(engine)
+    return schema.current_revision(engine)
 
 
 def do_db_sync(conf):
@@ -104,11 +104,11 @@ def do_db_sync(conf):
 
 
 def do_db_version(conf):
-    from orchestrator.db import migration
+    from orchestrator.db import schema
     from orchestrator.db import session
 
     engine = session.configure_from_conf(conf)
-    revision = migration.current_revision(engine)
+    revision = schema.current_revision(engine)
     if revision is None:
         print('The database has no orchestrator schema yet; run '
               '"orchestrator-manage db sync".', file=sys.stderr)

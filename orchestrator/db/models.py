@@ -1,6 +1,6 @@
 """SQLAlchemy 2 models of our tables (TaskFlow's logbook tables are its own).
 
-The alembic migrations in :mod:`orchestrator.db.migrations` create exactly
+The alembic revisions in :mod:`orchestrator.db.schema_versions` create exactly
 these tables; a test compares the two on every database we support.
 Rows are never handed outside :mod:`orchestrator.db.api`: it returns plain
 dicts, so nothing persisted in a flow's store is an ORM object.

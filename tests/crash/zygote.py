@@ -36,7 +36,7 @@ PRELOAD = (
     'orchestrator.conductor.service',
     'orchestrator.compute.service',
     'orchestrator.compute.drivers.fake',
-    'orchestrator.db.migration',
+    'orchestrator.db.schema',
     'taskflow.engines.action_engine.engine',
     'oslo_messaging._drivers.impl_rabbit',
     'sqlalchemy.dialects.sqlite',

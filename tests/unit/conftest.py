@@ -3,7 +3,7 @@ of quotas race on each of them too)."""
 
 import pytest
 
-from orchestrator.db import migration
+from orchestrator.db import schema
 from orchestrator.db import session
 
 
@@ -20,6 +20,6 @@ def database(request):
     url = request.getfixturevalue(
         'pg_url' if request.param == 'postgresql' else 'mysql_url')
     engine = session.configure(url)
-    migration.db_sync(engine)
+    schema.db_sync(engine)
     yield engine
     engine.dispose()

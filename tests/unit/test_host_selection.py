@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from orchestrator import exception
 from orchestrator.db import allocations
 from orchestrator.db import hosts
-from orchestrator.db import migration
 from orchestrator.db import models
+from orchestrator.db import schema
 from orchestrator.db import session
 from orchestrator.scheduler import host_selection
 
@@ -78,7 +78,7 @@ def any_db(request, conf):
     url = request.getfixturevalue(
         'pg_url' if request.param == 'postgresql' else 'mysql_url')
     engine = session.configure(url)
-    migration.db_sync(engine)
+    schema.db_sync(engine)
     return engine
 
 

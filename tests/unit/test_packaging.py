@@ -74,7 +74,7 @@ def test_every_entry_point_target_exists():
         missing)
 
 
-def test_packages_and_migration_files_are_shipped():
+def test_packages_and_schema_version_files_are_shipped():
     cfg = _setup_cfg()
     packages = cfg.get('files', 'packages').split()
     assert packages == ['orchestrator', 'flows']
@@ -86,11 +86,12 @@ def test_packages_and_migration_files_are_shipped():
         shipped.update(os.path.relpath(p, os.path.join(ROOT, 'orchestrator'))
                        for p in glob.glob(os.path.join(ROOT, 'orchestrator',
                                                        pattern)))
-    migrations = os.path.join(ROOT, 'orchestrator', 'db', 'migrations')
+    versions_dir = os.path.join(ROOT, 'orchestrator', 'db', 'schema_versions')
     needed = {os.path.relpath(p, os.path.join(ROOT, 'orchestrator'))
-              for p in glob.glob(os.path.join(migrations, 'versions', '*.py'))}
-    needed.add(os.path.join('db', 'migrations', 'script.py.mako'))
+              for p in glob.glob(os.path.join(versions_dir, 'versions',
+                                             '*.py'))}
+    needed.add(os.path.join('db', 'schema_versions', 'script.py.mako'))
     assert len(needed) > 1
     assert needed <= shipped, needed - shipped
-    assert not os.path.exists(os.path.join(migrations, 'versions',
+    assert not os.path.exists(os.path.join(versions_dir, 'versions',
                                            '__init__.py'))

@@ -33,8 +33,8 @@ from taskflow import task
 
 from orchestrator.conductor import jobboards
 from orchestrator.conductor import leases
-from orchestrator.db import migration
 from orchestrator.db import models
+from orchestrator.db import schema
 from orchestrator.db import session as db_session
 from tests import conftest as shared
 
@@ -109,7 +109,7 @@ def server_database():
             }[backend]
             admin, name, url = shared.scratch_database(admin_url, what)
             made[backend] = (admin, name, url)
-            migration.db_sync(db_session.configure(url))
+            schema.db_sync(db_session.configure(url))
         return made[backend][2]
 
     yield get

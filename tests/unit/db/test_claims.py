@@ -16,8 +16,8 @@ from orchestrator import exception
 from orchestrator import state_machine as sm
 from orchestrator import states as s
 from orchestrator.db import instances
-from orchestrator.db import migration
 from orchestrator.db import models
+from orchestrator.db import schema
 from orchestrator.db import session
 
 PROJECT = 'claims-project'
@@ -182,7 +182,7 @@ def memory_db():
     """SQLite in memory (one connection): the exhaustive walk below makes
     ~30k transactions, which a file database's fsyncs make slow."""
     engine = session.configure('sqlite://')
-    migration.db_sync(engine)
+    schema.db_sync(engine)
     yield engine
     engine.dispose()
 

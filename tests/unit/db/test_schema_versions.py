@@ -3,7 +3,7 @@
 * it brings an empty database to our newest revision, with TaskFlow's
   logbook tables beside ours;
 * a second run changes nothing (no DDL, no version bump);
-* the migrations create exactly what orchestrator.db.models declares
+* the schema versions create exactly what orchestrator.db.models declares
   (alembic's autogenerate finds no difference);
 * the parent_uuid indexes of the logbook tables exist;
 * the newest revision downgrades and upgrades again.
@@ -16,10 +16,10 @@ import pytest
 import sqlalchemy as sa
 
 from orchestrator.cmd import manage
-from orchestrator.db import migration
 from orchestrator.db import models
+from orchestrator.db import schema
 from orchestrator.db import session
-from orchestrator.db.migrations import env_constants
+from orchestrator.db.schema_versions import env_constants
 
 # TaskFlow owns these tables (and, except on SQLite where it creates its
 # tables directly, their alembic history in alembic_version); our models
@@ -99,27 +99,27 @@ def _model_diffs(engine):
 
 def test_db_sync_creates_everything_and_is_idempotent(empty_engine):
     engine = empty_engine
-    assert migration.current_revision(engine) is None
+    assert schema.current_revision(engine) is None
 
-    migration.db_sync(engine)
+    schema.db_sync(engine)
 
-    assert migration.current_revision(engine) == manage.head_revision()
+    assert schema.current_revision(engine) == manage.head_revision()
     tables = set(sa.inspect(engine).get_table_names())
     assert TASKFLOW_TABLES <= tables, TASKFLOW_TABLES - tables
     assert set(models.Base.metadata.tables) <= tables
     before = _schema(engine)
 
-    statements = _statements(engine, lambda: migration.db_sync(engine))
+    statements = _statements(engine, lambda: schema.db_sync(engine))
 
     changes = [st for st in statements
                if st.upper().startswith(DDL_PREFIXES + WRITE_PREFIXES)]
     assert changes == [], 'a second db sync changed the database'
     assert _schema(engine) == before
-    assert migration.current_revision(engine) == manage.head_revision()
+    assert schema.current_revision(engine) == manage.head_revision()
 
 
 def test_models_and_migrations_agree(empty_engine):
-    migration.db_sync(empty_engine)
+    schema.db_sync(empty_engine)
     diffs = _model_diffs(empty_engine)
     assert diffs == [], (
         'the migrations and orchestrator/db/models.py differ on %s: %r'
@@ -127,7 +127,7 @@ def test_models_and_migrations_agree(empty_engine):
 
 
 def test_logbook_parent_uuid_indexes_exist(empty_engine):
-    migration.db_sync(empty_engine)
+    schema.db_sync(empty_engine)
     inspector = sa.inspect(empty_engine)
     for table in ('flowdetails', 'atomdetails'):
         leading = [i['column_names'][0] for i in inspector.get_indexes(table)
@@ -138,7 +138,7 @@ def test_logbook_parent_uuid_indexes_exist(empty_engine):
 def test_model_comparison_sees_a_difference(empty_engine):
     """The comparison above is not blind: a column the models lack is
     reported (guards the include_name filter)."""
-    migration.db_sync(empty_engine)
+    schema.db_sync(empty_engine)
     with empty_engine.begin() as connection:
         connection.execute(sa.text(
             'ALTER TABLE instances ADD COLUMN stray_column INTEGER'))
@@ -150,12 +150,12 @@ def test_model_comparison_sees_a_difference(empty_engine):
 def test_newest_revision_downgrades_and_upgrades_again(empty_engine):
     """The newest revision (0006, project_quotas) goes back to 0005 and
     forward again, and the models still agree afterwards."""
-    migration.db_sync(empty_engine)
+    schema.db_sync(empty_engine)
     with empty_engine.begin() as connection:
-        command.downgrade(migration._alembic_config(connection), '0005')
-    assert migration.current_revision(empty_engine) == '0005'
+        command.downgrade(schema._alembic_config(connection), '0005')
+    assert schema.current_revision(empty_engine) == '0005'
     assert 'project_quotas' not in sa.inspect(empty_engine).get_table_names()
 
-    migration.db_sync(empty_engine)
-    assert migration.current_revision(empty_engine) == manage.head_revision()
+    schema.db_sync(empty_engine)
+    assert schema.current_revision(empty_engine) == manage.head_revision()
     assert _model_diffs(empty_engine) == []

@@ -7,7 +7,7 @@ collide with TaskFlow's alembic history in the same database.
 from alembic import context
 
 from orchestrator.db import models
-from orchestrator.db.migrations import env_constants
+from orchestrator.db.schema_versions import env_constants
 
 VERSION_TABLE = env_constants.VERSION_TABLE
 

@@ -1,4 +1,5 @@
-"""Create or upgrade the schema: TaskFlow's logbook tables, then ours.
+"""Create or upgrade the database schema: TaskFlow's logbook tables,
+then ours (alembic revisions in :mod:`orchestrator.db.schema_versions`).
 
 ``orchestrator-manage db sync`` calls :func:`db_sync`. It is idempotent:
 running it on an up-to-date database changes nothing.
@@ -11,7 +12,7 @@ from alembic import config as alembic_config
 from alembic import migration as alembic_migration
 from taskflow.persistence.backends import impl_sqlalchemy
 
-from orchestrator.db.migrations import env_constants
+from orchestrator.db.schema_versions import env_constants
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -19,7 +20,7 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 def _alembic_config(connection):
     cfg = alembic_config.Config()
     cfg.set_main_option('script_location',
-                        os.path.join(_HERE, 'migrations'))
+                        os.path.join(_HERE, 'schema_versions'))
     cfg.attributes['connection'] = connection
     return cfg
 
@@ -35,7 +36,7 @@ def sync_taskflow(engine):
 
 
 def sync_orchestrator(engine, revision='head'):
-    """Run our alembic migrations up to ``revision``."""
+    """Run our alembic schema revisions up to ``revision``."""
     with engine.begin() as connection:
         command.upgrade(_alembic_config(connection), revision)
 

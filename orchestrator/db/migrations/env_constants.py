@@ -1,3 +1,0 @@
-"""Names the migration environment and its callers share."""
-
-VERSION_TABLE = 'orchestrator_alembic_version'

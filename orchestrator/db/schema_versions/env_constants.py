@@ -1,0 +1,3 @@
+"""Names the alembic environment of our schema and its callers share."""
+
+VERSION_TABLE = 'orchestrator_alembic_version'
