@@ -28,6 +28,7 @@ from orchestrator import failpoints
 from orchestrator.conductor import resume_policy
 from orchestrator.db import pending_requests
 
+from flows import evolution
 from flows import keys
 
 LOG = logging.getLogger(__name__)
@@ -51,12 +52,15 @@ def book_uuid_for(flow_name, key):
 def new_flow_detail(flow_module, store, flow_uuid=None):
     """A complete flow detail of ``flow_module`` for ``store``: the
     factory to rebuild the flow, the store in its meta and in its
-    injector atom, the resume policy."""
+    injector atom, the resume policy, the flow's version
+    (:mod:`flows.evolution`)."""
     flow_detail = tf_models.FlowDetail(flow_module.FLOW_NAME,
                                        uuid=flow_uuid or str(uuid.uuid4()))
     engines.save_factory_details(flow_detail, flow_module.get_flow, [], {})
     flow_detail.meta.update(store=store)
     flow_detail.meta.update(resume_policy.meta_for(flow_module))
+    flow_detail.meta[evolution.META_KEY] = evolution.flow_version(
+        flow_module)
     add_injector(flow_detail, store)
     return flow_detail
 
