@@ -20,6 +20,7 @@ module adds what only a soak knows: the requests it sent.
   kills), did not grow past small bounds.
 """
 
+from flows import catalog
 from flows import keys
 from orchestrator import states
 
@@ -296,7 +297,7 @@ def describe_instance(aio, uuid):
             lines.append('flow %s %s %s (task %s, action %s): %s' % (
                 flow['name'], flow['uuid'], flow['state'],
                 store.get('task_id'), store.get('action_id'),
-                ', '.join('%s=%s/%s' % (a['name'].rsplit('.', 1)[-1],
+                ', '.join('%s=%s/%s' % (catalog.short_name(a['name']),
                                         a['state'], a['intention'])
                           for a in atoms)))
         for j in _rows(c, 'select uuid, name, owner from jobs'):
