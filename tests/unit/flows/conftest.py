@@ -35,6 +35,8 @@ def world(tmp_path_factory, secrets_key_file):
     conf([], project='orchestrator', default_config_files=[],
          default_config_dirs=[])
     conf.set_override('secrets_key_file', secrets_key_file)
+    # The hosts heartbeat once: up for the whole module, however slow.
+    conf.set_override('service_down_time_s', 600)
     base_dir = tmp_path_factory.mktemp('flows')
     url = 'sqlite:///%s' % (base_dir / 'orchestrator.sqlite')
     conf.set_override('connection', url, group='database')
@@ -72,6 +74,8 @@ def world(tmp_path_factory, secrets_key_file):
 
 @pytest.fixture
 def env(world):
-    """The module's world, with no injected fault left by a test."""
+    """The module's world; after each test no injected fault is left and
+    the hosts forget its guests."""
     yield world
     world.clear_faults()
+    world.forget_guests()

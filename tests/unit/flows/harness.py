@@ -30,7 +30,6 @@ from orchestrator.db import models
 from orchestrator.db import session
 from orchestrator.scheduler import host_selection
 
-from flows import base
 from tests.unit.api import conftest as api_fixtures
 
 #: Where a case keeps the history a retry controller is given.
@@ -126,6 +125,18 @@ class World:
             self.state_dir, self.host(role),
             {m: {'fault': fault, 'when': when} for m in methods})
 
+    def forget_guests(self):
+        """Empty the host files of what the last test made (each write
+        of a host file rewrites it whole: kept small, the module stays
+        fast); the call counters stay."""
+        for driver in self.drivers.values():
+            with driver.host_file.change() as state:
+                for key in ('guests', 'networks', 'block_devices',
+                            'snapshots', 'aborted_migrations'):
+                    state[key].clear()
+                for entry in state['image_cache'].values():
+                    entry['users'].clear()
+
     def clear_faults(self):
         for host in self.names.values():
             fake_faults.write_runtime_faults(self.state_dir, host, None)
@@ -147,19 +158,19 @@ class World:
                                               **values)
         power = _POWER_STATE_OF.get(vm_state, states.RUNNING)
         if host and guest:
-            ctxt = orch_context.from_store(self.context_dict())
-            api = base.compute_api()
+            # Made through the host's driver: the setup is not under test
+            # (the steps' own calls go through RPC).
+            driver = self.drivers[role]
             payload = _payload(instance)
-            api.prepare_networks(ctxt, host, payload)
-            api.prepare_block_devices(ctxt, host, payload)
+            driver.prepare_networks(payload)
+            driver.prepare_block_devices(payload)
             image = catalog.image_get(instance['image_ref'])
             image = {'id': image['id'], 'name': image['name'],
                      'size': image['size']}
-            api.fetch_image(ctxt, host, payload, image)
-            api.spawn(ctxt, host, payload, image)
+            driver.fetch_image(payload, image, lambda percent: None)
+            driver.spawn(payload, image)
             if vm_state in _POWER_OF:
-                api.set_power_state(ctxt, host, payload,
-                                    _POWER_OF[vm_state])
+                driver.set_power_state(payload, _POWER_OF[vm_state])
         if host:
             allocations.reinstate(instance['uuid'], instance['uuid'], host,
                                   host_selection.resources_of(instance))
@@ -334,6 +345,10 @@ class Step:
     #: False when a re-run may return another value (a destroy says
     #: whether there was a guest) that no step consumes.
     same_result: bool = True
+    #: False for a step that holds no claim, or acts on purpose without
+    #: it (said why where it is set); True: under a lost claim execute
+    #: raises Preempted and changes nothing anywhere.
+    claim_checked: bool = True
     #: Instance columns a re-run may move, as the step documents (a
     #: timestamp it writes anew).
     rerun_moves: tuple = ()
@@ -371,7 +386,8 @@ def contract_tests(steps):
     after execute (undone), revert twice (idempotent), revert when execute
     failed before acting (nothing changed), revert after execute failed
     part way (the host acted, the step never learnt it: undone), execute
-    again after it failed part way (converges to what one run does).
+    again after it failed part way (converges to what one run does),
+    execute under a lost claim (Preempted, nothing changed).
     """
 
     @pytest.mark.parametrize('step', _params(steps, 'execute'))
@@ -428,6 +444,16 @@ def contract_tests(steps):
         _same(before, now, [k for k in now
                             if k not in step.bare_revert_changes])
 
+    @pytest.mark.parametrize('step', _params(
+        steps, 'lost_claim', lambda s: s.claim_checked))
+    def test_execute_under_a_lost_claim_changes_nothing(env, step):
+        case = step.setup(env)
+        case.preempt()
+        before = env.snapshot(case)
+        with pytest.raises(exception.Preempted):
+            execute(step.make(), case)
+        assert env.snapshot(case) == before
+
     def with_fault(s):
         return s.fault is not None
 
@@ -466,6 +492,9 @@ def contract_tests(steps):
         test_execute, test_execute_rerun_converges,
         test_revert_after_execute, test_revert_rerun_is_idempotent,
         test_revert_when_execute_never_acted)}
+    if any(s.claim_checked for s in steps):
+        tests[test_execute_under_a_lost_claim_changes_nothing.__name__] = (
+            test_execute_under_a_lost_claim_changes_nothing)
     if any(with_fault(s) for s in steps):
         tests.update({t.__name__: t for t in (
             test_revert_after_partial_execute,

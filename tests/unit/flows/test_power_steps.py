@@ -86,7 +86,8 @@ STEPS = [_change_power(op) for op in OPERATIONS] + [
         make=power.ClearTaskOnRevert,
         setup=lambda env: env.case(state_machine.STOP),
         check=_sentinel_check, after_revert=_sentinel_after_revert,
-        bare_revert_changes=('instance', 'faults')),
+        bare_revert_changes=('instance', 'faults'),
+        claim_checked=False),  # its execute does nothing
 ]
 
 globals().update(harness.contract_tests(STEPS))
