@@ -278,6 +278,27 @@ def run_steps(case, *tasks):
     return case
 
 
+def steps_before(first, steps):
+    """``up_to(step, *args)`` -> a setup: ``first(env, *args)``, then the
+    flow's ``steps`` before ``step`` run for real."""
+    def up_to(step, *args):
+        def setup(env):
+            return run_steps(first(env, *args),
+                             *(s() for s in steps[:steps.index(step)]))
+        return setup
+    return up_to
+
+
+def add_migration(env, case, kind, status, source=SRC, dest=None):
+    """The migration record the API made for the case's flow (its uuid
+    goes into params)."""
+    case.params['migration_uuid'] = migration_records.create(
+        case.uuid, kind, status, env.host(source),
+        dest_compute=dest and env.host(dest),
+        migration_uuid=str(uuid.uuid4()))['uuid']
+    return case
+
+
 def failure(exc=None):
     """A TaskFlow Failure, as the engine hands it to reverts."""
     exc = exc or exception.InjectedFault(method='test', host='test')

@@ -3,13 +3,10 @@ server on the spare host (its source) rebuilt on the destination asked
 for, its migration record accepted by the API. Nothing is asked of the
 source."""
 
-import uuid
-
 import pytest
 
 from orchestrator import state_machine
 from orchestrator import states
-from orchestrator.db import migration_records
 
 from flows.tasks import evacuate
 from tests.unit.flows import harness
@@ -24,20 +21,14 @@ EVACUATE_STEPS = (evacuate.ClaimEvacuationDestination,
 
 
 def evacuating(env, vm_state=states.ACTIVE):
-    case = env.case(state_machine.EVACUATE, vm_state, role=SPARE, params={
-        'migration_uuid': str(uuid.uuid4()), 'host': env.host(DST)})
-    migration_records.create(case.uuid, 'evacuation',
-                             states.MIGRATION_ACCEPTED, env.host(SPARE),
-                             migration_uuid=case.params['migration_uuid'])
-    return case
+    case = env.case(state_machine.EVACUATE, vm_state, role=SPARE,
+                    params={'host': env.host(DST)})
+    return harness.add_migration(env, case, 'evacuation',
+                                 states.MIGRATION_ACCEPTED, source=SPARE)
 
 
-def up_to(step, vm_state=states.ACTIVE):
-    def setup(env):
-        return harness.run_steps(
-            evacuating(env, vm_state),
-            *(s() for s in EVACUATE_STEPS[:EVACUATE_STEPS.index(step)]))
-    return setup
+#: An evacuation whose steps before the one given ran.
+up_to = harness.steps_before(evacuating, EVACUATE_STEPS)
 
 
 def _claimed(env, case, result):

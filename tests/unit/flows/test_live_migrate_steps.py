@@ -2,8 +2,6 @@
 live migration from the source to the destination asked for, its
 migration record queued by the API."""
 
-import uuid
-
 import pytest
 from taskflow import retry
 
@@ -33,21 +31,13 @@ LIVE_STEPS = (live_migrate.ClaimLiveMigrationDestination,
 
 def migrating(env, vm_state=states.ACTIVE):
     case = env.case(state_machine.LIVE_MIGRATE, vm_state, params={
-        'migration_uuid': str(uuid.uuid4()), 'host': env.host(DST),
-        'block_migration': False})
-    migration_records.create(case.uuid, 'live-migration',
-                             states.MIGRATION_QUEUED, env.host(SRC),
-                             migration_uuid=case.params['migration_uuid'])
-    return case
+        'host': env.host(DST), 'block_migration': False})
+    return harness.add_migration(env, case, 'live-migration',
+                                 states.MIGRATION_QUEUED)
 
 
-def up_to(step, vm_state=states.ACTIVE):
-    """A live migration whose steps before ``step`` ran."""
-    def setup(env):
-        return harness.run_steps(
-            migrating(env, vm_state),
-            *(s() for s in LIVE_STEPS[:LIVE_STEPS.index(step)]))
-    return setup
+#: A live migration whose steps before the one given ran.
+up_to = harness.steps_before(migrating, LIVE_STEPS)
 
 
 def _status(status):

@@ -35,14 +35,10 @@ RESIZE_STEPS = (resize.CreateMigration, resize.ClaimDestination,
                 resize.FinishOnDestination, resize.MarkResized)
 
 
-def resized_up_to(step, vm_state=states.ACTIVE):
-    """A resize whose steps before ``step`` ran."""
-    before = RESIZE_STEPS[:RESIZE_STEPS.index(step)]
-
-    def setup(env):
-        return harness.run_steps(resizing(vm_state)(env),
-                                 *(s() for s in before))
-    return setup
+#: A resize whose steps before the one given ran.
+resized_up_to = harness.steps_before(
+    lambda env, vm_state=states.ACTIVE: resizing(vm_state)(env),
+    RESIZE_STEPS)
 
 
 def resized(env, vm_state=states.ACTIVE):

@@ -4,15 +4,12 @@ modules) does nothing on execute and, on revert (the last of a rollback),
 ends the task honestly: task_state cleared, a fault, vm_state as the flow
 says; the migration flows' sentinels end their migration first."""
 
-import uuid
-
 import pytest
 
 from orchestrator import exception
 from orchestrator import state_machine
 from orchestrator import states
 from orchestrator.db import instances as db_instances
-from orchestrator.db import migration_records
 
 from flows import boot
 from flows import confirm_resize
@@ -25,7 +22,6 @@ from flows import revert_resize
 from flows import unrescue
 from tests.unit.flows import harness
 from tests.unit.flows.harness import DST
-from tests.unit.flows.harness import SRC
 
 
 def claimed(action, vm_state=states.ACTIVE, migration=None):
@@ -34,11 +30,7 @@ def claimed(action, vm_state=states.ACTIVE, migration=None):
     def setup(env):
         case = env.case(action, vm_state)
         if migration is not None:
-            kind, status = migration
-            case.params['migration_uuid'] = migration_records.create(
-                case.uuid, kind, status, env.host(SRC),
-                dest_compute=env.host(DST),
-                migration_uuid=str(uuid.uuid4()))['uuid']
+            harness.add_migration(env, case, *migration, dest=DST)
         return case
     return setup
 
