@@ -176,3 +176,11 @@ class InjectedFault(OrchestratorError):
     """The fake driver failed on purpose (fault injection)."""
 
     msg_fmt = 'Injected fault in %(method)s on %(host)s'
+
+
+class FlowInterrupted(OrchestratorError):
+    """A step was running when its conductor died, and its flow's resume
+    policy is revert (the failure recorded for that step)."""
+
+    msg_fmt = ('Interrupted by the restart of its conductor; the flow '
+               '%(flow)s is reverted (its resume policy)')

@@ -180,7 +180,13 @@ def _figures(output):
     return found
 
 
-def run(work, regex, concurrency):
+#: Tests left out, each with the reason (an API feature this service does
+#: not have yet): stestr's exclude list, one regular expression a line.
+EXCLUDED = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                        'tempest_auth_excluded.txt')
+
+
+def run(work, regex, concurrency, exclude_list=EXCLUDED):
     stestr = os.path.join(os.path.dirname(sys.executable), 'stestr')
     if not os.path.exists(stestr):
         stestr = shutil.which('stestr')
@@ -211,7 +217,9 @@ def run(work, regex, concurrency):
                        capture_output=True)
         print('tempest: %s (workspace %s)' % (regex, work), flush=True)
         result = subprocess.run(
-            [stestr, 'run', '--concurrency', str(concurrency), regex],
+            [stestr, 'run', '--concurrency', str(concurrency)]
+            + (['--exclude-list', exclude_list] if exclude_list else [])
+            + [regex],
             cwd=work, env=env, capture_output=True, text=True)
         with open(os.path.join(work, 'stestr-run.txt'), 'w') as f:
             f.write(result.stdout + result.stderr)
@@ -243,11 +251,14 @@ def main(argv=None):
     # NOTE: one worker: each class holds a primary, a reader and an
     # alternate account while it runs, and there are three.
     parser.add_argument('--concurrency', type=int, default=1)
+    parser.add_argument('--exclude-list', default=EXCLUDED,
+                        help='stestr exclude list (default: %(default)s; '
+                             'an empty value runs everything).')
     args = parser.parse_args(argv)
     work = os.path.abspath(args.workdir or tempfile.mkdtemp(
         prefix='tempest-auth-'))
     os.makedirs(work, exist_ok=True)
-    return run(work, args.regex, args.concurrency)
+    return run(work, args.regex, args.concurrency, args.exclude_list)
 
 
 if __name__ == '__main__':

@@ -38,6 +38,7 @@ from taskflow import states as tf_states
 from taskflow import task as tf_task
 from taskflow.types import failure as tf_failure
 
+from orchestrator import exception
 from orchestrator.conductor import completed_in_crash
 
 from flows import catalog
@@ -50,9 +51,9 @@ META_POLICY = 'resume_policy'
 META_POINT_OF_NO_RETURN = 'point_of_no_return'
 
 
-class FlowInterrupted(Exception):
-    """The step was running when its conductor died, and its flow's
-    resume policy is revert."""
+#: The failure recorded for a step interrupted in a flow whose policy is
+#: revert (an error of ours: its message is shown to the server's owner).
+FlowInterrupted = exception.FlowInterrupted
 
 
 def meta_for(flow_module):
@@ -97,9 +98,8 @@ def apply(engine):
                  'return (%s): resuming it', storage.flow_name,
                  storage.flow_uuid, ponr)
         return []
-    failure = tf_failure.Failure.from_exception(FlowInterrupted(
-        'Interrupted by the restart of its conductor; the flow %s is '
-        'reverted (its resume policy)' % storage.flow_name))
+    failure = tf_failure.Failure.from_exception(
+        FlowInterrupted(flow=storage.flow_name))
     for name in running:
         storage.save(name, failure, tf_states.FAILURE)
         engine.atom_notifier.notify(tf_states.FAILURE, {
