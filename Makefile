@@ -19,6 +19,7 @@ GENPOLICY_CONF := etc/orchestrator/orchestrator-policy-generator.conf
 POLICY_SAMPLE := etc/orchestrator/policy.yaml.sample
 
 .PHONY: help venv run test lint unit functional integration crash-test \
+	logbooks-test golden evolution-demo \
 	genconfig genpolicy states-doc clean soak fuzz bench bench-smoke \
 	import-graph
 
@@ -29,6 +30,9 @@ help:
 	@echo 'make lint         ruff'
 	@echo 'make import-graph module-level import cycles of orchestrator/ and flows/ (fails on one)'
 	@echo 'make unit | functional | integration | crash-test'
+	@echo 'make logbooks-test every release logbook snapshot resumed'
+	@echo 'make golden       regenerate tests/golden/flows.json (planned changes only)'
+	@echo 'make evolution-demo move a step module, add a step: snapshots still resume'
 	@echo 'make soak         random-kill soak, 30 min, random seed (SOAK_SEED=n replays)'
 	@echo 'make fuzz         API fuzz test, 10000 requests, random seed (FUZZ_SEED=n replays)'
 	@echo 'make bench        every benchmark (table + bench-results.json)'
@@ -74,6 +78,18 @@ integration: venv
 # Every crash case (`make test` runs a fixed-seed sample of them).
 crash-test: venv
 	CRASH_ALL=1 $(PYTEST) tests/crash
+
+# Logbook snapshots of every release resumed with today's code (make test
+# runs a sample); the golden file of persisted names, regenerated only for
+# a planned change; the evolution demonstration (docs/evolution.md).
+logbooks-test: venv
+	LOGBOOKS_ALL=1 $(PYTEST) tests/logbooks
+
+golden: venv
+	$(BIN)/python -m tests.golden.regenerate
+
+evolution-demo: venv
+	$(BIN)/python -m tests.logbooks.demonstrate
 
 # The random-kill soak (`make test` runs a short fixed-seed one); every
 # SOAK_* variable of tests/soak/driver.py may be given.

@@ -32,9 +32,9 @@ from flows.tasks import host_calls
 from flows.tasks import instance_state
 from flows.tasks import scheduling
 
-FLOW_NAME = 'orchestrator-boot-server'
+FLOW_NAME = keys.BOOT_FLOW
 #: The subflow of the host steps, retried by ScheduleInstance.
-HOST_FLOW_NAME = 'orchestrator-boot-server-on-host'
+HOST_FLOW_NAME = keys.BOOT_HOST_FLOW
 RESUME_POLICY = keys.RESUME
 
 #: The host steps, in order (each attempt runs them all).

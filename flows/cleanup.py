@@ -17,7 +17,7 @@ from flows.tasks import host_calls
 from flows.tasks import migrations
 from flows.tasks import scheduling
 
-FLOW_NAME = 'orchestrator-cleanup-server'
+FLOW_NAME = keys.CLEANUP_FLOW
 RESUME_POLICY = keys.RESUME
 DESTROY_ATTEMPTS = 3
 

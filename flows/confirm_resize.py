@@ -18,7 +18,7 @@ from flows import base
 from flows import keys
 from flows.tasks import resize
 
-FLOW_NAME = 'orchestrator-confirm-resize'
+FLOW_NAME = keys.CONFIRM_RESIZE_FLOW
 RESUME_POLICY = keys.RESUME
 
 

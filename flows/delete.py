@@ -29,7 +29,7 @@ from flows.tasks import instance_state
 from flows.tasks import migrations
 from flows.tasks import scheduling
 
-FLOW_NAME = 'orchestrator-delete-server'
+FLOW_NAME = keys.DELETE_FLOW
 RESUME_POLICY = keys.RESUME
 
 

@@ -31,7 +31,7 @@ from flows import keys
 from flows.tasks import evacuate
 from flows.tasks import migrations
 
-FLOW_NAME = 'orchestrator-evacuate-server'
+FLOW_NAME = keys.EVACUATE_FLOW
 RESUME_POLICY = keys.RESUME
 
 
@@ -47,7 +47,7 @@ class EvacuateSentinel(base.FinishTaskOnRevert):
 
     def revert(self, context, instance_uuid, task_id, params,
                flow_failures=None, **kwargs):
-        migration = migration_records.get(params['migration_uuid'])
+        migration = migration_records.get(params[keys.MIGRATION_UUID])
         instance = instances.get(instance_uuid, read_deleted=True)
         if (migration['dest_compute']
                 and instance['host'] == migration['dest_compute']):
@@ -56,7 +56,7 @@ class EvacuateSentinel(base.FinishTaskOnRevert):
             migration_records.set_status(
                 migration['uuid'], states.MIGRATION_DONE,
                 from_statuses={states.MIGRATION_PRE_MIGRATING})
-        migrations.end_on_revert(params['migration_uuid'], flow_failures,
+        migrations.end_on_revert(params[keys.MIGRATION_UUID], flow_failures,
                                  past_return=frozenset())
         super().revert(context, instance_uuid, task_id,
                        flow_failures=flow_failures, **kwargs)

@@ -1,4 +1,5 @@
-"""Names of the values in a flow's store (persisted in logbooks: fixed).
+"""Persisted names: the keys of a flow's store and the flows' names
+(in logbooks and jobs: fixed; see docs/evolution.md).
 
 Every value is JSON-safe: ids, plain dicts, the request context as a dict.
 """
@@ -29,6 +30,73 @@ SELECTED_HOST = 'selected_host'
 #: Provided by image fetching: the image as a plain dict.
 IMAGE = 'image'
 
+
+
+def make_store(context, instance_uuid, action_id, task_id=None, host=None,
+               params=None, start_vm_state=None):
+    """A flow's store: the one function that builds one (the conductor's
+    posts, the periodic system actions, the force delete's cleanup).
+
+    :param context: the request context as a dict (``ctxt.to_dict()``).
+    The optional values are left out when None (a cleanup has no claim:
+    no task_id; a delete has no params). Every value is JSON-safe.
+    """
+    store = {CONTEXT: context, INSTANCE_UUID: instance_uuid,
+             ACTION_ID: action_id}
+    for key, value in ((TASK_ID, task_id), (HOST, host), (PARAMS, params),
+                       (START_VM_STATE, start_vm_state)):
+        if value is not None:
+            store[key] = value
+    return store
+
+
 #: Resume policies a flow module declares as RESUME_POLICY.
 RESUME = 'resume'
 REVERT = 'revert'
+
+
+# -- values flows provide (in the store once provided) --------------------
+
+#: Provided by a host step: the guest's power state as the host reported it.
+POWER_STATE = 'power_state'
+#: Provided by a resize's CreateMigration: the migration as a plain dict.
+MIGRATION = 'migration'
+#: Provided by a claim of a destination (resize, live migration,
+#: evacuation): the destination host.
+DEST_HOST = 'dest_host'
+
+# -- keys of PARAMS --------------------------------------------------------
+
+#: In a resize's, migration's, live migration's or evacuation's params:
+#: the migration record the API created.
+MIGRATION_UUID = 'migration_uuid'
+
+# -- flow names (persisted: every logbook and job is named by one) ------
+
+#: Each flow module's FLOW_NAME. Frozen: confirm and revert of a resize
+#: lack '-server' (logbooks in flight carry them; see docs/evolution.md).
+BOOT_FLOW = 'orchestrator-boot-server'
+CLEANUP_FLOW = 'orchestrator-cleanup-server'
+CONFIRM_RESIZE_FLOW = 'orchestrator-confirm-resize'
+DELETE_FLOW = 'orchestrator-delete-server'
+EVACUATE_FLOW = 'orchestrator-evacuate-server'
+LIVE_MIGRATE_FLOW = 'orchestrator-live-migrate-server'
+MIGRATE_FLOW = 'orchestrator-migrate-server'
+PAUSE_FLOW = 'orchestrator-pause-server'
+REBOOT_FLOW = 'orchestrator-reboot-server'
+REBOOT_HARD_FLOW = 'orchestrator-reboot-hard-server'
+REBUILD_FLOW = 'orchestrator-rebuild-server'
+RESCUE_FLOW = 'orchestrator-rescue-server'
+RESIZE_FLOW = 'orchestrator-resize-server'
+RESTORE_FLOW = 'orchestrator-restore-server'
+RESUME_FLOW = 'orchestrator-resume-server'
+REVERT_RESIZE_FLOW = 'orchestrator-revert-resize'
+SNAPSHOT_FLOW = 'orchestrator-snapshot-server'
+SOFT_DELETE_FLOW = 'orchestrator-soft-delete-server'
+START_FLOW = 'orchestrator-start-server'
+STOP_FLOW = 'orchestrator-stop-server'
+SUSPEND_FLOW = 'orchestrator-suspend-server'
+UNPAUSE_FLOW = 'orchestrator-unpause-server'
+UNRESCUE_FLOW = 'orchestrator-unrescue-server'
+#: The boot flow's subflow of host steps (under its retry).
+BOOT_HOST_FLOW = 'orchestrator-boot-server-on-host'

@@ -41,7 +41,7 @@ from flows import keys
 from flows.tasks import live_migrate
 from flows.tasks import migrations
 
-FLOW_NAME = 'orchestrator-live-migrate-server'
+FLOW_NAME = keys.LIVE_MIGRATE_FLOW
 RESUME_POLICY = keys.REVERT
 #: Once this step started, a restart finishes the migration.
 POINT_OF_NO_RETURN = 'CommitToDestination'
@@ -59,7 +59,7 @@ class LiveMigrationSentinel(base.FinishTaskOnRevert):
 
     def revert(self, context, instance_uuid, task_id, params,
                flow_failures=None, **kwargs):
-        migrations.end_on_revert(params['migration_uuid'], flow_failures,
+        migrations.end_on_revert(params[keys.MIGRATION_UUID], flow_failures,
                                  migrations.LIVE_PAST_RETURN)
         super().revert(context, instance_uuid, task_id,
                        flow_failures=flow_failures, **kwargs)

@@ -13,7 +13,7 @@ Resume:    forward.
 from flows import keys
 from flows import resize
 
-FLOW_NAME = 'orchestrator-migrate-server'
+FLOW_NAME = keys.MIGRATE_FLOW
 RESUME_POLICY = keys.RESUME
 
 

@@ -12,7 +12,7 @@ from orchestrator import state_machine
 from flows import keys
 from flows.tasks import power
 
-FLOW_NAME = 'orchestrator-reboot-server'
+FLOW_NAME = keys.REBOOT_FLOW
 RESUME_POLICY = keys.RESUME
 
 

@@ -14,7 +14,7 @@ from orchestrator import states
 from flows import keys
 from flows.tasks import power
 
-FLOW_NAME = 'orchestrator-reboot-hard-server'
+FLOW_NAME = keys.REBOOT_HARD_FLOW
 RESUME_POLICY = keys.RESUME
 
 

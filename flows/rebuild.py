@@ -17,7 +17,7 @@ from flows import base
 from flows import keys
 from flows.tasks import rebuild
 
-FLOW_NAME = 'orchestrator-rebuild-server'
+FLOW_NAME = keys.REBUILD_FLOW
 RESUME_POLICY = keys.RESUME
 
 

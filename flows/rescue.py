@@ -20,7 +20,7 @@ from flows import keys
 from flows.tasks import power
 from flows.tasks import rescue
 
-FLOW_NAME = 'orchestrator-rescue-server'
+FLOW_NAME = keys.RESCUE_FLOW
 RESUME_POLICY = keys.RESUME
 
 

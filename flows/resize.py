@@ -19,7 +19,7 @@ from flows import base
 from flows import keys
 from flows.tasks import resize
 
-FLOW_NAME = 'orchestrator-resize-server'
+FLOW_NAME = keys.RESIZE_FLOW
 RESUME_POLICY = keys.RESUME
 
 

@@ -13,7 +13,7 @@ from flows import keys
 from flows.tasks import power
 from flows.tasks import soft_delete
 
-FLOW_NAME = 'orchestrator-restore-server'
+FLOW_NAME = keys.RESTORE_FLOW
 RESUME_POLICY = keys.RESUME
 
 

@@ -13,7 +13,7 @@ from orchestrator import states
 from flows import keys
 from flows.tasks import power
 
-FLOW_NAME = 'orchestrator-resume-server'
+FLOW_NAME = keys.RESUME_FLOW
 RESUME_POLICY = keys.RESUME
 
 

@@ -19,7 +19,7 @@ from flows import base
 from flows import keys
 from flows.tasks import resize
 
-FLOW_NAME = 'orchestrator-revert-resize'
+FLOW_NAME = keys.REVERT_RESIZE_FLOW
 RESUME_POLICY = keys.RESUME
 
 

@@ -20,7 +20,7 @@ from flows import keys
 from flows.tasks import power
 from flows.tasks import snapshot
 
-FLOW_NAME = 'orchestrator-snapshot-server'
+FLOW_NAME = keys.SNAPSHOT_FLOW
 RESUME_POLICY = keys.REVERT
 #: Once this step started, a restart finishes the snapshot.
 POINT_OF_NO_RETURN = 'FinishSnapshot'

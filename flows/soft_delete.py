@@ -18,7 +18,7 @@ from flows import keys
 from flows.tasks import power
 from flows.tasks import soft_delete
 
-FLOW_NAME = 'orchestrator-soft-delete-server'
+FLOW_NAME = keys.SOFT_DELETE_FLOW
 RESUME_POLICY = keys.RESUME
 
 

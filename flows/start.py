@@ -13,7 +13,7 @@ from orchestrator import states
 from flows import keys
 from flows.tasks import power
 
-FLOW_NAME = 'orchestrator-start-server'
+FLOW_NAME = keys.START_FLOW
 RESUME_POLICY = keys.RESUME
 
 

@@ -13,7 +13,7 @@ from orchestrator import states
 from flows import keys
 from flows.tasks import power
 
-FLOW_NAME = 'orchestrator-stop-server'
+FLOW_NAME = keys.STOP_FLOW
 RESUME_POLICY = keys.RESUME
 
 

@@ -19,7 +19,7 @@ from flows import keys
 from flows.tasks import power
 from flows.tasks import rescue
 
-FLOW_NAME = 'orchestrator-unrescue-server'
+FLOW_NAME = keys.UNRESCUE_FLOW
 RESUME_POLICY = keys.RESUME
 
 

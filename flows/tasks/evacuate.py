@@ -66,7 +66,7 @@ class ClaimEvacuationDestination(base.InstanceTask):
 
     def execute(self, context, instance_uuid, task_id, params):
         instance = self.load_instance(instance_uuid, task_id)
-        migration_uuid = params['migration_uuid']
+        migration_uuid = params[keys.MIGRATION_UUID]
         migrations.advance(migration_uuid, instance_uuid,
                            states.MIGRATION_PRE_MIGRATING,
                            {states.MIGRATION_ACCEPTED})
@@ -87,7 +87,7 @@ class ClaimEvacuationDestination(base.InstanceTask):
         # itself failed (then nothing committed).
         if isinstance(result, str) and _committed(instance_uuid, result):
             return
-        allocations.release(params['migration_uuid'])
+        allocations.release(params[keys.MIGRATION_UUID])
 
 
 class PrepareEvacuationDestination(base.InstanceTask):
@@ -127,7 +127,7 @@ class PrepareEvacuationDestination(base.InstanceTask):
                                                 _payload(instance))
         base.undo_on_host(dest_host, undo, instance_uuid, task_id,
                           'cleanup_block_devices, cleanup_networks',
-                          migration_uuid=params['migration_uuid'])
+                          migration_uuid=params[keys.MIGRATION_UUID])
 
 
 class FetchEvacuationImage(base.InstanceTask):
@@ -155,7 +155,7 @@ class SpawnOnEvacuationDestination(base.InstanceTask):
 
     persisted_name = 'flows.tasks.evacuate.SpawnOnEvacuationDestination'
 
-    default_provides = 'power_state'
+    default_provides = keys.POWER_STATE
 
     def execute(self, context, instance_uuid, task_id, dest_host, image):
         instance = self.update_instance(
@@ -176,7 +176,7 @@ class SpawnOnEvacuationDestination(base.InstanceTask):
         ctxt = self.context(context)
         base.undo_on_host(dest_host, lambda: base.compute_api().destroy(
             ctxt, dest_host, _payload(instance)), instance_uuid, task_id,
-            'destroy', migration_uuid=params['migration_uuid'])
+            'destroy', migration_uuid=params[keys.MIGRATION_UUID])
 
 
 class FinishEvacuation(base.InstanceTask):
@@ -196,7 +196,7 @@ class FinishEvacuation(base.InstanceTask):
 
     def execute(self, context, instance_uuid, task_id, params, dest_host,
                 dest_networks, power_state):
-        migration = migration_records.get(params['migration_uuid'])
+        migration = migration_records.get(params[keys.MIGRATION_UUID])
         instance = instances.get(instance_uuid, read_deleted=True)
         if instance['host'] != dest_host:
             instance = self.load_instance(instance_uuid, task_id)

@@ -126,7 +126,7 @@ class SpawnOnHost(base.InstanceTask):
 
     persisted_name = 'flows.tasks.host_calls.SpawnOnHost'
 
-    default_provides = 'power_state'
+    default_provides = keys.POWER_STATE
 
     def execute(self, context, instance_uuid, task_id, selected_host,
                 image):

@@ -30,6 +30,7 @@ from orchestrator.db import instances
 from orchestrator.db import migration_records
 
 from flows import base
+from flows import keys
 from flows.tasks import migrations
 
 LOG = logging.getLogger(__name__)
@@ -76,7 +77,7 @@ class ClaimLiveMigrationDestination(base.InstanceTask):
 
     def execute(self, context, instance_uuid, task_id, params):
         instance = self.load_instance(instance_uuid, task_id)
-        migration_uuid = params['migration_uuid']
+        migration_uuid = params[keys.MIGRATION_UUID]
         migrations.advance(migration_uuid, instance_uuid,
                            states.MIGRATION_PREPARING,
                            {states.MIGRATION_QUEUED})
@@ -92,9 +93,9 @@ class ClaimLiveMigrationDestination(base.InstanceTask):
         return dest
 
     def revert(self, context, instance_uuid, task_id, params, **kwargs):
-        if migrations.live_past_return(params['migration_uuid']):
+        if migrations.live_past_return(params[keys.MIGRATION_UUID]):
             return
-        allocations.release(params['migration_uuid'])
+        allocations.release(params[keys.MIGRATION_UUID])
 
 
 class CheckLiveMigrationDestination(base.InstanceTask):
@@ -111,7 +112,7 @@ class CheckLiveMigrationDestination(base.InstanceTask):
         instance = self.load_instance(instance_uuid, task_id)
         return base.compute_api().check_can_live_migrate_destination(
             self.context(context), dest_host, _payload(instance),
-            params['migration_uuid'], instance['host'],
+            params[keys.MIGRATION_UUID], instance['host'],
             params.get('block_migration'))
 
 
@@ -127,7 +128,7 @@ class CheckLiveMigrationSource(base.InstanceTask):
         instance = self.load_instance(instance_uuid, task_id)
         return base.compute_api().check_can_live_migrate_source(
             self.context(context), instance['host'], _payload(instance),
-            params['migration_uuid'], dest_check)
+            params[keys.MIGRATION_UUID], dest_check)
 
 
 class PreLiveMigration(base.InstanceTask):
@@ -148,12 +149,12 @@ class PreLiveMigration(base.InstanceTask):
         instance = self.load_instance(instance_uuid, task_id)
         return base.compute_api().pre_live_migration(
             self.context(context), dest_host, _payload(instance),
-            params['migration_uuid'], instance['host'], migrate_data)
+            params[keys.MIGRATION_UUID], instance['host'], migrate_data)
 
     def revert(self, context, instance_uuid, task_id, params,
                dest_host=None, **kwargs):
         if dest_host is None or migrations.live_past_return(
-                params['migration_uuid']):
+                params[keys.MIGRATION_UUID]):
             return
         instance = instances.get(instance_uuid, read_deleted=True)
         ctxt = self.context(context)
@@ -161,9 +162,9 @@ class PreLiveMigration(base.InstanceTask):
             dest_host, lambda: base.compute_api()
             .rollback_live_migration_at_destination(
                 ctxt, dest_host, _payload(instance),
-                params['migration_uuid']),
+                params[keys.MIGRATION_UUID]),
             instance_uuid, task_id, 'rollback_live_migration_at_destination',
-            migration_uuid=params['migration_uuid'])
+            migration_uuid=params[keys.MIGRATION_UUID])
 
 
 class LiveMigrationOnSource(base.InstanceTask):
@@ -186,16 +187,16 @@ class LiveMigrationOnSource(base.InstanceTask):
 
     def execute(self, context, instance_uuid, task_id, params, dest_host):
         instance = self.load_instance(instance_uuid, task_id)
-        migrations.advance(params['migration_uuid'], instance_uuid,
+        migrations.advance(params[keys.MIGRATION_UUID], instance_uuid,
                            states.MIGRATION_RUNNING,
                            {states.MIGRATION_PREPARING})
         return base.compute_api().live_migration(
             self.context(context), instance['host'], _payload(instance),
-            params['migration_uuid'], dest_host,
+            params[keys.MIGRATION_UUID], dest_host,
             timeout=deadlines.deadline_for(states.MIGRATING))
 
     def revert(self, context, instance_uuid, task_id, params, **kwargs):
-        migration = migration_records.get(params['migration_uuid'])
+        migration = migration_records.get(params[keys.MIGRATION_UUID])
         if migration['status'] in migrations.LIVE_PAST_RETURN:
             return
         instance = instances.get(instance_uuid, read_deleted=True)
@@ -222,7 +223,7 @@ class CommitToDestination(base.InstanceTask):
 
     def execute(self, context, instance_uuid, task_id, params):
         self.check_claim(instance_uuid, task_id)
-        migrations.advance(params['migration_uuid'], instance_uuid,
+        migrations.advance(params[keys.MIGRATION_UUID], instance_uuid,
                            states.MIGRATION_POST_MIGRATING,
                            {states.MIGRATION_RUNNING})
 
@@ -267,13 +268,13 @@ class PostLiveMigrationAtDestination(base.InstanceTask):
 
     persisted_name = 'flows.tasks.live_migrate.PostLiveMigrationAtDestination'
 
-    default_provides = 'power_state'
+    default_provides = keys.POWER_STATE
 
     def execute(self, context, instance_uuid, task_id, params, dest_host):
         instance = self.load_instance(instance_uuid, task_id)
         return base.compute_api().post_live_migration_at_destination(
             self.context(context), dest_host, _payload(instance),
-            params['migration_uuid'], _guest_power_state(instance))
+            params[keys.MIGRATION_UUID], _guest_power_state(instance))
 
 
 class SwitchInstanceHost(base.InstanceTask):
@@ -289,7 +290,7 @@ class SwitchInstanceHost(base.InstanceTask):
 
     def execute(self, context, instance_uuid, task_id, params, dest_host,
                 dest_prepared, power_state):
-        migration = migration_records.get(params['migration_uuid'])
+        migration = migration_records.get(params[keys.MIGRATION_UUID])
         self.update_instance(instance_uuid, task_id, host=dest_host,
                              node=dest_host, power_state=power_state,
                              networks=dest_prepared.get('network_info'))
@@ -310,10 +311,10 @@ class PostLiveMigrationAtSource(base.InstanceTask):
 
     def execute(self, context, instance_uuid, task_id, params):
         instance = self.load_instance(instance_uuid, task_id)
-        migration = migration_records.get(params['migration_uuid'])
+        migration = migration_records.get(params[keys.MIGRATION_UUID])
         return base.compute_api().post_live_migration(
             self.context(context), migration['source_compute'],
-            _payload(instance), params['migration_uuid'])
+            _payload(instance), params[keys.MIGRATION_UUID])
 
 
 class FinishLiveMigration(base.InstanceTask):
@@ -331,7 +332,7 @@ class FinishLiveMigration(base.InstanceTask):
                 memory_copied):
         self.check_claim(instance_uuid, task_id)
         migration_records.set_status(
-            params['migration_uuid'], states.MIGRATION_COMPLETED,
+            params[keys.MIGRATION_UUID], states.MIGRATION_COMPLETED,
             from_statuses={states.MIGRATION_POST_MIGRATING},
             memory_total=memory_copied['memory_total'],
             memory_processed=memory_copied['memory_processed'],

@@ -19,11 +19,12 @@ from orchestrator.db import migration_records
 from orchestrator.scheduler import host_selection
 
 from flows import base
+from flows import keys
 
 LOG = logging.getLogger(__name__)
 
 #: The store key of the destination host a flow claimed.
-DEST_HOST = 'dest_host'
+DEST_HOST = keys.DEST_HOST
 
 #: Statuses of a live migration past its point of no return: the guest
 #: was handed to the destination, nothing is undone any more.

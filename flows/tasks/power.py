@@ -20,6 +20,7 @@ from orchestrator.compute import rpcapi as compute_rpcapi
 from taskflow.patterns import linear_flow
 
 from flows import base
+from flows import keys
 
 LOG = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ class ChangePowerOnHost(base.InstanceTask):
 
     persisted_name = 'flows.tasks.power.ChangePowerOnHost'
 
-    default_provides = 'power_state'
+    default_provides = keys.POWER_STATE
 
     def __init__(self, operation, **kwargs):
         if operation not in INVERSE:
@@ -130,7 +131,7 @@ class SoftRebootOrHard(base.InstanceTask):
 
     persisted_name = 'flows.tasks.power.SoftRebootOrHard'
 
-    default_provides = 'power_state'
+    default_provides = keys.POWER_STATE
 
     def execute(self, context, instance_uuid, task_id):
         instance = self.update_instance(

@@ -55,7 +55,7 @@ class RebuildOnHost(base.InstanceTask):
 
     persisted_name = 'flows.tasks.rebuild.RebuildOnHost'
 
-    default_provides = 'power_state'
+    default_provides = keys.POWER_STATE
 
     def execute(self, context, instance_uuid, task_id, image):
         instance = self.update_instance(

@@ -65,7 +65,7 @@ class RescueOnHost(base.InstanceTask):
 
     persisted_name = 'flows.tasks.rescue.RescueOnHost'
 
-    default_provides = 'power_state'
+    default_provides = keys.POWER_STATE
 
     def execute(self, context, instance_uuid, task_id, params, image):
         instance = self.load_instance(instance_uuid, task_id)
@@ -105,7 +105,7 @@ class UnrescueOnHost(base.InstanceTask):
 
     persisted_name = 'flows.tasks.rescue.UnrescueOnHost'
 
-    default_provides = 'power_state'
+    default_provides = keys.POWER_STATE
 
     def execute(self, context, instance_uuid, task_id):
         instance = self.load_instance(instance_uuid, task_id)

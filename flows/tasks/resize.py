@@ -34,6 +34,7 @@ from orchestrator.scheduler import host_selection
 from oslo_config import cfg
 
 from flows import base
+from flows import keys
 from flows.tasks import migrations
 
 LOG = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ def _power_on_after(vm_state):
 class CreateMigration(base.InstanceTask):
     """The migration record (pre-migrating), from the instance's host.
 
-    Re-run: the record of ``params['migration_uuid']`` exists already and
+    Re-run: the record of ``params[keys.MIGRATION_UUID]`` exists already and
     is returned. Revert: its status becomes error (also when the last
     step finished it and then lost its claim) unless a later step's
     revert already ended it.
@@ -78,7 +79,7 @@ class CreateMigration(base.InstanceTask):
 
     persisted_name = 'flows.tasks.resize.CreateMigration'
 
-    default_provides = 'migration'
+    default_provides = keys.MIGRATION
 
     def execute(self, context, instance_uuid, task_id, params):
         instance = self.load_instance(instance_uuid, task_id)
@@ -88,12 +89,12 @@ class CreateMigration(base.InstanceTask):
             states.MIGRATION_PRE_MIGRATING, instance['host'],
             old_flavor=instance['flavor'], new_flavor=params['new_flavor'],
             project_id=ctxt.project_id, user_id=ctxt.user_id,
-            migration_uuid=params['migration_uuid'])
+            migration_uuid=params[keys.MIGRATION_UUID])
 
     def revert(self, context, instance_uuid, task_id, params, **kwargs):
         try:
             migration_records.set_status(
-                params['migration_uuid'], states.MIGRATION_ERROR,
+                params[keys.MIGRATION_UUID], states.MIGRATION_ERROR,
                 from_statuses=[states.MIGRATION_PRE_MIGRATING,
                                states.MIGRATION_MIGRATING,
                                states.MIGRATION_POST_MIGRATING,
@@ -112,7 +113,7 @@ class ClaimDestination(base.InstanceTask):
 
     persisted_name = 'flows.tasks.resize.ClaimDestination'
 
-    default_provides = 'dest_host'
+    default_provides = keys.DEST_HOST
 
     def execute(self, context, instance_uuid, task_id, params, migration):
         instance = self.load_instance(instance_uuid, task_id)
@@ -145,7 +146,7 @@ class ClaimDestination(base.InstanceTask):
         return dest
 
     def revert(self, context, instance_uuid, task_id, params, **kwargs):
-        allocations.release(params['migration_uuid'])
+        allocations.release(params[keys.MIGRATION_UUID])
 
 
 class PrepareDestination(base.InstanceTask):
@@ -241,7 +242,7 @@ class FinishOnDestination(base.InstanceTask):
 
     persisted_name = 'flows.tasks.resize.FinishOnDestination'
 
-    default_provides = 'power_state'
+    default_provides = keys.POWER_STATE
 
     def execute(self, context, instance_uuid, task_id, params, migration,
                 dest_host):
@@ -318,7 +319,7 @@ class ConfirmOnSource(base.InstanceTask):
 
     def execute(self, context, instance_uuid, task_id, params):
         instance = self.load_instance(instance_uuid, task_id)
-        migration = migration_records.get(params['migration_uuid'])
+        migration = migration_records.get(params[keys.MIGRATION_UUID])
         migration_records.set_status(
             migration['uuid'], states.MIGRATION_CONFIRMING,
             from_statuses=[states.MIGRATION_FINISHED])
@@ -332,7 +333,7 @@ class ConfirmOnSource(base.InstanceTask):
         destroy_on_source(ctxt, instance, migration)
 
     def revert(self, context, instance_uuid, task_id, params, **kwargs):
-        back_to_finished(params['migration_uuid'],
+        back_to_finished(params[keys.MIGRATION_UUID],
                          states.MIGRATION_CONFIRMING)
 
 
@@ -383,7 +384,7 @@ class FinishConfirm(base.InstanceTask):
 
     def execute(self, context, instance_uuid, task_id, params):
         instance = self.load_instance(instance_uuid, task_id)
-        migration = migration_records.get(params['migration_uuid'])
+        migration = migration_records.get(params[keys.MIGRATION_UUID])
         vm_state = finish_confirm(instance, migration)
         self.update_instance(instance_uuid, task_id,
                              action=state_machine.CONFIRM_RESIZE,
@@ -403,12 +404,12 @@ class DestroyOnDestination(base.InstanceTask):
     persisted_name = 'flows.tasks.resize.DestroyOnDestination'
 
     def revert(self, context, instance_uuid, task_id, params, **kwargs):
-        back_to_finished(params['migration_uuid'],
+        back_to_finished(params[keys.MIGRATION_UUID],
                          states.MIGRATION_REVERTING)
 
     def execute(self, context, instance_uuid, task_id, params):
         instance = self.load_instance(instance_uuid, task_id)
-        migration = migration_records.get(params['migration_uuid'])
+        migration = migration_records.get(params[keys.MIGRATION_UUID])
         migration_records.set_status(
             migration['uuid'], states.MIGRATION_REVERTING,
             from_statuses=[states.MIGRATION_FINISHED])
@@ -424,11 +425,11 @@ class RestoreOnSource(base.InstanceTask):
 
     persisted_name = 'flows.tasks.resize.RestoreOnSource'
 
-    default_provides = 'power_state'
+    default_provides = keys.POWER_STATE
 
     def execute(self, context, instance_uuid, task_id, params):
         instance = self.load_instance(instance_uuid, task_id)
-        migration = migration_records.get(params['migration_uuid'])
+        migration = migration_records.get(params[keys.MIGRATION_UUID])
         return base.compute_api().finish_revert_migration(
             self.context(context), migration['source_compute'],
             with_flavor(instance, migration['old_flavor']),
@@ -445,7 +446,7 @@ class FinishRevert(base.InstanceTask):
 
     def execute(self, context, instance_uuid, task_id, params,
                 power_state):
-        migration = migration_records.get(params['migration_uuid'])
+        migration = migration_records.get(params[keys.MIGRATION_UUID])
         allocations.release(migration['uuid'])
         vm_state = (states.ACTIVE if power_state == states.RUNNING
                     else states.STOPPED)

@@ -18,6 +18,7 @@ from orchestrator.compute import rpcapi as compute_rpcapi
 from orchestrator.db import migration_records
 
 from flows import base
+from flows import keys
 from flows.tasks import resize
 
 LOG = logging.getLogger(__name__)
@@ -87,7 +88,7 @@ class PowerOffForSoftDelete(base.InstanceTask):
 
     persisted_name = 'flows.tasks.soft_delete.PowerOffForSoftDelete'
 
-    default_provides = 'power_state'
+    default_provides = keys.POWER_STATE
 
     def execute(self, context, instance_uuid, task_id):
         instance = self.load_instance(instance_uuid, task_id)

@@ -31,17 +31,14 @@ LOG = logging.getLogger(__name__)
 def _store(ctxt, instance_uuid, task_id, action_id, **extra):
     """The flow's store; it keeps the vm_state the instance had when it
     was claimed (what an operator's repair of the flow goes back to)."""
-    store = {keys.CONTEXT: ctxt.to_dict(),
-             keys.INSTANCE_UUID: instance_uuid,
-             keys.TASK_ID: task_id,
-             keys.ACTION_ID: action_id}
     try:
-        store[keys.START_VM_STATE] = instances.get(
-            instance_uuid, read_deleted=True)['vm_state']
+        start_vm_state = instances.get(instance_uuid,
+                                       read_deleted=True)['vm_state']
     except exception.InstanceNotFound:
-        pass
-    store.update(extra)
-    return store
+        start_vm_state = None
+    return keys.make_store(ctxt.to_dict(), instance_uuid, action_id,
+                           task_id=task_id, start_vm_state=start_vm_state,
+                           **extra)
 
 
 class ConductorManager:
@@ -60,9 +57,9 @@ class ConductorManager:
 
     def build_instance(self, ctxt, instance_uuid, task_id, action_id,
                        params=None):
-        extra = {keys.PARAMS: dict(params or {})}
         return self._poster.post(
-            boot, _store(ctxt, instance_uuid, task_id, action_id, **extra),
+            boot, _store(ctxt, instance_uuid, task_id, action_id,
+                         params=dict(params or {})),
             task_id)
 
     def delete_instance(self, ctxt, instance_uuid, task_id, action_id):
@@ -76,16 +73,15 @@ class ConductorManager:
         if flow_module is None:
             raise exception.Invalid(reason='no flow for action %r'
                                            % operation)
-        extra = {keys.PARAMS: dict(params or {})}
         return self._poster.post(
             flow_module,
-            _store(ctxt, instance_uuid, task_id, action_id, **extra),
+            _store(ctxt, instance_uuid, task_id, action_id,
+                   params=dict(params or {})),
             task_id)
 
     def cleanup_instance(self, ctxt, instance_uuid, host, action_id):
-        store = {keys.CONTEXT: ctxt.to_dict(),
-                 keys.INSTANCE_UUID: instance_uuid,
-                 keys.HOST: host, keys.ACTION_ID: action_id}
+        store = keys.make_store(ctxt.to_dict(), instance_uuid, action_id,
+                                host=host)
         return self._poster.post(cleanup, store,
                                  'force-delete-%s' % action_id)
 

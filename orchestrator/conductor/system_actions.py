@@ -35,11 +35,7 @@ def claim_and_post(poster, instance_uuid, action_name, flow_module,
         LOG.info('Not starting %s on %s: %s', action_name, instance_uuid,
                  e)
         return None
-    store = {keys.CONTEXT: ctxt.to_dict(),
-             keys.INSTANCE_UUID: claimed['uuid'],
-             keys.TASK_ID: claimed['task_id'],
-             keys.ACTION_ID: action['id']}
-    if params is not None:
-        store[keys.PARAMS] = params
+    store = keys.make_store(ctxt.to_dict(), claimed['uuid'], action['id'],
+                            task_id=claimed['task_id'], params=params)
     poster.post(flow_module, store, claimed['task_id'])
     return claimed

@@ -4,6 +4,7 @@ import difflib
 
 from flows import base
 from flows import catalog
+from flows import keys
 from tests import golden
 
 REGENERATE = ('If (and only if) this change is planned, with an upgrade '
@@ -81,3 +82,14 @@ def test_a_declared_step_is_named_by_it_wherever_it_lives():
     assert Moved(name='explicit').name == 'explicit'
     assert base.persisted_names()['tests.golden.test_golden.OldHome'] \
         .endswith('Moved')
+
+
+def test_a_store_holds_the_given_values_under_their_keys():
+    assert keys.make_store({'user_id': 'u'}, 'i-1', 7) == {
+        keys.CONTEXT: {'user_id': 'u'}, keys.INSTANCE_UUID: 'i-1',
+        keys.ACTION_ID: 7}
+    assert keys.make_store({}, 'i-1', 7, task_id='t', params={},
+                           start_vm_state='active', host='h') == {
+        'context': {}, 'instance_uuid': 'i-1', 'action_id': 7,
+        'task_id': 't', 'params': {}, 'start_vm_state': 'active',
+        'host': 'h'}

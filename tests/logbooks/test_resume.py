@@ -14,11 +14,15 @@ left, no job, no claim, allocation or guest that nothing accounts for).
 ``LOGBOOKS_ALL=1`` (``make logbooks-test``) runs every snapshot.
 """
 
+import json
 import os
 
 import pytest
 
 from orchestrator import failpoints
+
+from flows import catalog
+from flows import evolution
 
 from tests.crash import checks
 from tests.crash import harness
@@ -77,9 +81,15 @@ def _problems(snapshot, aio):
     if len(resumed) != 1:
         found.append('expected the one %s flow of the snapshot, found %s'
                      % (snapshot['flow'], resumed))
-    elif resumed[0]['state'] != snapshot['expected_flow_state']:
-        found.append('the flow ended %s, expected %s' % (
-            resumed[0]['state'], snapshot['expected_flow_state']))
+    else:
+        if resumed[0]['state'] != snapshot['expected_flow_state']:
+            found.append('the flow ended %s, expected %s' % (
+                resumed[0]['state'], snapshot['expected_flow_state']))
+        meta = json.loads(resumed[0]['meta'] or '{}')
+        now = evolution.flow_version(catalog.by_flow_name(snapshot['flow']))
+        if meta.get(evolution.META_KEY, 1) != now:
+            found.append('the logbook was not upgraded to version %s: %s'
+                         % (now, meta.get(evolution.META_KEY)))
     server = aio.server(snapshot['server_id'])
     shown = server['status'] if server else None
     if shown != snapshot['expected_status']:
