@@ -202,6 +202,10 @@ def test_host_actions_on_a_server_without_host_are_refused(api_system):
     with session.writer() as s:
         s.add(models.Flavor(flavorid='huge', name='huge', vcpus=1,
                             memory_mb=10 ** 6, root_gb=1, extra_specs={}))
+    # No host can take it; the project's quota may (else a 403 first).
+    resp = h.api(api_system, 'PUT', '/v2.1/os-quota-sets/default',
+                 json={'quota_set': {'ram': -1}})
+    assert resp.status_code == 200, resp.text
     image = h.api(api_system, 'GET', '/image/v2/images').json()['images'][0]
     resp = h.api(api_system, 'POST', '/v2.1/servers', json={'server': {
         'name': 'nowhere', 'flavorRef': 'huge', 'imageRef': image['id'],
