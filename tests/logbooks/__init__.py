@@ -22,10 +22,7 @@ import os
 
 import sqlalchemy as sa
 
-try:
-    from orchestrator.db import schema
-except ImportError:  # before issue 13 item 8 renamed it
-    from orchestrator.db import migration as schema
+from orchestrator.db import schema
 
 from tests.crash import cases
 from tests.crash import recipes
