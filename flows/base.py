@@ -27,10 +27,12 @@ from orchestrator import context as orch_context
 from orchestrator import exception
 from orchestrator import failpoints
 from orchestrator import redaction
+from orchestrator import state_machine
 from orchestrator import states
 from orchestrator.compute import rpcapi as compute_rpcapi
 from orchestrator.db import hosts as db_hosts
 from orchestrator.db import instances
+from orchestrator.db import migration_records
 
 from flows import atoms
 
@@ -77,10 +79,6 @@ def _end_migration_in_error(migration_uuid):
     """A rollback that cannot finish: the migration ends in error at once
     (if the rules allow it from where it is), instead of staying in
     progress with nobody left to end it."""
-    # NOTE: imported here: migration_records reads the state machine,
-    # which flows.base's importers need not load for a boot.
-    from orchestrator import state_machine
-    from orchestrator.db import migration_records
     try:
         current = migration_records.get(migration_uuid)
         if state_machine.migration_may_transition(
