@@ -49,8 +49,11 @@ class RebuildOnHost(base.InstanceTask):
     stopped is powered off again afterwards.
 
     Checks the claim first: a server deleted during the download is never
-    rebuilt. Re-run: rebuilding again from the same image converges. No
-    revert: the old disk is gone (see the module docstring).
+    rebuilt. Re-run: the host finds the guest already rebuilt for this
+    task_id and image (it keeps the last rebuild's task and image), does
+    not re-image it again and returns its power state; a stopped server
+    is powered off again (a no-op if it already is). No revert: the old
+    disk is gone (see the module docstring).
     """
 
     persisted_name = 'flows.tasks.rebuild.RebuildOnHost'

@@ -160,7 +160,9 @@ class ComputeManager:
 
     @_typed_errors
     def rebuild(self, ctxt, instance, image):
-        """Re-image the guest from ``image``; it runs. Re-run converges."""
+        """Re-image the guest from ``image``; it runs. A repeat for the
+        same task_id and image re-images nothing and returns the guest's
+        power state."""
         return self.driver.rebuild(instance, image)
 
     @_typed_errors

@@ -138,7 +138,9 @@ class ComputeAPI:
 
     def rebuild(self, ctxt, host, instance, image):
         """Re-create the guest's root disk from ``image`` (a dict) and
-        start it. Returns its power_state. Re-run converges."""
+        start it. Returns its power_state. A repeat for the same
+        ``instance['task_id']`` and image re-images nothing (it returns the
+        guest's power state)."""
         return self._call(ctxt, host, 'rebuild', version='1.2',
                           instance=instance, image=image)
 

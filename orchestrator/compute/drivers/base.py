@@ -195,8 +195,10 @@ class ComputeDriver(abc.ABC):
         :returns: the guest's power state (``states.RUNNING``).
         :raises orchestrator.exception.GuestNotFound: no guest here.
 
-        Re-run: rebuilding again from the same image converges on the same
-        guest (the disk is re-created once more; nothing else changes).
+        Re-run: a repeat for the same ``instance['task_id']`` and image
+        finds the guest already rebuilt by that task and re-images nothing
+        (the driver remembers the task and image of the last rebuild); it
+        returns the guest's power state as it is now.
         """
 
     @abc.abstractmethod

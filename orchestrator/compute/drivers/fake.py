@@ -408,12 +408,18 @@ class FakeDriver(base.ComputeDriver):
 
     def rebuild(self, instance, image):
         """The guest's image becomes ``image``; it runs. Counts the
-        re-imaging in ``guest['rebuilds']`` (re-run: once more)."""
+        re-imaging in ``guest['rebuilds']`` and marks the guest with the
+        task and image of its last rebuild (``guest['last_rebuild']``):
+        a re-run for the same task_id and image re-images nothing and
+        returns the guest's power state as it is now."""
         uuid = _instance_uuid(instance)
         image_id = _image_id(image)
+        mark = {'task_id': instance.get('task_id'), 'image_id': image_id}
         with self._driver_call('rebuild'):
             with self.host_file.change() as state:
                 guest = self._guest_or_raise(state, uuid)
+                if mark['task_id'] and guest.get('last_rebuild') == mark:
+                    return guest['power_state']
                 old_image = guest.get('image_id')
                 if old_image and old_image != image_id:
                     cached = state['image_cache'].get(old_image)
@@ -425,6 +431,7 @@ class FakeDriver(base.ComputeDriver):
                 guest['image_id'] = image_id
                 guest['display_name'] = instance.get('display_name')
                 guest['rebuilds'] = guest.get('rebuilds', 0) + 1
+                guest['last_rebuild'] = mark
                 guest['power_state'] = states.RUNNING
             return states.RUNNING
 

@@ -15,17 +15,6 @@ from tests.unit.flows.harness import SRC
 
 PARAMS = {'image_ref': DEBIAN, 'name': 'rebuilt'}
 
-#: Contract violation (issue 13 item 6): RebuildOnHost.execute does not
-#: look at the host before acting, so its re-run after a crash re-images
-#: the guest a second time (the fake host counts it: guest['rebuilds']
-#: goes 1 -> 2), wiping again whatever the guest wrote since.
-REIMAGED_TWICE = (
-    'flows/tasks/rebuild.py RebuildOnHost.execute re-images a guest '
-    'already rebuilt from the same image by this task on re-run '
-    "(guest['rebuilds'] 1 -> 2): it should find the guest rebuilt for "
-    'its task_id and image and return its power state')
-
-
 def rebuilding(vm_state):
     def setup(env):
         return env.case(state_machine.REBUILD, vm_state,
@@ -78,13 +67,11 @@ STEPS = [
     harness.Step(id='RebuildOnHost-active', make=rebuild.RebuildOnHost,
                  setup=image_fetched(states.ACTIVE),
                  check=_on_host(states.RUNNING), undone=harness.NO_REVERT,
-                 fault=lambda case: (SRC, 'rebuild'),
-                 xfail={'rerun': REIMAGED_TWICE}),
+                 fault=lambda case: (SRC, 'rebuild')),
     harness.Step(id='RebuildOnHost-stopped', make=rebuild.RebuildOnHost,
                  setup=image_fetched(states.STOPPED),
                  check=_on_host(states.SHUTDOWN), undone=harness.NO_REVERT,
-                 fault=lambda case: (SRC, 'power_off'),
-                 xfail={'rerun': REIMAGED_TWICE}),
+                 fault=lambda case: (SRC, 'power_off')),
     harness.Step(id='FinishRebuild-active', make=rebuild.FinishRebuild,
                  setup=rebuilt(states.ACTIVE),
                  check=_finished(states.ACTIVE), undone=harness.NO_REVERT),
