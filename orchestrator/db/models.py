@@ -350,6 +350,46 @@ class ProjectQuota(TimestampMixin, Base):
     security_group_rules = orm.mapped_column(sa.Integer)
 
 
+class KeyPair(TimestampMixin, Base):
+    """A user's keypair (``os-keypairs``): names are per user."""
+
+    __tablename__ = 'key_pairs'
+    __table_args__ = (
+        sa.UniqueConstraint('user_id', 'name',
+                            name='uniq_key_pairs0user_id0name'),
+    )
+    id = orm.mapped_column(sa.Integer, primary_key=True)
+    name = orm.mapped_column(sa.String(255), nullable=False)
+    user_id = orm.mapped_column(sa.String(255), nullable=False)
+    fingerprint = orm.mapped_column(sa.String(255), nullable=False)
+    public_key = orm.mapped_column(sa.Text, nullable=False)
+    type = orm.mapped_column(sa.String(10), nullable=False, default='ssh')
+
+
+class FlavorProject(TimestampMixin, Base):
+    """A project a non-public flavor is shared with (``os-flavor-access``);
+    ``flavor_id`` is the API's id (``flavors.flavorid``)."""
+
+    __tablename__ = 'flavor_projects'
+    __table_args__ = (
+        sa.UniqueConstraint('flavor_id', 'project_id',
+                            name='uniq_flavor_projects0flavor_id0project_id'),
+    )
+    id = orm.mapped_column(sa.Integer, primary_key=True)
+    flavor_id = orm.mapped_column(sa.String(255), nullable=False)
+    project_id = orm.mapped_column(sa.String(255), nullable=False)
+
+
+class Tag(Base):
+    """A server's tag (``/servers/{id}/tags``): one row per (instance
+    uuid, tag), as Nova's table."""
+
+    __tablename__ = 'tags'
+    __table_args__ = (sa.Index('tags_tag_idx', 'tag'),)
+    resource_id = orm.mapped_column(sa.String(36), primary_key=True)
+    tag = orm.mapped_column(sa.String(80), primary_key=True)
+
+
 class Job(Base):
     """A job of the SQL jobboard (see orchestrator.conductor.jobboard_sql).
 

@@ -147,14 +147,25 @@ def test_model_comparison_sees_a_difference(empty_engine):
             and d[3].name == 'stray_column'], diffs
 
 
-def test_newest_revision_downgrades_and_upgrades_again(empty_engine):
-    """The newest revision (0006, project_quotas) goes back to 0005 and
-    forward again, and the models still agree afterwards."""
+#: (revision to go back to, tables the revisions after it created).
+DOWNGRADES = [
+    ('0006', {'key_pairs', 'flavor_projects', 'tags'}),
+    ('0005', {'key_pairs', 'flavor_projects', 'tags', 'project_quotas'}),
+]
+
+
+@pytest.mark.parametrize('target,gone', DOWNGRADES)
+def test_newest_revisions_downgrade_and_upgrade_again(empty_engine, target,
+                                                      gone):
+    """The newest revisions (0007: key_pairs, flavor_projects, tags;
+    0006: project_quotas) go back and forward again, and the models still
+    agree afterwards."""
     schema.db_sync(empty_engine)
+    assert gone <= set(sa.inspect(empty_engine).get_table_names())
     with empty_engine.begin() as connection:
-        command.downgrade(schema._alembic_config(connection), '0005')
-    assert schema.current_revision(empty_engine) == '0005'
-    assert 'project_quotas' not in sa.inspect(empty_engine).get_table_names()
+        command.downgrade(schema._alembic_config(connection), target)
+    assert schema.current_revision(empty_engine) == target
+    assert not gone & set(sa.inspect(empty_engine).get_table_names())
 
     schema.db_sync(empty_engine)
     assert schema.current_revision(empty_engine) == manage.head_revision()
