@@ -75,15 +75,32 @@ class ConfirmPendingResize(base.InstanceTask):
                                     states.MIGRATION_CONFIRMING)
 
 
+def _powered_off_already(observed, recorded):
+    """True when the guest is off (``observed``) while the row still
+    records a power state a revert puts back (``recorded``): the step
+    recorded it and powered the guest off before a re-run, so the state
+    recorded first is kept."""
+    return (observed == states.SHUTDOWN
+            and recorded in RESTORE_OPERATION)
+
+
 class PowerOffForSoftDelete(base.InstanceTask):
     """Power the guest off, remembering its power state before.
 
     Checks the claim first. A server without a guest (an errored build)
-    has nothing to power off. Re-run: powering off an off guest is a
-    no-op; the state remembered is the one found then. Revert (the flow
-    still owns the instance; whether or not the host finished): the guest
-    put back in the power state recorded before (an operation that never
-    happened leaves it there already).
+    has nothing to power off. The state before is remembered on the
+    instance row (power_state, which power sync leaves alone while a task
+    runs) before the host is asked, and the first value wins: a re-run
+    (after a crash, or after the host failed part way) finds the guest
+    off and the row still naming a state the revert can put back
+    (running, paused, suspended), which is what this step recorded, and
+    keeps it instead of overwriting it with shutdown; powering off an off
+    guest is a no-op. (A guest that shut itself down since the last power
+    sync while the row still says running reads the same way: a revert
+    then starts it, as the row said it was.) Revert (the flow still owns
+    the instance; whether or not the host finished): the guest put back
+    in the power state recorded before (an operation that never happened
+    leaves it there already).
     """
 
     persisted_name = 'flows.tasks.soft_delete.PowerOffForSoftDelete'
@@ -100,7 +117,8 @@ class PowerOffForSoftDelete(base.InstanceTask):
                                              instance_uuid)
         if before is None:
             return states.NOSTATE
-        self.update_instance(instance_uuid, task_id, power_state=before)
+        if not _powered_off_already(before, instance['power_state']):
+            self.update_instance(instance_uuid, task_id, power_state=before)
         return base.compute_api().set_power_state(ctxt, instance['host'],
                                                   payload, 'power_off')
 

@@ -1,7 +1,5 @@
 """flows/tasks/soft_delete.py, step by step (harness.contract_tests)."""
 
-import pytest
-
 from orchestrator import state_machine
 from orchestrator import states
 from orchestrator.db import migration_records
@@ -11,16 +9,6 @@ from flows.tasks import soft_delete
 from tests.unit.flows import harness
 from tests.unit.flows.harness import DST
 from tests.unit.flows.harness import SRC
-
-
-#: Contract violation (issue 13 item 6), see
-#: test_power_off_rerun_then_revert_powers_the_guest_back.
-FORGETS_POWER_STATE = (
-    'flows/tasks/soft_delete.py PowerOffForSoftDelete.execute re-run '
-    'after a crash reads the guest it already powered off and records '
-    'power_state shutdown over the state it remembered (running, '
-    'paused): its revert then finds nothing to restore and leaves the '
-    'guest off')
 
 
 def soft_deleting(vm_state):
@@ -86,16 +74,12 @@ def _confirmed(env, case, result):
 STEPS = [
     harness.Step(id='PowerOffForSoftDelete-active',
                  make=soft_delete.PowerOffForSoftDelete,
-                 xfail={'rerun': FORGETS_POWER_STATE,
-                        'partial_rerun': FORGETS_POWER_STATE},
                  setup=soft_deleting(states.ACTIVE),
                  check=_powered_off(states.RUNNING),
                  after_revert=_powered_back(states.RUNNING),
                  fault=lambda case: (SRC, 'power_off')),
     harness.Step(id='PowerOffForSoftDelete-paused',
                  make=soft_delete.PowerOffForSoftDelete,
-                 xfail={'rerun': FORGETS_POWER_STATE,
-                        'partial_rerun': FORGETS_POWER_STATE},
                  setup=soft_deleting(states.PAUSED),
                  check=_powered_off(states.POWER_PAUSED),
                  after_revert=_powered_back(states.POWER_PAUSED),
@@ -140,7 +124,6 @@ def test_power_off_revert_leaves_a_preempted_guest_off(env):
     assert case.guest(SRC)['power_state'] == states.SHUTDOWN
 
 
-@pytest.mark.xfail(strict=True, reason=FORGETS_POWER_STATE)
 def test_power_off_rerun_then_revert_powers_the_guest_back(env):
     case = soft_deleting(states.ACTIVE)(env)
     harness.execute(soft_delete.PowerOffForSoftDelete(), case)
