@@ -264,10 +264,20 @@ def may_transition(src, dst, action):
 
 # -- the status a client sees --------------------------------------------
 # Per vm_state: the default status and the task_states that override it.
-# A deleting instance shows DELETED while its delete runs: never ACTIVE,
-# never BUILD (the seeds' complaint about Nova).
+#
+# A deleting instance shows the status of its vm_state (ACTIVE, SHUTOFF,
+# ERROR, ...) with task_state ``deleting`` until its delete has finished;
+# then it is gone (404), as in Nova. DELETED is a statement that the server
+# no longer exists: shown while the delete runs it was false (the guest
+# still ran, its resources still counted, and a delete that failed brought
+# back a server that had been shown DELETED), and the clients' waits
+# (``openstack server delete --wait``, openstacksdk's ``wait_for_delete``)
+# took it for the end and returned while the server was still listed. The
+# delete in progress is shown truthfully where Nova shows it, in
+# ``OS-EXT-STS:task_state``; the status never says more than has happened
+# (never BUILD for a server that was built: the seeds' complaint was a
+# status the server was not in).
 _TASK_OVERRIDES_ALL = {
-    s.DELETING: s.STATUS_DELETED,
     s.SOFT_DELETING: s.STATUS_SOFT_DELETED,
 }
 _STATUS_MAP = {

@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -94,13 +95,55 @@ def test_openstackclient_create_list_show_delete(openstack):
     assert shown['OS-EXT-STS:vm_state'] == 'active'
     assert shown['OS-EXT-STS:task_state'] is None
 
-    # openstackclient's --wait ends when the server is gone or shows
-    # DELETED, which ours does honestly while its delete runs.
+    # openstackclient's --wait ends when the server is gone (404) or
+    # shows DELETED; ours shows DELETED only once it is gone
+    # (test_openstackclient_delete_wait_returns_when_the_server_is_gone).
     openstack('server', 'delete', '--wait', 'vm1')
     wait_for(lambda: json.loads(openstack('server', 'list', '-f',
                                           'json')) == [],
              timeout=60, interval=0.5, what='vm1 to leave the list')
 
+
+
+def test_openstackclient_delete_wait_returns_when_the_server_is_gone(
+        openstack, api_system):
+    """``openstack server delete --wait`` (openstacksdk's wait_for_delete,
+    which stops at a 404 or at status DELETED) returns only once the
+    server is gone: while the delete runs (the guest's destroy made to
+    take 3 s) the server shows what it still is, with task_state
+    deleting, never DELETED, so a GET right after the wait is a 404 and
+    the list is empty."""
+    server_id = _create(openstack, api_system, 'm1.tiny', 'slow-delete')
+    api_helpers.inject(api_system, {'destroy': {'delay_s': 3.0}})
+    failed = []
+
+    def delete_and_wait():
+        try:
+            openstack('server', 'delete', '--wait', 'slow-delete')
+        except AssertionError as e:
+            failed.append(e)
+
+    waiting = threading.Thread(target=delete_and_wait)
+    waiting.start()
+    seen = set()
+
+    def deleting():
+        resp = api_helpers.api(api_system, 'GET', '/v2.1/servers/' +
+                               server_id)
+        if resp.status_code == 200:
+            found = resp.json()['server']
+            seen.add((found['status'], found['OS-EXT-STS:task_state']))
+        return ('ACTIVE', 'deleting') in seen or not waiting.is_alive()
+
+    wait_for(deleting, timeout=60, interval=0.05, what='the delete to run')
+    waiting.join(timeout=180)
+    assert not waiting.is_alive() and not failed, failed
+    assert ('ACTIVE', 'deleting') in seen, seen
+    assert not any(status == 'DELETED' for status, _task in seen), seen
+    assert api_helpers.api(api_system, 'GET',
+                           '/v2.1/servers/' + server_id).status_code == 404
+    assert json.loads(openstack('server', 'list', '-f', 'json')) == []
+    api_helpers.inject(api_system, {})
 
 def test_openstackclient_single_host_actions(openstack, api_system, conf):
     """Every single-host server command of openstackclient, unchanged;

@@ -36,7 +36,9 @@ def test_delete_claims_and_posts_the_delete(app, conductor):
         action['id']
     shown = call(app, 'GET', '/v2.1/servers/' + instance['uuid'],
                  version='2.47').json['server']
-    assert shown['status'] == 'DELETED'
+    # Still what it is until it is gone (a GET then is a 404), the
+    # delete in progress in its task_state.
+    assert shown['status'] == 'ACTIVE'
     assert shown['OS-EXT-STS:task_state'] == 'deleting'
 
 
@@ -45,7 +47,10 @@ def test_delete_of_a_building_server_is_allowed(app, conductor):
     resp = call(app, 'DELETE', '/v2.1/servers/' + instance['uuid'])
     assert resp.status_int == 204
     shown = call(app, 'GET', '/v2.1/servers/' + instance['uuid']).json
-    assert shown['server']['status'] != 'BUILD'
+    # Not built, not gone yet: what it still is, its delete in its
+    # task_state (never DELETED before the delete has finished).
+    assert shown['server']['status'] == 'BUILD'
+    assert shown['server']['OS-EXT-STS:task_state'] == 'deleting'
 
 
 def test_second_delete_while_one_runs_is_409(app, conductor):

@@ -94,7 +94,7 @@ def test_status_progress_and_image(app, servers):
     assert building['image']['id'] == servers['building']['image_ref']
     assert show('active')['status'] == 'ACTIVE'
     deleting = show('deleting')
-    assert deleting['status'] == 'DELETED'
+    assert deleting['status'] == 'ACTIVE'
     assert deleting['OS-EXT-STS:task_state'] == 'deleting'
     assert deleting['host_status'] == 'UNKNOWN'
     error = show('error')
