@@ -39,6 +39,7 @@ from orchestrator.api import identity
 from orchestrator.api import images
 from orchestrator.api import input_guard
 from orchestrator.api import instance_actions
+from orchestrator.api import keypairs
 from orchestrator.api import limits
 from orchestrator.api import links
 from orchestrator.api import microversion
@@ -56,7 +57,7 @@ from orchestrator.api import versions
 #: where a literal path shadows a template (see the router).
 RESOURCES = (versions, servers, server_actions, instance_actions, flavors,
              services, hypervisors, aggregates, images, identity,
-             migrations, limits, quota_sets)
+             migrations, limits, quota_sets, keypairs)
 
 #: Modules that only add handlers to server_actions.HANDLERS (imported
 #: above for that; listed so the import is not mistaken for unused).

@@ -34,10 +34,15 @@ from orchestrator.api import request as api_request
 from orchestrator.api import validation
 from orchestrator.api.schemas import servers as schemas
 from orchestrator.db import catalog
+from orchestrator.db import keypairs as db_keypairs
 from orchestrator.db import instances as db_instances
 from orchestrator.policies import servers as server_rules
 
 GiB = 1024 ** 3
+
+#: The networks a server may ask for by uuid: the hosts have one, the
+#: fake driver's "private" (no network service to ask; no ports either).
+NETWORKS = {'3b8a5b4e-6f1d-4b2a-9c6e-0d7f2e1a5c90': 'private'}
 _TRUE = ('true', '1', 'yes', 'on')
 
 
@@ -171,6 +176,25 @@ def requested_placement(req, server):
     return zone or None, host
 
 
+def check_key_and_networks(req, server):
+    """400 as Nova when ``key_name`` names none of the caller's keypairs,
+    or a requested network or port does not exist."""
+    key_name = server.get('key_name')
+    if key_name is not None:
+        try:
+            db_keypairs.get(req.context.user_id, key_name)
+        except db_keypairs.KeypairNotFound:
+            raise exception.Invalid('Invalid key_name provided.') from None
+    requested = server.get('networks')
+    for network in requested if isinstance(requested, list) else ():
+        if network.get('port'):
+            raise exception.Invalid('Port id %s could not be found.'
+                                    % network['port'])
+        if network.get('uuid') and network['uuid'] not in NETWORKS:
+            raise exception.Invalid('Network %s could not be found.'
+                                    % network['uuid'])
+
+
 def _reservation_id():
     alphabet = string.ascii_lowercase + string.digits
     return 'r-' + ''.join(secrets.choice(alphabet) for _ in range(8))
@@ -221,6 +245,7 @@ def create(req):
     flavor = _flavor(server)
     image = check_image_fits(active_image(req, image_id), flavor)
     zone, requested_host = requested_placement(req, server)
+    check_key_and_networks(req, server)
     ctxt = req.context
     instance, action = db_instances.create(
         _values(req, server, flavor, image, zone),

@@ -10,6 +10,7 @@ import itertools
 from orchestrator.policies import base
 from orchestrator.policies import catalog
 from orchestrator.policies import infrastructure
+from orchestrator.policies import keypairs
 from orchestrator.policies import quotas
 from orchestrator.policies import server_actions
 from orchestrator.policies import server_records
@@ -17,7 +18,7 @@ from orchestrator.policies import servers
 
 #: Modules with ``list_rules()``; a new resource adds its module here.
 MODULES = (base, servers, server_actions, server_records, catalog,
-           infrastructure, quotas)
+           infrastructure, quotas, keypairs)
 
 
 def list_rules():

@@ -60,6 +60,7 @@ from orchestrator.api import microversion
 from orchestrator.api import quota_sets
 from orchestrator.api import request as api_request
 from orchestrator.api import server_actions
+from orchestrator.api.schemas import keypairs as keypair_schemas
 from orchestrator.api.schemas import quota_sets as quota_schemas
 from orchestrator.api.schemas import server_actions as action_schemas
 from orchestrator.api.schemas import server_actions_admin as admin_schemas
@@ -184,6 +185,7 @@ PARAMS = {
     'flavor_id': _param(*FLAVOR_IDS),
     'image_id': _param(*IMAGE_IDS),
     'project_id': _param(PROJECT, 'fuzz-other-project'),
+    'keypair_name': _param('fuzz-key'),
 }
 
 
@@ -425,6 +427,9 @@ quota_set_bodies = st.sampled_from(((2, 1), (2, 36))).flatmap(
     lambda v: _schema_bodies(quota_schemas.update(
         quota_sets.shown(v) + (['networks'] if v < (2, 36) else []))))
 
+keypair_bodies = st.sampled_from(((2, 1), (2, 2), (2, 10))).flatmap(
+    lambda v: _schema_bodies(keypair_schemas.create(v)))
+
 
 def _bodies(template, method):
     """(raw body or None) strategy for a request."""
@@ -438,6 +443,8 @@ def _bodies(template, method):
         options.append((5, action_bodies.map(_encode)))
     elif template == '/v2.1/os-quota-sets/{project_id}':
         options.append((4, quota_set_bodies.map(_encode)))
+    elif template == '/v2.1/os-keypairs':
+        options.append((4, keypair_bodies.map(_encode)))
     return _weighted(*options)
 
 

@@ -40,6 +40,7 @@ from orchestrator.cmd import api as api_cmd
 from orchestrator.db import actions as db_actions
 from orchestrator.db import catalog
 from orchestrator.db import hosts as db_hosts
+from orchestrator.db import keypairs as db_keypairs
 from orchestrator.db import migration_records
 from orchestrator.policies import base as policy_base
 from orchestrator.policies import server_actions as action_rules
@@ -47,6 +48,7 @@ from tests.unit.api.conftest import CIRROS
 from tests.unit.api.conftest import make_compute_host
 from tests.unit.api.conftest import make_instance
 from tests.unit.api.conftest import make_instance_in_state
+from tests.unit.api.test_keypairs import SSH_KEY
 
 OWNER = 'alpha'
 VERSION = '2.47'
@@ -203,6 +205,12 @@ def _owned_resources(method, template, action):
         image = catalog.image_create('private-of-alpha', status='active',
                                      owner=OWNER)
         params['image_id'] = image['id']
+    if '{keypair_name}' in template:
+        # Keypairs are each user's own: every persona has this one.
+        params['keypair_name'] = 'matrix-%s' % uuid.uuid4().hex[:12]
+        for user in PERSONAS:
+            db_keypairs.create(user, params['keypair_name'], SSH_KEY,
+                               'fingerprint', 'ssh', -1)
     if '{hypervisor_id}' in template:
         [node] = [n for n in db_hosts.list_compute_nodes()
                   if n['host'] == 'h1']
@@ -220,6 +228,9 @@ def _request(base, persona, method, template, action, params):
                            'flavorRef': '1', 'networks': 'none'}}
     auth = None if PERSONAS[persona] is None else (persona, PASSWORD)
     headers = {'OpenStack-API-Version': 'compute %s' % VERSION}
+    if (method, template) == ('POST', '/v2.1/os-keypairs'):
+        body = {'keypair': {'name': 'matrix-%s' % uuid.uuid4().hex[:12],
+                            'public_key': SSH_KEY}}
     if (method, template) == ('PUT', '/v2.1/os-quota-sets/{project_id}'):
         body = {'quota_set': {'instances': -1}}
     return requests.request(method, base + path, json=body, auth=auth,

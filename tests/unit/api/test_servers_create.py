@@ -11,6 +11,7 @@ from orchestrator.db import instances as db_instances
 from tests.unit.api import oracle
 from tests.unit.api.conftest import CIRROS
 from tests.unit.api.conftest import call
+from tests.unit.api.test_keypairs import SSH_KEY
 
 
 def _body(**server):
@@ -20,6 +21,8 @@ def _body(**server):
 
 
 def test_create_posts_the_build_and_answers_202(app, conductor):
+    assert call(app, 'POST', '/v2.1/os-keypairs', {'keypair': {
+        'name': 'mykey', 'public_key': SSH_KEY}}).status_int == 200
     resp = call(app, 'POST', '/v2.1/servers', _body(
         metadata={'role': 'web'}, key_name='mykey', user_data=base64
         .b64encode(b'#!/bin/sh\n').decode(), availability_zone='nova',
