@@ -440,12 +440,15 @@ class RestoreOnSource(base.InstanceTask):
 class FinishRevert(base.InstanceTask):
     """The migration's allocation released; the instance back on the
     source with the old flavor, vm_state active or stopped as its guest
-    is; the migration reverted before the task ends. Re-run: converges."""
+    is; the migration reverted before the task ends. Checks the claim
+    first: a lost claim raises Preempted before anything is written.
+    Re-run: converges."""
 
     persisted_name = 'flows.tasks.resize.FinishRevert'
 
     def execute(self, context, instance_uuid, task_id, params,
                 power_state):
+        self.check_claim(instance_uuid, task_id)
         migration = migration_records.get(params[keys.MIGRATION_UUID])
         allocations.release(migration['uuid'])
         vm_state = (states.ACTIVE if power_state == states.RUNNING

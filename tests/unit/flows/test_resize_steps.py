@@ -150,15 +150,6 @@ def _reverted(env, case, result):
                                   TINY_MEMORY)
 
 
-#: Contract violation (issue 13 item 6).
-WRITES_UNDER_LOST_CLAIM = (
-    'flows/tasks/resize.py FinishRevert.execute releases the '
-    "migration's allocation and moves the migration to reverted before "
-    'its CAS on the instance: under a lost claim it raises Preempted '
-    'with both done, leaving the instance recorded on the destination '
-    '(host, new flavor) with no allocation there and its migration '
-    'reverted; it should check the claim (load_instance) first')
-
 HOSTS_AND_CLAIMS = ('allocations', 'images', 'host:' + SRC, 'host:' + DST)
 CONFIRMING = waiting_for(state_machine.CONFIRM_RESIZE)
 REVERTING = waiting_for(state_machine.REVERT_RESIZE)
@@ -220,8 +211,7 @@ STEPS = [
                  setup=waiting_for(state_machine.REVERT_RESIZE,
                                    resize.DestroyOnDestination,
                                    resize.RestoreOnSource),
-                 check=_reverted, undone=harness.NO_REVERT,
-                 xfail={'lost_claim': WRITES_UNDER_LOST_CLAIM}),
+                 check=_reverted, undone=harness.NO_REVERT),
 ]
 
 globals().update(harness.contract_tests(STEPS))
