@@ -27,15 +27,15 @@ import uuid as uuidlib
 
 from orchestrator import exception
 from orchestrator import quota
+from orchestrator.api import flavors
 from orchestrator.api import images
 from orchestrator.api import links
 from orchestrator.api import operations
 from orchestrator.api import request as api_request
 from orchestrator.api import validation
 from orchestrator.api.schemas import servers as schemas
-from orchestrator.db import catalog
-from orchestrator.db import keypairs as db_keypairs
 from orchestrator.db import instances as db_instances
+from orchestrator.db import keypairs as db_keypairs
 from orchestrator.policies import servers as server_rules
 
 GiB = 1024 ** 3
@@ -97,10 +97,10 @@ def _image_id(server):
     return image_ref
 
 
-def _flavor(server):
+def _flavor(req, server):
     flavor_id = _last_segment(server['flavorRef'])
     try:
-        flavor = catalog.flavor_get(flavor_id)
+        flavor = flavors.get_visible(req, flavor_id)
     except exception.FlavorNotFound:
         raise exception.FlavorNotAvailable(flavor_id=flavor_id) from None
     if flavor['disabled']:
@@ -242,7 +242,7 @@ def create(req):
     server = body['server']
     _check_count(server)
     image_id = _image_id(server)
-    flavor = _flavor(server)
+    flavor = _flavor(req, server)
     image = check_image_fits(active_image(req, image_id), flavor)
     zone, requested_host = requested_placement(req, server)
     check_key_and_networks(req, server)

@@ -5,6 +5,7 @@ Seeding is idempotent: ``db sync`` may run any number of times.
 
 import uuid as uuidlib
 
+from oslo_db import exception as db_exc
 import sqlalchemy as sa
 
 from orchestrator import exception
@@ -47,28 +48,47 @@ def seed_defaults():
                                    properties={}, deleted=False))
 
 
-def flavor_get(flavorid):
-    """The flavor whose flavorid is ``flavorid``, or FlavorNotFound."""
+def _flavor_visible_to(query, project_id):
+    """``query`` restricted to the flavors ``project_id`` may see: the
+    public ones and those shared with it (None: no restriction)."""
+    if project_id is None:
+        return query
+    return query.where(sa.or_(
+        models.Flavor.is_public.is_(True),
+        models.Flavor.flavorid.in_(
+            sa.select(models.FlavorProject.flavor_id).where(
+                models.FlavorProject.project_id == project_id))))
+
+
+def flavor_get(flavorid, visible_to=None):
+    """The flavor whose flavorid is ``flavorid``, or FlavorNotFound; with
+    ``visible_to`` (a project id), a non-public flavor not shared with
+    that project is not found either."""
     with session.reader() as s:
-        row = s.execute(sa.select(models.Flavor).where(
-            models.Flavor.flavorid == str(flavorid))).scalar_one_or_none()
+        row = s.execute(_flavor_visible_to(sa.select(models.Flavor).where(
+            models.Flavor.flavorid == str(flavorid)), visible_to)
+        ).scalar_one_or_none()
         if row is None:
             raise exception.FlavorNotFound(flavor_id=flavorid)
         return row.as_dict()
 
 
 def flavor_list(is_public=True, min_ram=None, min_disk=None, limit=None,
-                marker=None):
+                marker=None, project_id=None):
     """Flavors sorted by flavorid (Nova's default order), with paging.
 
-    :param is_public: True, False, or None for both.
+    :param is_public: True, False, or None for both; True also lists the
+        non-public flavors shared with ``project_id`` (as Nova).
     :raises FlavorNotFound: the marker names no flavor.
     """
     with session.reader() as s:
         q = sa.select(models.Flavor).where(
             models.Flavor.disabled.is_(False))
-        if is_public is not None:
-            q = q.where(models.Flavor.is_public.is_(bool(is_public)))
+        if is_public:
+            q = _flavor_visible_to(q, project_id) if project_id else \
+                q.where(models.Flavor.is_public.is_(True))
+        elif is_public is not None:
+            q = q.where(models.Flavor.is_public.is_(False))
         if min_ram is not None:
             q = q.where(models.Flavor.memory_mb >= min_ram)
         if min_disk is not None:
@@ -83,6 +103,120 @@ def flavor_list(is_public=True, min_ram=None, min_disk=None, limit=None,
         if limit is not None:
             q = q.limit(limit)
         return [r.as_dict() for r in s.execute(q).scalars()]
+
+
+class FlavorExists(exception.Conflict):
+    msg_fmt = 'Flavor with %(what)s %(value)s already exists.'
+
+
+def flavor_create(values):
+    """Insert a flavor (``values``: the columns); 409 when its name or
+    flavorid is taken."""
+    with session.writer() as s:
+        for column, what in (('name', 'name'), ('flavorid', 'ID')):
+            if s.execute(sa.select(models.Flavor.id).where(
+                    getattr(models.Flavor, column) == values[column])
+                    ).first() is not None:
+                raise FlavorExists(what=what, value=values[column])
+        row = models.Flavor(**values)
+        s.add(row)
+        try:
+            s.flush()
+        except db_exc.DBDuplicateEntry:
+            raise FlavorExists(what='name or ID',
+                               value=values['name']) from None
+        return row.as_dict()
+
+
+def flavor_delete(flavorid):
+    """Delete the flavor and its access list (FlavorNotFound if none);
+    servers keep the copy they were built with."""
+    with session.writer() as s:
+        result = s.execute(sa.delete(models.Flavor).where(
+            models.Flavor.flavorid == str(flavorid)))
+        if result.rowcount != 1:
+            raise exception.FlavorNotFound(flavor_id=flavorid)
+        s.execute(sa.delete(models.FlavorProject).where(
+            models.FlavorProject.flavor_id == str(flavorid)))
+
+
+def _locked_flavor(s, flavorid):
+    row = s.execute(sa.select(models.Flavor).where(
+        models.Flavor.flavorid == str(flavorid)).with_for_update()
+    ).scalar_one_or_none()
+    if row is None:
+        raise exception.FlavorNotFound(flavor_id=flavorid)
+    return row
+
+
+def flavor_extra_specs_update(flavorid, specs):
+    """Add or replace ``specs`` among the flavor's extra specs (under the
+    row's lock: concurrent updates do not lose each other's keys);
+    returns them all."""
+    with session.writer() as s:
+        row = _locked_flavor(s, flavorid)
+        row.extra_specs = dict(row.extra_specs or {}, **specs)
+        return dict(row.extra_specs)
+
+
+class FlavorExtraSpecNotFound(exception.NotFound):
+    msg_fmt = 'Flavor %(flavor_id)s has no extra specs with key %(key)s.'
+
+
+def flavor_extra_spec_delete(flavorid, key):
+    """Remove extra spec ``key`` (404 when the flavor has none)."""
+    with session.writer() as s:
+        row = _locked_flavor(s, flavorid)
+        specs = dict(row.extra_specs or {})
+        if key not in specs:
+            raise FlavorExtraSpecNotFound(flavor_id=flavorid, key=key)
+        del specs[key]
+        row.extra_specs = specs
+
+
+class FlavorAccessExists(exception.Conflict):
+    msg_fmt = ('Flavor access already exists for flavor %(flavor_id)s and '
+               'project %(project_id)s combination.')
+
+
+class FlavorAccessNotFound(exception.NotFound):
+    msg_fmt = ('Flavor access not found for %(flavor_id)s / '
+               '%(project_id)s combination.')
+
+
+def flavor_access_list(flavorid):
+    """The projects the flavor is shared with, sorted."""
+    with session.reader() as s:
+        return list(s.execute(sa.select(models.FlavorProject.project_id)
+                              .where(models.FlavorProject.flavor_id ==
+                                     str(flavorid))
+                              .order_by(models.FlavorProject.project_id))
+                    .scalars())
+
+
+def flavor_access_add(flavorid, project_id):
+    """Share the (existing) flavor with ``project_id``; 409 if it is
+    already."""
+    try:
+        with session.writer() as s:
+            _locked_flavor(s, flavorid)
+            s.add(models.FlavorProject(flavor_id=str(flavorid),
+                                       project_id=project_id))
+            s.flush()
+    except db_exc.DBDuplicateEntry:
+        raise FlavorAccessExists(flavor_id=flavorid,
+                                 project_id=project_id) from None
+
+
+def flavor_access_remove(flavorid, project_id):
+    """Stop sharing the flavor with ``project_id``; 404 if it was not."""
+    with session.writer() as s:
+        result = s.execute(sa.delete(models.FlavorProject).where(
+            models.FlavorProject.flavor_id == str(flavorid),
+            models.FlavorProject.project_id == project_id))
+        if result.rowcount != 1:
+            raise FlavorAccessNotFound(flavor_id=flavorid,
+                                       project_id=project_id)
 
 
 def _visible_to(query, project_id):

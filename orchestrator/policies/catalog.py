@@ -1,23 +1,67 @@
 """Rules of the catalog a server is built from: flavors and images.
 
-Any authenticated caller may list and show flavors, as in Nova (no rule);
-only non-public ones are guarded. Images follow Glance's visibility: a
-public image is seen by every reader, a private one (a snapshot) only by
-its owner project and administrators, and no one else may boot, rebuild
-or rescue from it.
+Any authenticated caller may list and show flavors, as in Nova (no rule):
+a non-public flavor only to administrators and the projects it is shared
+with. Administrators create and delete flavors, set their extra specs
+and share them; readers see the extra specs of the flavors they see.
+
+Images follow Glance's visibility: a public image is seen by every
+reader, a private one (a snapshot) only by its owner project and
+administrators, and no one else may boot, rebuild or rescue from it.
 """
 
 from orchestrator.policies import base
 
 FLAVORS_NON_PUBLIC = 'os_compute_api:flavors:non_public'
+FLAVORS_CREATE = 'os_compute_api:os-flavor-manage:create'
+FLAVORS_DELETE = 'os_compute_api:os-flavor-manage:delete'
+EXTRA_SPECS = 'os_compute_api:os-flavor-extra-specs:%s'
+EXTRA_SPECS_INDEX = EXTRA_SPECS % 'index'
+EXTRA_SPECS_SHOW = EXTRA_SPECS % 'show'
+EXTRA_SPECS_CREATE = EXTRA_SPECS % 'create'
+EXTRA_SPECS_UPDATE = EXTRA_SPECS % 'update'
+EXTRA_SPECS_DELETE = EXTRA_SPECS % 'delete'
+FLAVOR_ACCESS = 'os_compute_api:os-flavor-access'
+FLAVOR_ACCESS_ADD = FLAVOR_ACCESS + ':add_tenant_access'
+FLAVOR_ACCESS_REMOVE = FLAVOR_ACCESS + ':remove_tenant_access'
 IMAGES_LIST = 'image:get_images'
 IMAGES_SHOW = 'image:get_image'
 IMAGES_ALL_PROJECTS = 'image:get_images:all_projects'
 
+_SPECS = '/flavors/{flavor_id}/os-extra_specs'
+
 rules = [
     base.refinement(FLAVORS_NON_PUBLIC, base.ADMIN,
-              'List non-public flavors (is_public=false or none).',
-              ('GET', '/flavors'), ('GET', '/flavors/detail')),
+              'List non-public flavors (is_public=false or none), and '
+              'see every one (others see those shared with their '
+              'project).',
+              ('GET', '/flavors'), ('GET', '/flavors/detail'),
+              ('GET', '/flavors/{flavor_id}')),
+    base.rule(FLAVORS_CREATE, base.ADMIN, 'Create a flavor.',
+              ('POST', '/flavors')),
+    base.rule(FLAVORS_DELETE, base.ADMIN, 'Delete a flavor.',
+              ('DELETE', '/flavors/{flavor_id}')),
+    base.rule(EXTRA_SPECS_INDEX, base.PROJECT_READER_OR_ADMIN,
+              'List a flavor\'s extra specs.', ('GET', _SPECS)),
+    base.rule(EXTRA_SPECS_SHOW, base.PROJECT_READER_OR_ADMIN,
+              'Show one extra spec of a flavor.',
+              ('GET', _SPECS + '/{key}')),
+    base.rule(EXTRA_SPECS_CREATE, base.ADMIN,
+              'Add or replace extra specs of a flavor.', ('POST', _SPECS)),
+    base.rule(EXTRA_SPECS_UPDATE, base.ADMIN,
+              'Set one extra spec of a flavor.', ('PUT', _SPECS + '/{key}')),
+    base.rule(EXTRA_SPECS_DELETE, base.ADMIN,
+              'Remove one extra spec of a flavor.',
+              ('DELETE', _SPECS + '/{key}')),
+    base.rule(FLAVOR_ACCESS, base.ADMIN,
+              'List the projects a non-public flavor is shared with.',
+              ('GET', '/flavors/{flavor_id}/os-flavor-access')),
+    base.rule(FLAVOR_ACCESS_ADD, base.ADMIN,
+              'Share a non-public flavor with a project.',
+              ('POST', '/flavors/{flavor_id}/action (addTenantAccess)')),
+    base.rule(FLAVOR_ACCESS_REMOVE, base.ADMIN,
+              'Stop sharing a non-public flavor with a project.',
+              ('POST', '/flavors/{flavor_id}/action (removeTenantAccess)')),
     base.rule(IMAGES_LIST, base.PROJECT_READER_OR_ADMIN,
               'List the images the caller\'s project may see.',
               ('GET', '/image/v2/images')),

@@ -186,6 +186,7 @@ PARAMS = {
     'image_id': _param(*IMAGE_IDS),
     'project_id': _param(PROJECT, 'fuzz-other-project'),
     'keypair_name': _param('fuzz-key'),
+    'key': _param('hw:cpu_policy'),
 }
 
 

@@ -92,6 +92,10 @@ ACTIONS = {
 }
 
 ACTION_PATH = '/v2.1/servers/{server_id}/action'
+FLAVOR_ACTION_PATH = '/v2.1/flavors/{flavor_id}/action'
+#: Flavor action body key -> its body (on a fresh non-public flavor).
+FLAVOR_ACTIONS = {'addTenantAccess': {'tenant': 'matrix-tenant'},
+                  'removeTenantAccess': {'tenant': 'matrix-tenant'}}
 
 
 def _cases():
@@ -101,6 +105,9 @@ def _cases():
         if route.template == ACTION_PATH:
             cases.extend(('POST', route.template, key)
                          for key in sorted(ACTIONS))
+        elif route.template == FLAVOR_ACTION_PATH:
+            cases.extend(('POST', route.template, key)
+                         for key in sorted(FLAVOR_ACTIONS))
         else:
             cases.append((route.method, route.template, None))
     return cases
@@ -111,7 +118,7 @@ def _rule_of(method, template, action):
     path = template[len('/v2.1'):] if template.startswith('/v2.1') \
         else template
     if action is not None:
-        path = '/servers/{server_id}/action (%s)' % action
+        path = '%s (%s)' % (path, action)
     found = [r.name for r in policies.list_rules()
              if r.name not in policy_base.REFINEMENTS
              and isinstance(r, oslo_policy.DocumentedRuleDefault)
@@ -177,7 +184,7 @@ def _owned_resources(method, template, action):
     Returns the path parameters."""
     make_compute_host('h1', up=action != 'evacuate')
     make_compute_host('h2')
-    vm_state = ACTIONS[action][0] if action else states.ACTIVE
+    vm_state = ACTIONS[action][0] if action in ACTIONS else states.ACTIVE
     task_state = None
     if template.endswith('{migration_id}') and method == 'DELETE':
         task_state = states.MIGRATING
@@ -205,6 +212,19 @@ def _owned_resources(method, template, action):
         image = catalog.image_create('private-of-alpha', status='active',
                                      owner=OWNER)
         params['image_id'] = image['id']
+    if template.startswith('/v2.1/flavors/{flavor_id}') and (
+            method != 'GET' or template != '/v2.1/flavors/{flavor_id}'):
+        # A flavor of its own (a delete must not take flavor 1), with an
+        # extra spec; non-public where its access list is the subject.
+        flavor_id = 'matrix-%s' % uuid.uuid4().hex[:12]
+        private = action is not None or 'os-flavor-access' in template
+        catalog.flavor_create({
+            'flavorid': flavor_id, 'name': flavor_id, 'vcpus': 1,
+            'memory_mb': 64, 'root_gb': 1, 'is_public': not private,
+            'extra_specs': {'matrix:key': 'v'}})
+        if action == 'removeTenantAccess':
+            catalog.flavor_access_add(flavor_id, 'matrix-tenant')
+        params.update(flavor_id=flavor_id, key='matrix:key')
     if '{keypair_name}' in template:
         # Keypairs are each user's own: every persona has this one.
         params['keypair_name'] = 'matrix-%s' % uuid.uuid4().hex[:12]
@@ -221,13 +241,24 @@ def _owned_resources(method, template, action):
 def _request(base, persona, method, template, action, params):
     path = template.format(**params)
     body = None
-    if action is not None:
+    if action in FLAVOR_ACTIONS:
+        body = {action: FLAVOR_ACTIONS[action]}
+    elif action is not None:
         body = {action: ACTIONS[action][1]}
     elif (method, template) == ('POST', '/v2.1/servers'):
         body = {'server': {'name': 'matrix', 'imageRef': CIRROS,
                            'flavorRef': '1', 'networks': 'none'}}
     auth = None if PERSONAS[persona] is None else (persona, PASSWORD)
     headers = {'OpenStack-API-Version': 'compute %s' % VERSION}
+    if (method, template) == ('POST', '/v2.1/flavors'):
+        body = {'flavor': {'name': 'matrix-%s' % uuid.uuid4().hex[:12],
+                           'ram': 64, 'vcpus': 1, 'disk': 1}}
+    if (method, template) == ('POST',
+                              '/v2.1/flavors/{flavor_id}/os-extra_specs'):
+        body = {'extra_specs': {'matrix:other': 'v'}}
+    if (method, template) == (
+            'PUT', '/v2.1/flavors/{flavor_id}/os-extra_specs/{key}'):
+        body = {params['key']: 'w'}
     if (method, template) == ('POST', '/v2.1/os-keypairs'):
         body = {'keypair': {'name': 'matrix-%s' % uuid.uuid4().hex[:12],
                             'public_key': SSH_KEY}}
