@@ -49,6 +49,7 @@ from orchestrator.api import request as api_request
 from orchestrator.api import router as api_router
 from orchestrator.api import server_actions
 from orchestrator.api import server_actions_admin
+from orchestrator.api import server_tags
 from orchestrator.api import servers
 from orchestrator.api import services
 from orchestrator.api import versions
@@ -57,7 +58,7 @@ from orchestrator.api import versions
 #: where a literal path shadows a template (see the router).
 RESOURCES = (versions, servers, server_actions, instance_actions, flavors,
              services, hypervisors, aggregates, images, identity,
-             migrations, limits, quota_sets, keypairs)
+             migrations, limits, quota_sets, keypairs, server_tags)
 
 #: Modules that only add handlers to server_actions.HANDLERS (imported
 #: above for that; listed so the import is not mistaken for unused).

@@ -187,6 +187,7 @@ PARAMS = {
     'project_id': _param(PROJECT, 'fuzz-other-project'),
     'keypair_name': _param('fuzz-key'),
     'key': _param('hw:cpu_policy'),
+    'tag': _param('fuzz-tag'),
 }
 
 
