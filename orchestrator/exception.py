@@ -113,6 +113,12 @@ class Conflict(OrchestratorError):
     code = 409
 
 
+class InstanceIsLocked(Conflict):
+    """A non-administrator acted on a locked server (Nova's 409)."""
+
+    msg_fmt = 'Instance %(instance_uuid)s is locked'
+
+
 class InstanceInvalidState(Conflict):
     """The allowed-actions table refused the action (or lost a race)."""
 

@@ -30,6 +30,7 @@ from oslo_middleware import http_proxy_to_wsgi
 from oslo_middleware import request_id
 
 from orchestrator.api import aggregates
+from orchestrator.api import availability_zones
 from orchestrator.api import auth
 from orchestrator.api import body_limit
 from orchestrator.api import errors
@@ -49,7 +50,8 @@ from orchestrator.api import request as api_request
 from orchestrator.api import router as api_router
 from orchestrator.api import server_actions
 from orchestrator.api import server_actions_admin
-from orchestrator.api import server_tags
+from orchestrator.api import server_lock
+from orchestrator.api import server_metadata
 from orchestrator.api import servers
 from orchestrator.api import services
 from orchestrator.api import versions
@@ -58,11 +60,12 @@ from orchestrator.api import versions
 #: where a literal path shadows a template (see the router).
 RESOURCES = (versions, servers, server_actions, instance_actions, flavors,
              services, hypervisors, aggregates, images, identity,
-             migrations, limits, quota_sets, keypairs, server_tags)
+             migrations, limits, quota_sets, keypairs, server_metadata,
+             availability_zones)
 
 #: Modules that only add handlers to server_actions.HANDLERS (imported
 #: above for that; listed so the import is not mistaken for unused).
-ACTION_MODULES = (server_actions_admin,)
+ACTION_MODULES = (server_actions_admin, server_lock)
 
 
 def build_router():

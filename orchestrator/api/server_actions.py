@@ -275,8 +275,10 @@ def dispatch(req, server_id):
     handler = HANDLERS.get(name)
     if handler is None:
         raise exception.Invalid('Unsupported action: %s' % name)
-    servers.get_instance(req, server_id, read_deleted=False,
-                         rule=action_rules.rule_for(name))
+    instance = servers.get_instance(req, server_id, read_deleted=False,
+                                    rule=action_rules.rule_for(name))
+    if name not in action_rules.FLAG_ACTIONS:
+        servers.check_unlocked(req, instance)
     return handler(req, server_id, value)
 
 

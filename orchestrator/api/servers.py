@@ -1,5 +1,6 @@
-"""``/v2.1/servers``: list, show, delete (create is in
-:mod:`orchestrator.api.server_create`).
+"""``/v2.1/servers``: list, show, update, delete (create is in
+:mod:`orchestrator.api.server_create`, metadata in
+:mod:`orchestrator.api.server_metadata`).
 
 List filters (query string):
 
@@ -23,6 +24,7 @@ a 403), and then the rule of the operation decides (403).
 
 from orchestrator import exception
 from orchestrator import state_machine
+from orchestrator.policies import server_attributes as rules_attrs
 from orchestrator.policies import servers as rules
 from orchestrator.api import links
 from orchestrator.api import name_filter
@@ -30,6 +32,8 @@ from orchestrator.api import operations
 from orchestrator.api import query
 from orchestrator.api import request as api_request
 from orchestrator.api import server_create
+from orchestrator.api import validation
+from orchestrator.api.schemas import server_attributes as schemas
 from orchestrator.api.views import servers as server_views
 from orchestrator.db import instances as db_instances
 
@@ -52,6 +56,13 @@ def get_instance(req, server_id, read_deleted=False, rule=None):
     if rule is not None:
         req.authorize(rule, target(instance))
     return instance
+
+
+def check_unlocked(req, instance):
+    """409 when ``instance`` is locked and the caller is no administrator
+    (Nova's check_instance_lock: the owner must unlock it first)."""
+    if instance.get('locked') and not req.context.is_admin:
+        raise exception.InstanceIsLocked(instance_uuid=instance['uuid'])
 
 
 def _last_segment(ref):
@@ -155,6 +166,31 @@ def show(req, server_id):
     return api_request.json_response({'server': view.detail(instance)})
 
 
+def update(req, server_id):
+    """PUT /servers/{id}: ``name``, ``accessIPv4``, ``accessIPv6`` and
+    from 2.19 ``description`` (null clears it) (200, the server without
+    its extensions, as Nova before 2.75). Neither a task nor the lock
+    stops it (as in Nova): these are labels, not state."""
+    body = req.json_body()
+    validation.validate(body, schemas.update(req.api_version))
+    get_instance(req, server_id, rule=rules_attrs.UPDATE)
+    given = body['server']
+    values = {}
+    for field, column in (('name', 'display_name'),
+                          ('description', 'description'),
+                          ('accessIPv4', 'access_ip_v4'),
+                          ('accessIPv6', 'access_ip_v6')):
+        if field in given:
+            values[column] = given[field]
+    if values.get('access_ip_v6'):
+        values['access_ip_v6'] = server_views.normalized_ip(
+            values['access_ip_v6'])
+    instance = db_instances.update_fields(server_id, values,
+                                          project_id=req.owner_project())
+    view = server_views.ServerViewBuilder(req)
+    return api_request.json_response({'server': view.rebuild(instance)})
+
+
 def soft_deletes(conf, instance):
     """True when DELETE of ``instance`` is a soft delete: reclaim is on
     (``[DEFAULT] reclaim_instance_interval_s`` > 0) and its vm_state is one
@@ -168,15 +204,17 @@ def soft_deletes(conf, instance):
 def delete(req, server_id):
     """DELETE /servers/{id}: claim for delete, post the delete (204).
 
-    A soft delete when :func:`soft_deletes` says so (409 while a task
+    409 when the server is locked (:func:`check_unlocked`). A soft
+    delete when :func:`soft_deletes` says so (409 while a task
     runs then: a soft delete does not preempt). 409 while another delete
     runs; 503 (claim released) when no conductor takes the job.
     """
     ctxt = req.context
     action_values = {'request_id': ctxt.request_id,
                      'user_id': ctxt.user_id, 'project_id': ctxt.project_id}
-    if soft_deletes(req.conf, get_instance(req, server_id,
-                                           rule=rules.DELETE)):
+    instance = get_instance(req, server_id, rule=rules.DELETE)
+    check_unlocked(req, instance)
+    if soft_deletes(req.conf, instance):
         instance, action = db_instances.claim(
             server_id, state_machine.SOFT_DELETE, action_values,
             project_id=req.owner_project())
@@ -195,4 +233,5 @@ def register(router):
     router.add('POST', '/v2.1/servers', server_create.create)
     router.add('GET', '/v2.1/servers/detail', detail)
     router.add('GET', '/v2.1/servers/{server_id}', show)
+    router.add('PUT', '/v2.1/servers/{server_id}', update)
     router.add('DELETE', '/v2.1/servers/{server_id}', delete)

@@ -443,6 +443,95 @@ def force_delete(instance_uuid, action_values, project_id=None):
         return before, act
 
 
+
+#: Columns the API sets directly, outside any task: what a user names or
+#: describes (server update) and the lock flag (lock/unlock). None of them
+#: is a state a flow reads or writes.
+API_FIELDS = frozenset(['display_name', 'description', 'access_ip_v4',
+                        'access_ip_v6', 'locked'])
+
+
+def update_fields(instance_uuid, values, project_id=None, action=None):
+    """Set API-owned columns (:data:`API_FIELDS`) of a live instance in
+    one UPDATE, whatever task runs (they are not state: no claim).
+
+    :param action: (action name, action values) to record, finished, in
+        the same transaction (lock and unlock are audited as in Nova).
+
+    :returns: the instance dict after the update.
+    :raises InstanceNotFound: no such live instance (in the project).
+    """
+    unknown = set(values) - API_FIELDS
+    if unknown:
+        raise ValueError('not API fields: %s' % sorted(unknown))
+    where = [models.Instance.uuid == instance_uuid,
+             models.Instance.deleted == 0]
+    if project_id is not None:
+        where.append(models.Instance.project_id == project_id)
+    with session.writer() as s:
+        if values:
+            result = s.execute(
+                sa.update(models.Instance).where(*where)
+                .values(updated_at=models.utcnow(), **values)
+                .execution_options(synchronize_session=False))
+            if result.rowcount != 1:
+                raise exception.InstanceNotFound(instance_id=instance_uuid)
+        row = s.execute(sa.select(models.Instance).where(*where)
+                        ).scalar_one_or_none()
+        if row is None:
+            raise exception.InstanceNotFound(instance_id=instance_uuid)
+        if action is not None:
+            name, action_values = action
+            act = db_actions.start_in(s, instance_uuid, name, task_id=None,
+                                      **action_values)
+            db_actions.finish_in(s, act['id'], states.RESULT_SUCCESS)
+        return _to_dict(row)
+
+
+def update_metadata(instance_uuid, change, quota=None, project_id=None,
+                    vm_states=None, what='update metadata'):
+    """Replace the instance's metadata with ``change(current)`` (a new
+    dict) in one transaction: under ``quota`` (a
+    :class:`orchestrator.db.quotas.Quota`), whose project lock
+    serialises concurrent changes, so two requests never lose each
+    other's items and the ``metadata_items`` limit holds (403).
+
+    :param vm_states: when given, the change is refused (409, Nova's
+        message) unless the instance is in one of them with no task
+        running (Nova's rule for metadata changes).
+    :returns: the metadata after the change.
+    :raises InstanceNotFound: no such live instance (in the project).
+    :raises InstanceInvalidState: not in ``vm_states``, or a task runs.
+    :raises MetadataLimitExceeded: more items than the quota allows.
+    """
+    where = [models.Instance.uuid == instance_uuid,
+             models.Instance.deleted == 0]
+    if project_id is not None:
+        where.append(models.Instance.project_id == project_id)
+
+    def work(s, check):
+        row = s.execute(sa.select(models.Instance).where(*where)
+                        ).scalar_one_or_none()
+        if row is None:
+            raise exception.InstanceNotFound(instance_id=instance_uuid)
+        if vm_states is not None:
+            if row.vm_state not in vm_states:
+                raise exception.InstanceInvalidState(
+                    reason="Cannot '%s' instance while it is in vm_state "
+                           "%s" % (what, row.vm_state))
+            if row.task_state is not None:
+                raise exception.InstanceInvalidState(
+                    reason="Cannot '%s' instance while it is in task_state "
+                           "%s" % (what, row.task_state))
+        metadata = change(dict(row.metadata_ or {}))
+        check.items('metadata_items', len(metadata))
+        s.execute(sa.update(models.Instance).where(
+            models.Instance.id == row.id).values(
+                metadata_=metadata, updated_at=models.utcnow())
+            .execution_options(synchronize_session=False))
+        return metadata
+    return db_quotas.transaction(quota, work)
+
 def add_fault(instance_uuid, code, message, details=None, host=None):
     """Record a fault on the instance (shown as the server's ``fault``)."""
     with session.writer() as s:

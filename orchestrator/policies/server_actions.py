@@ -45,12 +45,21 @@ ACTIONS = {
                       state_machine.RESET_STATE),
 }
 
+#: Actions that run no task (no state machine action: a flag the API
+#: sets): request body key -> (rule name, default).
+FLAG_ACTIONS = {
+    'lock': ('os_compute_api:os-lock-server:lock',
+             base.PROJECT_MEMBER_OR_ADMIN),
+    'unlock': ('os_compute_api:os-lock-server:unlock',
+               base.PROJECT_MEMBER_OR_ADMIN),
+}
+
 PATH = '/servers/{server_id}/action (%s)'
 
 
 def rule_for(body_key):
     """The rule name of the action ``body_key``, or None."""
-    found = ACTIONS.get(body_key)
+    found = ACTIONS.get(body_key) or FLAG_ACTIONS.get(body_key)
     return found[0] if found else None
 
 
@@ -65,6 +74,10 @@ rules = [
     base.rule(name, default_for(action), 'Server action %s.' % key,
               ('POST', PATH % key))
     for key, (name, action) in sorted(ACTIONS.items())
+] + [
+    base.rule(name, default, 'Server action %s.' % key,
+              ('POST', PATH % key))
+    for key, (name, default) in sorted(FLAG_ACTIONS.items())
 ]
 
 

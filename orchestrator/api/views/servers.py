@@ -4,13 +4,14 @@ microversion and per caller.
 What shows when (the tempest.lib schemas of each version are the oracle):
 
 * everyone: id, name, status, links, image, flavor, addresses, metadata,
-  OS-EXT-STS:* (vm_state, task_state, power_state), OS-EXT-AZ, OS-SRV-USG,
+  OS-EXT-STS:* (vm_state, task_state, power_state), OS-EXT-AZ (the zone
+  asked for, else its host's), OS-SRV-USG,
   progress (for statuses that make progress), fault (vm_state error or
   deleted, details to admins or for non-500 faults);
 * admins: OS-EXT-SRV-ATTR:host/instance_name/hypervisor_hostname, and from
   2.3 reservation_id, launch_index, hostname, kernel_id, ramdisk_id,
   root_device_name, user_data; from 2.16 host_status;
-* 2.9 locked, 2.19 description, 2.26 tags,
+* 2.9 locked, 2.19 description, 2.26 tags (always []: no tag API),
   2.47 the flavor embedded instead of linked.
 
 A rebuild's response (:meth:`ServerViewBuilder.rebuild`) is the server
@@ -39,7 +40,6 @@ from orchestrator.api import links
 from orchestrator.api.views import timestamps
 from orchestrator.db import hosts as db_hosts
 from orchestrator.db import instances as db_instances
-from orchestrator.db import tags as db_tags
 from orchestrator.policies import servers as rules
 
 PROGRESS_STATUSES = frozenset([
@@ -55,6 +55,16 @@ REBUILD_FIELDS = (
     'user_id', 'metadata', 'hostId', 'created', 'updated', 'addresses',
     'accessIPv4', 'accessIPv6', 'OS-DCF:diskConfig', 'progress', 'fault',
     'locked', 'description', 'tags')
+
+
+def normalized_ip(value):
+    """An address in its canonical text (``2001:DB8:0::1`` ->
+    ``2001:db8::1``), as Nova shows access addresses (an IPAddress
+    field); anything that is no address is returned as it is."""
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return value
 
 
 def _ip_entry(ip, mac):
@@ -150,8 +160,6 @@ class ServerViewBuilder:
         #: of them for a page (:meth:`details`), one host for one server.
         self._compute_services = {}
         self._all_services_read = False
-        #: {uuid: sorted tags} of the instances of :meth:`details` (2.26+)
-        self._tags = {}
         #: {uuid: newest fault or None} of the instances of :meth:`details`
         self._faults = {}
         #: {(rule, project_id): allowed}: a page asks each rule once per
@@ -184,10 +192,10 @@ class ServerViewBuilder:
                        if i['vm_state'] in FAULT_VM_STATES]
         faults = db_instances.latest_faults(with_faults)
         self._faults.update((u, faults.get(u)) for u in with_faults)
-        if self.version >= (2, 26):
-            self._tags.update(db_tags.for_instances(
-                [i['uuid'] for i in instances]))
-        if len(instances) > 1 and self.req.can(rules.SHOW_HOST_STATUS):
+        if len(instances) > 1 and (
+                self.req.can(rules.SHOW_HOST_STATUS)
+                or any(i.get('host') and not i.get('availability_zone')
+                       for i in instances)):
             self._read_services()
         return [self.detail(i) for i in instances]
 
@@ -219,7 +227,8 @@ class ServerViewBuilder:
                                        or instance['created_at']),
             'addresses': addresses(instance.get('networks')),
             'accessIPv4': instance.get('access_ip_v4') or '',
-            'accessIPv6': instance.get('access_ip_v6') or '',
+            'accessIPv6': normalized_ip(instance.get('access_ip_v6')
+                                        or ''),
             'OS-DCF:diskConfig': 'MANUAL',
             'key_name': instance.get('key_name'),
             'config_drive': instance.get('config_drive') or '',
@@ -228,8 +237,7 @@ class ServerViewBuilder:
                 instance.get('launched_at')),
             'OS-SRV-USG:terminated_at': timestamps.iso(
                 instance.get('terminated_at')),
-            'OS-EXT-AZ:availability_zone':
-                instance.get('availability_zone') or '',
+            'OS-EXT-AZ:availability_zone': self._zone(instance),
             'OS-EXT-STS:vm_state': instance['vm_state'],
             'OS-EXT-STS:task_state': instance['task_state'],
             'OS-EXT-STS:power_state': instance['power_state'],
@@ -250,7 +258,7 @@ class ServerViewBuilder:
         if self.version >= (2, 19):
             body['description'] = instance.get('description')
         if self.version >= (2, 26):
-            body['tags'] = self._tags_of(instance)
+            body['tags'] = []
         return body
 
     def rebuild(self, instance):
@@ -268,11 +276,6 @@ class ServerViewBuilder:
                    for ip in ips]
             for name, ips in body['addresses'].items()}
         return shown
-
-    def _tags_of(self, instance):
-        if instance['uuid'] not in self._tags:
-            self._tags.update(db_tags.for_instances([instance['uuid']]))
-        return self._tags[instance['uuid']]
 
     def _admin_attributes(self, instance):
         attrs = {
@@ -331,15 +334,32 @@ class ServerViewBuilder:
             body['details'] = fault['details']
         return body
 
+    def _compute_service(self, host):
+        """The compute service of ``host`` (None: it has none), read once
+        per builder."""
+        if host not in self._compute_services and \
+                not self._all_services_read:
+            self._read_services(host)
+        return self._compute_services.get(host)
+
+    def _zone(self, instance):
+        """The server's availability zone, as Nova shows it: the one it
+        was created in, else the zone of its host (``[compute]
+        availability_zone`` of that host, ``nova`` by default), else
+        (no zone asked for, no host chosen yet) ``""``."""
+        if instance.get('availability_zone'):
+            return instance['availability_zone']
+        if not instance.get('host'):
+            return ''
+        service = self._compute_service(instance['host'])
+        return service['zone'] if service is not None else ''
+
     def _host_status(self, host):
         """UP, DOWN, MAINTENANCE (disabled), UNKNOWN (no service), or ''
         when the server has no host."""
         if not host:
             return ''
-        if host not in self._compute_services and \
-                not self._all_services_read:
-            self._read_services(host)
-        service = self._compute_services.get(host)
+        service = self._compute_service(host)
         if service is None:
             return 'UNKNOWN'
         down_time = self.req.conf.service_down_time_s

@@ -40,9 +40,9 @@ from orchestrator.cmd import api as api_cmd
 from orchestrator.db import actions as db_actions
 from orchestrator.db import catalog
 from orchestrator.db import hosts as db_hosts
+from orchestrator.db import instances as db_instances
 from orchestrator.db import keypairs as db_keypairs
 from orchestrator.db import migration_records
-from orchestrator.db import tags as db_tags
 from orchestrator.policies import base as policy_base
 from orchestrator.policies import server_actions as action_rules
 from tests.unit.api.conftest import CIRROS
@@ -90,6 +90,19 @@ ACTIONS = {
                        {'host': None, 'block_migration': 'auto'}),
     'evacuate': (states.ACTIVE, {}),
     'os-resetState': (states.ACTIVE, {'state': 'error'}),
+    'lock': (states.ACTIVE, None),
+    'unlock': (states.ACTIVE, None),
+}
+
+#: (method, template) of server routes -> their request body.
+SERVER_BODIES = {
+    ('PUT', '/v2.1/servers/{server_id}'): {'server': {'name': 'renamed'}},
+    ('POST', '/v2.1/servers/{server_id}/metadata'): {
+        'metadata': {'matrix': 'changed'}},
+    ('PUT', '/v2.1/servers/{server_id}/metadata'): {
+        'metadata': {'matrix': 'changed'}},
+    ('PUT', '/v2.1/servers/{server_id}/metadata/{key}'): {
+        'meta': {'matrix': 'changed'}},
 }
 
 ACTION_PATH = '/v2.1/servers/{server_id}/action'
@@ -193,6 +206,10 @@ def _owned_resources(method, template, action):
                                       project_id=OWNER)
     params = {'server_id': instance['uuid'], 'project_id': OWNER,
               'flavor_id': '1'}
+    if '/metadata' in template:
+        db_instances.update_metadata(instance['uuid'],
+                                     lambda _old: {'matrix': 'item'})
+        params['key'] = 'matrix'
     if action in ('confirmResize', 'revertResize'):
         migration_records.create(
             instance['uuid'], 'resize', states.MIGRATION_FINISHED,
@@ -226,9 +243,6 @@ def _owned_resources(method, template, action):
         if action == 'removeTenantAccess':
             catalog.flavor_access_add(flavor_id, 'matrix-tenant')
         params.update(flavor_id=flavor_id, key='matrix:key')
-    if '/tags' in template:
-        db_tags.replace_all(instance['uuid'], ['matrix'])
-        params['tag'] = 'matrix'
     if '{keypair_name}' in template:
         # Keypairs are each user's own: every persona has this one.
         params['keypair_name'] = 'matrix-%s' % uuid.uuid4().hex[:12]
@@ -252,6 +266,8 @@ def _request(base, persona, method, template, action, params):
     elif (method, template) == ('POST', '/v2.1/servers'):
         body = {'server': {'name': 'matrix', 'imageRef': CIRROS,
                            'flavorRef': '1', 'networks': 'none'}}
+    if (method, template) in SERVER_BODIES:
+        body = SERVER_BODIES[(method, template)]
     auth = None if PERSONAS[persona] is None else (persona, PASSWORD)
     headers = {'OpenStack-API-Version': 'compute %s' % VERSION}
     if (method, template) == ('POST', '/v2.1/flavors'):
@@ -263,8 +279,6 @@ def _request(base, persona, method, template, action, params):
     if (method, template) == (
             'PUT', '/v2.1/flavors/{flavor_id}/os-extra_specs/{key}'):
         body = {params['key']: 'w'}
-    if (method, template) == ('PUT', '/v2.1/servers/{server_id}/tags'):
-        body = {'tags': ['matrix', 'other']}
     if (method, template) == ('POST', '/v2.1/os-keypairs'):
         body = {'keypair': {'name': 'matrix-%s' % uuid.uuid4().hex[:12],
                             'public_key': SSH_KEY}}

@@ -1,0 +1,50 @@
+"""``{"lock": null}`` and ``{"unlock": null}`` (202): a server's lock.
+
+A locked server refuses every other action, its delete and its metadata
+changes with 409 to anyone but an administrator, until it is unlocked
+(:func:`orchestrator.api.servers.check_unlocked`); it is shown as
+``locked`` from microversion 2.9. Its name, description and access
+addresses may still change, as in Nova.
+
+Lock and unlock run no flow, unlike every other action: as in Nova, where
+they are API-side writes of the instance's ``locked`` field with no call
+to a compute host, they change a flag the API itself reads, not the
+guest or any resource. There is nothing to roll back, resume or
+reconcile, so one UPDATE (with the instance action recorded in its
+transaction, as Nova records lock and unlock) is the whole operation,
+durable when it returns; they take no claim, so they work while a task
+runs (locking a server while it resizes is how an operator keeps its
+owner from touching it next).
+
+Lock reasons (``locked_reason``, 2.73) and who locked it (Nova's
+``locked_by`` with the ``unlock_override`` rule) need a microversion and
+a column this API does not have yet: here any member of the project may
+unlock a server an administrator locked.
+"""
+
+from orchestrator.api import request as api_request
+from orchestrator.api import server_actions
+from orchestrator.db import instances as db_instances
+
+
+def _set_locked(req, server_id, value, name, locked):
+    server_actions.check_no_arguments(name, value)
+    ctxt = req.context
+    db_instances.update_fields(
+        server_id, {'locked': locked}, project_id=req.owner_project(),
+        action=(name, {'request_id': ctxt.request_id,
+                       'user_id': ctxt.user_id,
+                       'project_id': ctxt.project_id}))
+    return api_request.empty_response(202)
+
+
+@server_actions.action('lock')
+def lock(req, server_id, value):
+    """{"lock": null} (202)."""
+    return _set_locked(req, server_id, value, 'lock', True)
+
+
+@server_actions.action('unlock')
+def unlock(req, server_id, value):
+    """{"unlock": null} (202)."""
+    return _set_locked(req, server_id, value, 'unlock', False)
