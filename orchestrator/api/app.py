@@ -50,6 +50,7 @@ from orchestrator.api import request as api_request
 from orchestrator.api import router as api_router
 from orchestrator.api import server_actions
 from orchestrator.api import server_actions_admin
+from orchestrator.api import server_tags
 from orchestrator.api import server_lock
 from orchestrator.api import server_metadata
 from orchestrator.api import servers
@@ -60,8 +61,8 @@ from orchestrator.api import versions
 #: where a literal path shadows a template (see the router).
 RESOURCES = (versions, servers, server_actions, instance_actions, flavors,
              services, hypervisors, aggregates, images, identity,
-             migrations, limits, quota_sets, keypairs, server_metadata,
-             availability_zones)
+             migrations, limits, quota_sets, keypairs, server_tags,
+             server_metadata, availability_zones)
 
 #: Modules that only add handlers to server_actions.HANDLERS (imported
 #: above for that; listed so the import is not mistaken for unused).

@@ -15,11 +15,13 @@ from orchestrator.policies import quotas
 from orchestrator.policies import server_actions
 from orchestrator.policies import server_attributes
 from orchestrator.policies import server_records
+from orchestrator.policies import server_tags
 from orchestrator.policies import servers
 
 #: Modules with ``list_rules()``; a new resource adds its module here.
 MODULES = (base, servers, server_actions, server_records, catalog,
-           infrastructure, quotas, keypairs, server_attributes)
+           infrastructure, quotas, keypairs, server_tags,
+           server_attributes)
 
 
 def list_rules():

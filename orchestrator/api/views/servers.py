@@ -11,7 +11,7 @@ What shows when (the tempest.lib schemas of each version are the oracle):
 * admins: OS-EXT-SRV-ATTR:host/instance_name/hypervisor_hostname, and from
   2.3 reservation_id, launch_index, hostname, kernel_id, ramdisk_id,
   root_device_name, user_data; from 2.16 host_status;
-* 2.9 locked, 2.19 description, 2.26 tags (always []: no tag API),
+* 2.9 locked, 2.19 description, 2.26 tags,
   2.47 the flavor embedded instead of linked.
 
 A rebuild's response (:meth:`ServerViewBuilder.rebuild`) is the server
@@ -40,6 +40,7 @@ from orchestrator.api import links
 from orchestrator.api.views import timestamps
 from orchestrator.db import hosts as db_hosts
 from orchestrator.db import instances as db_instances
+from orchestrator.db import tags as db_tags
 from orchestrator.policies import servers as rules
 
 PROGRESS_STATUSES = frozenset([
@@ -160,6 +161,8 @@ class ServerViewBuilder:
         #: of them for a page (:meth:`details`), one host for one server.
         self._compute_services = {}
         self._all_services_read = False
+        #: {uuid: sorted tags} of the instances of :meth:`details` (2.26+)
+        self._tags = {}
         #: {uuid: newest fault or None} of the instances of :meth:`details`
         self._faults = {}
         #: {(rule, project_id): allowed}: a page asks each rule once per
@@ -192,6 +195,9 @@ class ServerViewBuilder:
                        if i['vm_state'] in FAULT_VM_STATES]
         faults = db_instances.latest_faults(with_faults)
         self._faults.update((u, faults.get(u)) for u in with_faults)
+        if self.version >= (2, 26):
+            self._tags.update(db_tags.for_instances(
+                [i['uuid'] for i in instances]))
         if len(instances) > 1 and (
                 self.req.can(rules.SHOW_HOST_STATUS)
                 or any(i.get('host') and not i.get('availability_zone')
@@ -258,7 +264,7 @@ class ServerViewBuilder:
         if self.version >= (2, 19):
             body['description'] = instance.get('description')
         if self.version >= (2, 26):
-            body['tags'] = []
+            body['tags'] = self._tags_of(instance)
         return body
 
     def rebuild(self, instance):
@@ -276,6 +282,11 @@ class ServerViewBuilder:
                    for ip in ips]
             for name, ips in body['addresses'].items()}
         return shown
+
+    def _tags_of(self, instance):
+        if instance['uuid'] not in self._tags:
+            self._tags.update(db_tags.for_instances([instance['uuid']]))
+        return self._tags[instance['uuid']]
 
     def _admin_attributes(self, instance):
         attrs = {

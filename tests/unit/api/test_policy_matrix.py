@@ -43,6 +43,7 @@ from orchestrator.db import hosts as db_hosts
 from orchestrator.db import instances as db_instances
 from orchestrator.db import keypairs as db_keypairs
 from orchestrator.db import migration_records
+from orchestrator.db import tags as db_tags
 from orchestrator.policies import base as policy_base
 from orchestrator.policies import server_actions as action_rules
 from tests.unit.api.conftest import CIRROS
@@ -243,6 +244,9 @@ def _owned_resources(method, template, action):
         if action == 'removeTenantAccess':
             catalog.flavor_access_add(flavor_id, 'matrix-tenant')
         params.update(flavor_id=flavor_id, key='matrix:key')
+    if '/tags' in template:
+        db_tags.replace_all(instance['uuid'], ['matrix'])
+        params['tag'] = 'matrix'
     if '{keypair_name}' in template:
         # Keypairs are each user's own: every persona has this one.
         params['keypair_name'] = 'matrix-%s' % uuid.uuid4().hex[:12]
@@ -279,6 +283,8 @@ def _request(base, persona, method, template, action, params):
     if (method, template) == (
             'PUT', '/v2.1/flavors/{flavor_id}/os-extra_specs/{key}'):
         body = {params['key']: 'w'}
+    if (method, template) == ('PUT', '/v2.1/servers/{server_id}/tags'):
+        body = {'tags': ['matrix', 'other']}
     if (method, template) == ('POST', '/v2.1/os-keypairs'):
         body = {'keypair': {'name': 'matrix-%s' % uuid.uuid4().hex[:12],
                             'public_key': SSH_KEY}}
