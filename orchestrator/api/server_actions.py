@@ -21,6 +21,7 @@ from orchestrator import quota
 from orchestrator import secret_box
 from orchestrator import state_machine
 from orchestrator import states
+from orchestrator.api import flavors
 from orchestrator.api import links
 from orchestrator.api import operations
 from orchestrator.api import request as api_request
@@ -333,7 +334,8 @@ def resize(req, server_id, value):
     validation.validate({'resize': value}, action_schemas.RESIZE)
     flavor_ref = str(value['flavorRef']).rstrip('/').rsplit('/', 1)[-1]
     try:
-        flavor = catalog.flavor_get(flavor_ref)
+        flavor = catalog.flavor_get(flavor_ref,
+                                    visible_to=flavors.visible_to(req))
     except exception.FlavorNotFound:
         raise exception.Invalid('Unable to find flavor %s.'
                                 % flavor_ref) from None

@@ -4,9 +4,13 @@ schemas)."""
 
 import pytest
 
+from orchestrator import states
+
 from tests.unit.api import oracle
 from tests.unit.api.conftest import CIRROS
 from tests.unit.api.conftest import call
+from tests.unit.api.conftest import make_compute_host
+from tests.unit.api.conftest import make_instance
 
 
 def _flavor(**values):
@@ -166,6 +170,23 @@ def test_non_public_flavor_access(app, member_app, other_member_app,
     assert call(app, 'POST', '/v2.1/flavors/p1/action', {
         'removeTenantAccess': {'tenant': 'default'}}).status_int == 404
     assert call(member_app, 'GET', '/v2.1/flavors/p1').status_int == 404
+
+
+def test_resize_to_a_flavor_not_shared_is_400(app, member_app, conductor):
+    assert call(app, 'POST', '/v2.1/flavors', _flavor(
+        id='p2', disk=40,
+        **{'os-flavor-access:is_public': False})).status_int == 200
+    make_compute_host('h1')
+    server = make_instance(states.ACTIVE, host='h1')['uuid']
+    resize = {'resize': {'flavorRef': 'p2'}}
+    resp = call(member_app, 'POST', '/v2.1/servers/%s/action' % server,
+                resize)
+    assert resp.status_int == 400
+    assert resp.json['badRequest']['message'] == 'Unable to find flavor p2.'
+    assert call(app, 'POST', '/v2.1/flavors/p2/action',
+                {'addTenantAccess': {'tenant': 'default'}}).status_int == 200
+    assert call(member_app, 'POST', '/v2.1/servers/%s/action' % server,
+                resize).status_int == 202
 
 
 def test_access_of_a_public_flavor(app):
