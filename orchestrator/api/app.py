@@ -80,6 +80,9 @@ def build_router():
 class APIApplication:
     """Routes a request, applies its microversion, calls the handler.
 
+    A legacy ``/v2/...`` request is routed as ``/v2.1/...`` at
+    microversion 2.1 (:func:`orchestrator.api.versions.legacy_v2_path`).
+
     Errors raised by a handler become faults here, so they carry the
     microversion headers like any other response under ``/v2.1``.
     """
@@ -92,10 +95,17 @@ class APIApplication:
     def __call__(self, req):
         req.environ[api_request.CONF_KEY] = self.conf
         version_headers = {}
+        legacy = versions.legacy_v2_path(req.path_info)
+        if legacy is not None:
+            req.path_info = legacy
         try:
             links.check(req)
             route, params = self.router.match(req.method, req.path_info)
-            if route.versioned:
+            if route.versioned and legacy is not None:
+                # Legacy v2.0: always 2.1, never a microversion header.
+                req.environ[api_request.VERSION_KEY] = \
+                    microversion.MIN_VERSION
+            elif route.versioned:
                 version = microversion.from_headers(req.headers)
                 req.environ[api_request.VERSION_KEY] = version
                 version_headers = microversion.response_headers(version)

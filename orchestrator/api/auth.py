@@ -21,9 +21,9 @@ secret may go.
   its ``WWW-Authenticate: Keystone uri=...`` header.
 * ``http_basic``: users from a file (:mod:`orchestrator.api.auth_basic`).
 
-The version documents (``/``, ``/v2.1``, and those of the ``/image`` and
-``/identity`` stand-ins) are public in every strategy, as Nova's and
-Glance's: clients discover versions before they authenticate.
+The version documents (``/``, ``/v2.1``, ``/v2``, and those of the
+``/image`` and ``/identity`` stand-ins) are public in every strategy, as
+Nova's and Glance's: clients discover versions before they authenticate.
 """
 
 import ipaddress
@@ -50,8 +50,8 @@ NOAUTH_ROLES = ('admin', 'member', 'reader')
 UNAUTHORIZED_MESSAGE = 'The request you have made requires authentication.'
 #: Paths anyone may GET (trailing slashes aside): the version documents
 #: of the compute API, of the image stand-in and of the identity one.
-PUBLIC_PATHS = frozenset(['', '/v2.1', '/image', '/image/v2', '/identity',
-                          '/identity/v3'])
+PUBLIC_PATHS = frozenset(['', '/v2.1', '/v2', '/image', '/image/v2',
+                          '/identity', '/identity/v3'])
 
 #: WSGI environment keys of the headers that claim an identity: set by
 #: auth_token after it checked a token, never to be believed when a

@@ -144,7 +144,8 @@ def _rule_of(method, template, action):
 
 def _is_public(method, template):
     return method == 'GET' and template.rstrip('/') in (
-        '', '/v2.1', '/identity', '/identity/v3', '/image', '/image/v2')
+        '', '/v2.1', '/v2', '/identity', '/identity/v3', '/image',
+        '/image/v2')
 
 
 def _expected(conf, persona, method, template, action):

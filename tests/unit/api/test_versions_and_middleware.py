@@ -8,18 +8,51 @@ from orchestrator.api import app as api_app
 from orchestrator.api import microversion
 from tests.unit.api import oracle
 from tests.unit.api.conftest import call
+from tests.unit.api.conftest import make_instance
 
 REQ_ID = re.compile(r'^req-[0-9a-f-]{36}$')
 VERSION_HEADERS = ('OpenStack-API-Version', 'X-OpenStack-Nova-API-Version')
 
 
-def test_root_lists_v21_per_tempest(app):
+def test_root_lists_v20_and_v21_per_tempest(app):
     resp = call(app, 'GET', '/')
     body = oracle.check(resp, 'v2_1', 'versions', 'list_versions')
-    (v21,) = body['versions']
+    v21, v20 = body['versions']
     assert v21['id'] == 'v2.1' and v21['status'] == 'CURRENT'
     assert v21['version'] == '2.47' and v21['min_version'] == '2.1'
     assert v21['links'][0]['href'] == 'http://localhost/v2.1/'
+    assert (v20['id'], v20['status'], v20['version'],
+            v20['min_version']) == ('v2.0', 'SUPPORTED', '', '')
+    assert v20['links'] == [{'rel': 'self', 'href': 'http://localhost/v2/'}]
+
+
+def test_every_listed_version_link_is_its_document(app):
+    """What tempest's test_get_version_details follows: each self link
+    of the list is a version document whose self link is the same."""
+    for version in call(app, 'GET', '/').json['versions']:
+        [link] = [x for x in version['links'] if x['rel'] == 'self']
+        path = link['href'][len('http://localhost'):]
+        body = oracle.check(call(app, 'GET', path), 'v2_1', 'versions',
+                            'get_one_version')
+        assert [x for x in body['version']['links']
+                if x['rel'] == 'self'] == [link]
+        assert body['version']['id'] == version['id']
+
+
+def test_legacy_v2_is_v21_at_2_1_without_version_headers(app):
+    instance = make_instance('active')
+    resp = call(app, 'GET', '/v2/servers/' + instance['uuid'],
+                version='2.47')
+    assert resp.status_int == 200
+    body = resp.json['server']
+    assert body['id'] == instance['uuid']
+    # 2.1's body whatever the request asked for, and no version headers.
+    assert 'locked' not in body and 'description' not in body
+    assert body['flavor']['id'] == '1'
+    for header in VERSION_HEADERS:
+        assert header not in resp.headers
+    assert call(app, 'GET', '/v2/servers/detail').status_int == 200
+    assert call(app, 'GET', '/v2/no-such-thing').status_int == 404
 
 
 @pytest.mark.parametrize('path', ['/v2.1', '/v2.1/'])
@@ -122,7 +155,8 @@ def test_unknown_route_is_item_not_found(app):
 
 
 def test_wrong_method_is_405_bad_method_with_allow(app):
-    resp = call(app, 'DELETE', '/v2.1/flavors/1')
+    # NOTE: a route with GET only (flavors can be deleted now).
+    resp = call(app, 'DELETE', '/v2.1/os-availability-zone')
     assert resp.status_int == 405
     assert resp.json['badMethod']['code'] == 405
     assert resp.headers['Allow'] == 'GET'
