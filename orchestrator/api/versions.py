@@ -1,7 +1,7 @@
 """Version documents of the Compute API: ``/``, ``/v2.1`` and ``/v2``.
 
-``/`` lists the API versions as Nova does: v2.1 (CURRENT) and v2.0
-(SUPPORTED, no microversions); ``/v2.1`` and ``/v2`` describe each
+``/`` lists the API versions as Nova does: v2.0 (SUPPORTED, no
+microversions) and v2.1 (CURRENT); ``/v2.1`` and ``/v2`` describe each
 with its microversion range and media types. Clients (keystoneauth's
 discovery, openstacksdk) read ``version`` and ``min_version`` from these
 to negotiate a microversion.
@@ -57,9 +57,9 @@ def legacy_v2_path(path):
 
 def list_versions(req):
     """GET / : every API version (200)."""
-    # NOTE(api): Nova lists v2.0 first; clients sort by version, and
-    # v2.1 first keeps the answer of the callers that read the first one.
-    return api_request.json_response({'versions': [_v21(req), _v20(req)]})
+    # NOTE(api): v2.0 first, as Nova (tempest's test_list_api_versions
+    # checks it); clients pick by version, not by position.
+    return api_request.json_response({'versions': [_v20(req), _v21(req)]})
 
 
 def show_v21(req):

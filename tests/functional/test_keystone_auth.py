@@ -108,7 +108,7 @@ def test_without_a_valid_token_every_request_is_401(keystone_api, keystone):
             auth_checks.assert_unauthorized(caller(method, path), challenge)
     # The version documents are public, as Nova's.
     anonymous = Caller(keystone_api, None)
-    assert anonymous('GET', '/').json()['versions'][0]['id'] == 'v2.1'
+    assert anonymous('GET', '/').json()['versions'][1]['id'] == 'v2.1'
     assert anonymous('GET', '/v2.1').status_code == 200
 
 

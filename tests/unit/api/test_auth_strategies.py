@@ -130,7 +130,8 @@ def test_keystone_version_documents_are_public(keystone_conf, context_of,
     assert resp.json['context']['is_admin'] is False
     assert resp.json['identity_headers'] == []
     whole = api_app.build_app(keystone_conf)
-    assert call(whole, 'GET', '/').json['versions'][0]['id'] == 'v2.1'
+    assert [v['id'] for v in call(whole, 'GET', '/').json['versions']] == [
+        'v2.0', 'v2.1']
     assert call(whole, 'GET', '/v2.1/').json['version']['id'] == 'v2.1'
     assert call(whole, 'GET', '/v2.1/flavors').status_int == 401
 

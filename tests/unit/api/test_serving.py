@@ -49,7 +49,7 @@ def test_serve_runs_the_app_on_a_free_port_and_stops(app):
         assert json.loads(body)['itemNotFound']['code'] == 404
         # Links follow the Host header the client sent.
         status, _h, body = _get(server.port, '/', {'Host': 'api.test:8080'})
-        assert json.loads(body)['versions'][0]['links'][0]['href'] == \
+        assert json.loads(body)['versions'][1]['links'][0]['href'] == \
             'http://api.test:8080/v2.1/'
     finally:
         server.stop()
@@ -129,7 +129,7 @@ def test_daemon_serves_and_stops_cleanly_on_sigterm(tmp_path):
                 assert time.monotonic() < deadline, 'API never listened'
                 time.sleep(0.2)
         assert status == 200
-        assert json.loads(body)['versions'][0]['id'] == 'v2.1'
+        assert json.loads(body)['versions'][1]['id'] == 'v2.1'
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
         assert proc.returncode == 0

@@ -17,7 +17,7 @@ VERSION_HEADERS = ('OpenStack-API-Version', 'X-OpenStack-Nova-API-Version')
 def test_root_lists_v20_and_v21_per_tempest(app):
     resp = call(app, 'GET', '/')
     body = oracle.check(resp, 'v2_1', 'versions', 'list_versions')
-    v21, v20 = body['versions']
+    v20, v21 = body['versions']
     assert v21['id'] == 'v2.1' and v21['status'] == 'CURRENT'
     assert v21['version'] == '2.47' and v21['min_version'] == '2.1'
     assert v21['links'][0]['href'] == 'http://localhost/v2.1/'
@@ -69,7 +69,7 @@ def test_links_follow_proxy_headers_when_enabled(app, conf):
                       group='oslo_middleware')
     resp = call(app, 'GET', '/', headers={
         'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'api.example.org'})
-    assert resp.json['versions'][0]['links'][0]['href'] == \
+    assert resp.json['versions'][1]['links'][0]['href'] == \
         'https://api.example.org/v2.1/'
 
 
