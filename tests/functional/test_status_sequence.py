@@ -2,7 +2,9 @@
 
 Boot: only BUILD, then ACTIVE (no momentary SHUTOFF or anything else), with
 the image download's progress rising in between. Delete: task_state
-``deleting`` shown, the status never BUILD nor ACTIVE, then 404.
+``deleting`` shown with the status of what the server still is (ACTIVE),
+never DELETED before it is gone (the clients' waits stop at DELETED) nor
+BUILD, then 404.
 """
 
 import threading
@@ -92,5 +94,5 @@ def test_boot_shows_build_then_active_and_delete_never_build(api_system):
     assert delete.seen[-1][0] == '404', delete.seen
     shown = [(status, task) for status, task, _ in delete.seen[:-1]]
     assert shown, 'the delete was never observed in progress'
-    assert all(status == 'DELETED' and task == 'deleting'
+    assert all(status == 'ACTIVE' and task == 'deleting'
                for status, task in shown), shown
