@@ -65,6 +65,19 @@ def left_to_reconciliation(instance_uuid, task_id):
             instances.fault_messages(instance_uuid, _left_key(task_id))]
 
 
+def summarize_left(notes):
+    """The notes of :func:`left_to_reconciliation` in few characters: the
+    undos on one host for one reason said once ('destroy, unplug_networks
+    on h1 (host down)'), so the failure after them in a fault's message
+    (cut at 255 characters) is still read."""
+    grouped = {}
+    for note in notes:
+        what, _on, where = note.partition(' on ')
+        grouped.setdefault(where, []).append(what)
+    return '; '.join('%s on %s' % (', '.join(whats), where)
+                     for where, whats in grouped.items())
+
+
 def _leave_to_reconciliation(instance_uuid, task_id, host, what, why):
     note = '%s on %s (%s)' % (what, host, why)
     LOG.warning('Rollback of task %s on %s: %s left to reconciliation',
@@ -349,7 +362,7 @@ class FinishTaskOnRevert(InstanceTask, abstract=True):
             # The undo the rollback could not make is said first (the
             # message is cut at 255 characters), the failure after it.
             message = '%s%s; %s' % (LEFT_TO_RECONCILIATION,
-                                    '; '.join(left), message)
+                                    summarize_left(left), message)
         values = {'task_state': None}
         if self.revert_vm_state is not None:
             values['vm_state'] = self.revert_vm_state

@@ -244,8 +244,10 @@ def test_resize_with_a_dead_destination_rolls_back_to_the_end(
                                old_flavor)
     assert case.guest(SRC)['power_state'] == states.RUNNING
     assert case.allocations() == [(case.uuid, env.host(SRC))]
+    # Every undo on the destination is named, the host and reason once.
     assert fault_message(case).startswith(
-        'Left to reconciliation: destroy on %s (%s)' % (dst, why))
+        'Left to reconciliation: destroy, cleanup_networks, '
+        'cleanup_block_devices on %s (%s); ' % (dst, why))
 
 
 # -- live migration -----------------------------------------------------------
