@@ -207,3 +207,23 @@ def test_hypervisor_uptime_per_tempest(app, hosts):
     assert ' up 0 days, ' in body['hypervisor']['uptime']
     assert call(app, 'GET', '/v2.1/os-hypervisors/77/uptime').status_int \
         == 404
+
+
+def test_a_hard_reboot_is_listed_as_nova_names_it(app, conductor):
+    """Recorded as reboot_hard (its own flow), shown as Nova's "reboot"
+    in the list and by request id (tempest's instance actions test)."""
+    instance = make_instance('active', host='h1')
+    resp = call(app, 'POST', '/v2.1/servers/%s/action' % instance['uuid'],
+                {'reboot': {'type': 'HARD'}})
+    assert resp.status_int == 202, resp.text
+    rid = resp.headers['x-openstack-request-id']
+    assert db_actions.get_by_request_id(instance['uuid'], rid)[
+        'action'] == 'reboot_hard'
+    resp = call(app, 'GET', '/v2.1/servers/%s/os-instance-actions'
+                % instance['uuid'])
+    body = oracle.check(resp, 'v2_1', 'servers', 'list_instance_actions')
+    assert [a['action'] for a in body['instanceActions']] == [
+        'reboot', 'create']
+    resp = call(app, 'GET', '/v2.1/servers/%s/os-instance-actions/%s'
+                % (instance['uuid'], rid))
+    assert resp.json['instanceAction']['action'] == 'reboot'
