@@ -78,20 +78,33 @@ class ChangePowerOnHost(base.InstanceTask):
         inverse = INVERSE[self.operation]
         if inverse is None:
             return
-        try:
-            instance = self.load_instance(instance_uuid, task_id)
-        except exception.Preempted:
-            LOG.info('Not undoing %s on %s: another task owns it now',
-                     self.operation, instance_uuid)
-            return
-        if not instance['host']:
-            return
-        ctxt, host = self.context(context), instance['host']
-        base.undo_on_host(
-            host, lambda: base.compute_api().set_power_state(
-                ctxt, host, compute_rpcapi.instance_payload(instance),
-                inverse),
-            instance_uuid, task_id, inverse, nothing_if_gone=True)
+        undo_power(self, context, instance_uuid, task_id,
+                   lambda instance: inverse)
+
+
+def undo_power(task, context, instance_uuid, task_id, operation_for):
+    """A revert's power operation on the instance's host, by the policy
+    for host calls during a revert (:func:`flows.base.undo_on_host`).
+
+    ``operation_for(instance)`` names the operation (None: nothing to
+    undo). Nothing happens when another task owns the instance or it has
+    no host; repeated, the host converges (the guest already in that
+    state, or gone)."""
+    try:
+        instance = task.load_instance(instance_uuid, task_id)
+    except exception.Preempted:
+        LOG.info('Not undoing %s on %s: another task owns it now',
+                 task.name, instance_uuid)
+        return
+    operation = operation_for(instance)
+    if operation is None or not instance['host']:
+        return
+    ctxt, host = task.context(context), instance['host']
+    base.undo_on_host(
+        host, lambda: base.compute_api().set_power_state(
+            ctxt, host, compute_rpcapi.instance_payload(instance),
+            operation),
+        instance_uuid, task_id, operation, nothing_if_gone=True)
 
 
 class FinishPowerAction(base.InstanceTask):

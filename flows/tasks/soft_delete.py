@@ -11,7 +11,6 @@ import logging
 
 from oslo_utils import timeutils
 
-from orchestrator import exception
 from orchestrator import state_machine
 from orchestrator import states
 from orchestrator.compute import rpcapi as compute_rpcapi
@@ -19,6 +18,7 @@ from orchestrator.db import migration_records
 
 from flows import base
 from flows import keys
+from flows.tasks import power
 from flows.tasks import resize
 
 LOG = logging.getLogger(__name__)
@@ -123,21 +123,9 @@ class PowerOffForSoftDelete(base.InstanceTask):
                                                   payload, 'power_off')
 
     def revert(self, context, instance_uuid, task_id, **kwargs):
-        try:
-            instance = self.load_instance(instance_uuid, task_id)
-        except exception.Preempted:
-            LOG.info('Not powering %s back: another task owns it',
-                     instance_uuid)
-            return
-        operation = RESTORE_OPERATION.get(instance['power_state'])
-        if operation is None or not instance['host']:
-            return
-        ctxt, host = self.context(context), instance['host']
-        base.undo_on_host(
-            host, lambda: base.compute_api().set_power_state(
-                ctxt, host, compute_rpcapi.instance_payload(instance),
-                operation),
-            instance_uuid, task_id, operation, nothing_if_gone=True)
+        power.undo_power(
+            self, context, instance_uuid, task_id,
+            lambda instance: RESTORE_OPERATION.get(instance['power_state']))
 
 
 class MarkSoftDeleted(base.InstanceTask):
