@@ -10,6 +10,7 @@ import uuid as uuidlib
 import sqlalchemy as sa
 
 from orchestrator import exception
+from orchestrator import states
 from orchestrator.db import models
 from orchestrator.db import session
 
@@ -126,3 +127,91 @@ def set_service_disabled(host, binary, disabled, reason=None):
         row.disabled_reason = reason if disabled else None
         s.flush()
         return row.as_dict()
+
+
+def get_service(service_id=None, service_uuid=None):
+    """One service by its integer id or its uuid.
+
+    :raises NotFound: no such service.
+    """
+    q = sa.select(*_SERVICE_COLUMNS)
+    if service_uuid is not None:
+        q = q.where(models.Service.uuid == service_uuid)
+    else:
+        q = q.where(models.Service.id == service_id)
+    with session.reader() as s:
+        row = s.execute(q).one_or_none()
+    if row is None:
+        raise exception.NotFound('Service %s could not be found.'
+                                 % (service_uuid or service_id))
+    return dict(row._mapping)
+
+
+def update_service(service_id, values):
+    """Set ``values`` (disabled, disabled_reason, forced_down) on the
+    service with integer id ``service_id``; returns it as a dict.
+
+    Enabling a service clears its disabled_reason.
+
+    :raises NotFound: the service has gone.
+    """
+    values = dict(values)
+    if values.get('disabled') is False:
+        values['disabled_reason'] = None
+    with session.writer() as s:
+        row = s.get(models.Service, service_id)
+        if row is None:
+            raise exception.NotFound('Service %s could not be found.'
+                                     % service_id)
+        for key, value in values.items():
+            setattr(row, key, value)
+        s.flush()
+    return get_service(service_id=service_id)
+
+
+def delete_service(service_id, compute_binary):
+    """Delete a service; for a ``compute_binary`` service, its compute node
+    too, refused while the host holds anything.
+
+    The check and the delete are one transaction: an instance or an
+    allocation (a boot's or a migration's claim) on the host, or a
+    migration in progress to or from it, makes it a Conflict.
+
+    :raises NotFound: no such service.
+    :raises Conflict: a compute service whose host is in use.
+    """
+    with session.writer() as s:
+        row = s.get(models.Service, service_id)
+        if row is None:
+            raise exception.NotFound('Service %s could not be found.'
+                                     % service_id)
+        if row.binary == compute_binary:
+            _check_host_unused(s, row.host)
+            node = s.execute(sa.select(models.ComputeNode).where(
+                models.ComputeNode.host == row.host)).scalar_one_or_none()
+            if node is not None:
+                s.delete(node)
+        s.delete(row)
+
+
+def _check_host_unused(s, host):
+    instances = s.execute(sa.select(sa.func.count()).select_from(
+        models.Instance).where(models.Instance.deleted == 0,
+                               models.Instance.host == host)).scalar()
+    allocations = s.execute(sa.select(sa.func.count()).select_from(
+        models.Allocation).where(models.Allocation.host == host)).scalar()
+    if instances or allocations:
+        raise exception.Conflict(
+            'Unable to delete compute service that is hosting instances. '
+            'Migrate or delete the instances first.')
+    migrations = s.execute(sa.select(sa.func.count()).select_from(
+        models.Migration).where(
+            sa.or_(models.Migration.source_compute == host,
+                   models.Migration.dest_compute == host),
+            models.Migration.status.not_in(
+                sorted(states.MIGRATION_FINAL_STATUSES)))).scalar()
+    if migrations:
+        raise exception.Conflict('Unable to delete compute service that '
+                                 'has in-progress migrations. Complete the '
+                                 'migrations or delete the instances '
+                                 'first.')

@@ -4,6 +4,8 @@ aggregates, for administrators."""
 from orchestrator.policies import base
 
 SERVICES_LIST = 'os_compute_api:os-services:list'
+SERVICES_UPDATE = 'os_compute_api:os-services:update'
+SERVICES_DELETE = 'os_compute_api:os-services:delete'
 HYPERVISORS_LIST = 'os_compute_api:os-hypervisors:list'
 HYPERVISORS_LIST_DETAIL = 'os_compute_api:os-hypervisors:list-detail'
 HYPERVISORS_SHOW = 'os_compute_api:os-hypervisors:show'
@@ -15,6 +17,16 @@ _HYPERVISOR = '/os-hypervisors/{hypervisor_id}'
 rules = [
     base.rule(SERVICES_LIST, base.ADMIN, 'List compute services.',
               ('GET', '/os-services')),
+    base.rule(SERVICES_UPDATE, base.ADMIN,
+              'Update a compute service: enable or disable it, force it '
+              'down.',
+              ('PUT', '/os-services/enable'), ('PUT', '/os-services/disable'),
+              ('PUT', '/os-services/disable-log-reason'),
+              ('PUT', '/os-services/force-down'),
+              ('PUT', '/os-services/{service_id}')),
+    base.rule(SERVICES_DELETE, base.ADMIN,
+              'Delete a service (a compute service without instances).',
+              ('DELETE', '/os-services/{service_id}')),
     base.rule(HYPERVISORS_LIST, base.ADMIN, 'List hypervisors.',
               ('GET', '/os-hypervisors')),
     base.rule(HYPERVISORS_LIST_DETAIL, base.ADMIN,

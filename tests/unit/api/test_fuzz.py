@@ -65,6 +65,7 @@ from orchestrator.api.schemas import quota_sets as quota_schemas
 from orchestrator.api.schemas import server_actions as action_schemas
 from orchestrator.api.schemas import server_actions_admin as admin_schemas
 from orchestrator.api.schemas import servers as server_schemas
+from orchestrator.api.schemas import services as service_schemas
 from orchestrator.db import actions as db_actions
 from orchestrator.db import catalog
 from orchestrator.db import hosts as db_hosts
@@ -188,6 +189,8 @@ PARAMS = {
     'keypair_name': _param('fuzz-key'),
     'key': _param('hw:cpu_policy'),
     'tag': _param('fuzz-tag'),
+    'service_id': _param('enable', 'disable', 'disable-log-reason',
+                         'force-down', '1'),
 }
 
 
@@ -429,6 +432,10 @@ quota_set_bodies = st.sampled_from(((2, 1), (2, 36))).flatmap(
     lambda v: _schema_bodies(quota_schemas.update(
         quota_sets.shown(v) + (['networks'] if v < (2, 36) else []))))
 
+service_bodies = st.sampled_from((
+    service_schemas.update, service_schemas.update_v211,
+    service_schemas.update_v253)).flatmap(_schema_bodies)
+
 keypair_bodies = st.sampled_from(((2, 1), (2, 2), (2, 10))).flatmap(
     lambda v: _schema_bodies(keypair_schemas.create(v)))
 
@@ -447,6 +454,8 @@ def _bodies(template, method):
         options.append((4, quota_set_bodies.map(_encode)))
     elif template == '/v2.1/os-keypairs':
         options.append((4, keypair_bodies.map(_encode)))
+    elif template == '/v2.1/os-services/{service_id}':
+        options.append((4, service_bodies.map(_encode)))
     return _weighted(*options)
 
 

@@ -258,6 +258,15 @@ def _owned_resources(method, template, action):
         [node] = [n for n in db_hosts.list_compute_nodes()
                   if n['host'] == 'h1']
         params['hypervisor_id'] = str(node['id'])
+    if template == '/v2.1/os-services/{service_id}':
+        if method == 'PUT':
+            # Before 2.53 the id is the legacy action's name.
+            params['service_id'] = 'disable'
+        else:
+            # A service of its own, without instances, to delete.
+            service = db_hosts.heartbeat(
+                'matrix-%s' % uuid.uuid4().hex[:12], 'orchestrator-conductor')
+            params['service_id'] = str(service['id'])
     return params
 
 
@@ -289,6 +298,8 @@ def _request(base, persona, method, template, action, params):
     if (method, template) == ('POST', '/v2.1/os-keypairs'):
         body = {'keypair': {'name': 'matrix-%s' % uuid.uuid4().hex[:12],
                             'public_key': SSH_KEY}}
+    if (method, template) == ('PUT', '/v2.1/os-services/{service_id}'):
+        body = {'host': 'h2', 'binary': 'orchestrator-compute'}
     if (method, template) == ('PUT', '/v2.1/os-quota-sets/{project_id}'):
         body = {'quota_set': {'instances': -1}}
     return requests.request(method, base + path, json=body, auth=auth,
