@@ -16,7 +16,6 @@ compute one with its node), refused with 409 while the host holds an
 instance, an allocation or an unfinished migration.
 """
 
-import uuid
 
 from orchestrator import exception
 from orchestrator.api import query
@@ -65,14 +64,6 @@ def index(req):
         {'services': [_body(req, s) for s in services]})
 
 
-def _is_uuid(text):
-    try:
-        uuid.UUID(text)
-    except ValueError:
-        return False
-    return True
-
-
 def _lookup(req, service_id_text):
     """The service a path id names, in the microversion's id kind.
 
@@ -80,7 +71,7 @@ def _lookup(req, service_id_text):
     :raises NotFound: no such service (404).
     """
     if req.at_least(2, 53):
-        if not _is_uuid(service_id_text):
+        if not validation.is_uuid(service_id_text):
             raise exception.Invalid('Invalid uuid %s' % service_id_text)
         return db_hosts.get_service(service_uuid=service_id_text)
     number = query.db_integer(service_id_text)
@@ -98,7 +89,7 @@ def _only_compute(binary):
 
 
 def _update_v253(req, service_id_text):
-    if not _is_uuid(service_id_text):
+    if not validation.is_uuid(service_id_text):
         raise exception.Invalid('Invalid uuid %s' % service_id_text)
     body = req.json_body()
     validation.validate(body, schemas.update_v253)

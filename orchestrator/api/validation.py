@@ -34,6 +34,15 @@ def _is_uuid(value):
     return True
 
 
+def is_uuid(text):
+    """True when ``text`` (a string) is a uuid in any of its spellings."""
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
 @FORMAT_CHECKER.checks('ipv4')
 def _is_ipv4(value):
     if not isinstance(value, str):

@@ -128,6 +128,24 @@ def load_by_host(host=None):
                 for row in s.execute(q)}
 
 
+def servers_by_host(hosts=None):
+    """{host: [{'name', 'uuid'}, ...]} of the live instances on each host
+    (of ``hosts`` only when given), oldest first, in one query; a host
+    without instances is absent."""
+    q = (sa.select(models.Instance.host, models.Instance.display_name,
+                   models.Instance.uuid)
+         .where(models.Instance.deleted == 0,
+                models.Instance.host.is_not(None))
+         .order_by(models.Instance.id))
+    if hosts is not None:
+        q = q.where(models.Instance.host.in_(list(hosts)))
+    found = {}
+    with session.reader() as s:
+        for host, name, uuid in s.execute(q):
+            found.setdefault(host, []).append({'name': name, 'uuid': uuid})
+    return found
+
+
 def list_(project_id=None, read_deleted=False, host=None, limit=None,
           marker=None, filters=None):
     """Instances, newest first, with ``marker`` paging (a uuid).

@@ -10,9 +10,13 @@ HYPERVISORS_LIST = 'os_compute_api:os-hypervisors:list'
 HYPERVISORS_LIST_DETAIL = 'os_compute_api:os-hypervisors:list-detail'
 HYPERVISORS_SHOW = 'os_compute_api:os-hypervisors:show'
 HYPERVISORS_UPTIME = 'os_compute_api:os-hypervisors:uptime'
+HYPERVISORS_STATISTICS = 'os_compute_api:os-hypervisors:statistics'
+HYPERVISORS_SEARCH = 'os_compute_api:os-hypervisors:search'
+HYPERVISORS_SERVERS = 'os_compute_api:os-hypervisors:servers'
 AGGREGATES_INDEX = 'os_compute_api:os-aggregates:index'
 
 _HYPERVISOR = '/os-hypervisors/{hypervisor_id}'
+_PATTERN = '/os-hypervisors/{hypervisor_hostname_pattern}'
 
 rules = [
     base.rule(SERVICES_LIST, base.ADMIN, 'List compute services.',
@@ -36,6 +40,16 @@ rules = [
               ('GET', _HYPERVISOR)),
     base.rule(HYPERVISORS_UPTIME, base.ADMIN, 'Show a hypervisor\'s uptime.',
               ('GET', _HYPERVISOR + '/uptime')),
+    base.rule(HYPERVISORS_STATISTICS, base.ADMIN,
+              'Show the totals of every hypervisor.',
+              ('GET', '/os-hypervisors/statistics')),
+    base.rule(HYPERVISORS_SEARCH, base.ADMIN,
+              'Search hypervisors by name (before 2.53).',
+              ('GET', _PATTERN + '/search')),
+    base.rule(HYPERVISORS_SERVERS, base.ADMIN,
+              'List the servers of the hypervisors a name matches (before '
+              '2.53).',
+              ('GET', _PATTERN + '/servers')),
     base.rule(AGGREGATES_INDEX, base.ADMIN, 'List host aggregates.',
               ('GET', '/os-aggregates')),
 ]

@@ -189,6 +189,7 @@ PARAMS = {
     'keypair_name': _param('fuzz-key'),
     'key': _param('hw:cpu_policy'),
     'tag': _param('fuzz-tag'),
+    'hypervisor_hostname_pattern': _param(*HOSTS),
     'service_id': _param('enable', 'disable', 'disable-log-reason',
                          'force-down', '1'),
 }
@@ -466,8 +467,11 @@ QUERY_NAMES = ('limit', 'marker', 'name', 'status', 'image', 'flavor',
                'migration_type', 'source_compute', 'binary', 'is_public',
                'minRam', 'minDisk', 'visibility', 'read_deleted',
                'changes-since', 'sort_key', 'sort_dir', 'ip', 'tenant_id',
-               'user_id', 'reserved')
+               'user_id', 'reserved', 'with_servers',
+               'hypervisor_hostname_pattern')
 QUERY_VALUES = {
+    'with_servers': ('true', 'false', 'x'),
+    'hypervisor_hostname_pattern': HOSTS + ('fuzz', '%', ''),
     'limit': ('1', '2', '0', '1000', '1001'),
     'marker': ('1', CIRROS, REAL),
     'name': ('vm', '^vm', 'a+', '(a+)+$', '(a|aa)+$', '[', '(?P<', '*'),

@@ -258,6 +258,7 @@ def _owned_resources(method, template, action):
         [node] = [n for n in db_hosts.list_compute_nodes()
                   if n['host'] == 'h1']
         params['hypervisor_id'] = str(node['id'])
+    params['hypervisor_hostname_pattern'] = 'h1'
     if template == '/v2.1/os-services/{service_id}':
         if method == 'PUT':
             # Before 2.53 the id is the legacy action's name.
