@@ -91,7 +91,7 @@ def _tempest_conf(work, keystone, images):
                     'flavor_ref': '1', 'flavor_ref_alt': '2',
                     'endpoint_type': 'publicURL',
                     'region': keystone_server.REGION,
-                    'min_microversion': '2.1', 'max_microversion': '2.47',
+                    'min_microversion': '2.1', 'max_microversion': '2.79',
                     'build_timeout': '120', 'build_interval': '1'},
         'compute-feature-enabled': {k: str(v).lower()
                                     for k, v in FEATURES.items()},

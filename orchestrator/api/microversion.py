@@ -44,8 +44,9 @@ class APIVersion(typing.NamedTuple):
 
 
 MIN_VERSION = APIVersion(2, 1)
-#: 2.47: the server's flavor is embedded (original_name, vcpus, ...).
-MAX_VERSION = APIVersion(2, 47)
+#: 2.79: the newest Compute API microversion served (docs/microversions.md
+#: lists what each one after 2.47 changes here).
+MAX_VERSION = APIVersion(2, 79)
 
 
 def _out_of_range(text):

@@ -163,14 +163,15 @@ def show(req, server_id):
     """GET /servers/{id} (200, 404)."""
     instance = get_instance(req, server_id, rule=rules.SHOW)
     view = server_views.ServerViewBuilder(req)
-    return api_request.json_response({'server': view.detail(instance)})
+    return api_request.json_response({'server': view.show(instance)})
 
 
 def update(req, server_id):
     """PUT /servers/{id}: ``name``, ``accessIPv4``, ``accessIPv6`` and
     from 2.19 ``description`` (null clears it) (200, the server without
-    its extensions, as Nova before 2.75). Neither a task nor the lock
-    stops it (as in Nova): these are labels, not state."""
+    its extensions before 2.75, as Nova; the full server from 2.75).
+    Neither a task nor the lock stops it (as in Nova): these are labels,
+    not state."""
     body = req.json_body()
     validation.validate(body, schemas.update(req.api_version))
     get_instance(req, server_id, rule=rules_attrs.UPDATE)
@@ -188,7 +189,7 @@ def update(req, server_id):
     instance = db_instances.update_fields(server_id, values,
                                           project_id=req.owner_project())
     view = server_views.ServerViewBuilder(req)
-    return api_request.json_response({'server': view.rebuild(instance)})
+    return api_request.json_response({'server': view.update(instance)})
 
 
 def soft_deletes(conf, instance):

@@ -12,10 +12,13 @@ What shows when (the tempest.lib schemas of each version are the oracle):
   2.3 reservation_id, launch_index, hostname, kernel_id, ramdisk_id,
   root_device_name, user_data; from 2.16 host_status;
 * 2.9 locked, 2.19 description, 2.26 tags,
-  2.47 the flavor embedded instead of linked.
+  2.47 the flavor embedded instead of linked, 2.63
+  trusted_image_certificates, 2.73 locked_reason; in show only, 2.71
+  server_groups.
 
-A rebuild's response (:meth:`ServerViewBuilder.rebuild`) is the server
-without its extensions, as Nova's before 2.75.
+A rebuild's and an update's response (:meth:`ServerViewBuilder.rebuild`,
+:meth:`ServerViewBuilder.update`) are the server without its extensions
+before 2.75, as Nova's, and the full server from 2.75.
 
 ``status`` is :func:`orchestrator.state_machine.status` of (vm_state,
 task_state) for the request's microversion
@@ -48,14 +51,15 @@ PROGRESS_STATUSES = frozenset([
     states.STATUS_RESIZE, states.STATUS_VERIFY_RESIZE,
     states.STATUS_MIGRATING])
 FAULT_VM_STATES = frozenset([states.ERROR, states.DELETED])
-#: The fields of a rebuild's server body (:meth:`ServerViewBuilder.rebuild`;
-#: locked, description and tags only from the microversions that show
-#: them at all).
+#: The fields of a rebuild's or an update's server body before 2.75
+#: (:meth:`ServerViewBuilder.rebuild`; each only from the microversion
+#: that shows it at all).
 REBUILD_FIELDS = (
     'id', 'name', 'status', 'links', 'image', 'flavor', 'tenant_id',
     'user_id', 'metadata', 'hostId', 'created', 'updated', 'addresses',
     'accessIPv4', 'accessIPv6', 'OS-DCF:diskConfig', 'progress', 'fault',
-    'locked', 'description', 'tags')
+    'locked', 'description', 'tags', 'trusted_image_certificates',
+    'server_groups', 'locked_reason')
 
 
 def normalized_ip(value):
@@ -265,17 +269,64 @@ class ServerViewBuilder:
             body['description'] = instance.get('description')
         if self.version >= (2, 26):
             body['tags'] = self._tags_of(instance)
+        if self.version >= (2, 63):
+            # NOTE(api): no server is booted with trusted certificates
+            # here (a create or rebuild asking for them is a 400).
+            body['trusted_image_certificates'] = None
+        if self.version >= (2, 73):
+            body['locked_reason'] = instance.get('locked_reason')
         return body
 
-    def rebuild(self, instance):
-        """The server body of a rebuild's response: Nova's before 2.75,
-        the server without its extensions (no OS-EXT-*, OS-SRV-USG,
-        key_name, config_drive, security_groups, volumes, host_status)
-        and its addresses without OS-EXT-IPS; tempest.lib's rebuild
-        schemas allow nothing else. Built from :meth:`detail` by keeping
-        what it allows, so a field added to ``detail`` stays out of it
-        until it is added here."""
+    def show(self, instance):
+        """The body of ``GET /servers/{id}``: :meth:`detail` and, from
+        2.71, the server groups it is a member of (never in a list, as
+        Nova)."""
         body = self.detail(instance)
+        if self.version >= (2, 71):
+            body['server_groups'] = self._server_groups(instance)
+        return body
+
+    def _server_groups(self, instance):
+        """The uuids of the server groups ``instance`` belongs to (at
+        most one). Server groups are not served yet, so none."""
+        return list(instance.get('server_groups') or [])
+
+    def rebuild(self, instance):
+        """The server body of a rebuild's response.
+
+        From 2.75 it is the body of :meth:`show` with ``user_data`` (2.57)
+        instead of the administrators' ``OS-EXT-SRV-ATTR:user_data``.
+        Before, Nova's was the server without its extensions (no
+        OS-EXT-*, OS-SRV-USG, config_drive, security_groups, volumes,
+        host_status) and its addresses without OS-EXT-IPS, plus
+        key_name (2.54), user_data (2.57), trusted_image_certificates
+        (2.63), server_groups (2.71) and locked_reason (2.73);
+        tempest.lib's rebuild schemas allow nothing else."""
+        if self.version >= (2, 75):
+            body = self.show(instance)
+            body.pop('OS-EXT-SRV-ATTR:user_data', None)
+            body['user_data'] = instance.get('user_data')
+            return body
+        shown = self._without_extensions(instance)
+        if self.version >= (2, 54):
+            shown['key_name'] = instance.get('key_name')
+        if self.version >= (2, 57):
+            shown['user_data'] = instance.get('user_data')
+        return shown
+
+    def update(self, instance):
+        """The server body of ``PUT /servers/{id}``: from 2.75 that of
+        :meth:`show`; before, the server without its extensions (see
+        :meth:`rebuild`; no key_name nor user_data)."""
+        if self.version >= (2, 75):
+            return self.show(instance)
+        return self._without_extensions(instance)
+
+    def _without_extensions(self, instance):
+        """The body of a rebuild or an update before 2.75. Built from
+        :meth:`show` by keeping what it allows, so a field added to
+        ``detail`` stays out of it until it is added here."""
+        body = self.show(instance)
         shown = {key: body[key] for key in REBUILD_FIELDS if key in body}
         shown['addresses'] = {
             name: [{'version': ip['version'], 'addr': ip['addr']}

@@ -74,7 +74,7 @@ def problems(versions=VERSIONS):
 def test_every_pair_at_every_microversion_shows_what_it_defines():
     pairs = _all_pairs()
     assert len(pairs) == len(s.VM_STATES) * (len(s.TASK_STATES) + 1)
-    assert VERSIONS[0] == (2, 1) and VERSIONS[-1] == (2, 47)
+    assert VERSIONS[0] == (2, 1) and VERSIONS[-1] == (2, 79)
     assert problems() == []
 
 
@@ -194,7 +194,7 @@ def test_server_bodies_at_every_microversion_match_tempest(
             server = oracle.check(resp, module, 'servers',
                                   'get_server')['server']
             _check_bodies([server], version, by_uuid)
-    assert len(shown_schemas) == 10  # v2_1 ... v2_47 schema packages
+    assert len(shown_schemas) == 23  # v2_1 ... v2_79 schema packages
 
 
 def test_rebuild_response_at_every_microversion_matches_tempest(
@@ -204,7 +204,8 @@ def test_rebuild_response_at_every_microversion_matches_tempest(
     tempest.lib's rebuild schema of that version: before 2.75 Nova shows
     it without the extensions (it carried every OS-EXT-* field, key_name,
     security_groups... and addresses with OS-EXT-IPS, which tempest's
-    schemas refuse, until views.servers.rebuild)."""
+    schemas refuse, until views.servers.rebuild), from 2.75 as the full
+    server."""
     for version in VERSIONS:
         text = '2.%d' % version[1]
         instance = make_instance(s.ACTIVE, host='host1', networks=[{
@@ -218,8 +219,16 @@ def test_rebuild_response_at_every_microversion_matches_tempest(
                               'servers', 'rebuild_server_with_admin_pass'
                               )['server']
         assert server['status'] == s.STATUS_REBUILD
-        assert server['addresses'] == {
-            'private': [{'version': 4, 'addr': '10.0.0.3'}]}
+        address = {'version': 4, 'addr': '10.0.0.3'}
+        if version >= (2, 75):
+            # The full server body: its addresses with OS-EXT-IPS too.
+            address.update({'OS-EXT-IPS:type': 'fixed',
+                            'OS-EXT-IPS-MAC:mac_addr': 'fa:16:3e:00:00:01'})
+        assert server['addresses'] == {'private': [address]}
         assert server['adminPass']
         assert ('locked' in server) == (version >= (2, 9))
         assert ('tags' in server) == (version >= (2, 26))
+        assert ('key_name' in server) == (version >= (2, 54))
+        assert ('user_data' in server) == (version >= (2, 57))
+        assert ('OS-EXT-STS:vm_state' in server) == (version >= (2, 75))
+        assert ('OS-EXT-SRV-ATTR:user_data' in server) is False

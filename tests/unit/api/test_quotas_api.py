@@ -86,7 +86,7 @@ def test_limits_shape_per_microversion(app, conductor, version):
 
 
 def test_limits_body_at_2_57_drops_file_injection():
-    """2.57 is above this API's newest microversion (2.47); the body the
+    """At 2.57 the limits drop file injection; the body the
     table gives there is what Nova's is, by tempest's schema."""
     used = {'instances': 1, 'cores': 1, 'ram': 512}
     every = {r: 7 for r in db_quotas.RESOURCES}

@@ -19,7 +19,7 @@ def test_root_lists_v20_and_v21_per_tempest(app):
     body = oracle.check(resp, 'v2_1', 'versions', 'list_versions')
     v20, v21 = body['versions']
     assert v21['id'] == 'v2.1' and v21['status'] == 'CURRENT'
-    assert v21['version'] == '2.47' and v21['min_version'] == '2.1'
+    assert v21['version'] == '2.79' and v21['min_version'] == '2.1'
     assert v21['links'][0]['href'] == 'http://localhost/v2.1/'
     assert (v20['id'], v20['status'], v20['version'],
             v20['min_version']) == ('v2.0', 'SUPPORTED', '', '')
@@ -82,11 +82,11 @@ def test_links_use_the_host_the_client_used(app):
 @pytest.mark.parametrize('headers,expected', [
     ({}, '2.1'),
     ({'OpenStack-API-Version': 'compute 2.19'}, '2.19'),
-    ({'OpenStack-API-Version': 'compute latest'}, '2.47'),
+    ({'OpenStack-API-Version': 'compute latest'}, '2.79'),
     ({'OpenStack-API-Version': 'volume 3.0, compute 2.9'}, '2.9'),
     ({'OpenStack-API-Version': 'volume 3.0'}, '2.1'),
     ({'X-OpenStack-Nova-API-Version': '2.16'}, '2.16'),
-    ({'X-OpenStack-Nova-API-Version': 'latest'}, '2.47'),
+    ({'X-OpenStack-Nova-API-Version': 'latest'}, '2.79'),
     ({'OpenStack-API-Version': 'compute 2.26',
       'X-OpenStack-Nova-API-Version': '2.3'}, '2.26'),
 ])
@@ -101,7 +101,7 @@ def test_both_microversion_headers_are_read_and_echoed(app, headers,
 
 
 @pytest.mark.parametrize('headers', [
-    {'OpenStack-API-Version': 'compute 2.48'},
+    {'OpenStack-API-Version': 'compute 2.80'},
     {'OpenStack-API-Version': 'compute 2.0'},
     {'OpenStack-API-Version': 'compute 3.0'},
     {'X-OpenStack-Nova-API-Version': '2.99'},
@@ -112,7 +112,7 @@ def test_version_outside_the_range_is_406_compute_fault(app, headers):
     assert resp.status_int == 406
     fault = resp.json['computeFault']
     assert fault['code'] == 406
-    assert 'Minimum is 2.1 and maximum is 2.47' in fault['message']
+    assert 'Minimum is 2.1 and maximum is 2.79' in fault['message']
     assert REQ_ID.match(resp.headers['x-openstack-request-id'])
 
 
