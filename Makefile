@@ -21,7 +21,7 @@ POLICY_SAMPLE := etc/orchestrator/policy.yaml.sample
 .PHONY: help venv run test lint unit functional integration crash-test \
 	logbooks-test golden evolution-demo \
 	genconfig genpolicy states-doc clean soak fuzz bench bench-smoke \
-	import-graph
+	import-graph tempest-auth conformance
 
 help:
 	@echo 'make venv         create/refresh .venv (project + test tools)'
@@ -38,6 +38,7 @@ help:
 	@echo 'make bench        every benchmark (table + bench-results.json)'
 	@echo 'make bench-smoke  the short benchmark run (under a minute; CI)'
 	@echo 'make tempest-auth tempest compute tests with real Keystone users (minutes)'
+	@echo 'make conformance  tempest.api.compute, all of it, with real Keystone (figures)'
 	@echo 'make genconfig    regenerate $(CONFIG_SAMPLE)'
 	@echo 'make genpolicy    regenerate $(POLICY_SAMPLE)'
 	@echo 'make states-doc   regenerate docs/states.md'
@@ -119,6 +120,13 @@ bench-smoke: venv
 # TEMPEST_ARGS='--regex REGEX' picks other tests.
 tempest-auth: venv
 	$(BIN)/python -m tests.tempest_auth $(TEMPEST_ARGS)
+
+# tempest.api.compute, all of it, as the conformance suite (tens of
+# minutes; not part of `make test`, which runs a fixed subset):
+# figures, the share passing, failures.txt in the work directory;
+# CONFORMANCE_ARGS='--workdir DIR --concurrency N --regex R' adjusts.
+conformance: venv
+	$(BIN)/python -m tests.conformance $(CONFORMANCE_ARGS)
 
 genconfig: venv
 	$(BIN)/oslo-config-generator --config-file $(GENCONFIG_CONF)

@@ -237,24 +237,31 @@ class Keystone:
 
     def _provision(self):
         self._admin_token = self.token('admin', system=True)
+        self.project_ids = {
+            p['name']: p['id']
+            for p in self._call('GET', '/projects', (200,))['projects']}
+        self.add_users(USERS, projects=PROJECTS)
+
+    def add_users(self, users, projects=()):
+        """Create ``users`` ({user: (project, role)}, password
+        :func:`password` of the name), each with its role on its project;
+        the projects (and ``projects``) are created if missing."""
         roles = {r['name']: r['id']
                  for r in self._call('GET', '/roles', (200,))['roles']}
-        projects = {p['name']: p['id']
-                    for p in self._call('GET', '/projects',
-                                        (200,))['projects']}
-        for name in PROJECTS:
-            if name not in projects:
-                projects[name] = self._call('POST', '/projects', (201,), {
-                    'project': {'name': name, 'domain_id': DOMAIN}
-                })['project']['id']
-        self.project_ids = projects
-        for user, (project, role) in USERS.items():
+        for name in list(projects) + [p for p, _ in users.values()]:
+            if name not in self.project_ids:
+                self.project_ids[name] = self._call(
+                    'POST', '/projects', (201,), {
+                        'project': {'name': name, 'domain_id': DOMAIN}
+                    })['project']['id']
+        for user, (project, role) in users.items():
+            project_id = self.project_ids[project]
             user_id = self._call('POST', '/users', (201,), {'user': {
                 'name': user, 'domain_id': DOMAIN,
                 'password': password(user),
-                'default_project_id': projects[project]}})['user']['id']
+                'default_project_id': project_id}})['user']['id']
             self._call('PUT', '/projects/%s/users/%s/roles/%s' % (
-                projects[project], user_id, roles[role]), (204,))
+                project_id, user_id, roles[role]), (204,))
             self.user_ids[user] = user_id
 
     def token(self, user, project=None, system=False):
