@@ -55,6 +55,7 @@ from orchestrator.api import server_lock
 from orchestrator.api import server_metadata
 from orchestrator.api import servers
 from orchestrator.api import services
+from orchestrator.api import tenant_usage
 from orchestrator.api import versions
 
 #: Resource modules, each with ``register(router)``. Order matters only
@@ -62,7 +63,7 @@ from orchestrator.api import versions
 RESOURCES = (versions, servers, server_actions, instance_actions, flavors,
              services, hypervisors, aggregates, images, identity,
              migrations, limits, quota_sets, keypairs, server_tags,
-             server_metadata, availability_zones)
+             server_metadata, availability_zones, tenant_usage)
 
 #: Modules that only add handlers to server_actions.HANDLERS (imported
 #: above for that; listed so the import is not mistaken for unused).

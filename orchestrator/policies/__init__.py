@@ -17,11 +17,12 @@ from orchestrator.policies import server_attributes
 from orchestrator.policies import server_records
 from orchestrator.policies import server_tags
 from orchestrator.policies import servers
+from orchestrator.policies import usage
 
 #: Modules with ``list_rules()``; a new resource adds its module here.
 MODULES = (base, servers, server_actions, server_records, catalog,
            infrastructure, quotas, keypairs, server_tags,
-           server_attributes)
+           server_attributes, usage)
 
 
 def list_rules():

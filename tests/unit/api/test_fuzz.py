@@ -190,6 +190,7 @@ PARAMS = {
     'key': _param('hw:cpu_policy'),
     'tag': _param('fuzz-tag'),
     'hypervisor_hostname_pattern': _param(*HOSTS),
+    'tenant_id': _param(PROJECT, 'fuzz-other-project'),
     'service_id': _param('enable', 'disable', 'disable-log-reason',
                          'force-down', '1'),
 }
@@ -468,8 +469,11 @@ QUERY_NAMES = ('limit', 'marker', 'name', 'status', 'image', 'flavor',
                'minRam', 'minDisk', 'visibility', 'read_deleted',
                'changes-since', 'sort_key', 'sort_dir', 'ip', 'tenant_id',
                'user_id', 'reserved', 'with_servers',
-               'hypervisor_hostname_pattern')
+               'hypervisor_hostname_pattern', 'start', 'end', 'detailed')
 QUERY_VALUES = {
+    'start': ('2020-01-01T00:00:00', '2020-01-01 00:00:00.5', 'x', ''),
+    'end': ('2030-01-01T00:00:00.000001', '1999-01-01T00:00:00', '9' * 30),
+    'detailed': ('1', '0', 'true'),
     'with_servers': ('true', 'false', 'x'),
     'hypervisor_hostname_pattern': HOSTS + ('fuzz', '%', ''),
     'limit': ('1', '2', '0', '1000', '1001'),

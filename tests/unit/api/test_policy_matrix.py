@@ -163,7 +163,7 @@ def _expected(conf, persona, method, template, action):
     if rule is None:
         return '2xx'
     target = {'project_id': OWNER if owned or '{project_id}' in template
-              else project}
+              or '{tenant_id}' in template else project}
     return '2xx' if policy.check(conf, ctxt, rule, target) else 403
 
 
@@ -207,7 +207,7 @@ def _owned_resources(method, template, action):
     instance = make_instance_in_state(vm_state, task_state, host='h1',
                                       project_id=OWNER)
     params = {'server_id': instance['uuid'], 'project_id': OWNER,
-              'flavor_id': '1'}
+              'tenant_id': OWNER, 'flavor_id': '1'}
     if '/metadata' in template:
         db_instances.update_metadata(instance['uuid'],
                                      lambda _old: {'matrix': 'item'})
