@@ -190,3 +190,11 @@ class FlowInterrupted(OrchestratorError):
 
     msg_fmt = ('Interrupted by the restart of its conductor; the flow '
                '%(flow)s is reverted (its resume policy)')
+
+
+class InsufficientCapacity(Conflict):
+    """A multiple create whose ``min_count`` servers cannot all be placed
+    now (nothing was created)."""
+
+    msg_fmt = ('No valid host was found for %(min_count)d servers '
+               '(min_count): %(reason)s. Nothing was created.')

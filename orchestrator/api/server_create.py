@@ -8,9 +8,17 @@ action, and a conductor is asked to post the boot flow; if none answers,
 the instance goes to ERROR with a fault and the client gets a 503 (see
 :mod:`orchestrator.api.operations`).
 
+``min_count``/``max_count`` ask for several servers of one reservation
+(:mod:`orchestrator.api.server_count`): they are inserted together, each
+with its action and pending request, in one transaction
+(:mod:`orchestrator.db.boot_requests`), and each gets its own boot flow.
+The response is the first server's, or ``{"reservation_id": ...}`` with
+``return_reservation_id``.
+
 The project's quota is checked in the insert's transaction (403 with
-Nova's message, nothing inserted, when one more server of the flavor, or
-its metadata items, would pass it; see :mod:`orchestrator.db.quotas`).
+Nova's message, nothing inserted, when fewer than ``min_count`` servers
+of the flavor, or its metadata items, would fit; see
+:mod:`orchestrator.db.quotas`).
 
 ``availability_zone`` places the server in that zone. Nova's legacy
 ``"zone:host"`` (and ``"zone:host:node"``, ``":host"``) form asks for a
@@ -20,6 +28,7 @@ zone or host that no host can serve ends the build in ERROR with a 'No
 valid host' fault.
 """
 
+import ipaddress
 import re
 import secrets
 import string
@@ -27,16 +36,23 @@ import uuid as uuidlib
 
 from orchestrator import exception
 from orchestrator import quota
+from orchestrator import states
 from orchestrator.api import flavors
 from orchestrator.api import images
 from orchestrator.api import links
 from orchestrator.api import operations
 from orchestrator.api import request as api_request
+from orchestrator.api import server_count
 from orchestrator.api import validation
 from orchestrator.api.schemas import servers as schemas
+from orchestrator.db import actions as db_actions
+from orchestrator.db import allocations
+from orchestrator.db import boot_requests
 from orchestrator.db import instances as db_instances
 from orchestrator.db import keypairs as db_keypairs
+from orchestrator.db import pending_requests
 from orchestrator.policies import servers as server_rules
+from orchestrator.scheduler import host_selection
 
 GiB = 1024 ** 3
 
@@ -52,22 +68,6 @@ def _last_segment(ref):
 
 def _as_bool(value):
     return value is True or str(value).lower() in _TRUE
-
-
-def _check_count(server):
-    try:
-        min_count = int(server.get('min_count', 1))
-        max_count = int(server.get('max_count', min_count))
-    except ValueError:
-        raise exception.Invalid('min_count and max_count must be '
-                                'integers') from None
-    if min_count > max_count:
-        raise exception.Invalid('min_count (%d) must be <= max_count (%d)'
-                                % (min_count, max_count))
-    if (min_count, max_count) != (1, 1):
-        raise exception.Invalid(
-            'Only one server per request is supported: min_count and '
-            'max_count must be 1 (got %d and %d).' % (min_count, max_count))
 
 
 def _image_id(server):
@@ -201,11 +201,11 @@ def _reservation_id():
 
 
 def _values(req, server, flavor, image, zone):
-    uuid = str(uuidlib.uuid4())
+    """The column values of one server of the request (its uuid, name,
+    hostname and launch_index are set by :func:`_each_server`)."""
     ctxt = req.context
+    access_ip_v6 = server.get('accessIPv6')
     return {
-        'uuid': uuid,
-        'display_name': server['name'],
         'description': server.get('description'),
         'project_id': ctxt.project_id,
         'user_id': ctxt.user_id,
@@ -224,37 +224,97 @@ def _values(req, server, flavor, image, zone):
         # the network info the host reports.
         'networks': {'requested': server.get('networks', 'auto')},
         'access_ip_v4': server.get('accessIPv4'),
-        'access_ip_v6': server.get('accessIPv6'),
+        # NOTE(api): stored in its canonical form, as Nova's IPAddress
+        # field keeps it ('2001:DB8:0::1' -> '2001:db8::1').
+        'access_ip_v6': (str(ipaddress.IPv6Address(access_ip_v6))
+                         if access_ip_v6 else access_ip_v6),
         'config_drive': 'True' if _as_bool(server.get('config_drive'))
         else '',
-        'reservation_id': _reservation_id(),
-        'launch_index': 0,
-        'hostname': hostname_for(server['name'], uuid),
         'locked': False,
     }
 
 
+def _servers_of(conf, values, name):
+    """``servers(count)``: the values of each of ``count`` servers made
+    by one request: one reservation id, and each its uuid, launch index,
+    name (from ``[api] multi_instance_display_name_template`` when
+    ``count`` > 1) and hostname."""
+    reservation_id = _reservation_id()
+
+    def servers(count):
+        made = []
+        for index in range(count):
+            uuid = str(uuidlib.uuid4())
+            display_name = server_count.display_name(conf, name, index,
+                                                     count, uuid)
+            made.append(dict(values, uuid=uuid, display_name=display_name,
+                             hostname=hostname_for(display_name, uuid),
+                             reservation_id=reservation_id,
+                             launch_index=index))
+        return made
+    return servers
+
+
+def _accept(req, values, servers, counts, params, claim):
+    """Insert the request's servers, their actions and pending requests
+    in one transaction (:mod:`orchestrator.db.boot_requests`)."""
+    ctxt = req.context
+    return boot_requests.accept(
+        values, servers, counts,
+        {'request_id': ctxt.request_id, 'user_id': ctxt.user_id,
+         'project_id': ctxt.project_id},
+        quota=quota.for_project(req.conf, ctxt.project_id),
+        request=pending_requests.request_of(
+            ctxt, 'build_instance', {'params': params}),
+        claim=claim)
+
+
+def _start_all(ctxt, accepted, params):
+    """Ask a conductor to post each server's boot flow. If none answers,
+    the servers not posted yet are given back (ERROR with a fault, their
+    claims on hosts released) and the client gets the 503."""
+    for index, (instance, action) in enumerate(accepted):
+        try:
+            operations.start(ctxt, 'build_instance', instance, action,
+                             params=params)
+        except exception.ServiceUnavailable as e:
+            allocations.release_instance(instance['uuid'])
+            for other, other_action in accepted[index + 1:]:
+                if db_instances.release_claim(other['uuid'],
+                                              other['task_id'],
+                                              fault=e.message[:255]):
+                    allocations.release_instance(other['uuid'])
+                pending_requests.clear(other_action['id'])
+                db_actions.finish_if_open(other_action['id'],
+                                          states.RESULT_ERROR,
+                                          message='Conductor unavailable')
+            raise
+
+
 def create(req):
-    """POST /servers (202 with id, links, adminPass)."""
+    """POST /servers (202 with the first server's id, links, adminPass;
+    or with the reservation id)."""
     req.authorize(server_rules.CREATE)
     body = req.json_body()
     validation.validate(body, schemas.create(req.api_version))
     server = body['server']
-    _check_count(server)
+    min_count, max_count = server_count.counts(server, req.conf)
     image_id = _image_id(server)
     flavor = _flavor(req, server)
     image = check_image_fits(active_image(req, image_id), flavor)
     zone, requested_host = requested_placement(req, server)
     check_key_and_networks(req, server)
     ctxt = req.context
-    instance, action = db_instances.create(
-        _values(req, server, flavor, image, zone),
-        {'request_id': ctxt.request_id, 'user_id': ctxt.user_id,
-         'project_id': ctxt.project_id},
-        quota=quota.for_project(req.conf, ctxt.project_id))
+    values = _values(req, server, flavor, image, zone)
     params = {'requested_host': requested_host} if requested_host else {}
-    operations.start(ctxt, 'build_instance', instance, action,
-                     params=params)
+    claim = server_count.capacity_claim(
+        req.conf, host_selection.resources_of(values), min_count,
+        availability_zone=zone, requested_host=requested_host)
+    accepted = _accept(req, values,
+                       _servers_of(req.conf, values, server['name']),
+                       (min_count, max_count), params, claim)
+    _start_all(ctxt, accepted, params)
+    instance = accepted[0][0]
     if _as_bool(server.get('return_reservation_id', False)):
         return api_request.json_response(
             {'reservation_id': instance['reservation_id']}, status=202)

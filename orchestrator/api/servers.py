@@ -101,6 +101,9 @@ def _db_arguments(req, detail):
         value = query.one(req, param)
         if value:
             kwargs['filters'][column] = _last_segment(value)
+    reservation_id = query.one(req, 'reservation_id')
+    if reservation_id:
+        kwargs['filters']['reservation_id'] = reservation_id
     matchers = [m for m in (name_filter.matcher(query.one(req, 'name')),)
                 if m is not None]
     status_match, wants_deleted = _status_matcher(req)

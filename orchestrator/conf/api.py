@@ -82,6 +82,21 @@ opts = [
                help='User of callers under the noauth strategy.'),
     cfg.IntOpt('max_limit', default=1000, min=1,
                help='Most items one list request returns.'),
+    cfg.IntOpt('max_servers_per_request', default=100, min=1,
+               help='Most servers one POST /servers may ask for '
+                    '(max_count, and min_count): a larger count is a 400. '
+                    'Nova has no such cap beyond the quota; it keeps one '
+                    'request from inserting an unbounded number of rows '
+                    'and flows in one transaction (a project whose '
+                    'instances quota is unlimited could otherwise ask for '
+                    'millions).'),
+    cfg.StrOpt('multi_instance_display_name_template',
+               default='%(name)s-%(count)d',
+               help='The name of each server of a request that creates '
+                    'more than one (max_count > 1 and more than one '
+                    'created), from the requested name: %(name)s, '
+                    '%(count)d (its position, from 1) and %(uuid)s may be '
+                    'used. The server\'s hostname follows its name.'),
     cfg.URIOpt('public_endpoint', schemes=['http', 'https'],
                help='The URL clients reach the API at (scheme, host, port '
                     'and any path prefix, e.g. '

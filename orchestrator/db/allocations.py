@@ -82,23 +82,31 @@ def claim(consumer_uuid, instance_uuid, host, resources, ratios):
     :raises HostNotFound: the host has no compute node.
     """
     with session.writer() as s:
-        existing = _held(s, consumer_uuid, host)
-        if existing is not None:
-            return existing
-        node = s.execute(sa.select(models.ComputeNode).where(
-            models.ComputeNode.host == host)).scalar_one_or_none()
-        if node is None:
-            raise exception.HostNotFound(host=host)
-        node = node.as_dict()
-        if not fits(node, _usage_in(s, host), resources, ratios):
-            return None
-        bumped = s.execute(sa.update(models.ComputeNode).where(
-            models.ComputeNode.id == node['id'],
-            models.ComputeNode.generation == node['generation']).values(
-                generation=node['generation'] + 1))
-        if bumped.rowcount != 1:
-            raise exception.ClaimRace(host=host)
-        return _insert(s, consumer_uuid, instance_uuid, host, resources)
+        return claim_in(s, consumer_uuid, instance_uuid, host, resources,
+                        ratios)
+
+
+def claim_in(s, consumer_uuid, instance_uuid, host, resources, ratios):
+    """:func:`claim` in the caller's write transaction ``s`` (a claim
+    made together with other writes, all or nothing: a ClaimRace rolls
+    the caller's whole transaction back when it is not caught)."""
+    existing = _held(s, consumer_uuid, host)
+    if existing is not None:
+        return existing
+    node = s.execute(sa.select(models.ComputeNode).where(
+        models.ComputeNode.host == host)).scalar_one_or_none()
+    if node is None:
+        raise exception.HostNotFound(host=host)
+    node = node.as_dict()
+    if not fits(node, _usage_in(s, host), resources, ratios):
+        return None
+    bumped = s.execute(sa.update(models.ComputeNode).where(
+        models.ComputeNode.id == node['id'],
+        models.ComputeNode.generation == node['generation']).values(
+            generation=node['generation'] + 1))
+    if bumped.rowcount != 1:
+        raise exception.ClaimRace(host=host)
+    return _insert(s, consumer_uuid, instance_uuid, host, resources)
 
 
 def reinstate(consumer_uuid, instance_uuid, host, resources):

@@ -57,6 +57,16 @@ def _fresh_task_id():
     return str(uuidlib.uuid4())
 
 
+def fresh_task_id():
+    """A new task_id for a claim."""
+    return _fresh_task_id()
+
+
+def as_dict(row):
+    """An instance ORM row as the dict this module returns."""
+    return _to_dict(row)
+
+
 def create(values, action_values, quota=None):
     """Insert a new instance (building, scheduling) and its 'create' action.
 

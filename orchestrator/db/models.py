@@ -112,6 +112,7 @@ class Instance(TimestampMixin, Base):
         sa.Index('instances_project_id_deleted_idx', 'project_id',
                  'deleted'),
         sa.Index('instances_host_deleted_idx', 'host', 'deleted'),
+        sa.Index('instances_reservation_id_idx', 'reservation_id'),
         sa.Index('instances_task_state_updated_at_idx', 'task_state',
                  'updated_at'),
         # The deadline watchdog's rows (live, in a task): few among many

@@ -192,6 +192,18 @@ class Check:
         if limit != UNLIMITED and count > limit:
             raise exception.MetadataLimitExceeded(allowed=limit)
 
+    def headroom(self, deltas, most):
+        """(how many times ``deltas`` fit beside the project's usage, at
+        most ``most``; the usage; the limits): a multiple create's
+        count."""
+        used = usage_in(self._session, self.project_id)
+        fit = most
+        for resource, delta in deltas.items():
+            limit = self.limits[resource]
+            if delta > 0 and limit != UNLIMITED:
+                fit = min(fit, max(0, (limit - used[resource]) // delta))
+        return fit, used, self.limits
+
     def counted(self, deltas, exclude=None):
         """Raise TooManyInstances (403, Nova's message, every resource
         over its limit named, in order) when the project's usage plus
@@ -215,6 +227,9 @@ class Check:
 
 class _Unchecked:
     """The :class:`Check` of a claim made without a quota."""
+
+    def headroom(self, deltas, most):
+        return most, {}, {}
 
     def items(self, resource, count):
         pass

@@ -149,6 +149,13 @@ def _why_none(resources, rejected, availability_zone, requested_host):
         ', '.join('%d %s' % (n, why) for why, n in sorted(counts.items())))
 
 
+def describe_rejections(resources, rejected, availability_zone=None,
+                        requested_host=None):
+    """Why no host passed, from :func:`filter_hosts`' rejections (the
+    reason of a NoValidHost)."""
+    return _why_none(resources, rejected, availability_zone, requested_host)
+
+
 def _claim_on(consumer_uuid, instance_uuid, host, resources, conf):
     """Claim on ``host``, retrying a claim that raced with another on
     fresh numbers. Returns the allocation, or None when it has no room."""
@@ -232,3 +239,25 @@ def claim_alternate(consumer_uuid, instance_uuid, host, resources,
     if host not in candidates:
         return None
     return _claim_on(consumer_uuid, instance_uuid, host, resources, conf)
+
+
+def claim_in(s, instance_uuid, resources, candidates, conf=None):
+    """Claim ``resources`` for the instance on the first of
+    ``candidates`` (hosts that passed :func:`filter_hosts`, best first,
+    read before the transaction began) that has room, in the caller's
+    write transaction ``s``: the room is checked there, so it counts the
+    claims ``s`` made before. A multiple create claims its ``min_count``
+    servers this way, all in one transaction; their boot flows find the
+    claims (:class:`flows.tasks.scheduling.ScheduleInstance`).
+
+    :returns: the allocation dict, or None when no candidate has room.
+    :raises ClaimRace: a candidate changed under the transaction (it
+        must start again).
+    """
+    ratios = _ratios(conf or cfg.CONF)
+    for host in candidates:
+        allocation = allocations.claim_in(s, instance_uuid, instance_uuid,
+                                          host, resources, ratios)
+        if allocation is not None:
+            return allocation
+    return None

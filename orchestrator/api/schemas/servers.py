@@ -5,9 +5,10 @@ key_name, availability_zone (also Nova's admin-only "zone:host" form,
 see :mod:`orchestrator.api.server_create`), user_data, accessIPv4/6,
 config_drive, description (2.19+). Accepted and not acted on:
 adminPass (returned, not stored), security_groups, OS-DCF:diskConfig,
-return_reservation_id, scheduler hints, block_device_mapping_v2 entries
-that only restate the image or add local disks. min_count and max_count
-must be 1 (checked in :mod:`orchestrator.api.servers`, with a message).
+scheduler hints, block_device_mapping_v2 entries that only restate the
+image or add local disks. min_count, max_count and return_reservation_id
+make a multiple create (:mod:`orchestrator.api.server_count` checks the
+counts, with a message).
 """
 
 import copy
