@@ -35,7 +35,8 @@ VERSION = '1.4'
 #: Keys of the instance dict that cross to a host.
 PAYLOAD_KEYS = ('uuid', 'display_name', 'hostname', 'flavor', 'vcpus',
                 'memory_mb', 'root_gb', 'ephemeral_gb', 'image_ref',
-                'task_id', 'project_id', 'user_id', 'metadata')
+                'task_id', 'project_id', 'user_id', 'metadata',
+                'networks')
 
 
 def instance_payload(instance):

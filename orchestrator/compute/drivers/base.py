@@ -36,6 +36,18 @@ import abc
 from orchestrator import states
 
 
+#: The ``networks`` of an instance that asked for no network (Nova's
+#: ``"networks": "none"``, 2.37): what the API stores, and the empty
+#: network info its host reports once plugged.
+NO_NETWORK = ({'requested': 'none'}, [])
+
+
+def wants_no_network(instance):
+    """True when ``instance`` (a payload) asked for no network: its host
+    plugs no port and it gets no address."""
+    return instance.get('networks') in NO_NETWORK
+
+
 class ComputeDriver(abc.ABC):
     """A hypervisor of one compute host.
 
@@ -99,7 +111,9 @@ class ComputeDriver(abc.ABC):
         """Plug the instance's network ports on this host.
 
         :returns: network info, ``{'network_name': str, 'ip_address': str,
-            'ip_version': int, 'mac_address': str}``.
+            'ip_version': int, 'mac_address': str}``; ``[]`` (no port)
+            for an instance that asked for no network
+            (:func:`wants_no_network`).
 
         Re-run: returns the ports plugged before, unchanged (same address).
         """

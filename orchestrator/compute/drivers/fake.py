@@ -206,6 +206,8 @@ class FakeDriver(base.ComputeDriver):
     def _plug_networks(self, state, instance):
         """Ports of ``instance`` in ``state`` (made if missing)."""
         uuid = instance['uuid']
+        if base.wants_no_network(instance):
+            return []
         info = state['networks'].get(uuid)
         if info is None:
             index = state['next_address_index']

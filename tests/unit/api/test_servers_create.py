@@ -188,3 +188,25 @@ def test_no_conductor_is_503_and_the_server_ends_in_error(app,
     shown = call(app, 'GET', '/v2.1/servers/' + instance['uuid']).json
     assert shown['server']['status'] == 'ERROR'
     assert shown['server']['fault']['code'] == 503
+
+
+def test_access_ipv6_is_kept_in_its_canonical_form(app, conductor):
+    resp = call(app, 'POST', '/v2.1/servers',
+                _body(accessIPv6='2001:DB8:0:0::0001', accessIPv4='10.1.2.3'))
+    assert resp.status_int == 202, resp.text
+    server_id = resp.json['server']['id']
+    instance = db_instances.get(server_id)
+    assert instance['access_ip_v6'] == '2001:db8::1'
+    shown = call(app, 'GET', '/v2.1/servers/' + server_id).json['server']
+    assert (shown['accessIPv4'], shown['accessIPv6']) == (
+        '10.1.2.3', '2001:db8::1')
+
+
+def test_networks_none_is_stored_and_shows_no_address(app, conductor):
+    resp = call(app, 'POST', '/v2.1/servers', _body(networks='none'),
+                version='2.37')
+    assert resp.status_int == 202, resp.text
+    server_id = resp.json['server']['id']
+    assert db_instances.get(server_id)['networks'] == {'requested': 'none'}
+    assert call(app, 'GET', '/v2.1/servers/' + server_id).json[
+        'server']['addresses'] == {}

@@ -140,3 +140,26 @@ def test_destroy_leftovers_without_host_does_nothing(env):
     assert env.snapshot(case) == before
 
 
+
+
+def test_prepare_networks_plugs_no_port_for_networks_none(env):
+    """A server that asked for ``networks: "none"`` (2.37) gets no port
+    and no address; re-run, it still has none."""
+    case = env.case(state_machine.BOOT, states.BUILDING, guest=False,
+                    selected_host=env.host(SRC),
+                    instance_values={'networks': {'requested': 'none'}})
+    for _run in range(2):
+        harness.execute(host_calls.PrepareNetworks(), case)
+        assert case.row()['networks'] == []
+        assert case.uuid not in env.host_state(SRC)['networks']
+    harness.run_steps(case, host_calls.PrepareBlockDevices(),
+                      host_calls.FetchImage(), host_calls.SpawnOnHost())
+    assert case.guest(SRC)['network_info'] is None
+
+
+def test_prepare_networks_plugs_one_port_for_networks_auto(env):
+    case = env.case(state_machine.BOOT, states.BUILDING, guest=False,
+                    selected_host=env.host(SRC),
+                    instance_values={'networks': {'requested': 'auto'}})
+    harness.execute(host_calls.PrepareNetworks(), case)
+    assert case.row()['networks']['ip_address']
