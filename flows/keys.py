@@ -24,6 +24,10 @@ PARAMS = 'params'
 #: In a rescue's params: the rescue password sealed with the services' key
 #: (:mod:`orchestrator.secret_box`); a password is never in a store.
 SEALED_ADMIN_PASSWORD = 'admin_password_sealed'
+#: In a rebuild's params: the new user data (2.57) sealed the same way
+#: (user data often holds a first-boot secret); ``user_data`` None there
+#: removes it.
+SEALED_USER_DATA = 'user_data_sealed'
 #: Provided by scheduling: the host the instance was placed on (in a
 #: boot, the host of the current attempt).
 SELECTED_HOST = 'selected_host'

@@ -1,10 +1,13 @@
 """Rebuild a server from a new image, keeping its host, networks and id.
 
 Store in:  context, instance_uuid, task_id, action_id,
-           params {'image_ref', 'name' (optional)}
+           params {'image_ref', 'name', 'key_name', 'user_data_sealed'
+           (each optional; key_name None, or user_data None instead of
+           the sealed one, removes it)}
 Starts in: vm_state active, stopped or error (the API's claim checked it).
 Final:     the guest runs the new image; vm_state active (stopped stays
-           stopped, error becomes active); image_ref and name updated.
+           stopped, error becomes active); image_ref, name, key_name and
+           user_data updated.
 On revert: before the host re-images: vm_state unchanged with a fault.
            From the host step on (the old disk is gone): vm_state error
            with a fault.

@@ -8,6 +8,7 @@ the host and a failure leaves the server as it was.
 """
 
 from orchestrator import exception
+from orchestrator import secret_box
 from orchestrator import state_machine
 from orchestrator import states
 from orchestrator.compute import rpcapi as compute_rpcapi
@@ -75,7 +76,8 @@ class RebuildOnHost(base.InstanceTask):
 
 
 class FinishRebuild(base.InstanceTask):
-    """The new image, name and power state recorded; vm_state per
+    """The new image, name, key pair and user data (when given) and power
+    state recorded; vm_state per
     :data:`REBUILT_VM_STATE`; task_state cleared. Re-run after it
     committed: the vm_state it wrote maps to itself, same write again."""
 
@@ -89,5 +91,12 @@ class FinishRebuild(base.InstanceTask):
                   'vm_state': REBUILT_VM_STATE[instance['vm_state']]}
         if params.get('name'):
             values['display_name'] = params['name']
+        if 'key_name' in params:
+            values['key_name'] = params['key_name']
+        if keys.SEALED_USER_DATA in params:
+            values['user_data'] = secret_box.unseal(
+                params[keys.SEALED_USER_DATA])
+        elif 'user_data' in params:
+            values['user_data'] = None
         self.update_instance(instance_uuid, task_id,
                              action=state_machine.REBUILD, **values)

@@ -215,16 +215,33 @@ def rescue(req, server_id, value):
 def rebuild(req, server_id, value):
     """{"rebuild": {"imageRef", "name"?, "adminPass"?, ...}} (202 with the
     server, status REBUILD): the guest re-imaged on its host."""
-    validation.validate({'rebuild': value}, action_schemas.REBUILD)
+    validation.validate({'rebuild': value},
+                        action_schemas.rebuild(req.api_version))
+    server_create.check_no_trusted_certs(value)
     image = server_create.active_image(req, value['imageRef'])
     instance = servers.get_instance(req, server_id)
     server_create.check_image_fits(image, instance['flavor'] or instance)
     params = {'image_ref': image['id']}
     if value.get('name'):
         params['name'] = value['name']
+    # NOTE(api): 2.54 and 2.57: a key pair or user data given (null
+    # removes it) replaces the server's when the rebuild finishes; the
+    # user data travels sealed, as a password does.
+    shown = {f: value[f] for f in ('key_name', 'user_data') if f in value}
+    if shown.get('key_name') is not None:
+        server_create.check_key_and_networks(
+            req, {'key_name': shown['key_name']})
+    if 'key_name' in shown:
+        params['key_name'] = shown['key_name']
+    if shown.get('user_data') is not None:
+        params[keys.SEALED_USER_DATA] = secret_box.seal_for_request(
+            shown['user_data'], req.conf)
+    elif 'user_data' in shown:
+        params['user_data'] = None
     instance, act = _claim(req, server_id, state_machine.REBUILD)
     _start(req, instance, act, state_machine.REBUILD, params)
-    body = server_views.ServerViewBuilder(req).rebuild(instance)
+    body = server_views.ServerViewBuilder(req).rebuild(
+        dict(instance, **shown))
     body['adminPass'] = value.get('adminPass') or generate_password()
     return api_request.json_response({'server': body}, status=202)
 
@@ -352,15 +369,21 @@ def resize(req, server_id, value):
 
 @action('migrate')
 def migrate(req, server_id, value):
-    """{"migrate": null | {"host"}} (admin, 202): a cold migration with the
-    same flavor to another host (the one named, if any)."""
-    validation.validate({'migrate': value}, action_schemas.MIGRATE)
+    """{"migrate": null} or from 2.56 {"migrate": {"host"}} (admin, 202):
+    a cold migration with the same flavor to another host (the one
+    named, if any, which the scheduler's filters still check). 400 when
+    the host is unknown or the server's own."""
+    validation.validate({'migrate': value},
+                        action_schemas.migrate(req.api_version))
     host = (value or {}).get('host')
     if host and not any(n['host'] == host
                         for n in db_hosts.list_compute_nodes()):
         raise exception.Invalid('Compute host %s could not be found.'
                                 % host)
     instance = servers.get_instance(req, server_id)
+    if host and host == instance['host']:
+        raise exception.Invalid('Unable to migrate instance (%s) to '
+                                'current host (%s).' % (server_id, host))
     return _start_migration(req, server_id, state_machine.MIGRATE,
                             'migration', instance['flavor'], host)
 

@@ -15,7 +15,8 @@ back (503) and the migration is marked failed: nothing is left in
 progress.
 
 ``force`` (2.29 evacuate, 2.30 live migration) is accepted and recorded;
-the destination still passes the scheduler's filters.
+the destination still passes the scheduler's filters. From 2.68 it is
+refused (400), as Nova removed forced moves.
 """
 
 import logging

@@ -25,7 +25,13 @@ of the flavor, or its metadata items, would fit; see
 host as well, for administrators only (403 otherwise): the instance keeps
 the zone, the boot flow gets the host as ``params['requested_host']``. A
 zone or host that no host can serve ends the build in ERROR with a 'No
-valid host' fault.
+valid host' fault. From 2.74 ``host`` and ``hypervisor_hostname`` ask for
+a host the same way (administrators only, the scheduler's filters still
+checking it), checked to exist first (400).
+
+From 2.52 ``tags`` are inserted with the instance. 2.63's
+``trusted_image_certificates`` is refused (400): image signatures are not
+verified here.
 """
 
 import ipaddress
@@ -48,6 +54,7 @@ from orchestrator.api.schemas import servers as schemas
 from orchestrator.db import actions as db_actions
 from orchestrator.db import allocations
 from orchestrator.db import boot_requests
+from orchestrator.db import hosts as db_hosts
 from orchestrator.db import instances as db_instances
 from orchestrator.db import keypairs as db_keypairs
 from orchestrator.db import pending_requests
@@ -176,6 +183,43 @@ def requested_placement(req, server):
     return zone or None, host
 
 
+def requested_destination(req, server, forced_host):
+    """The host a 2.74 ``host`` and/or ``hypervisor_hostname`` ask for,
+    or None. Administrators only (403); 400 with the legacy
+    ``zone:host`` form, for an unknown host or node, or a node that is
+    not the host's (every host has one node, named after it)."""
+    host = server.get('host')
+    node = server.get('hypervisor_hostname')
+    if host is None and node is None:
+        return None
+    req.authorize(server_rules.CREATE_REQUESTED_DESTINATION)
+    if forced_host:
+        raise exception.Invalid(
+            'host or hypervisor_hostname cannot be combined with the '
+            'availability_zone "zone:host:node" format.')
+    known = {n['host'] for n in db_hosts.list_compute_nodes()}
+    if host is not None and host not in known:
+        raise exception.Invalid('Compute host %s could not be found.'
+                                % host)
+    if node is not None and node not in known:
+        raise exception.Invalid('Compute host node %s could not be found.'
+                                % node)
+    if host is not None and node is not None and host != node:
+        raise exception.Invalid('Compute host %s has no node %s.'
+                                % (host, node))
+    return host if host is not None else node
+
+
+def check_no_trusted_certs(body):
+    """400 when a create or rebuild (2.63) asks for trusted image
+    certificates: image signatures are not verified here, so the request
+    cannot be honoured (null or absent is fine)."""
+    if body.get('trusted_image_certificates'):
+        raise exception.Invalid(
+            'trusted_image_certificates is not supported: this deployment '
+            'does not verify image signatures.')
+
+
 def check_key_and_networks(req, server):
     """400 as Nova when ``key_name`` names none of the caller's keypairs,
     or a requested network or port does not exist."""
@@ -255,9 +299,9 @@ def _servers_of(conf, values, name):
     return servers
 
 
-def _accept(req, values, servers, counts, params, claim):
-    """Insert the request's servers, their actions and pending requests
-    in one transaction (:mod:`orchestrator.db.boot_requests`)."""
+def _accept(req, values, servers, counts, params, claim, tags=()):
+    """Insert the request's servers, their actions, pending requests and
+    tags (2.52) in one transaction (:mod:`orchestrator.db.boot_requests`)."""
     ctxt = req.context
     return boot_requests.accept(
         values, servers, counts,
@@ -266,7 +310,7 @@ def _accept(req, values, servers, counts, params, claim):
         quota=quota.for_project(req.conf, ctxt.project_id),
         request=pending_requests.request_of(
             ctxt, 'build_instance', {'params': params}),
-        claim=claim)
+        claim=claim, tags=tags)
 
 
 def _start_all(ctxt, accepted, params):
@@ -303,6 +347,9 @@ def create(req):
     flavor = _flavor(req, server)
     image = check_image_fits(active_image(req, image_id), flavor)
     zone, requested_host = requested_placement(req, server)
+    requested_host = requested_destination(
+        req, server, requested_host) or requested_host
+    check_no_trusted_certs(server)
     check_key_and_networks(req, server)
     ctxt = req.context
     values = _values(req, server, flavor, image, zone)
@@ -312,7 +359,8 @@ def create(req):
         availability_zone=zone, requested_host=requested_host)
     accepted = _accept(req, values,
                        _servers_of(req.conf, values, server['name']),
-                       (min_count, max_count), params, claim)
+                       (min_count, max_count), params, claim,
+                       tags=server.get('tags', ()))
     _start_all(ctxt, accepted, params)
     instance = accepted[0][0]
     if _as_bool(server.get('return_reservation_id', False)):

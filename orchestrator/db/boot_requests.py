@@ -71,7 +71,7 @@ def _new_row(values):
 
 
 def accept(values, servers, counts, action_values, quota=None,
-           request=None, claim=None):
+           request=None, claim=None, tags=()):
     """Insert the request's servers (see the module's docstring).
 
     :param values: the column values every server shares (vcpus,
@@ -88,6 +88,7 @@ def accept(values, servers, counts, action_values, quota=None,
         request_of`), or None.
     :param claim: ``claim(session, instance dict)`` for each of the first
         min_count instances; it raises to refuse the request.
+    :param tags: the tags of every server (2.52; duplicates once).
     :returns: [(instance dict, action dict)] in launch order.
     :raises TooManyInstances: fewer than min_count fit the quota.
     :raises MetadataLimitExceeded: too many metadata items (403).
@@ -104,6 +105,8 @@ def accept(values, servers, counts, action_values, quota=None,
             row = _new_row(server)
             s.add(row)
             s.flush()
+            for tag in sorted(set(tags)):
+                s.add(models.Tag(resource_id=row.uuid, tag=tag))
             action = db_actions.start_in(
                 s, row.uuid, state_machine.BOOT, task_id=row.task_id,
                 **action_values)

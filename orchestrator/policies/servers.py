@@ -16,6 +16,9 @@ SHOW_FAULT_DETAILS = PREFIX % 'show:fault_details'
 EXTENDED_ATTRIBUTES = 'os_compute_api:os-extended-server-attributes'
 CREATE = PREFIX % 'create'
 CREATE_FORCED_HOST = PREFIX % 'create:forced_host'
+#: Nova's name (no os_compute_api prefix) for 2.74's host and
+#: hypervisor_hostname.
+CREATE_REQUESTED_DESTINATION = 'compute:servers:create:requested_destination'
 DELETE = PREFIX % 'delete'
 
 rules = [
@@ -56,6 +59,10 @@ rules = [
     base.refinement(CREATE_FORCED_HOST, base.ADMIN,
               'Create a server on a named host (availability_zone '
               '"zone:host").', ('POST', '/servers')),
+    base.refinement(CREATE_REQUESTED_DESTINATION, base.ADMIN,
+              'Create a server on a requested host or hypervisor (host, '
+              'hypervisor_hostname; 2.74+), the scheduler\'s filters still '
+              'checking it.', ('POST', '/servers')),
     base.rule(DELETE, base.PROJECT_MEMBER_OR_ADMIN, 'Delete a server.',
               ('DELETE', '/servers/{server_id}')),
 ]

@@ -17,10 +17,13 @@ def api(system, method, path, **kwargs):
                             timeout=30, **kwargs)
 
 
-def act(system, server_id, body, expect=202):
-    """POST an action; asserts its status code; returns the response."""
+def act(system, server_id, body, expect=202, version=None):
+    """POST an action (at ``version``, default 2.47); asserts its status
+    code; returns the response."""
+    headers = ({'OpenStack-API-Version': 'compute ' + version}
+               if version else {})
     resp = api(system, 'POST', '/v2.1/servers/%s/action' % server_id,
-               json=body)
+               json=body, headers=headers)
     assert resp.status_code == expect, (body, resp.status_code, resp.text)
     return resp
 

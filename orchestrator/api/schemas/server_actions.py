@@ -22,27 +22,45 @@ def _wrap(key, value_schema):
             'required': [key], 'additionalProperties': False}
 
 
-#: Accepted and acted on: imageRef, name. Accepted and not acted on
-#: (the fake hosts have no such things): adminPass (echoed back),
-#: metadata, preserve_ephemeral, OS-DCF:diskConfig, accessIPv4/6,
-#: description.
-REBUILD = _wrap('rebuild', {
-    'type': 'object',
-    'properties': {
-        'imageRef': _REF,
-        'name': _NAME,
-        'adminPass': _PASSWORD,
-        'metadata': _METADATA,
-        'preserve_ephemeral': {'type': 'boolean'},
-        'OS-DCF:diskConfig': {'type': 'string',
-                              'enum': ['AUTO', 'MANUAL']},
-        'accessIPv4': {'type': 'string'},
-        'accessIPv6': {'type': 'string'},
-        'description': {'type': ['string', 'null'], 'maxLength': 255},
-    },
-    'required': ['imageRef'],
-    'additionalProperties': False,
-})
+_REBUILD_PROPERTIES = {
+    'imageRef': _REF,
+    'name': _NAME,
+    'adminPass': _PASSWORD,
+    'metadata': _METADATA,
+    'preserve_ephemeral': {'type': 'boolean'},
+    'OS-DCF:diskConfig': {'type': 'string', 'enum': ['AUTO', 'MANUAL']},
+    'accessIPv4': {'type': 'string'},
+    'accessIPv6': {'type': 'string'},
+    'description': {'type': ['string', 'null'], 'maxLength': 255},
+}
+
+
+def rebuild(version):
+    """The rebuild schema of microversion ``version``.
+
+    Accepted and acted on: imageRef, name; key_name (2.54, null removes
+    the key) and user_data (2.57, null removes it). Refused with a 400 by
+    the handler when given: trusted_image_certificates (2.63). Accepted
+    and not acted on (the fake hosts have no such things): adminPass
+    (echoed back), metadata, preserve_ephemeral, OS-DCF:diskConfig,
+    accessIPv4/6, description.
+    """
+    properties = dict(_REBUILD_PROPERTIES)
+    if version >= (2, 54):
+        properties['key_name'] = {'type': ['string', 'null'],
+                                  'minLength': 1, 'maxLength': 255}
+    if version >= (2, 57):
+        properties['user_data'] = {'type': ['string', 'null'],
+                                   'format': 'base64', 'maxLength': 65535}
+    if version >= (2, 63):
+        properties['trusted_image_certificates'] = {
+            'type': ['array', 'null'], 'minItems': 1, 'maxItems': 50,
+            'uniqueItems': True, 'items': {'type': 'string',
+                                           'minLength': 1}}
+    return _wrap('rebuild', {'type': 'object', 'properties': properties,
+                             'required': ['imageRef'],
+                             'additionalProperties': False})
+
 
 RESCUE = _wrap('rescue', {
     'type': ['object', 'null'],
@@ -74,13 +92,16 @@ RESIZE = _wrap('resize', {
     'additionalProperties': False,
 })
 
-#: ``null`` (2.1) or, as from 2.56 in Nova, ``{"host": ...}``; accepted at
-#: every microversion here.
-MIGRATE = _wrap('migrate', {
-    'type': ['object', 'null'],
-    'properties': {
-        'host': {'type': ['string', 'null'], 'minLength': 1,
-                 'maxLength': 255},
-    },
-    'additionalProperties': False,
-})
+def migrate(version):
+    """``null``, and from 2.56 ``{"host": ...}`` (null: the scheduler's
+    choice)."""
+    if version < (2, 56):
+        return _wrap('migrate', {'type': 'null'})
+    return _wrap('migrate', {
+        'type': ['object', 'null'],
+        'properties': {
+            'host': {'type': ['string', 'null'], 'minLength': 1,
+                     'maxLength': 255},
+        },
+        'additionalProperties': False,
+    })

@@ -37,7 +37,7 @@ def _wrap(key, value_schema):
 def live_migrate(version):
     """``os-migrateLive``: 2.1 requires host (or null), block_migration
     and disk_over_commit; 2.25 drops disk_over_commit and allows
-    block_migration 'auto'; 2.30 adds force."""
+    block_migration 'auto'; 2.30 adds force, 2.68 removes it."""
     properties = {'host': _HOST_OR_NULL}
     required = ['host', 'block_migration']
     if version < (2, 25):
@@ -46,7 +46,7 @@ def live_migrate(version):
         required.append('disk_over_commit')
     else:
         properties['block_migration'] = _BOOLEAN_OR_AUTO
-    if version >= (2, 30):
+    if (2, 30) <= version < (2, 68):
         properties['force'] = _BOOLEAN
     return _wrap('os-migrateLive', {
         'type': 'object', 'properties': properties, 'required': required,
@@ -55,13 +55,14 @@ def live_migrate(version):
 
 def evacuate(version):
     """``evacuate``: 2.1 requires onSharedStorage; 2.14 drops it; 2.29
-    adds force. host and adminPass are optional throughout."""
+    adds force, 2.68 removes it. host and adminPass are optional
+    throughout."""
     properties = {'host': _HOST, 'adminPass': _PASSWORD}
     required = []
     if version < (2, 14):
         properties['onSharedStorage'] = _BOOLEAN
         required.append('onSharedStorage')
-    if version >= (2, 29):
+    if (2, 29) <= version < (2, 68):
         properties['force'] = _BOOLEAN
     value = {'type': 'object', 'properties': properties,
              'additionalProperties': False}

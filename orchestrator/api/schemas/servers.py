@@ -3,7 +3,10 @@
 Accepted and stored: name, imageRef, flavorRef, networks, metadata,
 key_name, availability_zone (also Nova's admin-only "zone:host" form,
 see :mod:`orchestrator.api.server_create`), user_data, accessIPv4/6,
-config_drive, description (2.19+). Accepted and not acted on:
+config_drive, description (2.19+), tags (2.52+), host and
+hypervisor_hostname (2.74+, administrators). Refused with a 400 by
+:mod:`orchestrator.api.server_create` when given:
+trusted_image_certificates (2.63+). Accepted and not acted on:
 adminPass (returned, not stored), security_groups, OS-DCF:diskConfig,
 scheduler hints, block_device_mapping_v2 entries that only restate the
 image or add local disks. min_count, max_count and return_reservation_id
@@ -12,6 +15,8 @@ counts, with a message).
 """
 
 import copy
+
+from orchestrator.api.schemas import server_tags
 
 _NAME = {'type': 'string', 'minLength': 1, 'maxLength': 255,
          'format': 'name'}
@@ -116,11 +121,23 @@ _BASE = {
 }
 
 
+#: A host or node name (Nova's hostname pattern).
+HOST = {'type': 'string', 'minLength': 1, 'maxLength': 255,
+        'pattern': '^[a-zA-Z0-9-._]*$'}
+#: Nova's trusted certificate ids (2.63): 1 to 50 distinct non-empty
+#: strings, or null.
+TRUSTED_CERTS = {'type': ['array', 'null'], 'minItems': 1, 'maxItems': 50,
+                 'uniqueItems': True,
+                 'items': {'type': 'string', 'minLength': 1}}
+
+
 def create(version):
     """The create schema for the microversion ``version``.
 
     2.19 adds ``description``; 2.37 makes ``networks`` required and lets
-    it be ``"auto"`` or ``"none"`` as well as a list.
+    it be ``"auto"`` or ``"none"`` as well as a list; 2.52 adds ``tags``
+    (as ``PUT /servers/{id}/tags``); 2.63 ``trusted_image_certificates``;
+    2.74 ``host`` and ``hypervisor_hostname``.
     """
     schema = copy.deepcopy(_BASE)
     server = schema['properties']['server']
@@ -131,4 +148,12 @@ def create(version):
         server['properties']['networks'] = {'oneOf': [
             _NETWORK_LIST, {'type': 'string', 'enum': ['auto', 'none']}]}
         server['required'].append('networks')
+    if version >= (2, 52):
+        server['properties']['tags'] = server_tags.update_all[
+            'properties']['tags']
+    if version >= (2, 63):
+        server['properties']['trusted_image_certificates'] = TRUSTED_CERTS
+    if version >= (2, 74):
+        server['properties']['host'] = HOST
+        server['properties']['hypervisor_hostname'] = HOST
     return schema

@@ -364,15 +364,16 @@ def _schema_bodies(schema):
 def _action_schemas():
     """Action key -> list of schemas of its whole body ({key: value})."""
     found = {
-        'rebuild': [action_schemas.REBUILD],
+        'rebuild': [action_schemas.rebuild(v)
+                    for v in ((2, 1), (2, 54), (2, 57), (2, 63))],
         'rescue': [action_schemas.RESCUE],
         'createImage': [action_schemas.CREATE_IMAGE],
         'resize': [action_schemas.RESIZE],
-        'migrate': [action_schemas.MIGRATE],
+        'migrate': [action_schemas.migrate(v) for v in ((2, 1), (2, 56))],
         'os-migrateLive': [admin_schemas.live_migrate(v)
-                           for v in ((2, 1), (2, 25), (2, 30))],
+                           for v in ((2, 1), (2, 25), (2, 30), (2, 68))],
         'evacuate': [admin_schemas.evacuate(v)
-                     for v in ((2, 1), (2, 14), (2, 29))],
+                     for v in ((2, 1), (2, 14), (2, 29), (2, 68))],
         'reboot': [{'type': 'object', 'required': ['reboot'],
                     'properties': {'reboot': {
                         'type': 'object', 'required': ['type'],

@@ -17,25 +17,27 @@ SECRET = 'S3cret-pass'
 #: A valid base64 user_data (the secret a first-boot script holds).
 SECRET_B64 = 'UzNjcmV0LXVzZXItZGF0YQ=='
 
+REBUILD = action_schemas.rebuild((2, 79))
+
 
 @pytest.mark.parametrize('schema,body,field', [
     # An extra or missing property: the whole object is quoted.
-    (action_schemas.REBUILD,
+    (REBUILD,
      {'rebuild': {'adminPass': SECRET, 'imageRef': CIRROS, 'x': 1}},
      'rebuild'),
-    (action_schemas.REBUILD, {'rebuild': {'adminPass': SECRET}}, 'rebuild'),
+    (REBUILD, {'rebuild': {'adminPass': SECRET}}, 'rebuild'),
     (action_schemas.RESCUE, {'rescue': {'adminPass': SECRET, 'x': 1}},
      'rescue'),
     (admin_schemas.evacuate((2, 29)),
      {'evacuate': {'adminPass': SECRET, 'bad': 1}}, 'evacuate'),
     # The password itself is invalid: its value and jsonschema's reason
     # (which quotes it) are both left out.
-    (action_schemas.REBUILD,
+    (REBUILD,
      {'rebuild': {'adminPass': [SECRET], 'imageRef': CIRROS}}, 'adminPass'),
     (action_schemas.RESCUE, {'rescue': {'adminPass': {SECRET: SECRET}}},
      'adminPass'),
     # The object holding it has the wrong type.
-    (action_schemas.REBUILD, {'rebuild': [{'adminPass': SECRET}]},
+    (REBUILD, {'rebuild': [{'adminPass': SECRET}]},
      'rebuild'),
     (server_schemas.create((2, 47)),
      {'server': {'name': 'a', 'flavorRef': '1', 'networks': 'auto',
@@ -63,7 +65,7 @@ def test_invalid_bodies_never_quote_the_password(schema, body, field):
 def test_other_values_are_still_quoted():
     with pytest.raises(exception.ValidationError) as caught:
         validation.validate({'rebuild': {'imageRef': 7}},
-                            action_schemas.REBUILD)
+                            REBUILD)
     assert "Value: 7. 7 is not of type 'string'" in str(caught.value)
 
 

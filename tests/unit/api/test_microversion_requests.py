@@ -1,0 +1,267 @@
+"""What each microversion from 2.48 changes in the server requests: the
+field is refused (400) before the microversion that adds it and after the
+one that removes it, and acted on in between.
+
+2.52 tags on create, 2.54 key_name and 2.57 user_data on rebuild, 2.56
+migrate with a host, 2.63 trusted_image_certificates (refused: no image
+signature verification here), 2.68 force removed from evacuate and
+live migration, 2.74 host and hypervisor_hostname on create.
+"""
+
+import base64
+
+import pytest
+
+from orchestrator import secret_box
+from orchestrator import states
+from orchestrator.db import instances as db_instances
+from orchestrator.db import tags as db_tags
+from flows import keys
+from flows.tasks import rebuild as rebuild_steps
+from tests.unit.api import oracle
+from tests.unit.api.conftest import CIRROS
+from tests.unit.api.conftest import call
+from tests.unit.api.conftest import make_compute_host
+from tests.unit.api.conftest import make_instance
+from tests.unit.api.test_keypairs import SSH_KEY
+
+USER_DATA = base64.b64encode(b'#!/bin/sh\necho s3cret\n').decode()
+
+
+def _create(app, version, **server):
+    body = {'name': 'vm1', 'imageRef': CIRROS, 'flavorRef': '1',
+            'networks': 'auto'}
+    body.update(server)
+    return call(app, 'POST', '/v2.1/servers', {'server': body},
+                version=version)
+
+
+def _action(app, server_id, body, version):
+    return call(app, 'POST', '/v2.1/servers/%s/action' % server_id, body,
+                version=version)
+
+
+def _params(conductor, server_id):
+    (_method, _request_id, kwargs), = conductor.calls_for(server_id)
+    return kwargs.get('params', {})
+
+
+# -- 2.52 tags on create ---------------------------------------------------
+
+def test_tags_on_create_from_252(app, conductor):
+    assert _create(app, '2.51', tags=['a']).status_int == 400
+    resp = _create(app, '2.52', tags=['web', 'db', 'web'])
+    assert resp.status_int == 202, resp.text
+    server_id = resp.json['server']['id']
+    assert db_tags.get_all(server_id) == ['db', 'web']
+    shown = call(app, 'GET', '/v2.1/servers/' + server_id,
+                 version='2.52').json['server']
+    assert shown['tags'] == ['db', 'web']
+
+
+@pytest.mark.parametrize('tags', [['a/b'], ['a,b'], [''], ['x' * 61],
+                                  ['t%d' % i for i in range(51)]])
+def test_invalid_tags_on_create_are_400_and_nothing_created(
+        app, conductor, tags):
+    resp = _create(app, '2.52', tags=tags)
+    assert resp.status_int == 400, resp.text
+    assert db_instances.list_() == []
+
+
+# -- 2.74 host and hypervisor_hostname -------------------------------------
+
+def test_host_and_node_on_create_from_274(app, conductor):
+    make_compute_host('compute-1')
+    make_compute_host('compute-2')
+    assert _create(app, '2.73', host='compute-2').status_int == 400
+    resp = _create(app, '2.74', host='compute-2')
+    assert resp.status_int == 202, resp.text
+    assert _params(conductor, resp.json['server']['id']) == {
+        'requested_host': 'compute-2'}
+    resp = _create(app, '2.74', hypervisor_hostname='compute-1')
+    assert _params(conductor, resp.json['server']['id']) == {
+        'requested_host': 'compute-1'}
+    resp = _create(app, '2.74', host='compute-1',
+                   hypervisor_hostname='compute-1')
+    assert _params(conductor, resp.json['server']['id']) == {
+        'requested_host': 'compute-1'}
+
+
+@pytest.mark.parametrize('server, message', [
+    ({'host': 'nowhere'}, 'Compute host nowhere could not be found.'),
+    ({'hypervisor_hostname': 'nowhere'},
+     'Compute host node nowhere could not be found.'),
+    ({'host': 'compute-1', 'hypervisor_hostname': 'compute-2'},
+     'Compute host compute-1 has no node compute-2.'),
+    ({'host': 'compute-1', 'availability_zone': 'nova:compute-1'},
+     'cannot be combined'),
+    ({'host': 'bad host!'}, 'host'),
+])
+def test_bad_requested_destination_is_400(app, conductor, server, message):
+    make_compute_host('compute-1')
+    make_compute_host('compute-2')
+    resp = _create(app, '2.74', **server)
+    assert resp.status_int == 400, resp.text
+    assert message in resp.json['badRequest']['message']
+    assert db_instances.list_() == []
+
+
+def test_requested_destination_is_admin_only(member_app, conductor):
+    make_compute_host('compute-1')
+    resp = _create(member_app, '2.74', host='compute-1')
+    assert resp.status_int == 403, resp.text
+    assert 'requested_destination' in resp.json['forbidden']['message']
+    assert db_instances.list_() == []
+
+
+# -- 2.63 trusted_image_certificates ---------------------------------------
+
+def test_trusted_certs_refused_honestly(app, conductor):
+    make_compute_host('host1')
+    # Before 2.63 the field does not exist.
+    assert _create(app, '2.62', trusted_image_certificates=['c1'],
+                   ).status_int == 400
+    # Malformed lists are schema errors.
+    for bad in ([], ['c1', 'c1'], [''], ['c%d' % i for i in range(51)]):
+        assert _create(app, '2.63', trusted_image_certificates=bad,
+                       ).status_int == 400
+    resp = _create(app, '2.63', trusted_image_certificates=['c1'])
+    assert resp.status_int == 400
+    assert 'does not verify image signatures' in \
+        resp.json['badRequest']['message']
+    assert db_instances.list_() == []
+    # null asks for nothing.
+    assert _create(app, '2.63', trusted_image_certificates=None,
+                   ).status_int == 202
+    server = make_instance(states.ACTIVE, host='host1')
+    resp = _action(app, server['uuid'], {'rebuild': {
+        'imageRef': CIRROS, 'trusted_image_certificates': ['c1']}}, '2.63')
+    assert resp.status_int == 400
+    assert db_instances.get(server['uuid'])['task_state'] is None
+
+
+# -- 2.54 key_name and 2.57 user_data on rebuild ---------------------------
+
+def test_rebuild_key_name_from_254(app, conductor):
+    make_compute_host('host1')
+    assert call(app, 'POST', '/v2.1/os-keypairs', {'keypair': {
+        'name': 'k2', 'public_key': SSH_KEY}}).status_int == 200
+    server = make_instance(states.ACTIVE, host='host1', key_name=None)
+    body = {'rebuild': {'imageRef': CIRROS, 'key_name': 'k2'}}
+    assert _action(app, server['uuid'], body, '2.53').status_int == 400
+    bad = {'rebuild': {'imageRef': CIRROS, 'key_name': 'nope'}}
+    resp = _action(app, server['uuid'], bad, '2.54')
+    assert resp.status_int == 400
+    assert resp.json['badRequest']['message'] == 'Invalid key_name provided.'
+    resp = _action(app, server['uuid'], body, '2.54')
+    shown = oracle.check(resp, 'v2_54', 'servers',
+                         'rebuild_server_with_admin_pass')['server']
+    assert shown['key_name'] == 'k2'
+    assert _params(conductor, server['uuid'])['key_name'] == 'k2'
+
+
+def test_rebuild_user_data_from_257_is_sealed_in_the_flow(app, conductor):
+    make_compute_host('host1')
+    server = make_instance(states.ACTIVE, host='host1')
+    body = {'rebuild': {'imageRef': CIRROS, 'user_data': USER_DATA}}
+    assert _action(app, server['uuid'], body, '2.56').status_int == 400
+    resp = _action(app, server['uuid'], body, '2.57')
+    shown = oracle.check(resp, 'v2_57', 'servers',
+                         'rebuild_server_with_admin_pass')['server']
+    assert shown['user_data'] == USER_DATA
+    params = _params(conductor, server['uuid'])
+    # The store holds it sealed only: never the plain text.
+    assert USER_DATA not in repr(params)
+    assert secret_box.unseal(params[keys.SEALED_USER_DATA]) == USER_DATA
+
+
+def test_rebuild_user_data_null_removes_it(app, conductor):
+    make_compute_host('host1')
+    server = make_instance(states.ACTIVE, host='host1', user_data=USER_DATA)
+    resp = _action(app, server['uuid'], {'rebuild': {
+        'imageRef': CIRROS, 'user_data': None, 'key_name': None}}, '2.57')
+    assert resp.status_int == 202, resp.text
+    assert resp.json['server']['user_data'] is None
+    assert _params(conductor, server['uuid'])['user_data'] is None
+
+
+@pytest.mark.parametrize('params, expected', [
+    ({'key_name': 'k2', keys.SEALED_USER_DATA: 'SEAL'},
+     {'key_name': 'k2', 'user_data': USER_DATA}),
+    ({'key_name': None, 'user_data': None},
+     {'key_name': None, 'user_data': None}),
+    ({}, {'key_name': 'k1', 'user_data': 'b2xk'}),
+])
+def test_finish_rebuild_records_key_and_user_data(conductor, params,
+                                                  expected):
+    """FinishRebuild writes what the request gave (opened from its seal),
+    and leaves both as they were when it gave neither."""
+    server = make_instance(states.ACTIVE, task_state=states.REBUILDING,
+                           host='host1', key_name='k1', user_data='b2xk')
+    if keys.SEALED_USER_DATA in params:
+        params = dict(params, **{keys.SEALED_USER_DATA:
+                                 secret_box.seal(USER_DATA)})
+    rebuild_steps.FinishRebuild().execute(
+        context={}, instance_uuid=server['uuid'], task_id=server['task_id'],
+        params=dict(params, image_ref=CIRROS),
+        image={'id': CIRROS}, power_state=states.RUNNING)
+    after = db_instances.get(server['uuid'])
+    assert {k: after[k] for k in expected} == expected
+    assert after['task_state'] is None
+
+
+# -- 2.56 migrate with a host ----------------------------------------------
+
+def test_migrate_host_from_256(app, conductor):
+    make_compute_host('host1')
+    make_compute_host('host2')
+    server = make_instance(states.ACTIVE, host='host1')
+    with_host = {'migrate': {'host': 'host2'}}
+    resp = _action(app, server['uuid'], with_host, '2.55')
+    assert resp.status_int == 400, resp.text
+    assert db_instances.get(server['uuid'])['task_state'] is None
+    for body, message in (
+            ({'migrate': {'host': 'host9'}},
+             'Compute host host9 could not be found.'),
+            ({'migrate': {'host': 'host1'}}, 'to current host (host1)'),
+            ({'migrate': {'host': 'host2', 'x': 1}}, 'x')):
+        resp = _action(app, server['uuid'], body, '2.56')
+        assert resp.status_int == 400, resp.text
+        assert message in resp.json['badRequest']['message']
+    resp = _action(app, server['uuid'], with_host, '2.56')
+    assert resp.status_int == 202, resp.text
+    assert _params(conductor, server['uuid'])['requested_host'] == 'host2'
+
+
+def test_migrate_null_at_every_version(app, conductor):
+    make_compute_host('host1')
+    make_compute_host('host2')
+    for version in ('2.1', '2.56'):
+        server = make_instance(states.ACTIVE, host='host1')
+        resp = _action(app, server['uuid'], {'migrate': None}, version)
+        assert resp.status_int == 202, resp.text
+        assert 'requested_host' not in _params(conductor, server['uuid'])
+
+
+# -- 2.68 force removed ----------------------------------------------------
+
+def test_force_refused_from_268(app, conductor):
+    make_compute_host('host1')
+    make_compute_host('host2')
+    server = make_instance(states.ACTIVE, host='host1')
+    live = {'os-migrateLive': {'host': 'host2', 'block_migration': 'auto',
+                               'force': True}}
+    resp = _action(app, server['uuid'], live, '2.68')
+    assert resp.status_int == 400
+    assert 'force' in resp.json['badRequest']['message']
+    assert db_instances.get(server['uuid'])['task_state'] is None
+    resp = _action(app, server['uuid'], live, '2.67')
+    assert resp.status_int == 202, resp.text
+    down = make_instance(states.ACTIVE, host='gone')
+    make_compute_host('gone', up=False)
+    evacuate = {'evacuate': {'host': 'host2', 'force': True}}
+    resp = _action(app, down['uuid'], evacuate, '2.68')
+    assert resp.status_int == 400
+    assert 'force' in resp.json['badRequest']['message']
+    del evacuate['evacuate']['force']
+    assert _action(app, down['uuid'], evacuate, '2.68').status_int == 200
