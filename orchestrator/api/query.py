@@ -9,6 +9,8 @@ error, a 500, for ``/servers/{id}/migrations/99999999999999999999``).
 
 from urllib.parse import urlencode
 
+from oslo_utils import timeutils
+
 from orchestrator import exception
 
 _TRUE = ('1', 't', 'true', 'on', 'y', 'yes')
@@ -37,6 +39,23 @@ def one(req, name):
     """The single value of ``name`` (the last one if repeated), or None."""
     values = req.GET.getall(name)
     return values[-1] if values else None
+
+
+def timestamp(req, name):
+    """The ISO 8601 date-time ``name`` as a naive UTC datetime (how the
+    database keeps times), or None when absent; 400 when it is not
+    one."""
+    value = one(req, name)
+    if value is None:
+        return None
+    try:
+        return timeutils.normalize_time(timeutils.parse_isotime(value))
+    except (ValueError, OverflowError):
+        # NOTE(api): OverflowError: a time whose offset takes it past
+        # year 9999 or before year 1 in UTC.
+        raise exception.Invalid(
+            'Invalid input for query parameters %s. Value: %s. %r is not '
+            "a 'date-time'" % (name, value, value)) from None
 
 
 def non_negative_int(req, name):

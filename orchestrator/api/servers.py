@@ -104,6 +104,7 @@ def _db_arguments(req, detail):
     reservation_id = query.one(req, 'reservation_id')
     if reservation_id:
         kwargs['filters']['reservation_id'] = reservation_id
+    _changes_window(req, kwargs, all_filters)
     matchers = [m for m in (name_filter.matcher(query.one(req, 'name')),)
                 if m is not None]
     status_match, wants_deleted = _status_matcher(req)
@@ -112,6 +113,26 @@ def _db_arguments(req, detail):
         if wants_deleted and all_filters:
             kwargs['read_deleted'] = True
     return kwargs, matchers
+
+
+def _changes_window(req, kwargs, all_filters):
+    """``changes-since`` (and ``changes-before`` from 2.66): servers last
+    changed in that window, deleted ones included unless ``deleted`` is
+    given (as Nova: how clients poll for what changed); 400 for a time
+    that is no ISO 8601 date-time or a window that ends before it
+    starts."""
+    since = query.timestamp(req, 'changes-since')
+    before = (query.timestamp(req, 'changes-before')
+              if req.at_least(2, 66) else None)
+    if since is None and before is None:
+        return
+    if since is not None and before is not None and since > before:
+        raise exception.Invalid('The value of changes-since must be less '
+                                'than or equal to changes-before.')
+    kwargs['changed_since'] = since
+    kwargs['changed_before'] = before
+    if not (all_filters and query.one(req, 'deleted') is not None):
+        kwargs['read_deleted'] = True
 
 
 def _page(req, detail):

@@ -157,15 +157,25 @@ def servers_by_host(hosts=None):
 
 
 def list_(project_id=None, read_deleted=False, host=None, limit=None,
-          marker=None, filters=None):
+          marker=None, filters=None, changed_since=None,
+          changed_before=None):
     """Instances, newest first, with ``marker`` paging (a uuid).
 
     :param filters: exact-match column filters (vm_state, task_state,
-        display_name, image_ref, flavor_id).
+        display_name, image_ref, flavor_id, reservation_id).
+    :param changed_since: only instances last changed (updated, else
+        created) at or after this naive UTC datetime.
+    :param changed_before: only those last changed at or before it.
     :raises InstanceNotFound: the marker names no instance.
     """
     with session.reader() as s:
         q = sa.select(models.Instance)
+        changed = sa.func.coalesce(models.Instance.updated_at,
+                                   models.Instance.created_at)
+        if changed_since is not None:
+            q = q.where(changed >= changed_since)
+        if changed_before is not None:
+            q = q.where(changed <= changed_before)
         if project_id is not None:
             q = q.where(models.Instance.project_id == project_id)
         if not read_deleted:

@@ -470,8 +470,13 @@ QUERY_NAMES = ('limit', 'marker', 'name', 'status', 'image', 'flavor',
                'minRam', 'minDisk', 'visibility', 'read_deleted',
                'changes-since', 'sort_key', 'sort_dir', 'ip', 'tenant_id',
                'user_id', 'reserved', 'with_servers',
-               'hypervisor_hostname_pattern', 'start', 'end', 'detailed')
+               'hypervisor_hostname_pattern', 'start', 'end', 'detailed',
+               'changes-before', 'reservation_id')
+_CHANGES = ('2020-01-01T00:00:00Z', '9999-12-31T23:59:59-14:00',
+            '0001-01-01T00:00:00+14:00', '2011/01/01', '')
 QUERY_VALUES = {
+    'changes-since': _CHANGES, 'changes-before': _CHANGES,
+    'reservation_id': ('r-00000000', ''),
     'start': ('2020-01-01T00:00:00', '2020-01-01 00:00:00.5', 'x', ''),
     'end': ('2030-01-01T00:00:00.000001', '1999-01-01T00:00:00', '9' * 30),
     'detailed': ('1', '0', 'true'),
