@@ -8,6 +8,7 @@ saved without its job, a logbook missing its injected store).
 
 import contextlib
 import datetime
+import uuid
 
 import sqlalchemy as sa
 from taskflow import engines
@@ -23,11 +24,13 @@ from orchestrator.conductor import jobboards
 from orchestrator.conductor import jobs
 from orchestrator.conductor import manager
 from orchestrator.db import actions as db_actions
+from orchestrator.db import boot_requests
 from orchestrator.db import instances
 from orchestrator.db import models
 from orchestrator.db import pending_requests
 from orchestrator.db import session
 
+from flows import boot
 from flows import stop
 
 PROJECT = 'accepted-project'
@@ -275,3 +278,32 @@ def test_finishing_an_action_forgets_its_pending_request(db, conf):
         _ctxt(), 'start_action', {'operation': sm.STOP, 'params': {}}))
     db_actions.finish_if_open(action['id'], s.RESULT_SUCCESS)
     assert _action(action['id'])['pending_request'] is None
+
+
+def test_every_server_of_a_multiple_create_killed_before_posting_is_posted(
+        db, conf):
+    """The API died right after the accept's commit: the three servers
+    of the request were accepted together (each action holds its
+    request), none was handed to a conductor; each gets its boot flow."""
+    persistence, board = _board(conf)
+    values = {'project_id': PROJECT, 'user_id': 'u', 'flavor_id': '1',
+              'flavor': {'flavorid': '1'}, 'vcpus': 1, 'memory_mb': 512,
+              'root_gb': 1, 'image_ref': 'i', 'reservation_id': 'r-kill'}
+
+    def servers(count):
+        return [dict(values, uuid=str(uuid.uuid4()),
+                     display_name='web-%d' % (i + 1), launch_index=i)
+                for i in range(count)]
+    accepted_servers = boot_requests.accept(
+        values, servers, (3, 3),
+        {'request_id': 'req-multi', 'user_id': 'u', 'project_id': PROJECT},
+        request=pending_requests.request_of(_ctxt(), 'build_instance',
+                                            {'params': {}}))
+    assert len(accepted_servers) == 3
+
+    assert _sweeper(conf, persistence, board).run_once() == 3
+
+    for instance, action in accepted_servers:
+        (job,) = _book_jobs(board, boot, instance['task_id'])
+        assert job.details['store']['instance_uuid'] == instance['uuid']
+        assert _action(action['id'])['pending_request'] is None
