@@ -71,6 +71,17 @@ def _insert(s, consumer_uuid, instance_uuid, host, resources):
     return row.as_dict()
 
 
+def free_ram_in(s, hosts, ram_ratio):
+    """{host: RAM (MB) still free on it, with ``ram_ratio``} for each of
+    ``hosts`` that has a compute node, read in the caller's transaction
+    ``s`` (so it counts the claims ``s`` made)."""
+    nodes = s.execute(sa.select(models.ComputeNode.host,
+                                models.ComputeNode.memory_mb).where(
+        models.ComputeNode.host.in_(list(hosts)))).all()
+    return {host: memory_mb * ram_ratio - _usage_in(s, host)['memory_mb']
+            for host, memory_mb in nodes}
+
+
 def claim(consumer_uuid, instance_uuid, host, resources, ratios):
     """Allocate ``resources`` on ``host`` for the consumer.
 

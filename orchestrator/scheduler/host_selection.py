@@ -110,11 +110,17 @@ def filter_hosts(resources, exclude=(), availability_zone=None,
             free_ram = (node['memory_mb'] * ratios['memory_mb']
                         - used['memory_mb'])
             passing.append((free_ram, name))
+    return _weighed(passing, conf), rejected
+
+
+def _weighed(passing, conf):
+    """Host names of ``passing`` ((free RAM, name) pairs), best first
+    by ``[scheduler] weigher``; ties go by name."""
     if conf.scheduler.weigher == 'pack':
-        passing.sort(key=lambda item: (item[0], item[1]))
+        passing = sorted(passing, key=lambda item: (item[0], item[1]))
     else:
-        passing.sort(key=lambda item: (-item[0], item[1]))
-    return [name for _free, name in passing], rejected
+        passing = sorted(passing, key=lambda item: (-item[0], item[1]))
+    return [name for _free, name in passing]
 
 
 def candidate_hosts(resources, exclude=(), conf=None,
@@ -242,20 +248,26 @@ def claim_alternate(consumer_uuid, instance_uuid, host, resources,
 
 
 def claim_in(s, instance_uuid, resources, candidates, conf=None):
-    """Claim ``resources`` for the instance on the first of
-    ``candidates`` (hosts that passed :func:`filter_hosts`, best first,
-    read before the transaction began) that has room, in the caller's
-    write transaction ``s``: the room is checked there, so it counts the
-    claims ``s`` made before. A multiple create claims its ``min_count``
-    servers this way, all in one transaction; their boot flows find the
-    claims (:class:`flows.tasks.scheduling.ScheduleInstance`).
+    """Claim ``resources`` for the instance on the best of ``candidates``
+    (hosts that passed :func:`filter_hosts` before the transaction
+    began) that has room, in the caller's write transaction ``s``: the
+    hosts are weighed again there and the room is checked there, so both
+    count the claims ``s`` made before (the ``spread`` weigher spreads a
+    request's servers, ``pack`` packs them). A multiple create claims its
+    ``min_count`` servers this way, all in one transaction; their boot
+    flows find the claims (:class:`flows.tasks.scheduling.
+    ScheduleInstance`).
 
     :returns: the allocation dict, or None when no candidate has room.
     :raises ClaimRace: a candidate changed under the transaction (it
         must start again).
     """
-    ratios = _ratios(conf or cfg.CONF)
-    for host in candidates:
+    conf = conf or cfg.CONF
+    ratios = _ratios(conf)
+    free = allocations.free_ram_in(s, candidates, ratios['memory_mb'])
+    ranked = _weighed([(free[h], h) for h in candidates if h in free],
+                      conf)
+    for host in ranked:
         allocation = allocations.claim_in(s, instance_uuid, instance_uuid,
                                           host, resources, ratios)
         if allocation is not None:

@@ -194,3 +194,17 @@ def test_bad_counts_are_400(app, conductor, server, words):
     assert resp.status_int == 400, resp.text
     assert words in resp.json['badRequest']['message']
     assert db_instances.list_(PROJECT) == []
+
+
+@pytest.mark.parametrize('weigher,spread', [('spread', True),
+                                            ('pack', False)])
+def test_min_count_claims_follow_the_weigher(conf, app, conductor,
+                                             weigher, spread):
+    conf.set_override('weigher', weigher, group='scheduler')
+    make_compute_host('h1')
+    make_compute_host('h2')
+    resp = call(app, 'POST', '/v2.1/servers', _body(flavorRef='3',
+                                                    min_count=2))
+    assert resp.status_int == 202, resp.text
+    hosts = sorted(a['host'] for a in allocations.list_all())
+    assert hosts == (['h1', 'h2'] if spread else ['h1', 'h1'])
