@@ -33,6 +33,7 @@ from orchestrator.api import aggregates
 from orchestrator.api import availability_zones
 from orchestrator.api import auth
 from orchestrator.api import body_limit
+from orchestrator.api import consoles
 from orchestrator.api import errors
 from orchestrator.api import flavors
 from orchestrator.api import hypervisors
@@ -63,11 +64,11 @@ from orchestrator.api import versions
 RESOURCES = (versions, servers, server_actions, instance_actions, flavors,
              services, hypervisors, aggregates, images, identity,
              migrations, limits, quota_sets, keypairs, server_tags,
-             server_metadata, availability_zones, tenant_usage)
+             server_metadata, availability_zones, tenant_usage, consoles)
 
 #: Modules that only add handlers to server_actions.HANDLERS (imported
 #: above for that; listed so the import is not mistaken for unused).
-ACTION_MODULES = (server_actions_admin, server_lock)
+ACTION_MODULES = (server_actions_admin, server_lock, consoles)
 
 
 def build_router():

@@ -295,7 +295,8 @@ def dispatch(req, server_id):
         raise exception.Invalid('Unsupported action: %s' % name)
     instance = servers.get_instance(req, server_id, read_deleted=False,
                                     rule=action_rules.rule_for(name))
-    if name not in action_rules.FLAG_ACTIONS:
+    if name not in action_rules.FLAG_ACTIONS and \
+            name not in action_rules.READ_ACTIONS:
         servers.check_unlocked(req, instance)
     return handler(req, server_id, value)
 

@@ -69,7 +69,7 @@ class ComputeManager:
         ComputeDriver` already initialised for ``host``.
     """
 
-    target = messaging.Target(version='1.4')
+    target = messaging.Target(version='1.5')
 
     @classmethod
     def rpc_methods(cls):
@@ -290,3 +290,8 @@ class ComputeManager:
     def post_live_migration(self, ctxt, instance, migration_uuid):
         """The copied guest removed from the source."""
         return self.driver.post_live_migration(instance, migration_uuid)
+
+    @_typed_errors
+    def get_console_output(self, ctxt, instance, length=None):
+        """The guest's console log, its last ``length`` lines if given."""
+        return self.driver.get_console_output(instance, length)

@@ -20,6 +20,7 @@ API version history:
   pre_live_migration, live_migration, live_migration_abort,
   rollback_live_migration, rollback_live_migration_at_destination,
   post_live_migration_at_destination, post_live_migration
+* 1.5 - get_console_output
 """
 
 import oslo_messaging as messaging
@@ -30,7 +31,7 @@ from orchestrator import rpc
 TOPIC = 'compute'
 #: Methods ask for the version that introduced them; VERSION caps them.
 BASE_VERSION = '1.0'
-VERSION = '1.4'
+VERSION = '1.5'
 
 #: Keys of the instance dict that cross to a host.
 PAYLOAD_KEYS = ('uuid', 'display_name', 'hostname', 'flavor', 'vcpus',
@@ -279,3 +280,9 @@ class ComputeAPI:
         if it was still there."""
         return self._call(ctxt, host, 'post_live_migration', version='1.4',
                           instance=instance, migration_uuid=migration_uuid)
+
+    def get_console_output(self, ctxt, host, instance, length=None):
+        """The guest's console log (text), its last ``length`` lines when
+        given. Reads only."""
+        return self._call(ctxt, host, 'get_console_output', version='1.5',
+                          instance=instance, length=length)

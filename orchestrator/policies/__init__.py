@@ -9,6 +9,7 @@ import itertools
 
 from orchestrator.policies import base
 from orchestrator.policies import catalog
+from orchestrator.policies import consoles
 from orchestrator.policies import infrastructure
 from orchestrator.policies import keypairs
 from orchestrator.policies import quotas
@@ -22,7 +23,7 @@ from orchestrator.policies import usage
 #: Modules with ``list_rules()``; a new resource adds its module here.
 MODULES = (base, servers, server_actions, server_records, catalog,
            infrastructure, quotas, keypairs, server_tags,
-           server_attributes, usage)
+           server_attributes, usage, consoles)
 
 
 def list_rules():

@@ -9,6 +9,7 @@ are administrative; a policy file may still override any rule.
 
 from orchestrator import state_machine
 from orchestrator.policies import base
+from orchestrator.policies import consoles
 
 #: Request body key -> (rule name, state machine action name).
 ACTIONS = {
@@ -57,8 +58,15 @@ FLAG_ACTIONS = {
 PATH = '/servers/{server_id}/action (%s)'
 
 
+#: Actions that read and change nothing (a server's consoles): request
+#: body key -> rule name (in :mod:`orchestrator.policies.consoles`).
+READ_ACTIONS = consoles.ACTIONS
+
+
 def rule_for(body_key):
     """The rule name of the action ``body_key``, or None."""
+    if body_key in READ_ACTIONS:
+        return READ_ACTIONS[body_key]
     found = ACTIONS.get(body_key) or FLAG_ACTIONS.get(body_key)
     return found[0] if found else None
 

@@ -55,7 +55,8 @@ def test_rule_names_are_unique():
 def test_every_server_action_has_a_rule():
     assert api_app.ACTION_MODULES  # every action module is imported
     assert set(server_actions.HANDLERS) == (
-        set(action_rules.ACTIONS) | set(action_rules.FLAG_ACTIONS))
+        set(action_rules.ACTIONS) | set(action_rules.FLAG_ACTIONS)
+        | set(action_rules.READ_ACTIONS))
 
 
 @pytest.mark.parametrize('key', sorted(action_rules.ACTIONS))

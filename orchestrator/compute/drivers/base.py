@@ -181,6 +181,17 @@ class ComputeDriver(abc.ABC):
         """The power state of the guest, or None if this host has none."""
 
     @abc.abstractmethod
+    def get_console_output(self, instance, length=None):
+        """The guest's console log as text (``''`` when it printed
+        nothing yet), its last ``length`` lines when ``length`` is given
+        (None: all the driver keeps). Reads only: a re-run returns the
+        log as it is then.
+
+        :raises orchestrator.exception.GuestNotFound: the host has no guest
+            of the instance.
+        """
+
+    @abc.abstractmethod
     def list_instances(self):
         """``{instance uuid: power state}`` of every guest on this host."""
 

@@ -35,6 +35,7 @@ import zlib
 from oslo_log import log as logging
 
 from orchestrator.compute.drivers import base
+from orchestrator.compute.drivers import fake_console
 from orchestrator.compute.drivers import fake_faults
 from orchestrator.compute.drivers import fake_host_file
 from orchestrator import exception
@@ -281,6 +282,8 @@ class FakeDriver(base.ComputeDriver):
                 guest = state['guests'].get(uuid)
                 if guest is None:
                     guest = _guest_record(instance, image_id, state)
+                    fake_console.boot(guest, instance,
+                                      'Booting from image %s' % image_id)
                     state['guests'][uuid] = guest
                     cached = state['image_cache'].get(image_id)
                     if cached and uuid not in cached['users']:
@@ -304,6 +307,16 @@ class FakeDriver(base.ComputeDriver):
         with self._driver_call('get_info'):
             guest = self.host_file.read()['guests'].get(instance_uuid)
             return None if guest is None else guest['power_state']
+
+    def get_console_output(self, instance, length=None):
+        """The guest's console log (:mod:`.fake_console`)."""
+        uuid = _instance_uuid(instance)
+        with self._driver_call('get_console_output'):
+            guest = self.host_file.read()['guests'].get(uuid)
+            if guest is None:
+                raise exception.GuestNotFound(host=self.host,
+                                              instance_uuid=uuid)
+            return fake_console.output(guest, length)
 
     def list_instances(self):
         with self._driver_call('list_instances'):
@@ -398,6 +411,11 @@ class FakeDriver(base.ComputeDriver):
                 if guest is None:
                     raise exception.GuestNotFound(host=self.host,
                                                   instance_uuid=uuid)
+                # A re-run finds the guest there already: no new lines
+                # (a reboot reboots again, and says so).
+                if guest['power_state'] != target or operation in (
+                        'reboot', 'reboot_hard'):
+                    fake_console.power(guest, instance, operation)
                 guest['power_state'] = target
             return target
 
@@ -435,6 +453,8 @@ class FakeDriver(base.ComputeDriver):
                 guest['rebuilds'] = guest.get('rebuilds', 0) + 1
                 guest['last_rebuild'] = mark
                 guest['power_state'] = states.RUNNING
+                fake_console.boot(guest, instance,
+                                  'Rebuilt from image %s' % image_id)
             return states.RUNNING
 
     def rescue(self, instance, image, admin_password):
@@ -450,6 +470,9 @@ class FakeDriver(base.ComputeDriver):
                 if guest.get('rescue') is None:
                     guest['rescue'] = {'image_id': image_id,
                                        'password_sha256': digest}
+                    fake_console.boot(guest, instance,
+                                      'Booting from rescue image %s'
+                                      % image_id)
                 guest['power_state'] = states.RUNNING
             return states.RUNNING
 
@@ -458,6 +481,9 @@ class FakeDriver(base.ComputeDriver):
         with self._driver_call('unrescue'):
             with self.host_file.change() as state:
                 guest = self._guest_or_raise(state, uuid)
+                if guest.get('rescue') is not None:
+                    fake_console.boot(guest, instance,
+                                      'Booting from the root disk')
                 guest['rescue'] = None
                 guest['power_state'] = states.RUNNING
             return states.RUNNING
@@ -744,6 +770,10 @@ class FakeDriver(base.ComputeDriver):
                         states.RUNNING if power_on else states.SHUTDOWN)
                     guest['migration'] = {'uuid': migration_uuid,
                                           'role': 'destination'}
+                    if power_on:
+                        fake_console.boot(guest, instance,
+                                          'Booting after migration %s'
+                                          % migration_uuid)
                     state['guests'][uuid] = guest
                     cached = state['image_cache'].get(image_id)
                     if cached and uuid not in cached['users']:

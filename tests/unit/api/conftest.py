@@ -3,6 +3,7 @@ a real RPC conductor stand-in on the in-memory broker, and helpers to
 make instances and hosts directly in the database.
 """
 
+import contextlib
 import datetime
 import json
 import uuid
@@ -19,6 +20,9 @@ from orchestrator import state_machine
 from orchestrator.api import app as api_app
 from orchestrator.api import request as api_request
 from orchestrator.api import server_create
+from orchestrator.compute import manager as compute_manager
+from orchestrator.compute import rpcapi as compute_rpcapi
+from orchestrator.compute.drivers import fake
 from orchestrator.db import catalog
 from orchestrator.db import hosts as db_hosts
 from orchestrator.db import instances as db_instances
@@ -158,6 +162,35 @@ def conductor(memory_rpc):
     yield endpoint
     server.stop()
     server.wait()
+
+
+@contextlib.contextmanager
+def serving_compute(conf, host):
+    """The compute agent of ``host`` on the process's RPC transport: the
+    real manager over a fake driver (state under ``[DEFAULT]
+    state_path``), serving RPC without heartbeats. Yields the driver."""
+    driver = fake.FakeDriver(host, conf)
+    driver.init_host(host)
+    server = rpc.get_server(
+        messaging.Target(topic=compute_rpcapi.TOPIC, server=host),
+        [compute_manager.ComputeManager(host, driver)])
+    server.start()
+    try:
+        yield driver
+    finally:
+        server.stop()
+        server.wait()
+        driver.cleanup_host(host)
+
+
+@pytest.fixture
+def compute_agent(memory_rpc, conf, tmp_path):
+    """The compute agent of host 'h1' (:func:`serving_compute`), its
+    state in the test's directory. Yields the driver (tests spawn guests
+    on it)."""
+    conf.set_override('state_path', str(tmp_path))
+    with serving_compute(conf, 'h1') as driver:
+        yield driver
 
 
 @pytest.fixture

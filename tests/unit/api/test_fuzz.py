@@ -38,6 +38,7 @@ longer with a random seed, ``FUZZ_SEED`` fixes that seed.
 """
 
 import base64
+import contextlib
 import json
 import logging
 import os
@@ -60,6 +61,7 @@ from orchestrator.api import microversion
 from orchestrator.api import quota_sets
 from orchestrator.api import request as api_request
 from orchestrator.api import server_actions
+from orchestrator.api.schemas import consoles as console_schemas
 from orchestrator.api.schemas import keypairs as keypair_schemas
 from orchestrator.api.schemas import quota_sets as quota_schemas
 from orchestrator.api.schemas import server_actions as action_schemas
@@ -75,6 +77,7 @@ from orchestrator.scheduler import host_selection
 from tests.unit.api.conftest import CIRROS
 from tests.unit.api.conftest import DEBIAN
 from tests.unit.api.conftest import PROJECT
+from tests.unit.api.conftest import serving_compute
 from tests.unit.api.conftest import make_instance
 from tests.unit.api.conftest import make_instance_in_state
 
@@ -385,6 +388,10 @@ def _action_schemas():
                                'properties': {'state': {
                                    'enum': ['active', 'error']}}}}}],
     }
+    found['os-getConsoleOutput'] = [console_schemas.get_console_output]
+    for key, types in (('os-getVNCConsole', ['novnc', 'xvpvnc']),
+                       ('os-getSerialConsole', ['serial'])):
+        found[key] = [console_schemas.legacy_console(key, types)]
     return found
 
 
@@ -435,6 +442,9 @@ quota_set_bodies = st.sampled_from(((2, 1), (2, 36))).flatmap(
     lambda v: _schema_bodies(quota_schemas.update(
         quota_sets.shown(v) + (['networks'] if v < (2, 36) else []))))
 
+remote_console_bodies = st.sampled_from(((2, 6), (2, 8))).flatmap(
+    lambda v: _schema_bodies(console_schemas.remote_console(v)))
+
 service_bodies = st.sampled_from((
     service_schemas.update, service_schemas.update_v211,
     service_schemas.update_v253)).flatmap(_schema_bodies)
@@ -457,6 +467,8 @@ def _bodies(template, method):
         options.append((4, quota_set_bodies.map(_encode)))
     elif template == '/v2.1/os-keypairs':
         options.append((4, keypair_bodies.map(_encode)))
+    elif template == '/v2.1/servers/{server_id}/remote-consoles':
+        options.append((4, remote_console_bodies.map(_encode)))
     elif template == '/v2.1/os-services/{service_id}':
         options.append((4, service_bodies.map(_encode)))
     return _weighted(*options)
@@ -779,6 +791,9 @@ class World:
 
     def _make(self, state):
         vm_state, task_state = state
+        # An administrator's fuzzed DELETE may have removed a default
+        # flavor the servers are made of: put the defaults back.
+        catalog.seed_defaults()
         if vm_state == 'building':
             instance = make_instance()
         else:
@@ -941,8 +956,18 @@ class LogWatch(logging.Handler):
                 self.leaks.append('%s: %s' % (record.name, text[:300]))
 
 
-def test_fuzz_every_route(db, conf, conductor, capsys):
+def test_fuzz_every_route(db, conf, conductor, capsys, tmp_path):
     """Zero 5xx and a Nova-shaped JSON error for every fuzzed request."""
+    # The hosts' agents answer the calls the API makes to them (console
+    # output); their guests are not there (404).
+    conf.set_override('state_path', str(tmp_path))
+    with contextlib.ExitStack() as agents:
+        for host in HOSTS:
+            agents.enter_context(serving_compute(conf, host))
+        _fuzz_every_route(conf, capsys)
+
+
+def _fuzz_every_route(conf, capsys):
     app = api_app.build_app(conf)
     # Registered by the middleware, so set once the app is built.
     conf.set_override('enable_proxy_headers_parsing', True,

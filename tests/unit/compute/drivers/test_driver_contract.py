@@ -9,6 +9,7 @@ import pytest
 
 from orchestrator.compute.drivers import base
 from orchestrator.compute.drivers import fake
+from orchestrator import exception
 from orchestrator import states
 from tests.unit.compute.conftest import IMAGE
 from tests.unit.compute.conftest import make_instance
@@ -153,3 +154,21 @@ def test_full_build_then_destroy_converges_when_repeated(driver):
     driver.cleanup_networks(instance)
     driver.cleanup_block_devices(instance)
     assert driver.list_instances() == {}
+
+
+def test_console_output_of_an_unknown_guest_is_guest_not_found(driver):
+    with pytest.raises(exception.GuestNotFound):
+        driver.get_console_output(make_instance())
+
+
+def test_console_output_is_text_and_length_keeps_the_last_lines(driver):
+    instance = make_instance()
+    driver.spawn(instance, IMAGE)
+    everything = driver.get_console_output(instance)
+    assert isinstance(everything, str)
+    assert driver.get_console_output(instance) == everything
+    lines = everything.split('\n')
+    assert len(lines) > 3
+    assert driver.get_console_output(instance, 3).split('\n') == lines[-3:]
+    assert driver.get_console_output(instance, 0) == ''
+    assert driver.get_console_output(instance, len(lines) + 2) == everything

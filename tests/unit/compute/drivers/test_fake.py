@@ -444,3 +444,34 @@ def test_a_failing_callback_does_not_undo_the_change(fake_driver):
     fake_driver.register_lifecycle_callback(None)
     fake_driver.emulate_guest_power_change(instance['uuid'], states.RUNNING)
     assert fake_driver.get_info(instance['uuid']) == states.RUNNING
+
+
+def test_the_console_log_follows_the_guest_and_is_bounded(fake_driver):
+    from orchestrator.compute.drivers import fake_console
+    instance = make_instance()
+    fake_driver.spawn(instance, IMAGE)
+    log = fake_driver.get_console_output(instance)
+    assert 'Booting from image %s' % IMAGE['id'] in log
+    assert log.endswith('login: ')
+    fake_driver.set_power_state(instance, 'power_off')
+    assert fake_driver.get_console_output(instance, 1).endswith(
+        'reboot: Power down')
+    # A re-run of the same power off prints nothing more.
+    before = fake_driver.get_console_output(instance)
+    fake_driver.set_power_state(instance, 'power_off')
+    assert fake_driver.get_console_output(instance) == before
+    fake_driver.set_power_state(instance, 'power_on')
+    fake_driver.rescue(instance, IMAGE, 'secret-pass')
+    log = fake_driver.get_console_output(instance)
+    assert 'Booting from rescue image' in log
+    assert 'secret-pass' not in log
+    fake_driver.unrescue(instance)
+    for _ in range(fake_console.MAX_LINES):
+        fake_driver.set_power_state(instance, 'reboot')
+    lines = fake_driver.get_console_output(instance).splitlines()
+    assert len(lines) == fake_console.MAX_LINES
+    assert lines[-1].endswith('login: ')
+    # An older driver's guest record (no console yet) reads as empty.
+    with fake_driver.host_file.change() as state:
+        state['guests'][instance['uuid']].pop('console')
+    assert fake_driver.get_console_output(instance) == ''
