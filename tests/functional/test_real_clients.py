@@ -105,6 +105,18 @@ def test_openstackclient_create_list_show_delete(openstack):
 
 
 
+def test_openstackclient_creates_several_servers(openstack, api_system):
+    """``server create --min 2 --max 3``: three servers of one
+    reservation, named web-1..3, each ACTIVE."""
+    openstack('server', 'create', '--flavor', 'm1.tiny', '--image',
+              'cirros-0.6.2', '--min', '2', '--max', '3', '-f', 'json',
+              'web')
+    listed = json.loads(openstack('server', 'list', '-f', 'json'))
+    assert sorted(s['Name'] for s in listed) == ['web-1', 'web-2', 'web-3']
+    for server in listed:
+        api_helpers.wait_stable(api_system, server['ID'], 'ACTIVE')
+
+
 def test_openstackclient_delete_wait_returns_when_the_server_is_gone(
         openstack, api_system):
     """``openstack server delete --wait`` (openstacksdk's wait_for_delete,
