@@ -11,6 +11,7 @@ List filters (query string):
 * ``status``: one or more statuses (case-insensitive), matched against
   the status the caller is shown; an unknown status matches nothing;
 * ``image``, ``flavor``: exact id (a URL's last segment is used);
+* ``locked`` (2.73): true or false (400 for anything else);
 * ``host`` (admins), ``all_tenants`` (admins; 403 otherwise),
   ``deleted`` (admins: include deleted servers);
 * ``limit`` (capped at ``[api] max_limit``), ``marker`` (the last id of
@@ -104,6 +105,10 @@ def _db_arguments(req, detail):
     reservation_id = query.one(req, 'reservation_id')
     if reservation_id:
         kwargs['filters']['reservation_id'] = reservation_id
+    if req.at_least(2, 73):
+        locked = query.boolean(req, 'locked')
+        if locked is not None:
+            kwargs['filters']['locked'] = locked
     _changes_window(req, kwargs, all_filters)
     matchers = [m for m in (name_filter.matcher(query.one(req, 'name')),)
                 if m is not None]

@@ -486,7 +486,7 @@ def force_delete(instance_uuid, action_values, project_id=None):
 #: describes (server update) and the lock flag (lock/unlock). None of them
 #: is a state a flow reads or writes.
 API_FIELDS = frozenset(['display_name', 'description', 'access_ip_v4',
-                        'access_ip_v6', 'locked'])
+                        'access_ip_v6', 'locked', 'locked_reason'])
 
 
 def update_fields(instance_uuid, values, project_id=None, action=None):

@@ -156,6 +156,7 @@ class Instance(TimestampMixin, Base):
     access_ip_v6 = orm.mapped_column(sa.String(39))
     config_drive = orm.mapped_column(sa.String(255))
     locked = orm.mapped_column(sa.Boolean, nullable=False, default=False)
+    locked_reason = orm.mapped_column(sa.String(255))
     reservation_id = orm.mapped_column(sa.String(255))
     launch_index = orm.mapped_column(sa.Integer, nullable=False, default=0)
     hostname = orm.mapped_column(sa.String(255))

@@ -265,3 +265,54 @@ def test_force_refused_from_268(app, conductor):
     assert 'force' in resp.json['badRequest']['message']
     del evacuate['evacuate']['force']
     assert _action(app, down['uuid'], evacuate, '2.68').status_int == 200
+
+
+# -- 2.73 lock reason and the locked filter --------------------------------
+
+def test_lock_reason_from_273(app, conductor):
+    server = make_instance(states.ACTIVE, host='host1')
+    path = '/v2.1/servers/' + server['uuid']
+    with_reason = {'lock': {'locked_reason': 'under audit'}}
+    # Before 2.73 a lock takes no arguments.
+    assert _action(app, server['uuid'], with_reason, '2.72').status_int \
+        == 400
+    for bad in ({'lock': {'locked_reason': ''}},
+                {'lock': {'locked_reason': 'x' * 256}},
+                {'lock': {'reason': 'x'}}):
+        assert _action(app, server['uuid'], bad, '2.73').status_int == 400
+    assert not db_instances.get(server['uuid'])['locked']
+    assert _action(app, server['uuid'], with_reason, '2.73').status_int \
+        == 202
+    shown = oracle.check(call(app, 'GET', path, version='2.73'), 'v2_73',
+                         'servers', 'get_server')['server']
+    assert (shown['locked'], shown['locked_reason']) == (True, 'under audit')
+    listed = oracle.check(call(app, 'GET', '/v2.1/servers/detail',
+                               version='2.73'), 'v2_73', 'servers',
+                          'list_servers_detail')['servers']
+    assert listed[0]['locked_reason'] == 'under audit'
+    # Not shown before 2.73.
+    assert 'locked_reason' not in call(app, 'GET', path, version='2.72'
+                                       ).json['server']
+    assert _action(app, server['uuid'], {'unlock': None}, '2.73'
+                   ).status_int == 202
+    shown = call(app, 'GET', path, version='2.73').json['server']
+    assert (shown['locked'], shown['locked_reason']) == (False, None)
+    # A lock without a reason has none.
+    assert _action(app, server['uuid'], {'lock': None}, '2.73').status_int \
+        == 202
+    assert db_instances.get(server['uuid'])['locked_reason'] is None
+
+
+def test_locked_filter_from_273(app, conductor):
+    locked = make_instance(states.ACTIVE, locked=True)
+    unlocked = make_instance(states.ACTIVE)
+
+    def ids(query, version):
+        resp = call(app, 'GET', '/v2.1/servers' + query, version=version)
+        assert resp.status_int == 200, resp.text
+        return {s['id'] for s in resp.json['servers']}
+    assert ids('?locked=true', '2.73') == {locked['uuid']}
+    assert ids('?locked=False', '2.73') == {unlocked['uuid']}
+    assert ids('', '2.73') == {locked['uuid'], unlocked['uuid']}
+    resp = call(app, 'GET', '/v2.1/servers?locked=maybe', version='2.73')
+    assert resp.status_int == 400
