@@ -123,7 +123,7 @@ def create(req):
     """POST /flavors (200, 400, 409)."""
     req.authorize(catalog_rules.FLAVORS_CREATE)
     body = req.json_body()
-    validation.validate(body, schemas.create)
+    validation.validate(body, schemas.create_for(req.api_version))
     asked = body['flavor']
     flavorid = asked.get('id')
     flavorid = str(uuidlib.uuid4()) if flavorid is None else str(flavorid)
@@ -136,7 +136,23 @@ def create(req):
         'swap': int(asked.get('swap') or 0),
         'rxtx_factor': float(asked.get('rxtx_factor', 1.0)),
         'is_public': strutils.bool_from_string(is_public, strict=True),
-        'disabled': False, 'extra_specs': {}})
+        'disabled': False, 'extra_specs': {},
+        'description': asked.get('description')})
+    return api_request.json_response(
+        {'flavor': flavor_views.detail(req, flavor)})
+
+
+def update(req, flavor_id):
+    """PUT /flavors/{id} (2.55+; 200 with the flavor, 400, 404): the
+    description, the one thing of a flavor that may change. Before 2.55
+    there is no such method (404, as Nova)."""
+    if not req.at_least(2, 55):
+        raise exception.NotFound()
+    req.authorize(catalog_rules.FLAVORS_UPDATE)
+    body = req.json_body()
+    validation.validate(body, schemas.update)
+    flavor = catalog.flavor_update_description(
+        flavor_id, body['flavor']['description'])
     return api_request.json_response(
         {'flavor': flavor_views.detail(req, flavor)})
 
@@ -260,6 +276,7 @@ def register(router):
     router.add('POST', '/v2.1/flavors', create)
     router.add('GET', '/v2.1/flavors/detail', detail)
     router.add('GET', '/v2.1/flavors/{flavor_id}', show)
+    router.add('PUT', '/v2.1/flavors/{flavor_id}', update)
     router.add('DELETE', '/v2.1/flavors/{flavor_id}', delete)
     specs = '/v2.1/flavors/{flavor_id}/os-extra_specs'
     router.add('GET', specs, extra_specs_index)

@@ -128,6 +128,19 @@ def flavor_create(values):
         return row.as_dict()
 
 
+def flavor_update_description(flavorid, description):
+    """Set the flavor's description; returns the flavor (FlavorNotFound
+    if none)."""
+    with session.writer() as s:
+        row = s.execute(sa.select(models.Flavor).where(
+            models.Flavor.flavorid == flavorid)).scalar_one_or_none()
+        if row is None:
+            raise exception.FlavorNotFound(flavor_id=flavorid)
+        row.description = description
+        s.flush()
+        return row.as_dict()
+
+
 def flavor_delete(flavorid):
     """Delete the flavor and its access list (FlavorNotFound if none);
     servers keep the copy they were built with."""

@@ -15,6 +15,7 @@ from orchestrator.policies import base
 FLAVORS_NON_PUBLIC = 'os_compute_api:flavors:non_public'
 FLAVORS_CREATE = 'os_compute_api:os-flavor-manage:create'
 FLAVORS_DELETE = 'os_compute_api:os-flavor-manage:delete'
+FLAVORS_UPDATE = 'os_compute_api:os-flavor-manage:update'
 EXTRA_SPECS = 'os_compute_api:os-flavor-extra-specs:%s'
 EXTRA_SPECS_INDEX = EXTRA_SPECS % 'index'
 EXTRA_SPECS_SHOW = EXTRA_SPECS % 'show'
@@ -39,6 +40,9 @@ rules = [
               ('GET', '/flavors/{flavor_id}')),
     base.rule(FLAVORS_CREATE, base.ADMIN, 'Create a flavor.',
               ('POST', '/flavors')),
+    base.rule(FLAVORS_UPDATE, base.ADMIN,
+              'Change a flavor\'s description (2.55+).',
+              ('PUT', '/flavors/{flavor_id}')),
     base.rule(FLAVORS_DELETE, base.ADMIN, 'Delete a flavor.',
               ('DELETE', '/flavors/{flavor_id}')),
     base.rule(EXTRA_SPECS_INDEX, base.PROJECT_READER_OR_ADMIN,

@@ -1,5 +1,7 @@
-"""Request bodies of flavor create, extra specs and flavor access
-(Nova's schemas, before 2.55's description)."""
+"""Request bodies of flavor create and update, extra specs and flavor
+access (Nova's schemas)."""
+
+import copy
 
 #: The largest integer a column holds.
 MAX_INT = 0x7FFFFFFF
@@ -42,6 +44,31 @@ create = {
             'additionalProperties': False,
         },
     },
+    'required': ['flavor'],
+    'additionalProperties': False,
+}
+
+#: A flavor's description (2.55): printable text, null for none.
+DESCRIPTION = {'type': ['string', 'null'], 'minLength': 0,
+               'maxLength': 65535, 'pattern': r'^[^\x00-\x1F\x7F]*$'}
+
+
+def create_for(version):
+    """The create schema of microversion ``version``: 2.55 adds
+    ``description``."""
+    schema = copy.deepcopy(create)
+    if version >= (2, 55):
+        schema['properties']['flavor']['properties'][
+            'description'] = DESCRIPTION
+    return schema
+
+
+#: ``PUT /flavors/{id}`` (2.55): only the description changes.
+update = {
+    'type': 'object',
+    'properties': {'flavor': {
+        'type': 'object', 'properties': {'description': DESCRIPTION},
+        'required': ['description'], 'additionalProperties': False}},
     'required': ['flavor'],
     'additionalProperties': False,
 }

@@ -316,3 +316,71 @@ def test_locked_filter_from_273(app, conductor):
     assert ids('', '2.73') == {locked['uuid'], unlocked['uuid']}
     resp = call(app, 'GET', '/v2.1/servers?locked=maybe', version='2.73')
     assert resp.status_int == 400
+
+
+# -- 2.55 flavor description, 2.61 extra_specs, 2.75 swap ------------------
+
+def test_flavor_description_from_255(app, member_app):
+    body = {'flavor': {'name': 'described', 'ram': 64, 'vcpus': 1,
+                       'disk': 1, 'id': 'd1', 'description': 'for tests'}}
+    assert call(app, 'POST', '/v2.1/flavors', body,
+                version='2.54').status_int == 400
+    resp = call(app, 'POST', '/v2.1/flavors', body, version='2.55')
+    created = oracle.check(resp, 'v2_55', 'flavors',
+                           'create_update_get_flavor_details')['flavor']
+    assert created['description'] == 'for tests'
+    listed = oracle.check(call(app, 'GET', '/v2.1/flavors', version='2.55'),
+                          'v2_55', 'flavors', 'list_flavors')['flavors']
+    assert {f['id']: f['description'] for f in listed}['d1'] == 'for tests'
+    assert 'description' not in call(app, 'GET', '/v2.1/flavors/d1',
+                                     version='2.54').json['flavor']
+    update = {'flavor': {'description': 'changed'}}
+    # No update before 2.55; administrators only; the description only.
+    assert call(app, 'PUT', '/v2.1/flavors/d1', update,
+                version='2.54').status_int == 404
+    assert call(member_app, 'PUT', '/v2.1/flavors/d1', update,
+                version='2.55').status_int == 403
+    for bad in ({'flavor': {'description': 'x', 'name': 'y'}},
+                {'flavor': {}}, {'flavor': {'description': 'a\x01b'}}):
+        assert call(app, 'PUT', '/v2.1/flavors/d1', bad,
+                    version='2.55').status_int == 400
+    assert call(app, 'PUT', '/v2.1/flavors/nope', update,
+                version='2.55').status_int == 404
+    resp = call(app, 'PUT', '/v2.1/flavors/d1', update, version='2.55')
+    assert oracle.check(resp, 'v2_55', 'flavors',
+                        'create_update_get_flavor_details'
+                        )['flavor']['description'] == 'changed'
+    resp = call(app, 'PUT', '/v2.1/flavors/d1',
+                {'flavor': {'description': None}}, version='2.55')
+    assert resp.json['flavor']['description'] is None
+
+
+def test_flavor_extra_specs_from_261_and_swap_from_275(app):
+    call(app, 'POST', '/v2.1/flavors', {'flavor': {
+        'name': 'spec', 'ram': 64, 'vcpus': 1, 'disk': 1, 'id': 's1'}})
+    call(app, 'POST', '/v2.1/flavors/s1/os-extra_specs',
+         {'extra_specs': {'hw:cpu_policy': 'dedicated'}})
+    assert 'extra_specs' not in call(app, 'GET', '/v2.1/flavors/s1',
+                                     version='2.60').json['flavor']
+    shown = oracle.check(call(app, 'GET', '/v2.1/flavors/s1',
+                              version='2.61'), 'v2_61', 'flavors',
+                         'create_update_get_flavor_details')['flavor']
+    assert shown['extra_specs'] == {'hw:cpu_policy': 'dedicated'}
+    assert shown['swap'] == ''
+    details = call(app, 'GET', '/v2.1/flavors/detail', version='2.61')
+    oracle.check(details, 'v2_61', 'flavors', 'list_flavors_details')
+    assert call(app, 'GET', '/v2.1/flavors/s1', version='2.75'
+                ).json['flavor']['swap'] == 0
+
+
+def test_flavor_extra_specs_follow_the_policy(app, conf, tmp_path):
+    """A caller whom policy refuses extra specs sees flavors without
+    them (as Nova), not a 403."""
+    rules = tmp_path / 'policy.yaml'
+    rules.write_text('"os_compute_api:os-flavor-extra-specs:index": '
+                     '"!"\n')
+    conf.set_override('policy_file', str(rules), group='oslo_policy')
+    resp = call(app, 'GET', '/v2.1/flavors/1', version='2.61')
+    assert resp.status_int == 200
+    assert 'extra_specs' not in resp.json['flavor']
+    oracle.check(resp, 'v2_61', 'flavors', 'create_update_get_flavor_details')

@@ -315,6 +315,10 @@ def _request(base, persona, method, template, action, params):
     if (method, template) == ('POST', '/v2.1/flavors'):
         body = {'flavor': {'name': 'matrix-%s' % uuid.uuid4().hex[:12],
                            'ram': 64, 'vcpus': 1, 'disk': 1}}
+    if (method, template) == ('PUT', '/v2.1/flavors/{flavor_id}'):
+        # A method of 2.55 on.
+        headers['OpenStack-API-Version'] = 'compute 2.55'
+        body = {'flavor': {'description': 'matrix'}}
     if (method, template) == ('POST',
                               '/v2.1/flavors/{flavor_id}/os-extra_specs'):
         body = {'extra_specs': {'matrix:other': 'v'}}
