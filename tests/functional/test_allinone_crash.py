@@ -12,8 +12,10 @@ harness is :mod:`tests.crash.harness` (shared with the crash suite).
 import os
 
 import pytest
+import requests
 import sqlalchemy as sa
 
+from orchestrator import failpoints
 from orchestrator.compute.drivers import fake_faults
 
 from tests.crash import harness
@@ -167,3 +169,28 @@ def test_sigkill_during_a_reschedule_then_restart_resumes_it(aio,
     assert ('SpawnOnHost:revert', 'Success') in events, events
     assert ('ScheduleInstance (attempt 2)', 'Success') in events, events
     assert ('SpawnOnHost (attempt 2)', 'Success') in events, events
+
+
+def test_sigkill_right_after_a_multiple_create_is_accepted(aio):
+    """The API dies as it hands the first of three servers to a
+    conductor (the three were accepted together in one transaction, with
+    two of them claimed on hosts for min_count): after a restart every
+    server is built, each on the host it holds, once."""
+    aio.stop()
+    aio.start(env={failpoints.ENV_VAR:
+                   'orchestrator-boot-server:job:after-claim=kill'})
+    flavors = aio.api('GET', '/v2.1/flavors').json()['flavors']
+    images = aio.api('GET', '/image/v2/images?name=cirros-0.6.2').json()
+    body = {'server': {'name': 'trio', 'imageRef': images['images'][0]['id'],
+                       'flavorRef': flavors[0]['id'], 'min_count': 2,
+                       'max_count': 3}}
+    with pytest.raises(requests.RequestException):
+        aio.api('POST', '/v2.1/servers', json=body)
+    aio.proc.wait(60)
+    aio.start()
+    listed = aio.api('GET', '/v2.1/servers').json()['servers']
+    assert sorted(s['name'] for s in listed) == ['trio-1', 'trio-2',
+                                                 'trio-3']
+    for server in listed:
+        assert _assert_converged(aio, server['id'])['status'] == 'ACTIVE'
+        assert len(_guests(aio, server['id'])) == 1
