@@ -38,6 +38,7 @@ from orchestrator.api import errors
 from orchestrator.api import flavors
 from orchestrator.api import hypervisors
 from orchestrator.api import identity
+from orchestrator.api import image_proxy
 from orchestrator.api import images
 from orchestrator.api import input_guard
 from orchestrator.api import instance_actions
@@ -51,6 +52,7 @@ from orchestrator.api import request as api_request
 from orchestrator.api import router as api_router
 from orchestrator.api import server_actions
 from orchestrator.api import server_actions_admin
+from orchestrator.api import server_ips
 from orchestrator.api import server_tags
 from orchestrator.api import server_lock
 from orchestrator.api import server_metadata
@@ -62,9 +64,10 @@ from orchestrator.api import versions
 #: Resource modules, each with ``register(router)``. Order matters only
 #: where a literal path shadows a template (see the router).
 RESOURCES = (versions, servers, server_actions, instance_actions, flavors,
-             services, hypervisors, aggregates, images, identity,
+             services, hypervisors, aggregates, images, image_proxy, identity,
              migrations, limits, quota_sets, keypairs, server_tags,
-             server_metadata, availability_zones, tenant_usage, consoles)
+             server_metadata, availability_zones, tenant_usage, consoles,
+             server_ips)
 
 #: Modules that only add handlers to server_actions.HANDLERS (imported
 #: above for that; listed so the import is not mistaken for unused).

@@ -124,8 +124,18 @@ def show(req, image_id):
     return api_request.json_response(image_body(get_visible(req, image_id)))
 
 
+def tasks(req, image_id):
+    """GET /image/v2/images/{id}/tasks (200; Glance 2.12): the image's
+    asynchronous tasks. This image service runs none (an image becomes
+    active when its upload ends): always an empty list."""
+    req.authorize(rules.IMAGES_SHOW)
+    get_visible(req, image_id)
+    return api_request.json_response({'tasks': []})
+
+
 def register(router):
     router.add('GET', '/image', versions)
     router.add('GET', '/image/v2', versions)
     router.add('GET', '/image/v2/images', index)
     router.add('GET', '/image/v2/images/{image_id}', show)
+    router.add('GET', '/image/v2/images/{image_id}/tasks', tasks)

@@ -240,6 +240,12 @@ def rebuild(req, server_id, value):
         params['user_data'] = None
     instance, act = _claim(req, server_id, state_machine.REBUILD)
     _start(req, instance, act, state_machine.REBUILD, params)
+    # The response shows the server as the rebuild makes it (Nova saves
+    # the new image and name before the rebuild runs): the new image and
+    # name, not the ones the guest still has.
+    shown.update(image_ref=image['id'])
+    if 'name' in params:
+        shown['display_name'] = params['name']
     body = server_views.ServerViewBuilder(req).rebuild(
         dict(instance, **shown))
     body['adminPass'] = value.get('adminPass') or generate_password()
@@ -254,9 +260,12 @@ def create_image(req, server_id, value):
     URL in the Location header."""
     validation.validate({'createImage': value}, action_schemas.CREATE_IMAGE)
     instance, act = _claim(req, server_id, state_machine.SNAPSHOT)
-    properties = dict(value.get('metadata') or {})
-    properties.update({'image_type': 'snapshot',
-                       'instance_uuid': instance['uuid'],
+    # The request's metadata may set image_type, as in Nova (tempest's
+    # test_create_delete_image does); the server the image comes from is
+    # ours to say (a dropped request's queued image is found by it).
+    properties = {'image_type': 'snapshot'}
+    properties.update(value.get('metadata') or {})
+    properties.update({'instance_uuid': instance['uuid'],
                        'base_image_ref': instance['image_ref'] or ''})
     image = catalog.image_create(value['name'], status='queued',
                                  owner=instance['project_id'],

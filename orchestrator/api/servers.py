@@ -12,7 +12,8 @@ List filters (query string):
   the status the caller is shown; an unknown status matches nothing;
 * ``image``, ``flavor``: exact id (a URL's last segment is used);
 * ``locked`` (2.73): true or false (400 for anything else);
-* ``host`` (admins), ``all_tenants`` (admins; 403 otherwise),
+* ``host`` (admins), ``all_tenants`` (admins; 403 otherwise) and with
+  it ``tenant_id`` (that project only; ignored without all_tenants),
   ``deleted`` (admins: include deleted servers);
 * ``limit`` (capped at ``[api] max_limit``), ``marker`` (the last id of
   the previous page; 400 if no server has it). Newest first.
@@ -93,7 +94,9 @@ def _db_arguments(req, detail):
         req.authorize(rules.DETAIL_ALL_TENANTS if detail
                       else rules.INDEX_ALL_TENANTS)
         if all_tenants == '' or query.boolean(req, 'all_tenants'):
-            kwargs['project_id'] = None
+            # Nova: tenant_id narrows all_tenants to one project; without
+            # all_tenants it is ignored (the caller's own project).
+            kwargs['project_id'] = query.one(req, 'tenant_id') or None
     all_filters = req.can(rules.ALLOW_ALL_FILTERS)
     if all_filters:
         kwargs['host'] = query.one(req, 'host')

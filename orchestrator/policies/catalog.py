@@ -27,6 +27,7 @@ FLAVOR_ACCESS_ADD = FLAVOR_ACCESS + ':add_tenant_access'
 FLAVOR_ACCESS_REMOVE = FLAVOR_ACCESS + ':remove_tenant_access'
 IMAGES_LIST = 'image:get_images'
 IMAGES_SHOW = 'image:get_image'
+IMAGES_DELETE = 'image:delete_image'
 IMAGES_ALL_PROJECTS = 'image:get_images:all_projects'
 
 _SPECS = '/flavors/{flavor_id}/os-extra_specs'
@@ -68,10 +69,18 @@ rules = [
               ('POST', '/flavors/{flavor_id}/action (removeTenantAccess)')),
     base.rule(IMAGES_LIST, base.PROJECT_READER_OR_ADMIN,
               'List the images the caller\'s project may see.',
-              ('GET', '/image/v2/images')),
+              ('GET', '/image/v2/images'), ('GET', '/images'),
+              ('GET', '/images/detail')),
     base.rule(IMAGES_SHOW, base.PROJECT_READER_OR_ADMIN,
               'Show an image the caller\'s project may see.',
-              ('GET', '/image/v2/images/{image_id}')),
+              ('GET', '/image/v2/images/{image_id}'),
+              ('GET', '/image/v2/images/{image_id}/tasks'),
+              ('GET', '/images/{image_id}')),
+    base.rule(IMAGES_DELETE, base.PROJECT_MEMBER_OR_ADMIN,
+              'Delete an image of the caller\'s project (a public image: '
+              'administrators only), through the Compute API\'s image '
+              'proxy (before microversion 2.36).',
+              ('DELETE', '/images/{image_id}')),
     base.refinement(IMAGES_ALL_PROJECTS, base.ADMIN,
               'See and use every project\'s private images.',
               ('GET', '/image/v2/images'), ('POST', '/servers')),

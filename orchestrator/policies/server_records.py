@@ -1,5 +1,6 @@
 """Rules of what is recorded about a server: its actions and their
-events (``os-instance-actions``) and its migrations."""
+events (``os-instance-actions``), its migrations, its addresses
+(``ips``)."""
 
 from orchestrator.policies import base
 
@@ -11,6 +12,8 @@ MIGRATIONS_INDEX = 'os_compute_api:os-migrations:index'
 SERVER_MIGRATIONS_INDEX = 'os_compute_api:servers:migrations:index'
 SERVER_MIGRATIONS_SHOW = 'os_compute_api:servers:migrations:show'
 SERVER_MIGRATIONS_DELETE = 'os_compute_api:servers:migrations:delete'
+IPS_INDEX = 'os_compute_api:ips:index'
+IPS_SHOW = 'os_compute_api:ips:show'
 
 _ACTIONS = '/servers/{server_id}/os-instance-actions'
 _MIGRATIONS = '/servers/{server_id}/migrations'
@@ -42,6 +45,12 @@ rules = [
     base.rule(SERVER_MIGRATIONS_DELETE, base.ADMIN,
               'Abort a live migration in progress.',
               ('DELETE', _MIGRATIONS + '/{migration_id}')),
+    base.rule(IPS_INDEX, base.PROJECT_READER_OR_ADMIN,
+              'List the addresses of a server by network.',
+              ('GET', '/servers/{server_id}/ips')),
+    base.rule(IPS_SHOW, base.PROJECT_READER_OR_ADMIN,
+              'List the addresses of a server on one network.',
+              ('GET', '/servers/{server_id}/ips/{network_label}')),
 ]
 
 

@@ -170,6 +170,24 @@ def test_members_cannot_list_all_tenants(member_app):
     assert resp.status_int == 403
 
 
+def test_admin_lists_one_project_with_all_tenants_and_tenant_id(app):
+    """tempest test_list_servers_by_admin_with_specified_tenant: with
+    all_tenants, tenant_id narrows the list to that project; without
+    all_tenants it is ignored (the admin's own project)."""
+    mine = make_instance('active')['uuid']
+    theirs = make_instance('active', project_id='beta')['uuid']
+
+    def ids(query):
+        resp = call(app, 'GET', '/v2.1/servers/detail?' + query)
+        assert resp.status_int == 200, resp.text
+        return {s['id'] for s in resp.json['servers']}
+    assert ids('all_tenants=&tenant_id=beta') == {theirs}
+    assert ids('all_tenants=1&tenant_id=default') == {mine}
+    assert ids('all_tenants=1&tenant_id=nobody') == set()
+    assert ids('all_tenants=1') == {mine, theirs}
+    assert ids('tenant_id=beta') == {mine}
+
+
 @pytest.mark.parametrize('version,module', [('2.1', 'v2_1'),
                                             ('2.28', 'v2_28')])
 def test_hypervisor_show_per_tempest(app, hosts, version, module):

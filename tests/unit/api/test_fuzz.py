@@ -483,7 +483,7 @@ QUERY_NAMES = ('limit', 'marker', 'name', 'status', 'image', 'flavor',
                'changes-since', 'sort_key', 'sort_dir', 'ip', 'tenant_id',
                'user_id', 'reserved', 'with_servers',
                'hypervisor_hostname_pattern', 'start', 'end', 'detailed',
-               'changes-before', 'reservation_id')
+               'changes-before', 'reservation_id', 'server', 'type')
 _CHANGES = ('2020-01-01T00:00:00Z', '9999-12-31T23:59:59-14:00',
             '0001-01-01T00:00:00+14:00', '2011/01/01', '')
 QUERY_VALUES = {

@@ -18,6 +18,7 @@ import pytest
 from orchestrator import state_machine as sm
 from orchestrator import states as s
 from orchestrator.api import microversion
+from orchestrator.db import catalog
 from tests.unit.api import nova_states
 from tests.unit.api import oracle
 from tests.unit.api.conftest import call
@@ -195,6 +196,27 @@ def test_server_bodies_at_every_microversion_match_tempest(
                                   'get_server')['server']
             _check_bodies([server], version, by_uuid)
     assert len(shown_schemas) == 23  # v2_1 ... v2_79 schema packages
+
+
+@pytest.mark.parametrize('version', ['2.1', '2.75'])
+def test_rebuild_response_shows_the_new_image_and_name(app, conductor,
+                                                       version):
+    """Nova saves the rebuild's image and name before it runs: its
+    response shows them (tempest test_rebuild_server and
+    test_rebuild_server_in_stop_state compare the response's image with
+    the one asked for), not the ones the guest still has."""
+    other = catalog.DEFAULT_IMAGES[1][0]
+    instance = make_instance(s.ACTIVE, host='host1')
+    assert instance['image_ref'] != other
+    resp = call(app, 'POST', '/v2.1/servers/%s/action' % instance['uuid'],
+                {'rebuild': {'imageRef': other, 'name': 'reborn'}},
+                version=version)
+    assert resp.status_int == 202, resp.text
+    assert resp.json['server']['image']['id'] == other
+    assert resp.json['server']['name'] == 'reborn'
+    resp = call(app, 'POST', '/v2.1/servers/%s/action' % instance['uuid'],
+                {'rebuild': {'imageRef': other}}, version=version)
+    assert resp.status_int == 409  # claimed by the first: nothing shown
 
 
 def test_rebuild_response_at_every_microversion_matches_tempest(

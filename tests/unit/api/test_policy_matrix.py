@@ -26,6 +26,7 @@ import uuid
 import bcrypt
 import pytest
 import requests
+import sqlalchemy as sa
 
 from oslo_config import cfg
 from oslo_policy import policy as oslo_policy
@@ -46,6 +47,8 @@ from orchestrator.db import hosts as db_hosts
 from orchestrator.db import instances as db_instances
 from orchestrator.db import keypairs as db_keypairs
 from orchestrator.db import migration_records
+from orchestrator.db import models
+from orchestrator.db import session
 from orchestrator.db import tags as db_tags
 from orchestrator.policies import base as policy_base
 from orchestrator.policies import server_actions as action_rules
@@ -57,6 +60,9 @@ from tests.unit.api.test_keypairs import SSH_KEY
 
 OWNER = 'alpha'
 VERSION = '2.47'
+#: Collections served only below VERSION: {collection: a version where
+#: they are}.
+VERSION_OF = {'images': '2.35'}
 PASSWORD = 'matrix-password'
 
 #: persona -> (project, roles); None: no credentials at all.
@@ -250,6 +256,14 @@ def _owned_resources(method, template, action):
     if '{request_id}' in template:
         [act] = db_actions.list_for_instance(instance['uuid'])
         params['request_id'] = act['request_id']
+    if '{network_label}' in template:
+        with session.writer() as s:
+            s.execute(sa.update(models.Instance).where(
+                models.Instance.uuid == instance['uuid']).values(networks=[{
+                    'network': 'private', 'mac_addr': 'fa:16:3e:00:00:01',
+                    'ips': [{'addr': '10.0.0.3', 'version': 4,
+                             'type': 'fixed'}]}]))
+        params['network_label'] = 'private'
     if '{image_id}' in template:
         image = catalog.image_create('private-of-alpha', status='active',
                                      owner=OWNER)
@@ -311,7 +325,8 @@ def _request(base, persona, method, template, action, params):
     if (method, template) in SERVER_BODIES:
         body = SERVER_BODIES[(method, template)]
     auth = None if PERSONAS[persona] is None else (persona, PASSWORD)
-    headers = {'OpenStack-API-Version': 'compute %s' % VERSION}
+    headers = {'OpenStack-API-Version': 'compute %s' % VERSION_OF.get(
+        (template.split('/') + ['', ''])[2], VERSION)}
     if (method, template) == ('POST', '/v2.1/flavors'):
         body = {'flavor': {'name': 'matrix-%s' % uuid.uuid4().hex[:12],
                            'ram': 64, 'vcpus': 1, 'disk': 1}}
