@@ -192,6 +192,7 @@ PARAMS = {
     'keypair_name': _param('fuzz-key'),
     'key': _param('hw:cpu_policy'),
     'tag': _param('fuzz-tag'),
+    'network_label': _param('private', 'public'),
     'hypervisor_hostname_pattern': _param(*HOSTS),
     'tenant_id': _param(PROJECT, 'fuzz-other-project'),
     'service_id': _param('enable', 'disable', 'disable-log-reason',
