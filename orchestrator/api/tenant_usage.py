@@ -2,7 +2,8 @@
 a window, as Nova's report.
 
 * ``GET /os-simple-tenant-usage`` (administrators): every project with a
-  server in the window; ``detailed=1`` adds each server's usage;
+  server in the window; ``detailed=1`` (or ``true``) adds each server's
+  usage;
 * ``GET /os-simple-tenant-usage/{tenant_id}`` (a reader of the project,
   or an administrator): one project, its servers always listed; ``{}``
   when it had none.
@@ -143,7 +144,10 @@ def index(req):
         # no tenant: 404, not the list of every project.
         raise exception.NotFound('The resource could not be found.')
     req.authorize(rules.TENANT_USAGE_LIST)
-    detailed = query.one(req, 'detailed') == '1'
+    # NOTE(api): Nova tests for '1' only; openstacksdk sends 'True'
+    # (openstackclient's usage list): a true word counts as well.
+    detailed = (query.one(req, 'detailed') or '').strip().lower() in (
+        '1', 'true', 'yes', 'on')
     summaries, usages, limit = _report(req, None, detailed)
     body = {'tenant_usages': summaries}
     _page_links(req, body, 'tenant_usages_links', usages, limit,

@@ -83,8 +83,15 @@ def test_list_per_tempest_with_deleted_servers(app, servers):
     assert (by_name['running']['state'], by_name['running']['ended_at']) \
         == ('active', None)
     assert beta['total_hours'] == pytest.approx(4.0)
-    resp = call(app, 'GET', '/v2.1/os-simple-tenant-usage?%s' % WINDOW)
-    assert all('server_usages' not in u for u in resp.json['tenant_usages'])
+    for detailed in ('', '&detailed=0', '&detailed=no'):
+        resp = call(app, 'GET', '/v2.1/os-simple-tenant-usage?%s%s'
+                    % (WINDOW, detailed))
+        assert all('server_usages' not in u
+                   for u in resp.json['tenant_usages'])
+    # openstacksdk's spelling.
+    resp = call(app, 'GET', '/v2.1/os-simple-tenant-usage?%s&detailed=True'
+                % WINDOW)
+    assert all('server_usages' in u for u in resp.json['tenant_usages'])
 
 
 def test_show_per_tempest_for_a_reader(app, conf, servers):
