@@ -3,7 +3,6 @@ and from 2.53 uuids, hypervisor_hostname_pattern and with_servers."""
 
 import pytest
 
-from orchestrator.api import microversion
 from orchestrator.db import allocations as db_allocations
 from orchestrator.db import hosts as db_hosts
 from orchestrator.db import instances as db_instances
@@ -31,14 +30,6 @@ def nodes(app):
                          {'vcpus': 2, 'memory_mb': 4096, 'disk_gb': 40},
                          RATIOS)
     return first
-
-
-@pytest.fixture
-def v253(monkeypatch):
-    """Requests at 2.53 accepted whatever the served maximum is."""
-    if microversion.MAX_VERSION < (2, 53):
-        monkeypatch.setattr(microversion, 'MAX_VERSION',
-                            microversion.APIVersion(2, 53))
 
 
 def test_statistics_per_tempest(app, nodes):
@@ -83,7 +74,7 @@ def test_member_is_refused(member_app, nodes):
         assert call(member_app, 'GET', path).status_int == 403
 
 
-def test_253_uuids_pattern_and_with_servers(app, nodes, v253):
+def test_253_uuids_pattern_and_with_servers(app, nodes):
     node = db_hosts.get_compute_node('compute-a')
     [service] = db_hosts.list_services(host='compute-a')
     resp = call(app, 'GET', '/v2.1/os-hypervisors/detail?with_servers=true',
@@ -127,7 +118,7 @@ def test_253_uuids_pattern_and_with_servers(app, nodes, v253):
     ('/v2.1/os-hypervisors/compute/search', 404, 'could not be found'),
     ('/v2.1/os-hypervisors/compute/servers', 404, 'could not be found'),
 ])
-def test_253_errors(app, nodes, v253, path, status, message):
+def test_253_errors(app, nodes, path, status, message):
     resp = call(app, 'GET', path, version='2.53')
     assert resp.status_int == status, resp.body
     assert message in resp.text
@@ -136,8 +127,7 @@ def test_253_errors(app, nodes, v253, path, status, message):
 def test_integer_ids_before_253(app, nodes):
     node = db_hosts.get_compute_node('compute-a')
     resp = call(app, 'GET', '/v2.1/os-hypervisors/%s' % node['uuid'],
-                version='2.52' if microversion.MAX_VERSION >= (2, 52)
-                else '2.47')
+                version='2.52')
     assert resp.status_int == 404
     resp = call(app, 'GET', '/v2.1/os-hypervisors?with_servers=true')
     assert all('servers' not in h for h in resp.json['hypervisors'])

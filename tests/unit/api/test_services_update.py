@@ -6,7 +6,6 @@ import uuid
 
 import pytest
 
-from orchestrator.api import microversion
 from orchestrator.db import allocations as db_allocations
 from orchestrator.db import hosts as db_hosts
 from orchestrator.db import instances as db_instances
@@ -18,14 +17,6 @@ from tests.unit.api.conftest import make_instance
 
 COMPUTE = host_selection.COMPUTE_BINARY
 RESOURCES = {'vcpus': 1, 'memory_mb': 512, 'disk_gb': 1}
-
-
-@pytest.fixture
-def v253(monkeypatch):
-    """Requests at 2.53 accepted whatever the served maximum is."""
-    if microversion.MAX_VERSION < (2, 53):
-        monkeypatch.setattr(microversion, 'MAX_VERSION',
-                            microversion.APIVersion(2, 53))
 
 
 def _service(host, binary=COMPUTE):
@@ -121,7 +112,7 @@ def test_legacy_update_errors(app, path, body, status, message):
     assert message in resp.text
 
 
-def test_update_by_uuid_from_253(app, v253):
+def test_update_by_uuid_from_253(app):
     make_compute_host('h1')
     service = _service('h1')
     path = '/v2.1/os-services/%s' % service['uuid']
@@ -155,7 +146,7 @@ def test_update_by_uuid_from_253(app, v253):
     ({'status': 'off'}, 'status'),
     ({'host': 'h1', 'binary': COMPUTE, 'status': 'enabled'}, 'host'),
 ])
-def test_update_253_bad_bodies(app, v253, body, message):
+def test_update_253_bad_bodies(app, body, message):
     make_compute_host('h1')
     resp = call(app, 'PUT', '/v2.1/os-services/%s' % _service('h1')['uuid'],
                 body, version='2.53')
@@ -164,7 +155,7 @@ def test_update_253_bad_bodies(app, v253, body, message):
     assert not _service('h1')['disabled']
 
 
-def test_update_253_ids(app, v253):
+def test_update_253_ids(app):
     make_compute_host('h1')
     conductor_service = db_hosts.heartbeat('ctl', 'orchestrator-conductor')
     resp = call(app, 'PUT', '/v2.1/os-services/enable',
@@ -213,7 +204,7 @@ def test_delete_refused_while_the_host_is_in_use(app):
     assert call(app, 'DELETE', path).status_int == 404
 
 
-def test_delete_ids_per_microversion(app, v253):
+def test_delete_ids_per_microversion(app):
     service = db_hosts.heartbeat('ctl', 'orchestrator-conductor')
     assert call(app, 'DELETE', '/v2.1/os-services/abc').status_int == 400
     resp = call(app, 'DELETE', '/v2.1/os-services/%d' % service['id'],
