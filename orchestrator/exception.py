@@ -165,6 +165,13 @@ class NoValidHost(OrchestratorError):
     code = 500
 
 
+class HostRefused(OrchestratorError):
+    """A claim's placement guard refused the host (e.g. a server group's
+    hard policy, checked under the group's lock); try another host."""
+
+    msg_fmt = 'Host %(host)s is %(reason)s'
+
+
 class ClaimRace(OrchestratorError):
     """A host's generation moved while claiming on it; retry the claim."""
 

@@ -14,6 +14,7 @@ from orchestrator.api import query
 from orchestrator.api import quota_sets
 from orchestrator.api import request as api_request
 from orchestrator.db import quotas as db_quotas
+from orchestrator.db import server_groups as db_groups
 from orchestrator.policies import quotas as rules
 
 #: (quota resource, absolute limit key), Nova's names.
@@ -68,8 +69,9 @@ def index(req):
     limits = quota.for_project(req.conf, project_id).limits()
     return api_request.json_response({'limits': {
         'rate': [],
-        'absolute': absolute(req.api_version, limits,
-                             db_quotas.usage(project_id))}})
+        'absolute': absolute(req.api_version, limits, dict(
+            db_quotas.usage(project_id),
+            server_groups=db_groups.count(project_id)))}})
 
 
 def register(router):

@@ -28,6 +28,7 @@ from orchestrator.api import request as api_request
 from orchestrator.api import validation
 from orchestrator.api.schemas import quota_sets as schemas
 from orchestrator.db import quotas as db_quotas
+from orchestrator.db import server_groups as db_groups
 from orchestrator.policies import quotas as rules
 
 #: (first microversion without them, resources Nova stopped showing).
@@ -78,7 +79,8 @@ def detail(req, project_id):
     req.authorize(rules.DETAIL, {'project_id': project_id})
     _no_user(req)
     limits = quota.for_project(req.conf, project_id).limits()
-    used = db_quotas.usage(project_id)
+    used = dict(db_quotas.usage(project_id),
+                server_groups=db_groups.count(project_id))
     return _body(req, project_id, {
         r: {'limit': limits[r], 'in_use': used.get(r, 0), 'reserved': 0}
         for r in limits})

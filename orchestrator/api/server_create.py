@@ -49,6 +49,7 @@ from orchestrator.api import links
 from orchestrator.api import operations
 from orchestrator.api import request as api_request
 from orchestrator.api import server_count
+from orchestrator.api import server_groups
 from orchestrator.api import validation
 from orchestrator.api.schemas import servers as schemas
 from orchestrator.db import actions as db_actions
@@ -299,9 +300,11 @@ def _servers_of(conf, values, name):
     return servers
 
 
-def _accept(req, values, servers, counts, params, claim, tags=()):
-    """Insert the request's servers, their actions, pending requests and
-    tags (2.52) in one transaction (:mod:`orchestrator.db.boot_requests`)."""
+def _accept(req, values, servers, counts, params, claim, tags=(),
+            group=None):
+    """Insert the request's servers, their actions, pending requests,
+    tags (2.52) and membership of ``group`` in one transaction
+    (:mod:`orchestrator.db.boot_requests`)."""
     ctxt = req.context
     return boot_requests.accept(
         values, servers, counts,
@@ -310,7 +313,7 @@ def _accept(req, values, servers, counts, params, claim, tags=()):
         quota=quota.for_project(req.conf, ctxt.project_id),
         request=pending_requests.request_of(
             ctxt, 'build_instance', {'params': params}),
-        claim=claim, tags=tags)
+        claim=claim, tags=tags, server_group=group)
 
 
 def _start_all(ctxt, accepted, params):
@@ -351,6 +354,7 @@ def create(req):
         req, server, requested_host) or requested_host
     check_no_trusted_certs(server)
     check_key_and_networks(req, server)
+    group = server_groups.requested_group(req, body)
     ctxt = req.context
     values = _values(req, server, flavor, image, zone)
     params = {'requested_host': requested_host} if requested_host else {}
@@ -360,7 +364,7 @@ def create(req):
     accepted = _accept(req, values,
                        _servers_of(req.conf, values, server['name']),
                        (min_count, max_count), params, claim,
-                       tags=server.get('tags', ()))
+                       tags=server.get('tags', ()), group=group)
     _start_all(ctxt, accepted, params)
     instance = accepted[0][0]
     if _as_bool(server.get('return_reservation_id', False)):

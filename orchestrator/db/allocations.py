@@ -82,28 +82,44 @@ def free_ram_in(s, hosts, ram_ratio):
             for host, memory_mb in nodes}
 
 
-def claim(consumer_uuid, instance_uuid, host, resources, ratios):
+def claim(consumer_uuid, instance_uuid, host, resources, ratios,
+          guard=None):
     """Allocate ``resources`` on ``host`` for the consumer.
 
     Idempotent: an allocation the consumer already holds on the host is
     returned as it is (a re-run after a crash claims nothing twice).
 
+    :param guard: ``guard(session, instance_uuid)``, called first in the
+        claim's transaction (it may lock what the placement depends on),
+        returns None or ``check(host)`` -> None if the host may be
+        claimed, else why not (e.g.
+        :func:`orchestrator.scheduler.group_policy.guard_in`).
     :returns: the allocation dict, or None when it does not fit.
     :raises ClaimRace: the host changed under us; the caller retries.
     :raises HostNotFound: the host has no compute node.
+    :raises HostRefused: the guard refused the host (nothing written).
     """
     with session.writer() as s:
+        check = guard(s, instance_uuid) if guard is not None else None
         return claim_in(s, consumer_uuid, instance_uuid, host, resources,
-                        ratios)
+                        ratios, check=check)
 
 
-def claim_in(s, consumer_uuid, instance_uuid, host, resources, ratios):
+def claim_in(s, consumer_uuid, instance_uuid, host, resources, ratios,
+             check=None):
     """:func:`claim` in the caller's write transaction ``s`` (a claim
     made together with other writes, all or nothing: a ClaimRace rolls
-    the caller's whole transaction back when it is not caught)."""
+    the caller's whole transaction back when it is not caught).
+
+    :param check: ``check(host)`` -> None or why the host is refused
+        (what :func:`claim`'s guard returns).
+    """
     existing = _held(s, consumer_uuid, host)
     if existing is not None:
         return existing
+    refusal = check(host) if check is not None else None
+    if refusal is not None:
+        raise exception.HostRefused(host=host, reason=refusal)
     node = s.execute(sa.select(models.ComputeNode).where(
         models.ComputeNode.host == host)).scalar_one_or_none()
     if node is None:

@@ -35,6 +35,7 @@ from orchestrator.db import deadlines
 from orchestrator.db import instances as db_instances
 from orchestrator.db import models
 from orchestrator.db import quotas as db_quotas
+from orchestrator.db import server_groups
 
 #: Times the whole acceptance starts again after a ClaimRace.
 CLAIM_RACE_RETRIES = 5
@@ -71,7 +72,7 @@ def _new_row(values):
 
 
 def accept(values, servers, counts, action_values, quota=None,
-           request=None, claim=None, tags=()):
+           request=None, claim=None, tags=(), server_group=None):
     """Insert the request's servers (see the module's docstring).
 
     :param values: the column values every server shares (vcpus,
@@ -89,6 +90,11 @@ def accept(values, servers, counts, action_values, quota=None,
     :param claim: ``claim(session, instance dict)`` for each of the first
         min_count instances; it raises to refuse the request.
     :param tags: the tags of every server (2.52; duplicates once).
+    :param server_group: the uuid of a server group every server joins
+        (:func:`orchestrator.db.server_groups.add_member_in`: 403 past
+        its ``server_group_members`` quota), or None. Its row is locked
+        right after the quota's, before anything is read, so the claims
+        see every placement into the group committed before.
     :returns: [(instance dict, action dict)] in launch order.
     :raises TooManyInstances: fewer than min_count fit the quota.
     :raises MetadataLimitExceeded: too many metadata items (403).
@@ -98,6 +104,8 @@ def accept(values, servers, counts, action_values, quota=None,
               'ram': values['memory_mb']}
 
     def insert(s, check):
+        if server_group is not None:
+            server_groups.lock_in(s, server_group)
         check.items('metadata_items', len(values.get('metadata') or {}))
         count = _count(check, deltas, min_count, max_count)
         accepted = []
@@ -107,6 +115,9 @@ def accept(values, servers, counts, action_values, quota=None,
             s.flush()
             for tag in sorted(set(tags)):
                 s.add(models.Tag(resource_id=row.uuid, tag=tag))
+            if server_group is not None:
+                server_groups.add_member_in(s, check.limits, server_group,
+                                            row.uuid)
             action = db_actions.start_in(
                 s, row.uuid, state_machine.BOOT, task_id=row.task_id,
                 **action_values)

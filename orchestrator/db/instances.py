@@ -30,6 +30,7 @@ from orchestrator.db import actions as db_actions
 from orchestrator.db import deadlines
 from orchestrator.db import models
 from orchestrator.db import quotas as db_quotas
+from orchestrator.db import server_groups
 from orchestrator.db import session
 
 
@@ -67,7 +68,7 @@ def as_dict(row):
     return _to_dict(row)
 
 
-def create(values, action_values, quota=None):
+def create(values, action_values, quota=None, server_group=None):
     """Insert a new instance (building, scheduling) and its 'create' action.
 
     :param values: column values; vm_state/task_state/task_id are set here.
@@ -76,6 +77,9 @@ def create(values, action_values, quota=None):
         instance's project, or None (no check): the instance is inserted
         only if its metadata items and one more server of its size fit,
         checked in the insert's transaction under the project's lock.
+    :param server_group: the uuid of a server group the instance joins
+        in the same transaction (under the group's lock and its
+        ``server_group_members`` quota, 403 past it), or None.
     :returns: (instance dict, action dict).
     :raises TooManyInstances: over the instances, cores or ram quota (403;
         nothing inserted).
@@ -96,6 +100,9 @@ def create(values, action_values, quota=None):
         row = models.Instance(**values)
         s.add(row)
         s.flush()
+        if server_group is not None:
+            server_groups.add_member_in(s, check.limits, server_group,
+                                        row.uuid)
         action = db_actions.start_in(s, row.uuid, state_machine.BOOT,
                                      task_id=row.task_id, **action_values)
         return _to_dict(row), action
@@ -380,6 +387,8 @@ def cas_update(instance_uuid, task_id, values, action=None, fault=None):
         if result.rowcount != 1:
             raise exception.Preempted(task_id=task_id,
                                       instance_uuid=instance_uuid)
+        if new_vm == states.DELETED:
+            server_groups.forget_instance_in(s, instance_uuid)
         if fault is not None:
             code, message, details = fault
             s.add(models.InstanceFault(
@@ -474,6 +483,7 @@ def force_delete(instance_uuid, action_values, project_id=None):
             raise exception.InstanceNotFound(instance_id=instance_uuid)
         s.execute(sa.delete(models.Allocation).where(
             models.Allocation.instance_uuid == instance_uuid))
+        server_groups.forget_instance_in(s, instance_uuid)
         act = db_actions.start_in(s, instance_uuid,
                                   state_machine.FORCE_DELETE, task_id=None,
                                   **action_values)

@@ -392,6 +392,38 @@ class Tag(Base):
     tag = orm.mapped_column(sa.String(80), primary_key=True)
 
 
+class ServerGroup(TimestampMixin, Base):
+    """A server group (``os-server-groups``): a placement policy over its
+    members; the scheduler locks the row while it places one."""
+
+    __tablename__ = 'server_groups'
+    __table_args__ = (
+        sa.UniqueConstraint('uuid', name='uniq_server_groups0uuid'),
+        sa.Index('server_groups_project_id_idx', 'project_id'),
+    )
+    id = orm.mapped_column(sa.Integer, primary_key=True)
+    uuid = orm.mapped_column(sa.String(36), nullable=False)
+    name = orm.mapped_column(sa.String(255), nullable=False)
+    project_id = orm.mapped_column(sa.String(255), nullable=False)
+    user_id = orm.mapped_column(sa.String(255), nullable=False)
+    policy = orm.mapped_column(sa.String(255), nullable=False)
+    rules = orm.mapped_column(JsonEncoded)
+
+
+class ServerGroupMember(TimestampMixin, Base):
+    """An instance's membership of a server group (one group at most)."""
+
+    __tablename__ = 'server_group_members'
+    __table_args__ = (
+        sa.UniqueConstraint('instance_uuid',
+                            name='uniq_server_group_members0instance_uuid'),
+        sa.Index('server_group_members_group_uuid_idx', 'group_uuid'),
+    )
+    id = orm.mapped_column(sa.Integer, primary_key=True)
+    group_uuid = orm.mapped_column(sa.String(36), nullable=False)
+    instance_uuid = orm.mapped_column(sa.String(36), nullable=False)
+
+
 class Job(Base):
     """A job of the SQL jobboard (see orchestrator.conductor.jobboard_sql).
 

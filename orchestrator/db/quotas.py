@@ -228,6 +228,9 @@ class Check:
 class _Unchecked:
     """The :class:`Check` of a claim made without a quota."""
 
+    #: No limit is set (every resource unlimited).
+    limits = {}
+
     def headroom(self, deltas, most):
         return most, {}, {}
 

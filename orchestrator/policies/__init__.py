@@ -15,6 +15,7 @@ from orchestrator.policies import keypairs
 from orchestrator.policies import quotas
 from orchestrator.policies import server_actions
 from orchestrator.policies import server_attributes
+from orchestrator.policies import server_groups
 from orchestrator.policies import server_records
 from orchestrator.policies import server_tags
 from orchestrator.policies import servers
@@ -23,7 +24,7 @@ from orchestrator.policies import usage
 #: Modules with ``list_rules()``; a new resource adds its module here.
 MODULES = (base, servers, server_actions, server_records, catalog,
            infrastructure, quotas, keypairs, server_tags,
-           server_attributes, usage, consoles)
+           server_attributes, usage, consoles, server_groups)
 
 
 def list_rules():

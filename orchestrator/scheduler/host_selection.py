@@ -11,10 +11,18 @@ Filters, in this order (the first one that rejects a host names why):
   service reports (``[compute] availability_zone``) is that zone;
 * capacity: the request fits the host's capacity times the allocation
   ratios (``[scheduler] *_allocation_ratio``) beside the sum of its
-  allocations.
+  allocations;
+* server group: an instance in a group with a hard policy (affinity,
+  anti-affinity) goes where the policy allows
+  (:mod:`orchestrator.scheduler.group_policy`); checked again in the
+  claim's transaction under the group's lock, so concurrent placements
+  into one group obey it too (boots, and every move: migrate, resize,
+  evacuate, live migration, unshelve).
 
 Weigher (``[scheduler] weigher``): ``spread`` puts the host with the most
-free RAM first, ``pack`` the one with the least; ties go by host name.
+free RAM first, ``pack`` the one with the least; ties go by host name. A
+soft group policy then puts the hosts with more (soft-affinity) or fewer
+(soft-anti-affinity) of its members first.
 
 :func:`select_with_alternates` claims on the best host that still has
 room and returns the next best hosts as alternates (at most ``[scheduler]
@@ -32,6 +40,8 @@ from oslo_config import cfg
 from orchestrator import exception
 from orchestrator.db import allocations
 from orchestrator.db import hosts
+from orchestrator.db import server_groups
+from orchestrator.scheduler import group_policy
 
 LOG = logging.getLogger(__name__)
 COMPUTE_BINARY = 'orchestrator-compute'
@@ -164,15 +174,36 @@ def describe_rejections(resources, rejected, availability_zone=None,
 
 def _claim_on(consumer_uuid, instance_uuid, host, resources, conf):
     """Claim on ``host``, retrying a claim that raced with another on
-    fresh numbers. Returns the allocation, or None when it has no room."""
+    fresh numbers, under the instance's server group's policy.
+
+    :returns: (the allocation or None, why not: NO_ROOM or the group's
+        refusal)."""
     ratios = _ratios(conf)
     for _attempt in range(conf.scheduler.claim_retries):
         try:
-            return allocations.claim(consumer_uuid, instance_uuid, host,
-                                     resources, ratios)
+            allocation = allocations.claim(consumer_uuid, instance_uuid,
+                                           host, resources, ratios,
+                                           guard=group_policy.guard_in)
+            return allocation, None if allocation is not None else NO_ROOM
         except exception.ClaimRace:
             continue
-    return None
+        except exception.HostRefused as e:
+            return None, e.kwargs['reason']
+    return None, NO_ROOM
+
+
+def _apply_group(instance_uuid, candidates, rejected):
+    """The candidates the instance's server group allows, weighed by it
+    (read without a lock: the claim checks again under it)."""
+    group = server_groups.group_of(instance_uuid)
+    if group is None:
+        return candidates
+    passing, refused = group_policy.filter_and_weigh(
+        group, candidates,
+        server_groups.member_hosts(group['uuid'], instance_uuid))
+    for host in refused:
+        rejected[host] = group_policy.reason(group)
+    return passing
 
 
 def select_with_alternates(consumer_uuid, instance_uuid, resources,
@@ -198,14 +229,15 @@ def select_with_alternates(consumer_uuid, instance_uuid, resources,
     candidates, rejected = filter_hosts(resources, exclude,
                                         availability_zone, requested_host,
                                         conf)
+    candidates = _apply_group(instance_uuid, candidates, rejected)
     for index, host in enumerate(candidates):
-        allocation = _claim_on(consumer_uuid, instance_uuid, host,
-                               resources, conf)
+        allocation, why = _claim_on(consumer_uuid, instance_uuid, host,
+                                    resources, conf)
         if allocation is not None:
             alternates = candidates[index + 1:index + 1 + max_alternates]
             return allocation, alternates
-        LOG.debug('Host %s has no room left for %s', host, instance_uuid)
-        rejected[host] = NO_ROOM
+        LOG.debug('Host %s is %s for %s', host, why, instance_uuid)
+        rejected[host] = why
     raise exception.NoValidHost(reason=_why_none(
         resources, rejected, availability_zone, requested_host))
 
@@ -244,19 +276,19 @@ def claim_alternate(consumer_uuid, instance_uuid, host, resources,
                                  requested_host=host)
     if host not in candidates:
         return None
-    return _claim_on(consumer_uuid, instance_uuid, host, resources, conf)
+    return _claim_on(consumer_uuid, instance_uuid, host, resources, conf)[0]
 
 
 def claim_in(s, instance_uuid, resources, candidates, conf=None):
     """Claim ``resources`` for the instance on the best of ``candidates``
     (hosts that passed :func:`filter_hosts` before the transaction
     began) that has room, in the caller's write transaction ``s``: the
-    hosts are weighed again there and the room is checked there, so both
-    count the claims ``s`` made before (the ``spread`` weigher spreads a
-    request's servers, ``pack`` packs them). A multiple create claims its
-    ``min_count`` servers this way, all in one transaction; their boot
-    flows find the claims (:class:`flows.tasks.scheduling.
-    ScheduleInstance`).
+    hosts are weighed again there and the room and the instance's server
+    group's policy are checked there, so they count the claims ``s`` made
+    before (the ``spread`` weigher spreads a request's servers, ``pack``
+    packs them). A multiple create claims its ``min_count`` servers this
+    way, all in one transaction; their boot flows find the claims
+    (:class:`flows.tasks.scheduling.ScheduleInstance`).
 
     :returns: the allocation dict, or None when no candidate has room.
     :raises ClaimRace: a candidate changed under the transaction (it
@@ -264,12 +296,17 @@ def claim_in(s, instance_uuid, resources, candidates, conf=None):
     """
     conf = conf or cfg.CONF
     ratios = _ratios(conf)
+    check = group_policy.guard_in(s, instance_uuid)
     free = allocations.free_ram_in(s, candidates, ratios['memory_mb'])
     ranked = _weighed([(free[h], h) for h in candidates if h in free],
                       conf)
     for host in ranked:
-        allocation = allocations.claim_in(s, instance_uuid, instance_uuid,
-                                          host, resources, ratios)
+        try:
+            allocation = allocations.claim_in(
+                s, instance_uuid, instance_uuid, host, resources, ratios,
+                check=check)
+        except exception.HostRefused:
+            continue
         if allocation is not None:
             return allocation
     return None

@@ -193,14 +193,15 @@ def test_a_full_best_host_is_skipped_and_not_an_alternate(db, conf,
     real_claim = allocations.claim
 
     def claim_while_a_fills_up(consumer, instance, host, resources,
-                               ratios):
+                               ratios, guard=None):
         # Another scheduler fills host a between the filters and the
         # claim: the claim finds no room and the next host is taken.
         if host == 'a' and consumer == 'i1':
             real_claim('filler', 'filler', 'a',
                        {'vcpus': 1, 'memory_mb': 8192, 'disk_gb': 1},
                        ratios)
-        return real_claim(consumer, instance, host, resources, ratios)
+        return real_claim(consumer, instance, host, resources, ratios,
+                          guard=guard)
 
     monkeypatch.setattr(allocations, 'claim', claim_while_a_fills_up)
     allocation, alternates = host_selection.select_with_alternates(

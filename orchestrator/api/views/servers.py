@@ -43,6 +43,7 @@ from orchestrator.api import links
 from orchestrator.api.views import timestamps
 from orchestrator.db import hosts as db_hosts
 from orchestrator.db import instances as db_instances
+from orchestrator.db import server_groups as db_groups
 from orchestrator.db import tags as db_tags
 from orchestrator.policies import servers as rules
 
@@ -288,8 +289,8 @@ class ServerViewBuilder:
 
     def _server_groups(self, instance):
         """The uuids of the server groups ``instance`` belongs to (at
-        most one). Server groups are not served yet, so none."""
-        return list(instance.get('server_groups') or [])
+        most one)."""
+        return db_groups.groups_of([instance['uuid']])[instance['uuid']]
 
     def rebuild(self, instance):
         """The server body of a rebuild's response.

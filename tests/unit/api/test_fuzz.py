@@ -63,6 +63,7 @@ from orchestrator.api import request as api_request
 from orchestrator.api import server_actions
 from orchestrator.api.schemas import consoles as console_schemas
 from orchestrator.api.schemas import keypairs as keypair_schemas
+from orchestrator.api.schemas import server_groups as group_schemas
 from orchestrator.api.schemas import quota_sets as quota_schemas
 from orchestrator.api.schemas import server_actions as action_schemas
 from orchestrator.api.schemas import server_actions_admin as admin_schemas
@@ -190,6 +191,7 @@ PARAMS = {
     'image_id': _param(*IMAGE_IDS),
     'project_id': _param(PROJECT, 'fuzz-other-project'),
     'keypair_name': _param('fuzz-key'),
+    'server_group_id': _param('fuzz-group'),
     'key': _param('hw:cpu_policy'),
     'tag': _param('fuzz-tag'),
     'network_label': _param('private', 'public'),
@@ -453,6 +455,9 @@ service_bodies = st.sampled_from((
 keypair_bodies = st.sampled_from(((2, 1), (2, 2), (2, 10))).flatmap(
     lambda v: _schema_bodies(keypair_schemas.create(v)))
 
+server_group_bodies = st.sampled_from(((2, 1), (2, 15), (2, 64))).flatmap(
+    lambda v: _schema_bodies(group_schemas.create(v)))
+
 
 def _bodies(template, method):
     """(raw body or None) strategy for a request."""
@@ -472,6 +477,8 @@ def _bodies(template, method):
         options.append((4, remote_console_bodies.map(_encode)))
     elif template == '/v2.1/os-services/{service_id}':
         options.append((4, service_bodies.map(_encode)))
+    elif template == '/v2.1/os-server-groups':
+        options.append((4, server_group_bodies.map(_encode)))
     return _weighted(*options)
 
 
@@ -484,7 +491,8 @@ QUERY_NAMES = ('limit', 'marker', 'name', 'status', 'image', 'flavor',
                'changes-since', 'sort_key', 'sort_dir', 'ip', 'tenant_id',
                'user_id', 'reserved', 'with_servers',
                'hypervisor_hostname_pattern', 'start', 'end', 'detailed',
-               'changes-before', 'reservation_id', 'server', 'type')
+               'changes-before', 'reservation_id', 'server', 'type',
+               'all_projects', 'offset')
 _CHANGES = ('2020-01-01T00:00:00Z', '9999-12-31T23:59:59-14:00',
             '0001-01-01T00:00:00+14:00', '2011/01/01', '')
 QUERY_VALUES = {

@@ -34,6 +34,7 @@ from oslo_policy import policy as oslo_policy
 from orchestrator import context
 from orchestrator import policies
 from orchestrator import policy
+from orchestrator import quota
 from orchestrator import state_machine
 from orchestrator import states
 from orchestrator.api import app as api_app
@@ -48,6 +49,7 @@ from orchestrator.db import instances as db_instances
 from orchestrator.db import keypairs as db_keypairs
 from orchestrator.db import migration_records
 from orchestrator.db import models
+from orchestrator.db import server_groups as db_groups
 from orchestrator.db import session
 from orchestrator.db import tags as db_tags
 from orchestrator.policies import base as policy_base
@@ -75,7 +77,8 @@ PERSONAS = {
 }
 
 #: Path parameters that name a resource owned by project OWNER.
-OWNED_PARAMS = ('server_id', 'image_id', 'request_id', 'migration_id')
+OWNED_PARAMS = ('server_id', 'image_id', 'request_id', 'migration_id',
+                'server_group_id')
 
 ACTION_PATH = '/v2.1/servers/{server_id}/action'
 
@@ -295,6 +298,10 @@ def _owned_resources(method, template, action):
         for user in PERSONAS:
             db_keypairs.create(user, params['keypair_name'], SSH_KEY,
                                'fingerprint', 'ssh', -1)
+    if '{server_group_id}' in template:
+        params['server_group_id'] = db_groups.create(
+            OWNER, 'member', 'matrix', db_groups.AFFINITY, {},
+            quota.for_project(cfg.CONF, OWNER))['uuid']
     if '{hypervisor_id}' in template:
         [node] = [n for n in db_hosts.list_compute_nodes()
                   if n['host'] == 'h1']
@@ -349,6 +356,9 @@ def _request(base, persona, method, template, action, params):
         body = {'remote_console': {'protocol': 'vnc', 'type': 'novnc'}}
     if (method, template) == ('PUT', '/v2.1/os-services/{service_id}'):
         body = {'host': 'h2', 'binary': 'orchestrator-compute'}
+    if (method, template) == ('POST', '/v2.1/os-server-groups'):
+        body = {'server_group': {'name': 'matrix',
+                                 'policies': ['affinity']}}
     if (method, template) == ('PUT', '/v2.1/os-quota-sets/{project_id}'):
         body = {'quota_set': {'instances': -1}}
     return requests.request(method, base + path, json=body, auth=auth,
