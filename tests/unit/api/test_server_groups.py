@@ -5,7 +5,6 @@ booting into a group with the ``group`` scheduler hint; the 2.71
 
 import pytest
 
-from orchestrator.api import microversion
 from orchestrator.db import allocations
 from orchestrator.db import server_groups as db_groups
 from tests.unit.api import oracle
@@ -14,15 +13,6 @@ from tests.unit.api.conftest import call
 from tests.unit.api.conftest import make_compute_host
 
 GROUPS = '/v2.1/os-server-groups'
-
-
-@pytest.fixture
-def newer_versions(monkeypatch):
-    """Serve up to 2.71 (the group shapes of 2.64 and the server's
-    groups of 2.71), whatever the maximum is today."""
-    if microversion.MAX_VERSION < (2, 71):
-        monkeypatch.setattr(microversion, 'MAX_VERSION',
-                            microversion.APIVersion(2, 71))
 
 
 def _create(app, version=None, name='g1', **group):
@@ -77,7 +67,7 @@ def test_soft_policies_from_215(app, policy):
     assert resp.json['server_group']['policies'] == [policy]
 
 
-def test_264_policy_and_rules(app, newer_versions):
+def test_264_policy_and_rules(app):
     resp = _create(app, version='2.64', policy='anti-affinity',
                    rules={'max_server_per_host': 2})
     body = oracle.check(resp, 'v2_64', 'server_groups',
@@ -109,7 +99,7 @@ def test_264_policy_and_rules(app, newer_versions):
      'max_server_per_host must be a positive integer'),
     ('2.64', {'policy': 'anti-affinity', 'rules': {'other': 1}}, None),
 ])
-def test_bad_creates_are_400(app, newer_versions, version, group, message):
+def test_bad_creates_are_400(app, version, group, message):
     resp = _create(app, version=version, **group)
     assert resp.status_int == 400, resp.text
     if message:
@@ -160,7 +150,7 @@ def test_list_paging(app):
 
 @pytest.mark.parametrize('hint_key', ['os:scheduler_hints',
                                       'OS-SCH-HNT:scheduler_hints'])
-def test_boot_into_a_group_makes_a_member(app, conductor, newer_versions,
+def test_boot_into_a_group_makes_a_member(app, conductor,
                                           hint_key):
     group = _create(app).json['server_group']['id']
     resp = _boot(app, group, hint_key=hint_key)
