@@ -16,8 +16,14 @@
   guest keeps running on the source. 409 when the server is not
   live-migrating; 404 when it has no such migration; 400 when the
   migration is not a live migration or not abortable any more (completed,
-  failed, or past its point of no return). Unlike Nova before 2.65, a
-  queued or preparing migration may be aborted too.
+  failed, or past its point of no return). A queued or preparing
+  migration may be aborted from 2.65, as in Nova (400 before).
+
+From 2.59 ``/os-migrations`` pages (``limit``, ``marker``: a migration's
+uuid, 400 if unknown), takes ``changes-since`` and from 2.66
+``changes-before`` (on updated_at, else created_at; 400 for a time that
+is no date-time or a window that ends before it starts) and refuses any
+other query parameter (400); every migration body shows its ``uuid``.
 
 Everything here is admin-only (403 for others). A route asked for below
 its microversion is a 404, as in Nova.
@@ -96,28 +102,64 @@ def _os_migration_body(req, migration, flavor_cache):
         if (migration['migration_type'] == LIVE_MIGRATION
                 and in_progress(migration)):
             body['links'] = _server_migration_link(req, migration)
+    if req.at_least(2, 59):
+        body['uuid'] = migration['uuid']
     return body
 
 
+#: The query parameters of ``GET /os-migrations`` (any other is a 400
+#: from 2.59, as Nova's schema then).
+_INDEX_PARAMS = frozenset(['hidden', 'host', 'instance_uuid',
+                           'source_compute', 'status', 'migration_type',
+                           'limit', 'marker', 'changes-since'])
+
+
+def _paging(req):
+    """Keyword arguments of :func:`migration_records.list_` for paging
+    and the time window (2.59 on; none before)."""
+    if not req.at_least(2, 59):
+        return {}
+    allowed = _INDEX_PARAMS | (frozenset(['changes-before'])
+                               if req.at_least(2, 66) else frozenset())
+    unknown = sorted(set(req.GET.keys()) - allowed)
+    if unknown:
+        raise exception.Invalid('Invalid input for query parameters: '
+                                'additional properties are not allowed '
+                                '(%s).' % ', '.join(unknown)[:200])
+    since, before = query.changes_window(req)
+    return {'limit': query.limit(req), 'marker': query.one(req, 'marker'),
+            'changed_since': since, 'changed_before': before}
+
+
 def index(req):
-    """GET /os-migrations (200; 403 for non-admins)."""
+    """GET /os-migrations (200, 400; 403 for non-admins)."""
     req.authorize(record_rules.MIGRATIONS_INDEX)
+    paging = _paging(req)
     status = query.one(req, 'status')
-    found = migration_records.list_(
-        instance_uuid=query.one(req, 'instance_uuid'),
-        statuses=None if status is None else [status],
-        migration_type=query.one(req, 'migration_type'),
-        host=query.one(req, 'host'))
-    source = query.one(req, 'source_compute')
-    if source is not None:
-        found = [m for m in found if m['source_compute'] == source]
+    try:
+        found = migration_records.list_(
+            instance_uuid=query.one(req, 'instance_uuid'),
+            statuses=None if status is None else [status],
+            migration_type=query.one(req, 'migration_type'),
+            host=query.one(req, 'host'),
+            source_compute=query.one(req, 'source_compute'), **paging)
+    except exception.MigrationNotFound:
+        raise exception.Invalid('Marker %s could not be found.'
+                                % paging['marker']) from None
     cache = {}
-    return api_request.json_response(
-        {'migrations': [_os_migration_body(req, m, cache) for m in found]})
+    body = {'migrations': [_os_migration_body(req, m, cache)
+                           for m in found]}
+    if paging:
+        next_links = query.next_link(
+            req, links.compute_url(req, 'os-migrations'), found,
+            paging['limit'], key='uuid')
+        if next_links:
+            body['migrations_links'] = next_links
+    return api_request.json_response(body)
 
 
-def _server_migration_body(migration):
-    return {
+def _server_migration_body(req, migration):
+    body = {
         'id': migration['id'],
         'server_uuid': migration['instance_uuid'],
         'status': migration['status'],
@@ -135,6 +177,9 @@ def _server_migration_body(migration):
         'created_at': timestamps.iso(migration['created_at']),
         'updated_at': timestamps.iso(migration['updated_at']),
     }
+    if req.at_least(2, 59):
+        body['uuid'] = migration['uuid']
+    return body
 
 
 def _server_for(req, server_id, major, minor, rule):
@@ -165,7 +210,7 @@ def server_index(req, server_id):
         instance_uuid=instance['uuid'], migration_type=LIVE_MIGRATION)
         if in_progress(m)]
     return api_request.json_response(
-        {'migrations': [_server_migration_body(m) for m in found]})
+        {'migrations': [_server_migration_body(req, m) for m in found]})
 
 
 def server_show(req, server_id, migration_id):
@@ -180,7 +225,7 @@ def server_show(req, server_id, migration_id):
             'In-progress live migration %s is not found for server %s.'
             % (migration_id, server_id))
     return api_request.json_response(
-        {'migration': _server_migration_body(migration)})
+        {'migration': _server_migration_body(req, migration)})
 
 
 def server_abort(req, server_id, migration_id):
@@ -200,6 +245,12 @@ def server_abort(req, server_id, migration_id):
                                 'live migration: it cannot be aborted.'
                                 % (migration_id, server_id,
                                    migration['migration_type']))
+    if not req.at_least(2, 65) and migration['status'] in (
+            states.MIGRATION_QUEUED, states.MIGRATION_PREPARING):
+        raise exception.Invalid(
+            'Migration %s state of instance %s is %s. Cannot abort live '
+            'migration in this state before microversion 2.65.'
+            % (migration_id, server_id, migration['status']))
     cancelled = migration_records.set_status(
         migration['uuid'], states.MIGRATION_CANCELLED,
         from_statuses=states.MIGRATION_LIVE_ABORTABLE)

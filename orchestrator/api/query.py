@@ -58,6 +58,20 @@ def timestamp(req, name):
             "a 'date-time'" % (name, value, value)) from None
 
 
+def changes_window(req):
+    """(``changes-since``, ``changes-before``) of a list request as naive
+    UTC datetimes or None; ``changes-before`` only from 2.66 (ignored
+    before, as Nova). 400 for a time that is no ISO 8601 date-time or a
+    window that ends before it starts."""
+    since = timestamp(req, 'changes-since')
+    before = (timestamp(req, 'changes-before')
+              if req.at_least(2, 66) else None)
+    if since is not None and before is not None and since > before:
+        raise exception.Invalid('The value of changes-since must be less '
+                                'than or equal to changes-before.')
+    return since, before
+
+
 def non_negative_int(req, name):
     """The parameter as an int >= 0, None if absent; 400 otherwise."""
     value = one(req, name)

@@ -129,14 +129,9 @@ def _changes_window(req, kwargs, all_filters):
     given (as Nova: how clients poll for what changed); 400 for a time
     that is no ISO 8601 date-time or a window that ends before it
     starts."""
-    since = query.timestamp(req, 'changes-since')
-    before = (query.timestamp(req, 'changes-before')
-              if req.at_least(2, 66) else None)
+    since, before = query.changes_window(req)
     if since is None and before is None:
         return
-    if since is not None and before is not None and since > before:
-        raise exception.Invalid('The value of changes-since must be less '
-                                'than or equal to changes-before.')
     kwargs['changed_since'] = since
     kwargs['changed_before'] = before
     if not (all_filters and query.one(req, 'deleted') is not None):

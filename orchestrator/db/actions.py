@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from orchestrator import exception
 from orchestrator.db import models
+from orchestrator.db import paging
 from orchestrator.db import session
 
 
@@ -107,13 +108,40 @@ def get(action_id):
         return row.as_dict() if row is not None else None
 
 
-def list_for_instance(instance_uuid):
-    """Actions of the instance, newest first."""
+def _changed_at():
+    """When an action last changed: its updated_at (bumped by every event
+    write), else its creation."""
+    return sa.func.coalesce(models.InstanceAction.updated_at,
+                            models.InstanceAction.created_at)
+
+
+def list_for_instance(instance_uuid, limit=None, marker=None,
+                      changed_since=None, changed_before=None):
+    """Actions of the instance, newest first.
+
+    :param marker: the request id of the last action of the previous
+        page (InstanceActionNotFound when the instance has none such).
+    :param changed_since: only actions changed at or after this time.
+    :param changed_before: only actions changed at or before this time.
+    """
     with session.reader() as s:
-        rows = s.execute(sa.select(models.InstanceAction).where(
-            models.InstanceAction.instance_uuid == instance_uuid).order_by(
-                models.InstanceAction.id.desc())).scalars()
-        return [r.as_dict() for r in rows]
+        q = sa.select(models.InstanceAction).where(
+            models.InstanceAction.instance_uuid == instance_uuid)
+        if marker is not None:
+            q = paging.older_than_marker(
+                s, q, models.InstanceAction,
+                [models.InstanceAction.instance_uuid == instance_uuid,
+                 models.InstanceAction.request_id == marker],
+                lambda: exception.InstanceActionNotFound(
+                    request_id=marker, instance_id=instance_uuid))
+        if changed_since is not None:
+            q = q.where(_changed_at() >= changed_since)
+        if changed_before is not None:
+            q = q.where(_changed_at() <= changed_before)
+        q = q.order_by(models.InstanceAction.id.desc())
+        if limit is not None:
+            q = q.limit(limit)
+        return [r.as_dict() for r in s.execute(q).scalars()]
 
 
 def get_by_request_id(instance_uuid, request_id):
@@ -145,6 +173,7 @@ def event_finish(action_id, event, result, traceback=None, details=None,
 
 
 _EVENTS = models.InstanceActionEvent.__table__
+_ACTIONS = models.InstanceAction.__table__
 
 
 def _event_is(action_id, event):
@@ -169,10 +198,19 @@ def _upsert_event(conn, action_id, event, insert_values, update_values):
         conn.execute(statement.on_conflict_do_update(
             index_elements=[_EVENTS.c.action_id, _EVENTS.c.event],
             set_=dict(update_values, updated_at=models.utcnow())))
+        _touch_action(conn, action_id)
         return
     if conn.execute(sa.update(_EVENTS).where(
             _event_is(action_id, event)).values(update_values)).rowcount == 0:
         conn.execute(sa.insert(_EVENTS).values(**row))
+    _touch_action(conn, action_id)
+
+
+def _touch_action(conn, action_id):
+    """The action changed when one of its events did (its updated_at, the
+    2.58 ``changes-since`` of instance actions, as Nova)."""
+    conn.execute(sa.update(_ACTIONS).where(_ACTIONS.c.id == action_id)
+                 .values(updated_at=models.utcnow()))
 
 
 def event_start_on(conn, action_id, event, host=None):

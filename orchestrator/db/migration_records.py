@@ -24,6 +24,7 @@ from orchestrator import exception
 from orchestrator import state_machine
 from orchestrator import states
 from orchestrator.db import models
+from orchestrator.db import paging
 from orchestrator.db import session
 
 
@@ -181,11 +182,29 @@ def set_status(migration_uuid, status, from_statuses=None, **values):
 
 
 def list_(instance_uuid=None, statuses=None, migration_type=None,
-          host=None, limit=None):
-    """Records, newest first, filtered by instance, statuses, type and a
-    host that is their source or destination."""
+          host=None, limit=None, source_compute=None, marker=None,
+          changed_since=None, changed_before=None):
+    """Records, newest first, filtered by instance, statuses, type, a
+    host that is their source or destination, their source, and when
+    they last changed (updated_at, else created_at; bounds included).
+
+    :param marker: the uuid of the last record of the previous page
+        (MigrationNotFound when there is none such).
+    """
+    changed_at = sa.func.coalesce(models.Migration.updated_at,
+                                  models.Migration.created_at)
     with session.reader() as s:
         q = sa.select(models.Migration)
+        if marker is not None:
+            q = paging.older_than_marker(
+                s, q, models.Migration, [models.Migration.uuid == marker],
+                lambda: exception.MigrationNotFound(migration_id=marker))
+        if source_compute is not None:
+            q = q.where(models.Migration.source_compute == source_compute)
+        if changed_since is not None:
+            q = q.where(changed_at >= changed_since)
+        if changed_before is not None:
+            q = q.where(changed_at <= changed_before)
         if instance_uuid is not None:
             q = q.where(models.Migration.instance_uuid == instance_uuid)
         if statuses is not None:

@@ -252,9 +252,12 @@ def test_failure_past_the_point_of_no_return_rolls_forward(
 
 # -- aborts ---------------------------------------------------------------
 
-def _abort(system, server_id, migration_id, expect=202):
+def _abort(system, server_id, migration_id, expect=202, version='2.65'):
+    """DELETE the migration at ``version`` (2.65: a queued or preparing
+    one may be aborted)."""
     resp = h.api(system, 'DELETE', '/v2.1/servers/%s/migrations/%s'
-                 % (server_id, migration_id))
+                 % (server_id, migration_id),
+                 headers={'OpenStack-API-Version': 'compute ' + version})
     assert resp.status_code == expect, resp.text
     return resp
 
@@ -285,6 +288,10 @@ def test_abort_while_queued_stops_before_anything_is_done(api_system):
     migration = migration_records.create(
         server_id, 'live-migration', states.MIGRATION_QUEUED,
         source_compute=source)
+    # Before 2.65 a queued migration cannot be aborted (as Nova).
+    resp = _abort(api_system, server_id, migration['id'], expect=400,
+                  version='2.64')
+    assert 'queued' in resp.json()['badRequest']['message']
     _abort(api_system, server_id, migration['id'])
     operations.start(ctxt, 'start_action', instance, act,
                      operation='live-migration',
