@@ -57,6 +57,19 @@ def wait_stable(system, server_id, status, timeout=60):
     return found
 
 
+def outcomes(system, server_ids):
+    """{server id: (status, fault message)} once no task runs on any of
+    them, else None (a ``wait_for`` condition)."""
+    out = {}
+    for server_id in server_ids:
+        found = server(system, server_id)
+        if found['OS-EXT-STS:task_state'] is not None:
+            return None
+        out[server_id] = (found['status'],
+                          (found.get('fault') or {}).get('message'))
+    return out
+
+
 def status_pairs_until(system, server_id, status, timeout=60):
     """Distinct (status, task_state) pairs seen until (status, None)."""
     seen = []

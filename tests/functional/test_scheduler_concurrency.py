@@ -24,18 +24,6 @@ ROOM = 10
 SAMPLE_EVERY_S = 0.02
 
 
-def _stable(system, server_ids):
-    """Every server's (status, fault message) once no task runs on any."""
-    out = {}
-    for server_id in server_ids:
-        found = h.server(system, server_id)
-        if found['OS-EXT-STS:task_state'] is not None:
-            return None
-        out[server_id] = (found['status'],
-                          (found.get('fault') or {}).get('message'))
-    return out
-
-
 def test_fifty_concurrent_boots_against_room_for_ten(conf, tmp_path):
     conf.set_override('memory_mb', 1024, group='compute')
     conf.set_override('ram_allocation_ratio', 2.5, group='scheduler')
@@ -97,7 +85,7 @@ def test_fifty_concurrent_boots_against_room_for_ten(conf, tmp_path):
                       if getattr(r, 'status_code', None) != 202]
             assert failed == [], failed
             server_ids = [r.json()['server']['id'] for r in created]
-            outcome = wait_for(lambda: _stable(system, server_ids),
+            outcome = wait_for(lambda: h.outcomes(system, server_ids),
                                timeout=300, interval=0.5,
                                what='every build to end')
         finally:

@@ -22,18 +22,6 @@ BOOTS = 20
 HOSTS = 3
 
 
-def _stable(system, server_ids):
-    """Every server's (status, fault message) once no task runs on any."""
-    out = {}
-    for server_id in server_ids:
-        found = h.server(system, server_id)
-        if found['OS-EXT-STS:task_state'] is not None:
-            return None
-        out[server_id] = (found['status'],
-                          (found.get('fault') or {}).get('message'))
-    return out
-
-
 def test_twenty_concurrent_boots_into_an_anti_affinity_group(conf,
                                                              tmp_path):
     for resource in ('instances', 'cores', 'ram', 'server_group_members'):
@@ -72,7 +60,7 @@ def test_twenty_concurrent_boots_into_an_anti_affinity_group(conf,
                   if getattr(r, 'status_code', None) != 202]
         assert failed == [], failed
         server_ids = [r.json()['server']['id'] for r in created]
-        outcome = wait_for(lambda: _stable(system, server_ids),
+        outcome = wait_for(lambda: h.outcomes(system, server_ids),
                            timeout=300, interval=0.5,
                            what='every build to end')
 
