@@ -14,8 +14,11 @@
 
 The resources shown follow the microversion as Nova's do: nova-network's
 (fixed_ips, floating_ips, security_groups, security_group_rules) until
-2.35, file injection's until 2.56. Per-user quotas (``?user_id=``) do not
-exist here: 400. The project id is not checked against an identity
+2.35, file injection's until 2.56. Per-user quotas do not exist here:
+setting or deleting them (``PUT``/``DELETE`` with ``?user_id=``) is a
+400; a ``GET`` with ``?user_id=`` shows the limits that apply to that
+user, which are its project's (as Nova shows a user without limits of
+its own). The project id is not checked against an identity
 service: a project nobody knows has the defaults.
 """
 
@@ -69,7 +72,6 @@ def _body(req, project_id, values):
 def show(req, project_id):
     """GET /os-quota-sets/{project_id}."""
     req.authorize(rules.SHOW, {'project_id': project_id})
-    _no_user(req)
     return _body(req, project_id,
                  quota.for_project(req.conf, project_id).limits())
 
@@ -77,7 +79,6 @@ def show(req, project_id):
 def detail(req, project_id):
     """GET /os-quota-sets/{project_id}/detail."""
     req.authorize(rules.DETAIL, {'project_id': project_id})
-    _no_user(req)
     limits = quota.for_project(req.conf, project_id).limits()
     used = dict(db_quotas.usage(project_id),
                 server_groups=db_groups.count(project_id))

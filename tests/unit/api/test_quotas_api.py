@@ -248,10 +248,17 @@ def test_a_limit_below_usage_needs_force(app, conductor):
                                 'but already used 3 of 2 instances'}}
 
 
-def test_per_user_quotas_are_400(app):
-    for method, path in (('GET', QUOTA_SET + PROJECT),
-                         ('GET', QUOTA_SET + PROJECT + '/detail'),
-                         ('DELETE', QUOTA_SET + PROJECT)):
+def test_per_user_quotas_cannot_be_set_and_a_user_has_the_projects(app):
+    """Setting or deleting a user's quotas is a 400; reading them (tempest
+    test_get_quotas) shows the project's limits, the ones that apply."""
+    assert _put(app, PROJECT, {'instances': 7}).status_int == 200
+    for path in (QUOTA_SET + PROJECT, QUOTA_SET + PROJECT + '/detail'):
+        own = call(app, 'GET', path)
+        resp = call(app, 'GET', path + '?user_id=someone')
+        assert resp.status_int == 200, resp.text
+        assert resp.json == own.json
+    assert resp.json['quota_set']['instances']['limit'] == 7
+    for method, path in (('DELETE', QUOTA_SET + PROJECT),):
         resp = call(app, method, path + '?user_id=someone')
         assert resp.status_int == 400
         assert 'Per-user quotas' in resp.json['badRequest']['message']
