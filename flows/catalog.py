@@ -28,7 +28,9 @@ from flows.atoms import atom_names
 from flows.atoms import atoms_of
 from flows.atoms import short_name
 
+from flows import backup
 from flows import boot
+from flows import change_password
 from flows import cleanup
 from flows import confirm_resize
 from flows import delete
@@ -49,6 +51,7 @@ from flows import soft_delete
 from flows import start
 from flows import stop
 from flows import suspend
+from flows import trigger_crash_dump
 from flows import unpause
 from flows import unrescue
 
@@ -71,6 +74,9 @@ STARTED_ACTION_FLOWS = {
     state_machine.UNRESCUE: unrescue,
     state_machine.REBUILD: rebuild,
     state_machine.SNAPSHOT: snapshot,
+    state_machine.BACKUP: backup,
+    state_machine.CHANGE_PASSWORD: change_password,
+    state_machine.TRIGGER_CRASH_DUMP: trigger_crash_dump,
     state_machine.SOFT_DELETE: soft_delete,
     state_machine.RESTORE: restore,
     state_machine.LIVE_MIGRATE: live_migrate,

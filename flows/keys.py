@@ -21,8 +21,9 @@ HOST = 'host'
 #: e.g. {'image_ref': ..., 'name': ...} for a rebuild; for a boot, its
 #: placement request ({'requested_host': ...} or {}).
 PARAMS = 'params'
-#: In a rescue's params: the rescue password sealed with the services' key
-#: (:mod:`orchestrator.secret_box`); a password is never in a store.
+#: In a rescue's or a changePassword's params: the password sealed with
+#: the services' key (:mod:`orchestrator.secret_box`); a password is
+#: never in a store.
 SEALED_ADMIN_PASSWORD = 'admin_password_sealed'
 #: In a rebuild's params: the new user data (2.57) sealed the same way
 #: (user data often holds a first-boot secret); ``user_data`` None there
@@ -96,6 +97,9 @@ RESTORE_FLOW = 'orchestrator-restore-server'
 RESUME_FLOW = 'orchestrator-resume-server'
 REVERT_RESIZE_FLOW = 'orchestrator-revert-resize'
 SNAPSHOT_FLOW = 'orchestrator-snapshot-server'
+BACKUP_FLOW = 'orchestrator-backup-server'
+CHANGE_PASSWORD_FLOW = 'orchestrator-change-password-server'
+TRIGGER_CRASH_DUMP_FLOW = 'orchestrator-trigger-crash-dump-server'
 SOFT_DELETE_FLOW = 'orchestrator-soft-delete-server'
 START_FLOW = 'orchestrator-start-server'
 STOP_FLOW = 'orchestrator-stop-server'

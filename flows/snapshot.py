@@ -17,7 +17,6 @@ Resume:    revert: a snapshot interrupted while it is taken or uploaded
 from taskflow.patterns import linear_flow
 
 from flows import keys
-from flows.tasks import power
 from flows.tasks import snapshot
 
 FLOW_NAME = keys.SNAPSHOT_FLOW
@@ -27,9 +26,4 @@ POINT_OF_NO_RETURN = 'FinishSnapshot'
 
 
 def get_flow():
-    return linear_flow.Flow(FLOW_NAME).add(
-        power.ClearTaskOnRevert(),
-        snapshot.DeleteImageOnRevert(),
-        snapshot.SnapshotOnHost(),
-        snapshot.UploadSnapshot(),
-        snapshot.FinishSnapshot())
+    return linear_flow.Flow(FLOW_NAME).add(*snapshot.snapshot_steps())

@@ -125,6 +125,13 @@ class InstanceInvalidState(Conflict):
     msg_fmt = '%(reason)s'
 
 
+class GuestNotRunning(Conflict):
+    """The operation needs a running guest (a password change, a crash
+    dump) and the host or the database says it does not run."""
+    msg_fmt = ('The guest of instance %(instance_uuid)s is not running '
+               '(power state %(power_state)s)')
+
+
 class MigrationAborted(Conflict):
     """A live migration stopped on an administrator's abort. Raised by
     the source host's copy loop (it crosses RPC as itself) or by the flow

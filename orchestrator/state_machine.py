@@ -127,6 +127,9 @@ RESCUE = 'rescue'
 UNRESCUE = 'unrescue'
 REBUILD = 'rebuild'
 SNAPSHOT = 'createImage'
+BACKUP = 'createBackup'
+CHANGE_PASSWORD = 'changePassword'
+TRIGGER_CRASH_DUMP = 'trigger_crash_dump'
 RESIZE = 'resize'
 CONFIRM_RESIZE = 'confirmResize'
 REVERT_RESIZE = 'revertResize'
@@ -174,6 +177,16 @@ ACTIONS = {a.name: a for a in [
        {s.ACTIVE: s.ACTIVE, s.STOPPED: s.STOPPED, s.ERROR: s.ACTIVE}),
     _a(SNAPSHOT, [s.ACTIVE, s.STOPPED, s.PAUSED, s.SUSPENDED], _NO_TASK,
        s.IMAGE_SNAPSHOT, SAME),
+    # A backup is a snapshot with a type and a rotation (Nova's states).
+    _a(BACKUP, [s.ACTIVE, s.STOPPED, s.PAUSED, s.SUSPENDED], _NO_TASK,
+       s.IMAGE_BACKUP, SAME),
+    # The guest's agent sets the password: only a running guest.
+    _a(CHANGE_PASSWORD, [s.ACTIVE], _NO_TASK, s.UPDATING_PASSWORD, SAME),
+    # An NMI to the guest (Nova's vm_states; the API also refuses a guest
+    # whose power state says it does not run).
+    _a(TRIGGER_CRASH_DUMP, [s.ACTIVE, s.PAUSED, s.RESCUED, s.RESIZED,
+                            s.ERROR], _NO_TASK, s.TRIGGERING_CRASH_DUMP,
+       SAME),
     _a(RESIZE, [s.ACTIVE, s.STOPPED], _NO_TASK, s.RESIZE_PREP, [s.RESIZED]),
     _a(CONFIRM_RESIZE, [s.RESIZED], _NO_TASK, s.RESIZE_CONFIRMING,
        [s.ACTIVE, s.STOPPED]),
@@ -286,7 +299,8 @@ _STATUS_MAP = {
         + [(t, s.STATUS_HARD_REBOOT) for t in s.HARD_REBOOT_TASK_STATES]
         + [(t, s.STATUS_REBUILD) for t in s.REBUILD_TASK_STATES]
         + [(t, s.STATUS_RESIZE) for t in s.RESIZE_TASK_STATES]
-        + [(s.MIGRATING, s.STATUS_MIGRATING)])),
+        + [(s.MIGRATING, s.STATUS_MIGRATING),
+           (s.UPDATING_PASSWORD, s.STATUS_PASSWORD)])),
     s.BUILDING: (s.STATUS_BUILD, {}),
     s.STOPPED: (s.STATUS_SHUTOFF, dict(
         [(t, s.STATUS_RESIZE) for t in s.RESIZE_TASK_STATES]
@@ -326,6 +340,19 @@ def status(vm_state, task_state, microversion=(2, 1)):
     while STATUS_MIN_VERSION.get(result, (2, 1)) > tuple(microversion):
         result = STATUS_FALLBACK.get(result, s.STATUS_UNKNOWN)
     return result
+
+
+#: Our task_states that Nova does not have, and what a client is shown in
+#: their place (None: no task), so that it only ever reads Nova's values:
+#: Nova's crash dump runs without a task_state; ours holds a claim (one
+#: task at a time) that its clients need not see.
+SHOWN_TASK_STATES = {s.TRIGGERING_CRASH_DUMP: None}
+
+
+def shown_task_state(task_state):
+    """The ``OS-EXT-STS:task_state`` a client is shown for
+    ``task_state``."""
+    return SHOWN_TASK_STATES.get(task_state, task_state)
 
 
 def reachable_pairs():

@@ -37,7 +37,7 @@ FEATURES = {
     'shelve': False, 'shelve_migrate': False, 'console_output': True,
     'vnc_console': False, 'spice_console': False, 'serial_console': False,
     'interface_attach': False, 'personality': False, 'config_drive': False,
-    'metadata_service': False, 'change_password': False,
+    'metadata_service': False, 'change_password': True,
     'attach_encrypted_volume': False, 'volume_multiattach': False,
     'disk_config': False, 'enable_instance_password': True,
 }

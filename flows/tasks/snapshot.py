@@ -15,6 +15,7 @@ from orchestrator.db import catalog
 from orchestrator.db import instances
 
 from flows import base
+from flows.tasks import power
 
 LOG = logging.getLogger(__name__)
 
@@ -105,3 +106,10 @@ class FinishSnapshot(base.InstanceTask):
                                            instance['host'], image_id)
         self.update_instance(instance_uuid, task_id, task_state=None,
                              progress=100)
+
+
+def snapshot_steps():
+    """A snapshot's steps, its sentinel first: createImage's whole flow,
+    and createBackup's before its rotation."""
+    return [power.ClearTaskOnRevert(), DeleteImageOnRevert(),
+            SnapshotOnHost(), UploadSnapshot(), FinishSnapshot()]

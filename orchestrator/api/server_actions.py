@@ -252,6 +252,49 @@ def rebuild(req, server_id, value):
     return api_request.json_response({'server': body}, status=202)
 
 
+def _image_of_server(req, server_id, action_name, image_name, metadata,
+                     defaults=None, forced=None, params=None):
+    """Claim the server for ``action_name`` (createImage, createBackup),
+    create its image (queued, private to the server's project) and start
+    the flow that fills it (503, image deleted and claim given back, when
+    no conductor answers). Returns the image.
+
+    Its properties: ``defaults``, the request's ``metadata`` over them,
+    ``forced`` over those, and always the server it comes from (a dropped
+    request's queued image is found by it).
+    """
+    instance, act = _claim(req, server_id, action_name)
+    image_properties = dict(defaults or {})
+    image_properties.update(metadata or {})
+    image_properties.update(forced or {})
+    image_properties.update({'instance_uuid': instance['uuid'],
+                             'base_image_ref': instance['image_ref'] or ''})
+    image = catalog.image_create(image_name, status='queued',
+                                 owner=instance['project_id'],
+                                 properties=image_properties)
+    try:
+        _start(req, instance, act, action_name,
+               dict(params or {}, image_id=image['id']))
+    except exception.ServiceUnavailable:
+        catalog.image_delete(image['id'])
+        raise
+    return image
+
+
+def _image_response(req, image, with_location=True):
+    """202: 2.45+ body {"image_id"}; before, the image's URL in the
+    Location header (``with_location``)."""
+    location = links.base_url(req) + '/image/v2/images/' + image['id']
+    if req.at_least(2, 45):
+        return api_request.json_response({'image_id': image['id']},
+                                         status=202,
+                                         headers={'Location': location})
+    response = api_request.empty_response(202)
+    if with_location:
+        response.headers['Location'] = location
+    return response
+
+
 @action('createImage')
 def create_image(req, server_id, value):
     """{"createImage": {"name", "metadata"?}} (202): the server's disk
@@ -259,31 +302,67 @@ def create_image(req, server_id, value):
     snapshot is uploaded. 2.45+: body {"image_id"}; before: the image's
     URL in the Location header."""
     validation.validate({'createImage': value}, action_schemas.CREATE_IMAGE)
-    instance, act = _claim(req, server_id, state_machine.SNAPSHOT)
     # The request's metadata may set image_type, as in Nova (tempest's
-    # test_create_delete_image does); the server the image comes from is
-    # ours to say (a dropped request's queued image is found by it).
-    properties = {'image_type': 'snapshot'}
-    properties.update(value.get('metadata') or {})
-    properties.update({'instance_uuid': instance['uuid'],
-                       'base_image_ref': instance['image_ref'] or ''})
-    image = catalog.image_create(value['name'], status='queued',
-                                 owner=instance['project_id'],
-                                 properties=properties)
-    try:
-        _start(req, instance, act, state_machine.SNAPSHOT,
-               {'image_id': image['id']})
-    except exception.ServiceUnavailable:
-        catalog.image_delete(image['id'])
-        raise
-    location = links.base_url(req) + '/image/v2/images/' + image['id']
-    if req.at_least(2, 45):
-        return api_request.json_response({'image_id': image['id']},
-                                         status=202,
-                                         headers={'Location': location})
-    response = api_request.empty_response(202)
-    response.headers['Location'] = location
-    return response
+    # test_create_delete_image does).
+    image = _image_of_server(req, server_id, state_machine.SNAPSHOT,
+                             value['name'], value.get('metadata'),
+                             defaults={'image_type': 'snapshot'})
+    return _image_response(req, image)
+
+
+@action('createBackup')
+def create_backup(req, server_id, value):
+    """{"createBackup": {"name", "backup_type", "rotation", "metadata"?}}
+    (202): a snapshot whose image says it is a backup of this server and
+    type (image_type=backup, backup_type, instance_uuid); once it is
+    active, the server's backups of that type beyond the newest
+    ``rotation`` are deleted (0: all of them, the new one included, as
+    in Nova). Response as createImage's, except that before 2.45 a
+    rotation of 0 gives no Location (the image will not stay)."""
+    validation.validate({'createBackup': value},
+                        action_schemas.CREATE_BACKUP)
+    rotation = int(value['rotation'])
+    # What the rotation selects by is not the request's metadata's to
+    # change: a backup never leaves its type's rotation, nor an image
+    # joins one it is not of.
+    image = _image_of_server(
+        req, server_id, state_machine.BACKUP, value['name'],
+        value.get('metadata'),
+        forced={'image_type': 'backup', 'backup_type': value['backup_type']},
+        params={'backup_type': value['backup_type'], 'rotation': rotation})
+    return _image_response(req, image, with_location=rotation > 0)
+
+
+@action('changePassword')
+def change_password(req, server_id, value):
+    """{"changePassword": {"adminPass"}} (202): the guest's administrator
+    password set through its agent. The flow gets the password sealed
+    (:mod:`orchestrator.secret_box`); it is never echoed."""
+    validation.validate({'changePassword': value},
+                        action_schemas.CHANGE_PASSWORD)
+    return _claim_and_start(req, server_id, state_machine.CHANGE_PASSWORD, {
+        keys.SEALED_ADMIN_PASSWORD: secret_box.seal_for_request(
+            value['adminPass'], req.conf)})
+
+
+@action('trigger_crash_dump')
+def trigger_crash_dump(req, server_id, value):
+    """{"trigger_crash_dump": null} (2.17+, 202): an NMI to the guest,
+    which dumps its memory. 409 when the guest is not running (nor
+    paused) as last reported."""
+    check_no_arguments('trigger_crash_dump', value)
+    instance = servers.get_instance(req, server_id)
+    if instance['power_state'] not in (states.RUNNING, states.POWER_PAUSED):
+        raise exception.GuestNotRunning(
+            instance_uuid=instance['uuid'],
+            power_state=states.POWER_STATE_NAMES.get(
+                instance['power_state'], instance['power_state']))
+    return _claim_and_start(req, server_id, state_machine.TRIGGER_CRASH_DUMP)
+
+
+#: Actions offered from a microversion on: body key -> (major, minor).
+#: Asked for below it, an action is unknown (400, as any other name).
+MIN_VERSIONS = {'trigger_crash_dump': (2, 17)}
 
 
 def generate_password(length=12):
@@ -300,6 +379,9 @@ def dispatch(req, server_id):
                                 'exactly one key, the action name.')
     name, value = next(iter(body.items()))
     handler = HANDLERS.get(name)
+    if handler is not None and name in MIN_VERSIONS and not req.at_least(
+            *MIN_VERSIONS[name]):
+        handler = None
     if handler is None:
         raise exception.Invalid('Unsupported action: %s' % name)
     instance = servers.get_instance(req, server_id, read_deleted=False,

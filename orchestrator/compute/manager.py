@@ -69,7 +69,7 @@ class ComputeManager:
         ComputeDriver` already initialised for ``host``.
     """
 
-    target = messaging.Target(version='1.5')
+    target = messaging.Target(version='1.6')
 
     @classmethod
     def rpc_methods(cls):
@@ -191,6 +191,16 @@ class ComputeManager:
     def delete_snapshot(self, ctxt, snapshot_id):
         """Forget the snapshot; a no-op when it is gone."""
         self.driver.delete_snapshot(snapshot_id)
+
+    @_typed_errors
+    def set_admin_password(self, ctxt, instance, admin_password):
+        """The password set in the running guest (1.6); re-run: same."""
+        return self.driver.set_admin_password(instance, admin_password)
+
+    @_typed_errors
+    def trigger_crash_dump(self, ctxt, instance):
+        """An NMI injected (1.6); a re-run for the same task: none."""
+        return self.driver.trigger_crash_dump(instance)
 
     @_typed_errors
     def migrate_disk_and_power_off(self, ctxt, instance, migration_uuid,

@@ -21,6 +21,7 @@ API version history:
   rollback_live_migration, rollback_live_migration_at_destination,
   post_live_migration_at_destination, post_live_migration
 * 1.5 - get_console_output
+* 1.6 - set_admin_password, trigger_crash_dump
 """
 
 import oslo_messaging as messaging
@@ -31,7 +32,7 @@ from orchestrator import rpc
 TOPIC = 'compute'
 #: Methods ask for the version that introduced them; VERSION caps them.
 BASE_VERSION = '1.0'
-VERSION = '1.5'
+VERSION = '1.6'
 
 #: Keys of the instance dict that cross to a host.
 PAYLOAD_KEYS = ('uuid', 'display_name', 'hostname', 'flavor', 'vcpus',
@@ -176,6 +177,20 @@ class ComputeAPI:
         """Forget the snapshot on the host; a no-op when it is gone."""
         return self._call(ctxt, host, 'delete_snapshot', version='1.2',
                           snapshot_id=snapshot_id)
+
+    def set_admin_password(self, ctxt, host, instance, admin_password):
+        """Set the administrator's password in the running guest.
+        Returns its power_state; raises GuestNotRunning when it does not
+        run. Setting the same password again converges."""
+        return self._call(ctxt, host, 'set_admin_password', version='1.6',
+                          instance=instance, admin_password=admin_password)
+
+    def trigger_crash_dump(self, ctxt, host, instance):
+        """Inject an NMI into the guest. Returns its power_state; a
+        repeat for the same ``instance['task_id']`` injects nothing more.
+        """
+        return self._call(ctxt, host, 'trigger_crash_dump', version='1.6',
+                          instance=instance)
 
     def migrate_disk_and_power_off(self, ctxt, host, instance,
                                    migration_uuid, dest_host):

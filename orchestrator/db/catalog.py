@@ -281,6 +281,19 @@ def image_list(name=None, status=None, limit=None, marker=None,
         return [r.as_dict() for r in s.execute(q).scalars()]
 
 
+def images_owned_by(owner, status=None):
+    """The (not deleted) images of project ``owner``, optionally in one
+    status, newest first (by creation time, then id)."""
+    with session.reader() as s:
+        q = sa.select(models.Image).where(models.Image.deleted.is_(False),
+                                          models.Image.owner == owner)
+        if status is not None:
+            q = q.where(models.Image.status == status)
+        q = q.order_by(models.Image.created_at.desc(),
+                       models.Image.id.desc())
+        return [r.as_dict() for r in s.execute(q).scalars()]
+
+
 def image_create(name, status='queued', size=None, properties=None,
                  owner=None, image_id=None):
     with session.writer() as s:

@@ -568,6 +568,17 @@ RECIPES = {
         call_steps={'snapshot': 'SnapshotOnHost',
                     'upload_snapshot': 'UploadSnapshot',
                     'delete_snapshot': 'FinishSnapshot'}),
+    'orchestrator-change-password-server': Recipe(
+        server='active',
+        request={'changePassword': {'adminPass': 'crash-Passw0rd'}},
+        done='ACTIVE', calls={'set_admin_password': 1},
+        fail={'set_admin_password': 'raise'},
+        fail_step='SetAdminPasswordOnHost'),
+    'orchestrator-trigger-crash-dump-server': Recipe(
+        server='active', request={'trigger_crash_dump': None},
+        done='ACTIVE', calls={'trigger_crash_dump': 1},
+        fail={'trigger_crash_dump': 'raise'},
+        fail_step='TriggerCrashDumpOnHost'),
     'orchestrator-soft-delete-server': Recipe(
         server='active', request=DELETE, done='SOFT_DELETED',
         calls={'power_off': 1}, fail={'power_off': 'raise'},
@@ -658,6 +669,13 @@ RECIPES = {
         config={'DEFAULT': {'service_down_time_s': DOWN_TIME_S}},
         hosts=1, expect=(200,)),
 }
+#: A backup is a snapshot with a rotation after it: the same host calls.
+#: A failure of its last step (the rotation, past FinishSnapshot) rolls
+#: it back like the snapshot's: the image deleted, the host asked to drop
+#: its copy again.
+RECIPES['orchestrator-backup-server'] = dataclasses.replace(
+    RECIPES['orchestrator-snapshot-server'], request={'createBackup': {
+        'name': 'crash-backup', 'backup_type': 'daily', 'rotation': 1}})
 
 
 def flow_modules():

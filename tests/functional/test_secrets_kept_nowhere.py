@@ -12,14 +12,16 @@ included), requests carry markers:
     execution failed" for them,
 (d) bad requests (400) with ``adminPass`` = BAD_PASS and ``user_data`` =
     BAD_USER_DATA, malformed bodies included,
+(e) a changePassword with ``adminPass`` = CHANGED_PASS, and one whose
+    host call fails (``adminPass`` = FAILED_CHANGED_PASS),
 
 every one with ``X-Auth-Token: TOKEN``. Then no marker is in the
 database (every row of every table, and the bytes of the SQLite file and
 its WAL, where overwritten rows may linger), in any file under the state
 dir, in the captured logs, nor in a 400's body. The host did get the
-rescue password (it keeps its hash), and the flow's store holds it
-sealed; a caller reads faults and action messages with no traceback and
-no file path.
+rescue and the changed passwords (it keeps their hashes), and the flows'
+stores hold them sealed; a caller reads faults and action messages with
+no traceback and no file path.
 """
 
 import hashlib
@@ -50,8 +52,11 @@ FAILED_RESCUE_PASS = 'mark4-failed-rescue-pass-' + _RUN
 FAILED_CREATE_PASS = 'mark5-failed-create-pass-' + _RUN
 BAD_PASS = 'mark6-bad-request-pass-' + _RUN
 BAD_USER_DATA = 'mark7-bad-user-data-' + _RUN
+CHANGED_PASS = 'mark8-changed-pass-' + _RUN
+FAILED_CHANGED_PASS = 'mark9-failed-changed-pass-' + _RUN
 MARKERS = (CREATE_PASS, RESCUE_PASS, TOKEN, FAILED_RESCUE_PASS,
-           FAILED_CREATE_PASS, BAD_PASS, BAD_USER_DATA)
+           FAILED_CREATE_PASS, BAD_PASS, BAD_USER_DATA, CHANGED_PASS,
+           FAILED_CHANGED_PASS)
 AUTH = {'X-Auth-Token': TOKEN}
 #: A file path in a message.
 PATH = re.compile(r'(?:^|[\s\'"(])/[\w.-]+/')
@@ -122,6 +127,13 @@ def _rescue(system, server_id, password):
     assert resp.json() == {'adminPass': password}
 
 
+def _change_password(system, server_id, password):
+    resp = _post(system, '/v2.1/servers/%s/action' % server_id,
+                 {'changePassword': {'adminPass': password}})
+    assert resp.status_code == 202, resp.text
+    assert password not in resp.text
+
+
 def _bad_requests(system, server_id):
     """(what, response) of requests refused with 400."""
     action = '/v2.1/servers/%s/action' % server_id
@@ -145,6 +157,10 @@ def _bad_requests(system, server_id):
          {'rebuild': {'adminPass': BAD_PASS}}),
         ('evacuate with an unknown key', action,
          {'evacuate': {'adminPass': BAD_PASS, 'bogus': 1}}),
+        ('changePassword with an unknown key', action,
+         {'changePassword': {'adminPass': BAD_PASS, 'bogus': 1}}),
+        ('changePassword adminPass not a string', action,
+         {'changePassword': {'adminPass': {BAD_PASS: BAD_PASS}}}),
     ]
     out = [(what, _post(system, path, body)) for what, path, body in sent]
     raw = [
@@ -186,11 +202,11 @@ def _state_files(state_dir):
             yield os.path.join(top, name)
 
 
-def _sealed_rescue_passwords():
+def _sealed_passwords(flow_name):
     with session.get_engine().connect() as conn:
         metas = conn.execute(sa.text(
-            "SELECT meta FROM flowdetails WHERE name = "
-            "'orchestrator-rescue-server'")).scalars().all()
+            "SELECT meta FROM flowdetails WHERE name = :name"),
+            {'name': flow_name}).scalars().all()
     import json
     return [json.loads(m)['store'][keys.PARAMS][keys.SEALED_ADMIN_PASSWORD]
             for m in metas]
@@ -209,10 +225,19 @@ def test_no_password_or_token_is_kept_logged_or_echoed(request, node, logs):
         RESCUE_PASS.encode()).hexdigest()
     h.act(system, server_id, {'unrescue': None})
     h.wait_stable(system, server_id, 'ACTIVE')
+    # (e) a password change: the host gets it.
+    _change_password(system, server_id, CHANGED_PASS)
+    h.wait_stable(system, server_id, 'ACTIVE')
+    _host, guest = h.guest(system, server_id)
+    assert guest['admin_password_sha256'] == hashlib.sha256(
+        CHANGED_PASS.encode()).hexdigest()
     # (c) failed flows: a rescue whose host call fails, a create whose
     # spawn fails everywhere.
     h.inject(system, {'rescue': 'raise'})
     _rescue(system, server_id, FAILED_RESCUE_PASS)
+    h.wait_stable(system, server_id, 'ACTIVE')
+    h.inject(system, {'set_admin_password': 'raise'})
+    _change_password(system, server_id, FAILED_CHANGED_PASS)
     h.wait_stable(system, server_id, 'ACTIVE')
     h.inject(system, {'spawn': 'raise'})
     failed_id = _create(system, 'secret-grep-failed', FAILED_CREATE_PASS)
@@ -250,9 +275,12 @@ def test_no_password_or_token_is_kept_logged_or_echoed(request, node, logs):
     log_text = logs.text()
     assert 'Job execution failed' in log_text
     # The store holds the rescue passwords sealed, for a resumed flow.
-    sealed = _sealed_rescue_passwords()
+    sealed = _sealed_passwords('orchestrator-rescue-server')
     assert sorted(secret_box.unseal(s) for s in sealed) == sorted(
         [RESCUE_PASS, FAILED_RESCUE_PASS])
+    changed = _sealed_passwords('orchestrator-change-password-server')
+    assert sorted(secret_box.unseal(s) for s in changed) == sorted(
+        [CHANGED_PASS, FAILED_CHANGED_PASS])
 
     rows = _database_texts()
     tables = {table for table, _text in rows}

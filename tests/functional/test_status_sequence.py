@@ -1,4 +1,5 @@
-"""What a client polling over HTTP sees while a server boots and is deleted.
+"""What a client polling over HTTP sees while a server boots and is
+deleted, and while the actions that keep its vm_state run.
 
 Boot: only BUILD, then ACTIVE (no momentary SHUTOFF or anything else), with
 the image download's progress rising in between. Delete: task_state
@@ -14,6 +15,7 @@ import requests
 
 from orchestrator.compute.drivers import fake_faults
 
+from tests.functional import api_helpers as h
 from tests.waiting import wait_for
 
 HEADERS = {'OpenStack-API-Version': 'compute 2.47'}
@@ -96,3 +98,72 @@ def test_boot_shows_build_then_active_and_delete_never_build(api_system):
     assert shown, 'the delete was never observed in progress'
     assert all(status == 'ACTIVE' and task == 'deleting'
                for status, task in shown), shown
+
+
+def _backups(system, server_id):
+    """Ids of the server's backups, as the image API lists them."""
+    images = requests.get(system.url + '/image/v2/images',
+                          headers=HEADERS).json()['images']
+    return sorted(i['id'] for i in images
+                  if i.get('image_type') == 'backup'
+                  and i.get('instance_uuid') == server_id)
+
+
+def _action_finished(system, server_id, name):
+    actions = h.api(system, 'GET', '/v2.1/servers/%s/os-instance-actions'
+                    % server_id).json()['instanceActions']
+    request_id = next(a['request_id'] for a in actions if a['action'] == name)
+    found = h.api(system, 'GET', '/v2.1/servers/%s/os-instance-actions/%s'
+                  % (server_id, request_id)).json()['instanceAction']
+    return bool(found['events']) and all(
+        e['finish_time'] for e in found['events'])
+
+
+def test_password_crash_dump_and_backup_show_their_tasks_then_active(
+        api_system):
+    """changePassword: PASSWORD (updating_password), then ACTIVE;
+    trigger_crash_dump: ACTIVE, no task_state shown (as Nova); createBackup:
+    ACTIVE throughout with its task_states, then no task; each recorded
+    under Nova's action name."""
+    server_id = h.boot(api_system, 'seq-guest')
+    _inject(api_system, {'set_admin_password': {'delay_s': 0.5},
+                         'trigger_crash_dump': {'delay_s': 0.5},
+                         'upload_snapshot': {'delay_s': 0.5}})
+
+    h.act(api_system, server_id, {'changePassword': {'adminPass': 's3q'}})
+    assert h.status_pairs_until(api_system, server_id, 'ACTIVE') == [
+        ('PASSWORD', 'updating_password'), ('ACTIVE', None)]
+
+    resp = h.api(api_system, 'POST', '/v2.1/servers/%s/action' % server_id,
+                 json={'trigger_crash_dump': None},
+                 headers={'OpenStack-API-Version': 'compute 2.17'})
+    assert resp.status_code == 202, resp.text
+    # Nova shows no task_state for it (ours holds the claim unseen).
+    seen = []
+    wait_for(lambda: seen.append(h.server(api_system, server_id)) or (
+        h.guest(api_system, server_id)[1].get('crash_dumps') == 1
+        and _action_finished(api_system, server_id, 'trigger_crash_dump')),
+        timeout=30, interval=0.02, what='the crash dump')
+    assert {(found['status'], found['OS-EXT-STS:task_state'])
+            for found in seen} == {('ACTIVE', None)}
+
+    made = []
+    for _ in range(2):
+        resp = h.act(api_system, server_id, {'createBackup': {
+            'name': 'seq-backup', 'backup_type': 'daily', 'rotation': 1}})
+        made.append(resp.json()['image_id'])
+        pairs = h.status_pairs_until(api_system, server_id, 'ACTIVE')
+        assert {status for status, _task in pairs} == {'ACTIVE'}, pairs
+        assert pairs[0] == ('ACTIVE', 'image_backup'), pairs
+        assert {task for _status, task in pairs} <= {
+            'image_backup', 'image_snapshot', 'image_uploading', None}
+        assert 'image_uploading' in {task for _status, task in pairs}
+    # The second backup's rotation (1) took the first one away.
+    wait_for(lambda: _backups(api_system, server_id) == [made[1]],
+             timeout=30, what='rotation')
+
+    actions = h.api(api_system, 'GET', '/v2.1/servers/%s/os-instance-actions'
+                    % server_id).json()['instanceActions']
+    assert sorted(a['action'] for a in actions) == sorted([
+        'create', 'changePassword', 'trigger_crash_dump', 'createBackup',
+        'createBackup'])

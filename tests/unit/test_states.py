@@ -22,7 +22,8 @@ PINNED_TASK_STATES = {
     'unrescuing',
     'rebuilding', 'rebuild_block_device_mapping', 'rebuild_spawning',
     'image_snapshot', 'image_snapshot_pending', 'image_pending_upload',
-    'image_uploading',
+    'image_uploading', 'image_backup',
+    'updating_password', 'triggering_crash_dump',
     'resize_prep', 'resize_migrating', 'resize_migrated', 'resize_finish',
     'resize_reverting', 'resize_confirming',
     'migrating',
@@ -35,7 +36,8 @@ PINNED_POWER_STATES = {0: 'nostate', 1: 'running', 3: 'paused',
 PINNED_STATUSES = {
     'ACTIVE', 'BUILD', 'SHUTOFF', 'REBOOT', 'HARD_REBOOT', 'RESIZE',
     'VERIFY_RESIZE', 'REVERT_RESIZE', 'MIGRATING', 'REBUILD', 'PAUSED',
-    'SUSPENDED', 'RESCUE', 'SOFT_DELETED', 'DELETED', 'ERROR', 'UNKNOWN',
+    'SUSPENDED', 'RESCUE', 'SOFT_DELETED', 'DELETED', 'ERROR', 'PASSWORD',
+    'UNKNOWN',
 }
 
 

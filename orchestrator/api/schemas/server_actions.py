@@ -81,6 +81,30 @@ CREATE_IMAGE = _wrap('createImage', {
     'additionalProperties': False,
 })
 
+#: Nova's: a name, a type (any string) and how many backups of that
+#: type to keep, a non-negative integer (or a string of digits).
+CREATE_BACKUP = _wrap('createBackup', {
+    'type': 'object',
+    'properties': {
+        'name': _NAME,
+        'backup_type': {'type': 'string'},
+        'rotation': {'type': ['integer', 'string'], 'pattern': '^[0-9]+$',
+                     'minimum': 0},
+        'metadata': _METADATA,
+    },
+    'required': ['name', 'backup_type', 'rotation'],
+    'additionalProperties': False,
+})
+
+#: Nova's: any string, the empty one included (no length or pattern:
+#: the guest's rules decide).
+CHANGE_PASSWORD = _wrap('changePassword', {
+    'type': 'object',
+    'properties': {'adminPass': _PASSWORD},
+    'required': ['adminPass'],
+    'additionalProperties': False,
+})
+
 RESIZE = _wrap('resize', {
     'type': 'object',
     'properties': {

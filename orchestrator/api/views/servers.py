@@ -250,7 +250,8 @@ class ServerViewBuilder:
                 instance.get('terminated_at')),
             'OS-EXT-AZ:availability_zone': self._zone(instance),
             'OS-EXT-STS:vm_state': instance['vm_state'],
-            'OS-EXT-STS:task_state': instance['task_state'],
+            'OS-EXT-STS:task_state': state_machine.shown_task_state(
+                instance['task_state']),
             'OS-EXT-STS:power_state': instance['power_state'],
             'os-extended-volumes:volumes_attached': [],
         })

@@ -276,6 +276,35 @@ class ComputeDriver(abc.ABC):
         Re-run: a no-op when it is gone.
         """
 
+    # -- guest agent and diagnostics ----------------------------------------
+    @abc.abstractmethod
+    def set_admin_password(self, instance, admin_password):
+        """Set the administrator's password inside the running guest.
+        The driver never keeps the password itself (at most a one-way
+        hash, for tests) and never logs it.
+
+        :returns: the guest's power state.
+        :raises orchestrator.exception.GuestNotFound: no guest here.
+        :raises orchestrator.exception.GuestNotRunning: the guest does not
+            run (its agent cannot be reached).
+
+        Re-run: setting the same password again converges.
+        """
+
+    @abc.abstractmethod
+    def trigger_crash_dump(self, instance):
+        """Inject a non-maskable interrupt into the guest, whose kernel
+        then dumps its memory (kdump) and usually reboots.
+
+        :returns: the guest's power state.
+        :raises orchestrator.exception.GuestNotFound: no guest here.
+        :raises orchestrator.exception.GuestNotRunning: the guest is shut
+            down (an NMI needs a running or paused guest).
+
+        Re-run: a repeat for the same ``instance['task_id']`` injects
+        nothing more (one request, one NMI).
+        """
+
     # -- resize and cold migration ------------------------------------------
     @abc.abstractmethod
     def migrate_disk_and_power_off(self, instance, migration_uuid,

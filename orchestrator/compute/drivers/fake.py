@@ -538,6 +538,54 @@ class FakeDriver(base.ComputeDriver):
             with self.host_file.change() as state:
                 state['snapshots'].pop(snapshot_id, None)
 
+    # -- guest agent and diagnostics ----------------------------------------
+    def _running_guest(self, state, uuid, power_states):
+        """The guest, if its power state is one of ``power_states``;
+        GuestNotFound, GuestNotRunning otherwise."""
+        guest = self._guest_or_raise(state, uuid)
+        if guest['power_state'] not in power_states:
+            raise exception.GuestNotRunning(
+                instance_uuid=uuid, power_state=states.POWER_STATE_NAMES.get(
+                    guest['power_state']))
+        return guest
+
+    def set_admin_password(self, instance, admin_password):
+        """Only a hash of the password is kept
+        (``guest['admin_password_sha256']``), with the number of changes
+        (``guest['password_changes']``, a re-run of the same password
+        counts nothing)."""
+        uuid = _instance_uuid(instance)
+        digest = hashlib.sha256(
+            (admin_password or '').encode('utf-8')).hexdigest()
+        with self._driver_call('set_admin_password'):
+            with self.host_file.change() as state:
+                guest = self._running_guest(state, uuid, (states.RUNNING,))
+                if guest.get('admin_password_sha256') != digest:
+                    guest['admin_password_sha256'] = digest
+                    guest['password_changes'] = (
+                        guest.get('password_changes', 0) + 1)
+                return guest['power_state']
+
+    def trigger_crash_dump(self, instance):
+        """Counts the NMI in ``guest['crash_dumps']``, marks the task
+        that asked (``guest['last_crash_dump']``: a re-run for it injects
+        nothing) and writes the kernel's answer on its console."""
+        uuid = _instance_uuid(instance)
+        task_id = instance.get('task_id')
+        with self._driver_call('trigger_crash_dump'):
+            with self.host_file.change() as state:
+                guest = self._running_guest(
+                    state, uuid, (states.RUNNING, states.POWER_PAUSED))
+                if task_id and guest.get('last_crash_dump') == task_id:
+                    return guest['power_state']
+                guest['crash_dumps'] = guest.get('crash_dumps', 0) + 1
+                guest['last_crash_dump'] = task_id
+                fake_console.write(
+                    guest, 'Uhhuh. NMI received for unknown reason on '
+                    'CPU 0.', 'Kernel panic - not syncing: NMI: Not '
+                    'continuing', 'Starting crashdump kernel...')
+                return guest['power_state']
+
     # -- live migration -------------------------------------------------------
     # A guest being live-migrated is on both hosts: on the source it carries
     # {'live_migration': {'uuid', 'role': 'source', 'peer', 'copied',

@@ -253,13 +253,15 @@ def make_compute_host(host, up=True):
 
 
 def make_instance_in_state(vm_state, task_state=None, host=None,
-                           project_id=PROJECT):
+                           project_id=PROJECT, **values):
     """An active instance put straight into any (vm_state, task_state),
-    as a crash or a host could leave it (no transition rule applies)."""
+    as a crash or a host could leave it (no transition rule applies);
+    ``values``: other columns (power_state, ...)."""
     instance = make_instance('active', host=host, project_id=project_id)
     with session.writer() as s:
         s.execute(sa.update(models.Instance).where(
             models.Instance.uuid == instance['uuid']).values(
                 vm_state=vm_state, task_state=task_state,
-                task_id=str(uuid.uuid4()) if task_state else None))
+                task_id=str(uuid.uuid4()) if task_state else None,
+                **values))
     return db_instances.get(instance['uuid'])

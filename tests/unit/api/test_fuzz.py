@@ -374,6 +374,8 @@ def _action_schemas():
                     for v in ((2, 1), (2, 54), (2, 57), (2, 63))],
         'rescue': [action_schemas.RESCUE],
         'createImage': [action_schemas.CREATE_IMAGE],
+        'createBackup': [action_schemas.CREATE_BACKUP],
+        'changePassword': [action_schemas.CHANGE_PASSWORD],
         'resize': [action_schemas.RESIZE],
         'migrate': [action_schemas.migrate(v) for v in ((2, 1), (2, 56))],
         'os-migrateLive': [admin_schemas.live_migrate(v)
@@ -739,6 +741,8 @@ EXAMPLE_VALUES = {
     'resize': {'flavorRef': '2'}, 'migrate': {'host': HOSTS[1]},
     'os-migrateLive': {'host': HOSTS[1], 'block_migration': 'auto'},
     'evacuate': {'host': HOSTS[1]},
+    'createBackup': {'name': 'bak', 'backup_type': 'daily', 'rotation': 1},
+    'changePassword': {'adminPass': SECRET},
 }
 
 

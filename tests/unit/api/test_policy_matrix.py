@@ -95,6 +95,11 @@ ACTIONS = {
     'unrescue': (states.RESCUED, None),
     'rebuild': (states.ACTIVE, {'imageRef': CIRROS}),
     'createImage': (states.ACTIVE, {'name': 'matrix-snapshot'}),
+    'createBackup': (states.ACTIVE, {'name': 'matrix-backup',
+                                     'backup_type': 'daily',
+                                     'rotation': 1}),
+    'changePassword': (states.ACTIVE, {'adminPass': 'matrix-Pa55'}),
+    'trigger_crash_dump': (states.ACTIVE, None),
     'resize': (states.ACTIVE, {'flavorRef': '2'}),
     'confirmResize': (states.RESIZED, None),
     'revertResize': (states.RESIZED, None),
@@ -236,7 +241,8 @@ def _owned_resources(method, template, action):
     if template.endswith('{migration_id}') and method == 'DELETE':
         task_state = states.MIGRATING
     instance = make_instance_in_state(vm_state, task_state, host='h1',
-                                      project_id=OWNER)
+                                      project_id=OWNER,
+                                      power_state=states.RUNNING)
     params = {'server_id': instance['uuid'], 'project_id': OWNER,
               'tenant_id': OWNER, 'flavor_id': '1'}
     if '/metadata' in template:
