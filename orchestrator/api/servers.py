@@ -18,6 +18,9 @@ List filters (query string):
 * ``limit`` (capped at ``[api] max_limit``), ``marker`` (the last id of
   the previous page; 400 if no server has it). Newest first.
 
+Other parameters of Nova's list schema are accepted and ignored; from
+2.75 a parameter it does not name is a 400 (:data:`LIST_PARAMS`).
+
 Who may do what is policy (:mod:`orchestrator.policies.servers`):
 administrators see and act on every project's servers by id; others
 find only their own project's (another project's server is a 404, never
@@ -85,8 +88,38 @@ def _status_matcher(req):
     return match, 'DELETED' in wanted
 
 
+#: The query parameters Nova's server list schema names (2.1); the
+#: filters this API does not apply are accepted and ignored, as Nova
+#: ignores the admin-only ones for others. 2.66 adds changes-before, 2.73
+#: locked; from 2.75 any other parameter is a 400.
+LIST_PARAMS = frozenset([
+    'user_id', 'project_id', 'tenant_id', 'launch_index', 'image_ref',
+    'image', 'kernel_id', 'ramdisk_id', 'hostname', 'key_name',
+    'power_state', 'vm_state', 'task_state', 'host', 'node', 'flavor',
+    'reservation_id', 'launched_at', 'terminated_at', 'availability_zone',
+    'name', 'display_name', 'description', 'display_description',
+    'locked_by', 'uuid', 'root_device_name', 'config_drive',
+    'access_ip_v4', 'access_ip_v6', 'auto_disk_config', 'progress',
+    'sort_key', 'sort_dir', 'all_tenants', 'soft_deleted', 'deleted',
+    'status', 'changes-since', 'limit', 'marker', 'ip', 'ip6', 'tag',
+    'tags', 'tags-any', 'not-tags', 'not-tags-any'])
+
+
+def _check_params(req):
+    """From 2.75, 400 for a query parameter Nova's schema does not name."""
+    if not req.at_least(2, 75):
+        return
+    known = LIST_PARAMS | {'changes-before', 'locked'}
+    unknown = sorted(set(req.GET.keys()) - known)
+    if unknown:
+        raise exception.Invalid(
+            'Invalid input for query parameters: additional properties '
+            'are not allowed (%s).' % ', '.join(unknown)[:200])
+
+
 def _db_arguments(req, detail):
     """Keyword arguments of db.instances.list_ and the Python filters."""
+    _check_params(req)
     ctxt = req.context
     kwargs = {'project_id': ctxt.project_id, 'filters': {}}
     all_tenants = query.one(req, 'all_tenants')

@@ -384,3 +384,19 @@ def test_flavor_extra_specs_follow_the_policy(app, conf, tmp_path):
     assert resp.status_int == 200
     assert 'extra_specs' not in resp.json['flavor']
     oracle.check(resp, 'v2_61', 'flavors', 'create_update_get_flavor_details')
+
+
+# -- 2.75 unknown query parameters -----------------------------------------
+
+@pytest.mark.parametrize('path', ['/v2.1/servers', '/v2.1/servers/detail'])
+def test_unknown_list_parameters_are_400_from_275(app, path):
+    make_instance(states.ACTIVE)
+    assert call(app, 'GET', path + '?foo=1', version='2.74').status_int \
+        == 200
+    resp = call(app, 'GET', path + '?foo=1&bar=2', version='2.75')
+    assert resp.status_int == 400
+    assert '(bar, foo)' in resp.json['badRequest']['message']
+    known = ('?name=vm&status=ACTIVE&limit=5&sort_key=created_at&vm_state='
+             'active&locked=false&changes-before=2030-01-01T00:00:00Z&ip=1')
+    resp = call(app, 'GET', path + known, version='2.75')
+    assert resp.status_int == 200, resp.text
