@@ -86,8 +86,9 @@ class ClaimLiveMigrationDestination(base.InstanceTask):
         if held:
             dest = held[0]['host']
         else:
-            dest = migrations.claim_other_host(migration_uuid, instance,
-                                               params.get('host'))
+            dest = migrations.claim_other_host(
+                migration_uuid, instance, params.get('host'),
+                forced=bool(params.get('force')))
         migration_records.update(migration_uuid, dest_compute=dest,
                                  dest_node=dest)
         return dest

@@ -61,7 +61,8 @@ def live_past_return(migration_uuid):
         LIVE_PAST_RETURN
 
 
-def claim_other_host(consumer_uuid, instance, requested_host=None):
+def claim_other_host(consumer_uuid, instance, requested_host=None,
+                     forced=False):
     """Claim the instance's resources for ``consumer_uuid`` on a host
     other than the instance's own: ``requested_host`` if given, else the
     scheduler's best choice. Either way the scheduler's filters apply (the
@@ -69,6 +70,11 @@ def claim_other_host(consumer_uuid, instance, requested_host=None):
 
     Re-run: an allocation the consumer holds already is kept (and its
     host returned); nothing is claimed twice.
+
+    With ``forced`` (Nova's ``force`` with a host: live migration 2.30+,
+    evacuate 2.29+) the instance's server group does not constrain the
+    requested host, as Nova's forced moves skip its scheduler; without
+    it the group's hard policy applies as for a boot.
 
     :returns: the host claimed on.
     :raises NoValidHost: no such host has room, or the requested host is
@@ -87,7 +93,8 @@ def claim_other_host(consumer_uuid, instance, requested_host=None):
                         if node['host'] != requested_host)
     allocation = host_selection.select_and_claim(
         consumer_uuid, instance['uuid'],
-        host_selection.resources_of(instance), exclude=exclude)
+        host_selection.resources_of(instance), exclude=exclude,
+        honour_group=not (forced and requested_host))
     return allocation['host']
 
 

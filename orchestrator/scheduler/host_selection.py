@@ -172,18 +172,21 @@ def describe_rejections(resources, rejected, availability_zone=None,
     return _why_none(resources, rejected, availability_zone, requested_host)
 
 
-def _claim_on(consumer_uuid, instance_uuid, host, resources, conf):
+def _claim_on(consumer_uuid, instance_uuid, host, resources, conf,
+              honour_group=True):
     """Claim on ``host``, retrying a claim that raced with another on
-    fresh numbers, under the instance's server group's policy.
+    fresh numbers, under the instance's server group's policy (unless
+    not ``honour_group``).
 
     :returns: (the allocation or None, why not: NO_ROOM or the group's
         refusal)."""
     ratios = _ratios(conf)
+    guard = group_policy.guard_in if honour_group else None
     for _attempt in range(conf.scheduler.claim_retries):
         try:
             allocation = allocations.claim(consumer_uuid, instance_uuid,
                                            host, resources, ratios,
-                                           guard=group_policy.guard_in)
+                                           guard=guard)
             return allocation, None if allocation is not None else NO_ROOM
         except exception.ClaimRace:
             continue
@@ -209,7 +212,7 @@ def _apply_group(instance_uuid, candidates, rejected):
 def select_with_alternates(consumer_uuid, instance_uuid, resources,
                            exclude=(), availability_zone=None,
                            requested_host=None, max_alternates=None,
-                           conf=None):
+                           conf=None, honour_group=True):
     """Claim ``resources`` on the best host; name the next best ones.
 
     Tries the hosts that pass the filters in order; a host that filled
@@ -218,6 +221,9 @@ def select_with_alternates(consumer_uuid, instance_uuid, resources,
 
     :param max_alternates: at most this many alternates (default
         ``[scheduler] max_attempts`` - 1).
+    :param honour_group: False for a move forced to ``requested_host``
+        (Nova's ``force``), which the instance's server group does not
+        constrain (the other filters still apply).
     :returns: (the allocation dict, whose ``host`` is the chosen host;
         the alternates, best first, never holding that host).
     :raises NoValidHost: no host passes the filters or has room; the
@@ -229,10 +235,11 @@ def select_with_alternates(consumer_uuid, instance_uuid, resources,
     candidates, rejected = filter_hosts(resources, exclude,
                                         availability_zone, requested_host,
                                         conf)
-    candidates = _apply_group(instance_uuid, candidates, rejected)
+    if honour_group:
+        candidates = _apply_group(instance_uuid, candidates, rejected)
     for index, host in enumerate(candidates):
         allocation, why = _claim_on(consumer_uuid, instance_uuid, host,
-                                    resources, conf)
+                                    resources, conf, honour_group)
         if allocation is not None:
             alternates = candidates[index + 1:index + 1 + max_alternates]
             return allocation, alternates
@@ -243,7 +250,8 @@ def select_with_alternates(consumer_uuid, instance_uuid, resources,
 
 
 def select_and_claim(consumer_uuid, instance_uuid, resources, exclude=(),
-                     conf=None, availability_zone=None, requested_host=None):
+                     conf=None, availability_zone=None, requested_host=None,
+                     honour_group=True):
     """Claim ``resources`` on the best host that has room.
 
     :func:`select_with_alternates` without alternates: same filters,
@@ -255,7 +263,7 @@ def select_and_claim(consumer_uuid, instance_uuid, resources, exclude=(),
     allocation, _none = select_with_alternates(
         consumer_uuid, instance_uuid, resources, exclude=exclude,
         availability_zone=availability_zone, requested_host=requested_host,
-        max_alternates=0, conf=conf)
+        max_alternates=0, conf=conf, honour_group=honour_group)
     return allocation
 
 

@@ -19,6 +19,8 @@ from orchestrator.db import server_groups
 from orchestrator.scheduler import group_policy
 from orchestrator.scheduler import host_selection
 
+from flows.tasks import migrations
+
 PROJECT = 'groups-project'
 SMALL = {'vcpus': 1, 'memory_mb': 512, 'disk_gb': 1}
 BOOTS = 20
@@ -225,3 +227,27 @@ def test_max_server_per_host_rule():
     group = {'policy': 'anti-affinity', 'rules': {'max_server_per_host': 3}}
     assert group_policy.host_passes(group, 'a', {'a': 2})
     assert not group_policy.host_passes(group, 'a', {'a': 3})
+
+
+def test_a_forced_move_is_not_constrained_by_the_group(db, conf):
+    """Live migration and evacuation to a host asked for: the group's
+    policy refuses a member's host, unless the move is forced (Nova's
+    ``force``, which skips its scheduler); the other filters still
+    apply."""
+    for name in ('a', 'b', 'c'):
+        _host(name)
+    group = _group(conf, server_groups.ANTI_AFFINITY)
+    first, second = _member(group), _member(group)
+    host_selection.select_and_claim(first, first, SMALL, requested_host='a')
+    host_selection.select_and_claim(second, second, SMALL,
+                                    requested_host='b')
+    instance = dict(instances.get(second), host='b')
+    with pytest.raises(exception.NoValidHost) as caught:
+        migrations.claim_other_host('move-1', instance, requested_host='a')
+    assert "anti-affinity policy" in str(caught.value)
+    assert migrations.claim_other_host('move-1', instance,
+                                       requested_host='a',
+                                       forced=True) == 'a'
+    # Without a host, force means nothing: the scheduler picks c.
+    assert migrations.claim_other_host('move-2', instance,
+                                       forced=True) == 'c'
