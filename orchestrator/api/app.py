@@ -52,6 +52,7 @@ from orchestrator.api import request as api_request
 from orchestrator.api import router as api_router
 from orchestrator.api import server_actions
 from orchestrator.api import server_actions_admin
+from orchestrator.api import server_diagnostics
 from orchestrator.api import server_groups
 from orchestrator.api import server_ips
 from orchestrator.api import server_tags
@@ -68,7 +69,7 @@ RESOURCES = (versions, servers, server_actions, instance_actions, flavors,
              services, hypervisors, aggregates, images, image_proxy, identity,
              migrations, limits, quota_sets, keypairs, server_tags,
              server_metadata, availability_zones, tenant_usage, consoles,
-             server_ips, server_groups)
+             server_ips, server_groups, server_diagnostics)
 
 #: Modules that only add handlers to server_actions.HANDLERS (imported
 #: above for that; listed so the import is not mistaken for unused).

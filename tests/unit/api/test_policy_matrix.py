@@ -290,7 +290,7 @@ def _owned_resources(method, template, action):
         if action == 'removeTenantAccess':
             catalog.flavor_access_add(flavor_id, 'matrix-tenant')
         params.update(flavor_id=flavor_id, key='matrix:key')
-    if action == 'os-getConsoleOutput':
+    if action == 'os-getConsoleOutput' or template.endswith('/diagnostics'):
         # The guest on h1's agent (compute_agent: same state directory).
         fake.FakeDriver('h1', cfg.CONF).spawn(
             compute_rpcapi.instance_payload(instance),
