@@ -117,10 +117,11 @@ RESIZE = _wrap('resize', {
 })
 
 def migrate(version):
-    """``null``, and from 2.56 ``{"host": ...}`` (null: the scheduler's
-    choice)."""
+    """``null`` or ``{}`` (no arguments: tempest and SDKs send ``{}``),
+    and from 2.56 ``{"host": ...}`` (null: the scheduler's choice)."""
     if version < (2, 56):
-        return _wrap('migrate', {'type': 'null'})
+        return _wrap('migrate', {'type': ['object', 'null'],
+                                 'additionalProperties': False})
     return _wrap('migrate', {
         'type': ['object', 'null'],
         'properties': {

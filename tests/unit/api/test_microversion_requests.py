@@ -233,14 +233,18 @@ def test_migrate_host_from_256(app, conductor):
     assert _params(conductor, server['uuid'])['requested_host'] == 'host2'
 
 
-def test_migrate_null_at_every_version(app, conductor):
+def test_migrate_null_or_empty_at_every_version(app, conductor):
+    """No arguments is null or {} at every version (tempest's
+    test_migrate_server_invalid_state sends {} at 2.1)."""
     make_compute_host('host1')
     make_compute_host('host2')
-    for version in ('2.1', '2.56'):
-        server = make_instance(states.ACTIVE, host='host1')
-        resp = _action(app, server['uuid'], {'migrate': None}, version)
-        assert resp.status_int == 202, resp.text
-        assert 'requested_host' not in _params(conductor, server['uuid'])
+    for version in ('2.1', '2.55', '2.56'):
+        for value in (None, {}):
+            server = make_instance(states.ACTIVE, host='host1')
+            resp = _action(app, server['uuid'], {'migrate': value}, version)
+            assert resp.status_int == 202, resp.text
+            assert 'requested_host' not in _params(conductor,
+                                                   server['uuid'])
 
 
 # -- 2.68 force removed ----------------------------------------------------
