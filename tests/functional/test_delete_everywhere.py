@@ -224,3 +224,29 @@ def test_host_actions_on_a_server_without_host_are_refused(api_system):
     assert h.api(api_system, 'DELETE',
                  '/v2.1/servers/' + server_id).status_code == 204
     _gone(api_system, server_id)
+
+
+def test_delete_during_a_backup_leaves_no_image_nor_snapshot(api_system):
+    """The backup's flow is preempted: its rollback still deletes the
+    image it was making and the host's copy; the other backups stay."""
+    server_id = h.boot(api_system)
+    body = {'createBackup': {'name': 'b', 'backup_type': 'daily',
+                             'rotation': 2}}
+    kept = h.act(api_system, server_id, body).json()['image_id']
+    h.wait_stable(api_system, server_id, 'ACTIVE')
+    h.inject(api_system, {'upload_snapshot': {'delay_s': 3.0}})
+    doomed = h.act(api_system, server_id, body).json()['image_id']
+    wait_for(lambda: h.server(api_system, server_id)[
+        'OS-EXT-STS:task_state'] == 'image_uploading', timeout=30,
+        what='the upload')
+    assert h.api(api_system, 'DELETE',
+                 '/v2.1/servers/' + server_id).status_code == 204
+    _gone(api_system, server_id)
+    _flow_ended(server_id, 'createBackup')
+    wait_for(lambda: h.api(api_system, 'GET', '/image/v2/images/' + doomed)
+             .status_code == 404, timeout=30, what='the image to go')
+    assert h.api(api_system, 'GET', '/image/v2/images/' + kept).json()[
+        'status'] == 'active'
+    for compute in api_system.computes:
+        assert compute.driver.host_state()['snapshots'] == {}
+    _nothing_left(api_system, server_id)
