@@ -82,6 +82,11 @@ def _image_id(server):
     """The image to boot, from imageRef or an image->local mapping."""
     image_ref = _last_segment(server.get('imageRef') or '')
     for bdm in server.get('block_device_mapping_v2', []):
+        if bdm.get('volume_type') and \
+                bdm.get('destination_type') != 'volume':
+            raise exception.Invalid('Specifying a volume_type with '
+                                    'destination_type=local is not '
+                                    'supported.')
         if (bdm.get('destination_type') == 'volume'
                 or bdm.get('source_type') in ('volume', 'snapshot')):
             raise exception.Invalid('Block device mappings to volumes or '

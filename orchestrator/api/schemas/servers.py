@@ -137,7 +137,8 @@ def create(version):
     2.19 adds ``description``; 2.37 makes ``networks`` required and lets
     it be ``"auto"`` or ``"none"`` as well as a list; 2.52 adds ``tags``
     (as ``PUT /servers/{id}/tags``); 2.63 ``trusted_image_certificates``;
-    2.74 ``host`` and ``hypervisor_hostname``.
+    2.67 a mapping's ``volume_type``; 2.74 ``host`` and
+    ``hypervisor_hostname``.
     """
     schema = copy.deepcopy(_BASE)
     server = schema['properties']['server']
@@ -148,6 +149,10 @@ def create(version):
         server['properties']['networks'] = {'oneOf': [
             _NETWORK_LIST, {'type': 'string', 'enum': ['auto', 'none']}]}
         server['required'].append('networks')
+    if version < (2, 67):
+        # NOTE(api): a mapping's volume_type is a field of 2.67.
+        server['properties']['block_device_mapping_v2']['items'][
+            'properties'].pop('volume_type')
     if version >= (2, 52):
         server['properties']['tags'] = server_tags.update_all[
             'properties']['tags']

@@ -404,3 +404,18 @@ def test_unknown_list_parameters_are_400_from_275(app, path):
              'active&locked=false&changes-before=2030-01-01T00:00:00Z&ip=1')
     resp = call(app, 'GET', path + known, version='2.75')
     assert resp.status_int == 200, resp.text
+
+
+def test_bdm_volume_type_is_a_field_of_267(app, conductor):
+    bdm = [{'uuid': CIRROS, 'source_type': 'image',
+            'destination_type': 'local', 'boot_index': 0,
+            'volume_type': 'fast'}]
+    resp = _create(app, '2.66', block_device_mapping_v2=bdm)
+    assert resp.status_int == 400
+    assert 'volume_type' in resp.json['badRequest']['message']
+    # From 2.67 it is known, and refused on a local disk (as Nova).
+    resp = _create(app, '2.67', block_device_mapping_v2=bdm)
+    assert resp.status_int == 400
+    assert 'destination_type=local is not supported' in \
+        resp.json['badRequest']['message']
+    assert db_instances.list_() == []
