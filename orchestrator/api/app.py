@@ -47,6 +47,7 @@ from orchestrator.api import limits
 from orchestrator.api import links
 from orchestrator.api import microversion
 from orchestrator.api import migrations
+from orchestrator.api import os_hosts
 from orchestrator.api import quota_sets
 from orchestrator.api import request as api_request
 from orchestrator.api import router as api_router
@@ -69,7 +70,7 @@ RESOURCES = (versions, servers, server_actions, instance_actions, flavors,
              services, hypervisors, aggregates, images, image_proxy, identity,
              migrations, limits, quota_sets, keypairs, server_tags,
              server_metadata, availability_zones, tenant_usage, consoles,
-             server_ips, server_groups, server_diagnostics)
+             server_ips, server_groups, server_diagnostics, os_hosts)
 
 #: Modules that only add handlers to server_actions.HANDLERS (imported
 #: above for that; listed so the import is not mistaken for unused).

@@ -29,7 +29,7 @@ def _is_compute(service):
     return 'compute' in service['binary']
 
 
-def _zones(services):
+def zones_of(services):
     """{zone: [its services]}, compute services by their zone, the others
     in :data:`INTERNAL_ZONE`."""
     zones = {}
@@ -46,7 +46,7 @@ def _available(services):
 def index(req):
     """GET /os-availability-zone (200): the zones of compute hosts."""
     req.authorize(rules.AZ_LIST)
-    zones = _zones(db_hosts.list_services())
+    zones = zones_of(db_hosts.list_services())
     return api_request.json_response({'availabilityZoneInfo': [
         {'zoneName': zone, 'zoneState': {'available': _available(found)},
          'hosts': None}
@@ -58,7 +58,7 @@ def detail(req):
     req.authorize(rules.AZ_DETAIL)
     down_time = req.conf.service_down_time_s
     info = []
-    for zone, found in sorted(_zones(db_hosts.list_services()).items()):
+    for zone, found in sorted(zones_of(db_hosts.list_services()).items()):
         hosts = {}
         for service in found:
             hosts.setdefault(service['host'], {})[service['binary']] = {

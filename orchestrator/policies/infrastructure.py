@@ -4,6 +4,8 @@ aggregates, for administrators."""
 from orchestrator.policies import base
 
 SERVICES_LIST = 'os_compute_api:os-services:list'
+HOSTS_LIST = 'os_compute_api:os-hosts:list'
+HOSTS_SHOW = 'os_compute_api:os-hosts:show'
 SERVICES_UPDATE = 'os_compute_api:os-services:update'
 SERVICES_DELETE = 'os_compute_api:os-services:delete'
 HYPERVISORS_LIST = 'os_compute_api:os-hypervisors:list'
@@ -19,6 +21,12 @@ _HYPERVISOR = '/os-hypervisors/{hypervisor_id}'
 _PATTERN = '/os-hypervisors/{hypervisor_hostname_pattern}'
 
 rules = [
+    base.rule(HOSTS_LIST, base.ADMIN,
+              'List the hosts of the services (before 2.43).',
+              ('GET', '/os-hosts')),
+    base.rule(HOSTS_SHOW, base.ADMIN,
+              'Show the resources of a compute host (before 2.43).',
+              ('GET', '/os-hosts/{host_name}')),
     base.rule(SERVICES_LIST, base.ADMIN, 'List compute services.',
               ('GET', '/os-services')),
     base.rule(SERVICES_UPDATE, base.ADMIN,

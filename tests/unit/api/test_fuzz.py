@@ -196,6 +196,7 @@ PARAMS = {
     'tag': _param('fuzz-tag'),
     'network_label': _param('private', 'public'),
     'hypervisor_hostname_pattern': _param(*HOSTS),
+    'host_name': _param(*HOSTS),
     'tenant_id': _param(PROJECT, 'fuzz-other-project'),
     'service_id': _param('enable', 'disable', 'disable-log-reason',
                          'force-down', '1'),

@@ -64,7 +64,7 @@ OWNER = 'alpha'
 VERSION = '2.47'
 #: Collections served only below VERSION: {collection: a version where
 #: they are}.
-VERSION_OF = {'images': '2.35'}
+VERSION_OF = {'images': '2.35', 'os-hosts': '2.42'}
 PASSWORD = 'matrix-password'
 
 #: persona -> (project, roles); None: no credentials at all.
@@ -313,6 +313,7 @@ def _owned_resources(method, template, action):
                   if n['host'] == 'h1']
         params['hypervisor_id'] = str(node['id'])
     params['hypervisor_hostname_pattern'] = 'h1'
+    params['host_name'] = 'h1'
     if template == '/v2.1/os-services/{service_id}':
         if method == 'PUT':
             # Before 2.53 the id is the legacy action's name.
