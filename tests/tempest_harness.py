@@ -99,7 +99,11 @@ def _tempest_conf(work, keystone, images, max_microversion):
                     'region': keystone_server.REGION,
                     'min_microversion': '2.1',
                     'max_microversion': max_microversion,
-                    'build_timeout': '120', 'build_interval': '1'},
+                    'build_timeout': '120', 'build_interval': '1',
+                    # The all-in-one runs 3 fake compute hosts: the
+                    # multi-node tests (server groups across hosts,
+                    # migrations, live migration) run.
+                    'min_compute_nodes': '3'},
         'compute-feature-enabled': {k: str(v).lower()
                                     for k, v in FEATURES.items()},
         'service_available': {'nova': 'true', 'glance': 'true',

@@ -12,14 +12,16 @@ from tests import tempest_harness
 from tests.conftest import service_missing
 
 #: {tempest class: how many of its tests run}: chosen to cover the
-#: version document, flavors, keypairs, a server's metadata (one boot)
-#: and the isolation of two projects (alternate credentials).
+#: version document, flavors, keypairs, a server's metadata (one boot),
+#: server groups (one boot into a group) and the isolation of two
+#: projects (alternate credentials).
 SUBSET = {
     'tempest.api.compute.test_versions.TestVersions': 2,
     'tempest.api.compute.flavors.test_flavors.FlavorsV2TestJSON': 11,
     'tempest.api.compute.keypairs.test_keypairs.KeyPairsV2TestJSON': 4,
     'tempest.api.compute.servers.test_server_metadata.'
     'ServerMetadataTestJSON': 7,
+    'tempest.api.compute.servers.test_server_group.ServerGroupTestJSON': 6,
 }
 
 
