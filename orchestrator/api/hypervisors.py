@@ -136,10 +136,11 @@ def _with_servers(req):
                                                  False)
 
 
-def _add_servers(body, servers):
-    # NOTE(api): as Nova, no 'servers' key for a node without servers.
-    if servers:
-        body['servers'] = servers
+def _add_servers(req, body, servers):
+    # NOTE(api): as Nova, no 'servers' key for a node without servers
+    # before 2.75; from 2.75 always (an empty list).
+    if servers or req.at_least(2, 75):
+        body['servers'] = servers or []
 
 
 def _list(req, detailed):
@@ -162,7 +163,7 @@ def _list(req, detailed):
                            loads.get(node['host'], _NO_LOAD))
         else:
             item = _basic(req, node, service)
-        _add_servers(item, servers.get(node['host']))
+        _add_servers(req, item, servers.get(node['host']))
         items.append(item)
     body = {'hypervisors': items}
     if limit is not None:
@@ -205,7 +206,7 @@ def show(req, hypervisor_id):
                    db_instances.load_by_host(node['host']).get(
                        node['host'], _NO_LOAD))
     if with_servers:
-        _add_servers(body, db_instances.servers_by_host(
+        _add_servers(req, body, db_instances.servers_by_host(
             [node['host']]).get(node['host']))
     return api_request.json_response({'hypervisor': body})
 
@@ -285,7 +286,7 @@ def servers(req, hypervisor_hostname_pattern):
     items = []
     for node in nodes:
         item = _basic(req, node, services.get(node['host']))
-        _add_servers(item, found.get(node['host']))
+        _add_servers(req, item, found.get(node['host']))
         items.append(item)
     return api_request.json_response({'hypervisors': items})
 

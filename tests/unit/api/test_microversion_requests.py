@@ -419,3 +419,18 @@ def test_bdm_volume_type_is_a_field_of_267(app, conductor):
     assert 'destination_type=local is not supported' in \
         resp.json['badRequest']['message']
     assert db_instances.list_() == []
+
+
+def test_hypervisors_always_show_servers_from_275(app):
+    make_compute_host('empty-host')
+
+    def node(version):
+        nodes = call(app, 'GET', '/v2.1/os-hypervisors/detail?with_servers='
+                     'true', version=version).json['hypervisors']
+        return [n for n in nodes if n['hypervisor_hostname'] ==
+                'empty-host'][0]
+    assert 'servers' not in node('2.74')
+    assert node('2.75')['servers'] == []
+    shown = call(app, 'GET', '/v2.1/os-hypervisors/%s?with_servers=true'
+                 % node('2.75')['id'], version='2.75').json['hypervisor']
+    assert shown['servers'] == []
