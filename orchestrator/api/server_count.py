@@ -89,10 +89,14 @@ def capacity_claim(conf, resources, min_count, availability_zone=None,
         requested_host=requested_host, conf=conf)
 
     def claim(s, instance):
+        refused = {}
         if host_selection.claim_in(s, instance['uuid'], resources,
-                                   candidates, conf=conf) is None:
-            reason = ('%d passing host(s) have no room for all of them'
-                      % len(candidates) if candidates else
+                                   candidates, conf=conf,
+                                   rejected=refused) is None:
+            reason = ('%d passing host(s) cannot take all of them: %s'
+                      % (len(candidates),
+                         host_selection.count_reasons(refused))
+                      if candidates else
                       host_selection.describe_rejections(
                           resources, rejected, availability_zone,
                           requested_host))

@@ -155,14 +155,10 @@ def _why_none(resources, rejected, availability_zone, requested_host):
         return 'The requested host %s is %s' % (requested_host, why)
     if not rejected:
         return 'No compute host is reporting'
-    counts = {}
-    for why in rejected.values():
-        counts[why] = counts.get(why, 0) + 1
     where = ('' if availability_zone is None
              else ' in availability zone %s' % availability_zone)
     return '%d host(s) considered for %s%s: %s' % (
-        len(rejected), wanted, where,
-        ', '.join('%d %s' % (n, why) for why, n in sorted(counts.items())))
+        len(rejected), wanted, where, count_reasons(rejected))
 
 
 def describe_rejections(resources, rejected, availability_zone=None,
@@ -287,7 +283,8 @@ def claim_alternate(consumer_uuid, instance_uuid, host, resources,
     return _claim_on(consumer_uuid, instance_uuid, host, resources, conf)[0]
 
 
-def claim_in(s, instance_uuid, resources, candidates, conf=None):
+def claim_in(s, instance_uuid, resources, candidates, conf=None,
+             rejected=None):
     """Claim ``resources`` for the instance on the best of ``candidates``
     (hosts that passed :func:`filter_hosts` before the transaction
     began) that has room, in the caller's write transaction ``s``: the
@@ -298,10 +295,13 @@ def claim_in(s, instance_uuid, resources, candidates, conf=None):
     way, all in one transaction; their boot flows find the claims
     (:class:`flows.tasks.scheduling.ScheduleInstance`).
 
+    :param rejected: a dict filled with {host: why it was not claimed}
+        (NO_ROOM, or the server group's refusal), when given.
     :returns: the allocation dict, or None when no candidate has room.
     :raises ClaimRace: a candidate changed under the transaction (it
         must start again).
     """
+    rejected = {} if rejected is None else rejected
     conf = conf or cfg.CONF
     ratios = _ratios(conf)
     check = group_policy.guard_in(s, instance_uuid)
@@ -313,8 +313,19 @@ def claim_in(s, instance_uuid, resources, candidates, conf=None):
             allocation = allocations.claim_in(
                 s, instance_uuid, instance_uuid, host, resources, ratios,
                 check=check)
-        except exception.HostRefused:
+        except exception.HostRefused as e:
+            rejected[host] = e.kwargs['reason']
             continue
         if allocation is not None:
             return allocation
+        rejected[host] = NO_ROOM
     return None
+
+
+def count_reasons(rejected):
+    """'2 without room, 1 refused by ...': ``rejected``'s reasons
+    counted, in order."""
+    counts = {}
+    for why in rejected.values():
+        counts[why] = counts.get(why, 0) + 1
+    return ', '.join('%d %s' % (n, why) for why, n in sorted(counts.items()))

@@ -210,8 +210,10 @@ def test_multiple_create_into_a_group(app, conductor):
             'os:scheduler_hints': {'group': group}}
     resp = call(app, 'POST', '/v2.1/servers', body)
     assert resp.status_int == 409, resp.text
-    assert "anti-affinity policy" in resp.json['conflictingRequest'][
-        'message'] or 'No valid host' in resp.text
+    assert resp.json['conflictingRequest']['message'] == (
+        'No valid host was found for 4 servers (min_count): 3 passing '
+        "host(s) cannot take all of them: 3 refused by the server group's "
+        'anti-affinity policy. Nothing was created.')
     assert call(app, 'GET', GROUPS + '/' + group).json[
         'server_group']['members'] == []
     assert allocations.list_all() == []

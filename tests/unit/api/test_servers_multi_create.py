@@ -143,7 +143,8 @@ def test_min_count_claims_capacity_for_all_or_nothing(app, conductor):
     assert resp.status_int == 409
     assert resp.json['conflictingRequest']['message'] == (
         'No valid host was found for 3 servers (min_count): 1 passing '
-        'host(s) have no room for all of them. Nothing was created.')
+        'host(s) cannot take all of them: 1 without room. Nothing was '
+        'created.')
     assert db_instances.list_(PROJECT) == []
     assert allocations.list_all() == []
     assert _actions() == []
