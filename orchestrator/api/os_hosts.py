@@ -12,18 +12,29 @@ clients use os-services and os-hypervisors).
   entry per project with instances there; 404 for a host with no
   compute node.
 
-Administrators only (``os_compute_api:os-hosts:list`` / ``:show``). The
-host actions (enable/disable, maintenance, reboot, shutdown, startup)
-are not served.
+* ``PUT /os-hosts/{host_name}`` ``{"status": "enable"|"disable",
+  "maintenance_mode": ...}`` (at least one; 400 otherwise): the status
+  enables or disables the host's compute service (as os-services does:
+  the scheduler skips a disabled host), ``{"host", "status":
+  "enabled"|"disabled"}``; maintenance mode does not exist here (400,
+  nothing changed);
+* ``GET /os-hosts/{host_name}/startup|shutdown|reboot``: powering hosts
+  is not something this service does: 400 for a known host (404 for an
+  unknown one).
+
+Administrators only (``os_compute_api:os-hosts:list``, ``:show``,
+``:update``, ``:start``, ``:shutdown``, ``:reboot``).
 """
 
 from orchestrator import exception
 from orchestrator.api import availability_zones
 from orchestrator.api import query
 from orchestrator.api import request as api_request
+from orchestrator.api import validation
 from orchestrator.db import hosts as db_hosts
 from orchestrator.db import instances as db_instances
 from orchestrator.policies import infrastructure as rules
+from orchestrator.scheduler import host_selection
 
 
 def _gate(req):
@@ -77,6 +88,50 @@ def show(req, host_name):
     return api_request.json_response({'host': body})
 
 
+_MODE = {'type': 'string', 'enum': ['enable', 'disable', 'Enable',
+                                    'Disable', 'ENABLE', 'DISABLE']}
+UPDATE = {
+    'type': 'object',
+    'properties': {'status': _MODE, 'maintenance_mode': _MODE},
+    'anyOf': [{'required': ['status']}, {'required': ['maintenance_mode']}],
+    'additionalProperties': False,
+}
+
+
+def update(req, host_name):
+    """PUT /os-hosts/{host_name} (200, 400, 404)."""
+    _gate(req)
+    req.authorize(rules.HOSTS_UPDATE)
+    body = req.json_body()
+    validation.validate(body, UPDATE)
+    db_hosts.get_compute_node(host_name)
+    if 'maintenance_mode' in body:
+        raise exception.Invalid('Maintenance mode is not supported: no '
+                                'host has one here.')
+    disabled = body['status'].lower() == 'disable'
+    db_hosts.set_service_disabled(host_name, host_selection.COMPUTE_BINARY,
+                                  disabled)
+    return api_request.json_response({
+        'host': host_name, 'status': 'disabled' if disabled else 'enabled'})
+
+
+def _power(rule, what):
+    def action(req, host_name):
+        """GET /os-hosts/{host_name}/<action>: 400 (404 unknown host)."""
+        _gate(req)
+        req.authorize(rule)
+        db_hosts.get_compute_node(host_name)
+        raise exception.Invalid('Host %s is not supported: this service '
+                                'does not power its hosts.' % what)
+    return action
+
+
 def register(router):
     router.add('GET', '/v2.1/os-hosts', index)
     router.add('GET', '/v2.1/os-hosts/{host_name}', show)
+    router.add('PUT', '/v2.1/os-hosts/{host_name}', update)
+    for name, rule, what in (('startup', rules.HOSTS_START, 'startup'),
+                             ('shutdown', rules.HOSTS_SHUTDOWN, 'shutdown'),
+                             ('reboot', rules.HOSTS_REBOOT, 'reboot')):
+        router.add('GET', '/v2.1/os-hosts/{host_name}/' + name,
+                   _power(rule, what))

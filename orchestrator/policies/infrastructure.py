@@ -6,6 +6,10 @@ from orchestrator.policies import base
 SERVICES_LIST = 'os_compute_api:os-services:list'
 HOSTS_LIST = 'os_compute_api:os-hosts:list'
 HOSTS_SHOW = 'os_compute_api:os-hosts:show'
+HOSTS_UPDATE = 'os_compute_api:os-hosts:update'
+HOSTS_START = 'os_compute_api:os-hosts:start'
+HOSTS_SHUTDOWN = 'os_compute_api:os-hosts:shutdown'
+HOSTS_REBOOT = 'os_compute_api:os-hosts:reboot'
 SERVICES_UPDATE = 'os_compute_api:os-services:update'
 SERVICES_DELETE = 'os_compute_api:os-services:delete'
 HYPERVISORS_LIST = 'os_compute_api:os-hypervisors:list'
@@ -27,6 +31,15 @@ rules = [
     base.rule(HOSTS_SHOW, base.ADMIN,
               'Show the resources of a compute host (before 2.43).',
               ('GET', '/os-hosts/{host_name}')),
+    base.rule(HOSTS_UPDATE, base.ADMIN,
+              'Enable or disable a compute host (before 2.43).',
+              ('PUT', '/os-hosts/{host_name}')),
+    base.rule(HOSTS_START, base.ADMIN, 'Start a host (before 2.43).',
+              ('GET', '/os-hosts/{host_name}/startup')),
+    base.rule(HOSTS_SHUTDOWN, base.ADMIN, 'Shut a host down (before 2.43).',
+              ('GET', '/os-hosts/{host_name}/shutdown')),
+    base.rule(HOSTS_REBOOT, base.ADMIN, 'Reboot a host (before 2.43).',
+              ('GET', '/os-hosts/{host_name}/reboot')),
     base.rule(SERVICES_LIST, base.ADMIN, 'List compute services.',
               ('GET', '/os-services')),
     base.rule(SERVICES_UPDATE, base.ADMIN,

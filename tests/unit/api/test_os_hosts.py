@@ -75,3 +75,51 @@ def test_unknown_host_and_2_43_are_404(app, hosts):
 def test_members_are_refused(member_app, hosts):
     for path in ('/v2.1/os-hosts', '/v2.1/os-hosts/host1'):
         assert call(member_app, 'GET', path, version=V).status_int == 403
+
+
+def test_update_status_disables_the_compute_service(app, hosts):
+    resp = call(app, 'PUT', '/v2.1/os-hosts/host1', {'status': 'disable'},
+                version=V)
+    assert resp.status_int == 200, resp.text
+    assert resp.json == {'host': 'host1', 'status': 'disabled'}
+    [service] = db_hosts.list_services(binary='orchestrator-compute',
+                                       host='host1')
+    assert service['disabled'] is True
+    resp = call(app, 'PUT', '/v2.1/os-hosts/host1', {'status': 'Enable'},
+                version=V)
+    assert resp.json == {'host': 'host1', 'status': 'enabled'}
+    [service] = db_hosts.list_services(binary='orchestrator-compute',
+                                       host='host1')
+    assert service['disabled'] is False
+
+
+@pytest.mark.parametrize('body', [
+    {}, {'status': 'invalid'}, {'status': 'enable', 'maintenance_mode': 'x'},
+    {'status': 'enable', 'other': 1}, {'maintenance_mode': 'enable'}])
+def test_bad_updates_are_400_and_change_nothing(app, hosts, body):
+    resp = call(app, 'PUT', '/v2.1/os-hosts/host1', body, version=V)
+    assert resp.status_int == 400, resp.text
+    [service] = db_hosts.list_services(binary='orchestrator-compute',
+                                       host='host1')
+    assert service['disabled'] is False
+
+
+def test_unknown_host_updates_and_power_actions_are_404(app, hosts):
+    resp = call(app, 'PUT', '/v2.1/os-hosts/nope', {'status': 'enable'},
+                version=V)
+    assert resp.status_int == 404
+    for action in ('startup', 'shutdown', 'reboot'):
+        assert call(app, 'GET', '/v2.1/os-hosts/nope/' + action,
+                    version=V).status_int == 404
+        resp = call(app, 'GET', '/v2.1/os-hosts/host1/' + action, version=V)
+        assert resp.status_int == 400
+        assert 'does not power its hosts' in resp.json['badRequest'][
+            'message']
+
+
+def test_members_cannot_update_or_power(member_app, hosts):
+    assert call(member_app, 'PUT', '/v2.1/os-hosts/host1',
+                {'status': 'disable'}, version=V).status_int == 403
+    for action in ('startup', 'shutdown', 'reboot'):
+        assert call(member_app, 'GET', '/v2.1/os-hosts/host1/' + action,
+                    version=V).status_int == 403

@@ -129,6 +129,10 @@ NOT_SERVED = {
     ('POST', ACTION_PATH, 'os-getSPICEConsole'): 400,
     ('POST', ACTION_PATH, 'os-getRDPConsole'): 400,
     ('POST', ACTION_PATH, 'os-getSerialConsole'): 400,
+    # Nor does it power its hosts (os-hosts before 2.43).
+    ('GET', '/v2.1/os-hosts/{host_name}/startup', None): 400,
+    ('GET', '/v2.1/os-hosts/{host_name}/shutdown', None): 400,
+    ('GET', '/v2.1/os-hosts/{host_name}/reboot', None): 400,
 }
 
 #: (method, template) of server routes -> their request body.
@@ -361,6 +365,8 @@ def _request(base, persona, method, template, action, params):
                             'public_key': SSH_KEY}}
     if template == '/v2.1/servers/{server_id}/remote-consoles':
         body = {'remote_console': {'protocol': 'vnc', 'type': 'novnc'}}
+    if (method, template) == ('PUT', '/v2.1/os-hosts/{host_name}'):
+        body = {'status': 'enable'}
     if (method, template) == ('PUT', '/v2.1/os-services/{service_id}'):
         body = {'host': 'h2', 'binary': 'orchestrator-compute'}
     if (method, template) == ('POST', '/v2.1/os-server-groups'):
