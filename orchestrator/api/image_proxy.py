@@ -137,17 +137,10 @@ def show(req, image_id):
 
 
 def delete(req, image_id):
-    """DELETE /v2.1/images/{id} (204; 404 unknown or not visible; 403
-    not allowed, a public image to a non-administrator). An image still
-    being saved may be deleted: its snapshot's upload then finds it gone
-    and does not bring it back."""
+    """DELETE /v2.1/images/{id}: as the image service's
+    (:func:`orchestrator.api.images.delete_visible`)."""
     _gate(req)
-    image = images.get_visible(req, image_id)
-    req.authorize(rules.IMAGES_DELETE, {'project_id': image['owner']})
-    if image['owner'] is None and not req.sees_all_projects:
-        raise exception.Forbidden(action=rules.IMAGES_DELETE)
-    catalog.image_delete(image_id)
-    return api_request.empty_response(204)
+    return images.delete_visible(req, image_id)
 
 
 def register(router):

@@ -1,4 +1,5 @@
-"""A Glance-v2-shaped image service under ``/image`` (list and show).
+"""A Glance-v2-shaped image service under ``/image`` (list, show and
+delete).
 
 ``/image`` is the version document (300 Multiple Choices, as Glance),
 ``/image/v2/images`` the list and ``/image/v2/images/{id}`` one image.
@@ -6,9 +7,13 @@ Links inside bodies (``self``, ``file``, ``schema``, ``first``, ``next``)
 are relative to the service root (``/v2/...``), as Glance writes them;
 openstacksdk resolves them against the endpoint.
 
-List filters: ``name`` and ``status`` (exact), ``visibility``; paging with
-``limit`` (capped at ``[api] max_limit``) and ``marker`` (an image id; 400
-if unknown). Oldest first, as the catalog returns them.
+List filters: ``name`` and ``status`` (exact), ``visibility``, and, as
+Glance, any other parameter that is not one of Glance's own
+(:data:`_NOT_PROPERTIES`) names a property the image must have with that
+value (``?image_type=backup&instance_uuid=...``: a server's backups);
+paging with ``limit`` (capped at ``[api] max_limit``) and ``marker`` (an
+image id; 400 if unknown). Oldest first, as the catalog returns them
+(sorting parameters are taken and not applied).
 
 Visibility as Glance: public images are seen by everyone, a private one
 (a snapshot) by its owner project and administrators only
@@ -88,20 +93,41 @@ def get_visible(req, image_id):
     return catalog.image_get(image_id, visible_to=visible_to(req))
 
 
+#: Query parameters of Glance's image list that are not property filters.
+_NOT_PROPERTIES = _RESERVED | frozenset([
+    'limit', 'marker', 'sort', 'sort_key', 'sort_dir', 'member_status',
+    'tag',
+    'size_min', 'size_max'])
+
+
+def _property_filters(req):
+    """{property: wanted value} of the query's property filters."""
+    return {name: query.one(req, name) for name in req.GET
+            if name not in _NOT_PROPERTIES}
+
+
 def _images(req, limit):
     marker = query.one(req, 'marker')
     visibility = query.one(req, 'visibility')
+    wanted = _property_filters(req)
+    cut_here = bool(visibility or wanted)
     try:
-        # NOTE(api): the catalog has no visibility filter; with one, read
-        # the rest of the list and cut the page here (images are few).
+        # NOTE(api): the catalog filters neither visibility nor
+        # properties; with one, read the rest of the list and cut the
+        # page here (images are few).
         images = catalog.image_list(
             name=query.one(req, 'name'), status=query.one(req, 'status'),
-            limit=None if visibility else limit, marker=marker,
+            limit=None if cut_here else limit, marker=marker,
             visible_to=visible_to(req))
     except exception.ImageNotFound:
         raise exception.Invalid('marker [%s] not found' % marker) from None
     if visibility and visibility != 'all':
         images = [i for i in images if i['visibility'] == visibility]
+    if wanted:
+        images = [i for i in images if all(
+            str((i.get('properties') or {}).get(name)) == value
+            and name in (i.get('properties') or {})
+            for name, value in wanted.items())]
     return images[:limit]
 
 
@@ -133,9 +159,29 @@ def tasks(req, image_id):
     return api_request.json_response({'tasks': []})
 
 
+def delete_visible(req, image_id):
+    """Delete image ``image_id`` for the caller (204): 404 when unknown
+    or not visible, 403 when not allowed (a public or protected image to
+    a non-administrator). An image still being saved may be deleted: its
+    snapshot's upload then finds it gone and does not bring it back."""
+    image = get_visible(req, image_id)
+    req.authorize(rules.IMAGES_DELETE, {'project_id': image['owner']})
+    if (image['owner'] is None or image['protected']) and \
+            not req.sees_all_projects:
+        raise exception.Forbidden(action=rules.IMAGES_DELETE)
+    catalog.image_delete(image_id)
+    return api_request.empty_response(204)
+
+
+def delete(req, image_id):
+    """DELETE /image/v2/images/{id} (204; see :func:`delete_visible`)."""
+    return delete_visible(req, image_id)
+
+
 def register(router):
     router.add('GET', '/image', versions)
     router.add('GET', '/image/v2', versions)
     router.add('GET', '/image/v2/images', index)
     router.add('GET', '/image/v2/images/{image_id}', show)
+    router.add('DELETE', '/image/v2/images/{image_id}', delete)
     router.add('GET', '/image/v2/images/{image_id}/tasks', tasks)

@@ -78,8 +78,9 @@ rules = [
               ('GET', '/images/{image_id}')),
     base.rule(IMAGES_DELETE, base.PROJECT_MEMBER_OR_ADMIN,
               'Delete an image of the caller\'s project (a public image: '
-              'administrators only), through the Compute API\'s image '
-              'proxy (before microversion 2.36).',
+              'administrators only), through the image service or the '
+              'Compute API\'s image proxy (before microversion 2.36).',
+              ('DELETE', '/image/v2/images/{image_id}'),
               ('DELETE', '/images/{image_id}')),
     base.refinement(IMAGES_ALL_PROJECTS, base.ADMIN,
               'See and use every project\'s private images.',

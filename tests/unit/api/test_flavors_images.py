@@ -132,6 +132,28 @@ def test_image_list_filters_and_pages(app):
     assert [i['name'] for i in resp.json['images']] == ['mine']
 
 
+def test_image_list_filters_on_properties_as_glance(app):
+    mine = catalog.image_create('daily-1', status='active', properties={
+        'image_type': 'backup', 'backup_type': 'daily',
+        'instance_uuid': 'server-1'})
+    catalog.image_create('weekly-1', status='active', properties={
+        'image_type': 'backup', 'backup_type': 'weekly',
+        'instance_uuid': 'server-1'})
+    catalog.image_create('snap-1', status='active', properties={
+        'image_type': 'snapshot', 'instance_uuid': 'server-1'})
+    resp = call(app, 'GET', '/image/v2/images?status=active&sort_key='
+                'created_at&sort_dir=asc&image_type=backup&backup_type=daily'
+                '&instance_uuid=server-1')
+    assert [i['id'] for i in resp.json['images']] == [mine['id']]
+    resp = call(app, 'GET', '/image/v2/images?instance_uuid=server-1'
+                '&limit=2')
+    assert [i['name'] for i in resp.json['images']] == [
+        'daily-1', 'weekly-1']
+    # A property no image has finds nothing (not everything).
+    resp = call(app, 'GET', '/image/v2/images?hw_machine_type=q35')
+    assert resp.json['images'] == []
+
+
 def test_image_show_and_404(app):
     resp = call(app, 'GET', '/image/v2/images/' + CIRROS)
     assert resp.status_int == 200 and resp.json['name'] == 'cirros-0.6.2'

@@ -155,3 +155,21 @@ def test_create_image_metadata_may_set_the_image_type(app, conductor):
     assert properties['color'] == 'red'
     # The server it comes from is not the request's to say.
     assert properties['instance_uuid'] == server['uuid']
+
+
+@pytest.mark.parametrize('path', ['/v2.1/images/', '/image/v2/images/'])
+def test_the_image_service_deletes_as_the_proxy(db, conf, member_app,
+                                                other_member_app, path):
+    """DELETE /image/v2/images/{id} (Glance's, tempest's cleanups use it)
+    follows the proxy's rules: the owner's member deletes (204, then
+    404), another project does not find it, a public image is refused."""
+    snap = _snapshot(status='active')
+    assert call(other_member_app, 'DELETE', path + snap['id'],
+                version=V).status_int == 404
+    assert call(member_app, 'DELETE', path + CIRROS,
+                version=V).status_int == 403
+    assert call(member_app, 'DELETE', path + snap['id'],
+                version=V).status_int == 204
+    assert call(member_app, 'DELETE', path + snap['id'],
+                version=V).status_int == 404
+    assert catalog.image_get(CIRROS)['status'] == 'active'
