@@ -63,13 +63,19 @@ class BuildToErrorOnRevert(base.FinishTaskOnRevert):
         return base.first_failure(flow_failures)
 
 
+def scheduled_host_steps(flow_name, steps):
+    """The subflow ``flow_name`` of the host ``steps`` (classes, in
+    order) under ScheduleInstance: placed, then on a failure placed again
+    on an alternate (a boot's, and an offloaded server's unshelve)."""
+    on_host = linear_flow.Flow(flow_name,
+                               retry=scheduling.ScheduleInstance())
+    return on_host.add(*(step() for step in steps))
+
+
 def get_flow():
     """The boot flow (factory recorded in the logbook by import path)."""
-    on_host = linear_flow.Flow(HOST_FLOW_NAME,
-                               retry=scheduling.ScheduleInstance())
-    on_host.add(*(step() for step in HOST_STEPS))
     return linear_flow.Flow(FLOW_NAME).add(
         BuildToErrorOnRevert(),
-        on_host,
+        scheduled_host_steps(HOST_FLOW_NAME, HOST_STEPS),
         instance_state.MarkActive(),
     )

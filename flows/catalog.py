@@ -47,6 +47,8 @@ from flows import restore
 from flows import resume
 from flows import revert_resize
 from flows import snapshot
+from flows import shelve
+from flows import shelve_offload
 from flows import soft_delete
 from flows import start
 from flows import stop
@@ -54,6 +56,8 @@ from flows import suspend
 from flows import trigger_crash_dump
 from flows import unpause
 from flows import unrescue
+from flows import unshelve
+from flows import unshelve_on_host
 
 __all__ = ['ACTION_FLOWS', 'STARTED_ACTION_FLOWS', 'all_flow_modules',
            'atom_names', 'atoms_of', 'by_flow_name', 'flow_for',
@@ -85,6 +89,10 @@ STARTED_ACTION_FLOWS = {
     state_machine.MIGRATE: migrate,
     state_machine.CONFIRM_RESIZE: confirm_resize,
     state_machine.REVERT_RESIZE: revert_resize,
+    state_machine.SHELVE: shelve,
+    state_machine.SHELVE_OFFLOAD: shelve_offload,
+    state_machine.UNSHELVE: unshelve,
+    state_machine.UNSHELVE_ON_HOST: unshelve_on_host,
 }
 
 #: Every action that claims an instance and runs a flow, and its flow.

@@ -11,7 +11,7 @@ Final:     vm_state deleted (row soft-deleted); no migration of it left
            nor on any host its migrations name that is up (a down one is
            cleaned by power-state reconciliation when it is back); no
            allocation whose instance is this one (its own, its
-           migrations').
+           migrations'); a shelved server's image deleted.
 On revert: vm_state error with a fault (a destroy that failed may have
            left the guest half gone; its migrations stay ended); delete
            can be asked again.
@@ -28,6 +28,7 @@ from flows.tasks import host_calls
 from flows.tasks import instance_state
 from flows.tasks import migrations
 from flows.tasks import scheduling
+from flows.tasks import shelve
 
 FLOW_NAME = keys.DELETE_FLOW
 RESUME_POLICY = keys.RESUME
@@ -48,4 +49,5 @@ def get_flow():
         host_calls.DestroyOnHost(),
         scheduling.ReleaseResources(),
         instance_state.MarkDeleted(),
+        shelve.DeleteShelvedImage(),
     )

@@ -107,7 +107,7 @@ def _a(name, vm_states, task_states, task_state, results, admin_only=False,
 
 
 _LIVE = (s.ACTIVE, s.BUILDING, s.STOPPED, s.PAUSED, s.SUSPENDED, s.RESCUED,
-         s.RESIZED, s.SOFT_DELETED, s.ERROR)
+         s.RESIZED, s.SOFT_DELETED, s.ERROR, s.SHELVED, s.SHELVED_OFFLOADED)
 _NO_TASK = (None,)
 
 BOOT = 'create'
@@ -137,6 +137,13 @@ MIGRATE = 'migrate'
 LIVE_MIGRATE = 'live-migration'
 LIVE_MIGRATE_ABORT = 'live-migration-abort'
 EVACUATE = 'evacuate'
+SHELVE = 'shelve'
+SHELVE_OFFLOAD = 'shelveOffload'
+UNSHELVE = 'unshelve'
+#: An unshelve of a server still on its host (shelved, not offloaded):
+#: its guest powered on, nothing scheduled. Shown as Nova's 'unshelve' in
+#: os-instance-actions; its own name picks its own flow.
+UNSHELVE_ON_HOST = 'unshelve_on_host'
 RESET_STATE = 'resetState'
 SYNC_POWER_STATE = 'sync_power_state'
 
@@ -202,6 +209,17 @@ ACTIONS = {a.name: a for a in [
     _a(EVACUATE, [s.ACTIVE, s.STOPPED, s.ERROR], _NO_TASK, s.REBUILDING,
        {s.ACTIVE: s.ACTIVE, s.STOPPED: s.STOPPED, s.ERROR: s.ACTIVE},
        admin_only=True),
+    # Shelve (Nova's states): the guest powered off and its disk saved
+    # as an image; with [DEFAULT] shelved_offload_time 0 it is offloaded
+    # in the same flow (shelved_offloaded), else it waits shelved.
+    _a(SHELVE, [s.ACTIVE, s.STOPPED, s.PAUSED, s.SUSPENDED], _NO_TASK,
+       s.SHELVING, [s.SHELVED, s.SHELVED_OFFLOADED]),
+    _a(SHELVE_OFFLOAD, [s.SHELVED], _NO_TASK, s.SHELVING_OFFLOADING,
+       [s.SHELVED_OFFLOADED], admin_only=True),
+    # An offloaded server has no host: unshelve schedules one.
+    _a(UNSHELVE, [s.SHELVED_OFFLOADED], _NO_TASK, s.UNSHELVING,
+       [s.ACTIVE], needs_host=False),
+    _a(UNSHELVE_ON_HOST, [s.SHELVED], _NO_TASK, s.UNSHELVING, [s.ACTIVE]),
     # Reset is an administrator's decision: it preempts any task.
     _a(RESET_STATE, _LIVE, [ANY_TASK], None, [s.ACTIVE, s.ERROR],
        admin_only=True, needs_host=False),
@@ -319,7 +337,18 @@ _STATUS_MAP = {
     s.ERROR: (s.STATUS_ERROR, dict(
         [(t, s.STATUS_REBUILD) for t in s.REBUILD_TASK_STATES]
         + [(t, s.STATUS_HARD_REBOOT) for t in s.HARD_REBOOT_TASK_STATES])),
+    # As in Nova, a shelve in progress shows the server's status until it
+    # is shelved, and an unshelve the shelved status until it is active.
+    s.SHELVED: (s.STATUS_SHELVED, {s.SHELVING_OFFLOADING: s.STATUS_SHELVED}),
+    s.SHELVED_OFFLOADED: (s.STATUS_SHELVED_OFFLOADED, dict(
+        (t, s.STATUS_SHELVED_OFFLOADED)
+        for t in s.BUILD_TASK_STATES)),
 }
+for _vm in (s.ACTIVE, s.STOPPED, s.PAUSED, s.SUSPENDED):
+    # Shown as the vm_state's own status (the overrides name the
+    # task_states a shelve moves through, so they are reachable pairs).
+    _STATUS_MAP[_vm][1].update(
+        (t, _STATUS_MAP[_vm][0]) for t in s.SHELVE_TASK_STATES)
 
 #: Status -> the first microversion whose clients know it. Every status
 #: today is from 2.1; a status added later gets its version here, and older

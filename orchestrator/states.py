@@ -21,9 +21,15 @@ RESIZED = 'resized'
 SOFT_DELETED = 'soft-delete'
 DELETED = 'deleted'
 ERROR = 'error'
+#: Shelved: the guest powered off on its host, its disk kept as an image.
+SHELVED = 'shelved'
+#: Shelved and offloaded: no guest, no host, no capacity held; the server
+#: lives on as its shelved image until an unshelve spawns it again.
+SHELVED_OFFLOADED = 'shelved_offloaded'
 
 VM_STATES = frozenset([ACTIVE, BUILDING, STOPPED, PAUSED, SUSPENDED, RESCUED,
-                       RESIZED, SOFT_DELETED, DELETED, ERROR])
+                       RESIZED, SOFT_DELETED, DELETED, ERROR, SHELVED,
+                       SHELVED_OFFLOADED])
 
 #: vm_states from which no action but delete/restore leads anywhere.
 GONE_VM_STATES = frozenset([DELETED])
@@ -77,6 +83,12 @@ RESIZE_CONFIRMING = 'resize_confirming'
 
 MIGRATING = 'migrating'
 
+SHELVING = 'shelving'
+SHELVING_IMAGE_PENDING_UPLOAD = 'shelving_image_pending_upload'
+SHELVING_IMAGE_UPLOADING = 'shelving_image_uploading'
+SHELVING_OFFLOADING = 'shelving_offloading'
+UNSHELVING = 'unshelving'
+
 TASK_STATES = frozenset([
     SCHEDULING, NETWORKING, BLOCK_DEVICE_MAPPING, SPAWNING,
     DELETING, SOFT_DELETING, RESTORING,
@@ -91,6 +103,8 @@ TASK_STATES = frozenset([
     RESIZE_PREP, RESIZE_MIGRATING, RESIZE_MIGRATED, RESIZE_FINISH,
     RESIZE_REVERTING, RESIZE_CONFIRMING,
     MIGRATING,
+    SHELVING, SHELVING_IMAGE_PENDING_UPLOAD, SHELVING_IMAGE_UPLOADING,
+    SHELVING_OFFLOADING, UNSHELVING,
 ])
 
 BUILD_TASK_STATES = frozenset([SCHEDULING, NETWORKING, BLOCK_DEVICE_MAPPING,
@@ -106,6 +120,9 @@ SNAPSHOT_TASK_STATES = frozenset([IMAGE_SNAPSHOT, IMAGE_SNAPSHOT_PENDING,
                                   IMAGE_BACKUP])
 RESIZE_TASK_STATES = frozenset([RESIZE_PREP, RESIZE_MIGRATING,
                                 RESIZE_MIGRATED, RESIZE_FINISH])
+#: A shelve's task_states before the guest is shelved (snapshot, power off).
+SHELVE_TASK_STATES = frozenset([SHELVING, SHELVING_IMAGE_PENDING_UPLOAD,
+                                SHELVING_IMAGE_UPLOADING])
 
 # -- power_state: what the hypervisor says, reported bottom-up --------------
 # Integers, as Nova persists and shows them (OS-EXT-STS:power_state).
@@ -144,6 +161,8 @@ STATUS_SOFT_DELETED = 'SOFT_DELETED'
 STATUS_DELETED = 'DELETED'
 STATUS_ERROR = 'ERROR'
 STATUS_PASSWORD = 'PASSWORD'
+STATUS_SHELVED = 'SHELVED'
+STATUS_SHELVED_OFFLOADED = 'SHELVED_OFFLOADED'
 STATUS_UNKNOWN = 'UNKNOWN'
 
 STATUSES = frozenset([
@@ -151,7 +170,8 @@ STATUSES = frozenset([
     STATUS_HARD_REBOOT, STATUS_RESIZE, STATUS_VERIFY_RESIZE,
     STATUS_REVERT_RESIZE, STATUS_MIGRATING, STATUS_REBUILD, STATUS_PAUSED,
     STATUS_SUSPENDED, STATUS_RESCUE, STATUS_SOFT_DELETED, STATUS_DELETED,
-    STATUS_ERROR, STATUS_PASSWORD, STATUS_UNKNOWN,
+    STATUS_ERROR, STATUS_PASSWORD, STATUS_SHELVED, STATUS_SHELVED_OFFLOADED,
+    STATUS_UNKNOWN,
 ])
 
 # -- migrations -------------------------------------------------------------

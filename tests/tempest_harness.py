@@ -34,7 +34,7 @@ from tests.functional.systems import free_port
 FEATURES = {
     'resize': True, 'pause': True, 'suspend': True, 'rescue': True,
     'snapshot': True, 'cold_migration': True, 'live_migration': True,
-    'shelve': False, 'shelve_migrate': False, 'console_output': True,
+    'shelve': True, 'shelve_migrate': False, 'console_output': True,
     'vnc_console': False, 'spice_console': False, 'serial_console': False,
     'interface_attach': False, 'personality': False, 'config_drive': False,
     'metadata_service': False, 'change_password': True,

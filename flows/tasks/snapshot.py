@@ -56,9 +56,14 @@ class SnapshotOnHost(base.InstanceTask):
 
     persisted_name = 'flows.tasks.snapshot.SnapshotOnHost'
 
+    def __init__(self, task_state=states.IMAGE_SNAPSHOT, **kwargs):
+        #: The task_state it shows (a shelve's is its own).
+        self.task_state = task_state
+        super().__init__(**kwargs)
+
     def execute(self, context, instance_uuid, task_id, params):
         instance = self.update_instance(
-            instance_uuid, task_id, task_state=states.IMAGE_SNAPSHOT,
+            instance_uuid, task_id, task_state=self.task_state,
             progress=0)
         taken = base.compute_api().snapshot(
             self.context(context), instance['host'],
@@ -77,9 +82,14 @@ class UploadSnapshot(base.InstanceTask):
 
     default_provides = 'upload'
 
+    def __init__(self, task_state=states.IMAGE_UPLOADING, **kwargs):
+        #: The task_state it shows (a shelve's is its own).
+        self.task_state = task_state
+        super().__init__(**kwargs)
+
     def execute(self, context, instance_uuid, task_id, params):
         instance = self.update_instance(
-            instance_uuid, task_id, task_state=states.IMAGE_UPLOADING)
+            instance_uuid, task_id, task_state=self.task_state)
         return base.compute_api().upload_snapshot(
             self.context(context), instance['host'],
             compute_rpcapi.instance_payload(instance), params['image_id'])

@@ -58,6 +58,7 @@ from orchestrator.api import server_groups
 from orchestrator.api import server_ips
 from orchestrator.api import server_tags
 from orchestrator.api import server_lock
+from orchestrator.api import server_shelve
 from orchestrator.api import server_metadata
 from orchestrator.api import servers
 from orchestrator.api import services
@@ -74,7 +75,8 @@ RESOURCES = (versions, servers, server_actions, instance_actions, flavors,
 
 #: Modules that only add handlers to server_actions.HANDLERS (imported
 #: above for that; listed so the import is not mistaken for unused).
-ACTION_MODULES = (server_actions_admin, server_lock, consoles)
+ACTION_MODULES = (server_actions_admin, server_lock, consoles,
+                  server_shelve)
 
 
 def build_router():

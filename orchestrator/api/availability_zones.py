@@ -39,6 +39,13 @@ def zones_of(services):
     return zones
 
 
+def compute_zones():
+    """The names of the zones that have compute hosts (a zone a request
+    may name)."""
+    return {zone for zone in zones_of(db_hosts.list_services())
+            if zone != INTERNAL_ZONE}
+
+
 def _available(services):
     return any(not s['disabled'] for s in services)
 

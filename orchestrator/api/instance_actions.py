@@ -30,7 +30,8 @@ from orchestrator.policies import server_records as record_rules
 #: Actions recorded under a name of ours, shown under Nova's (clients and
 #: tempest look for Nova's): a hard reboot is a "reboot" to Nova, its
 #: events (the steps of the hard reboot flow) tell the two apart.
-NOVA_ACTION_NAMES = {state_machine.REBOOT_HARD: 'reboot'}
+NOVA_ACTION_NAMES = {state_machine.REBOOT_HARD: 'reboot',
+                     state_machine.UNSHELVE_ON_HOST: 'unshelve'}
 
 
 def _action_body(req, action):

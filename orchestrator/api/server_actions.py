@@ -38,6 +38,7 @@ from orchestrator.db import migration_records
 from orchestrator.policies import server_actions as action_rules
 
 from flows import keys
+from flows.tasks import shelve as shelve_steps
 
 #: action name -> handler(req, server_id, value) -> webob.Response
 HANDLERS = {}
@@ -67,6 +68,12 @@ def force_delete(req, server_id, value):
     if before.get('host'):
         operations.cleanup_after_force_delete(ctxt, server_id,
                                               before['host'], act['id'])
+    shelved_image = shelve_steps.shelved_image_id(before)
+    if shelved_image:
+        # NOTE(shelve): the image of a shelved server goes with it, as in
+        # Nova; one write after the delete (a crash in between leaves it
+        # for an administrator, like any image).
+        catalog.image_delete(shelved_image)
     return api_request.empty_response(202)
 
 

@@ -23,7 +23,8 @@ host shows, None for "no guest")) decides; :func:`decide` reads it::
     paused                 running                        -> active
     paused                 shutdown, crashed              -> stopped
     suspended              running                        -> active
-    stopped, soft-delete   running, paused, suspended     power it off again
+    stopped, soft-delete,  running, paused, suspended     power it off again
+    shelved
     active, stopped,       none                           -> error + fault
     paused, suspended,
     rescued, resized
@@ -133,7 +134,8 @@ RULES = {
     (s.PAUSED, s.CRASHED): _IMPLICIT_STOP,
     (s.SUSPENDED, s.RUNNING): _TO_ACTIVE,
     **{(vm, power): _POWER_OFF_AGAIN
-       for vm in (s.STOPPED, s.SOFT_DELETED) for power in _NOT_OFF},
+       for vm in (s.STOPPED, s.SOFT_DELETED, s.SHELVED)
+       for power in _NOT_OFF},
     **{(vm, None): _VANISHED
        for vm in (s.ACTIVE, s.STOPPED, s.PAUSED, s.SUSPENDED, s.RESCUED,
                   s.RESIZED)},

@@ -24,6 +24,7 @@ from orchestrator.conductor import manager
 from orchestrator.conductor import periodic
 from orchestrator.conductor import persistence
 from orchestrator.conductor import reclaim
+from orchestrator.conductor import shelved_offload
 from orchestrator.conductor import rpcapi
 from orchestrator.conductor import runner
 from orchestrator.db import hosts
@@ -111,6 +112,10 @@ class ConductorService:
         runner.register('reclaim-soft-deleted',
                         lambda: conductor_conf.reclaim_check_interval_s,
                         lambda: reclaim.run_once(self._conf, self._poster))
+        runner.register('offload-shelved',
+                        lambda: conductor_conf.shelved_poll_interval_s,
+                        lambda: shelved_offload.run_once(self._conf,
+                                                         self._poster))
         runner.register('complete-evacuations',
                         lambda: conductor_conf.evacuation_check_interval_s,
                         lambda: evacuations.run_once(self._conf))

@@ -35,6 +35,13 @@ opts = [
                       'restored for this many seconds; then a conductor '
                       'deletes it for good (force delete still deletes at '
                       'once). 0 or less: a delete is final at once.'),
+    cfg.IntOpt('shelved_offload_time', default=0, min=-1,
+               help='Seconds a shelved server keeps its guest and its '
+                    'host\'s capacity before a conductor offloads it '
+                    '(guest destroyed, capacity released: '
+                    'SHELVED_OFFLOADED), as Nova\'s option of this name. '
+                    '0: offloaded at once, in the shelve itself; -1: never '
+                    '(only an administrator\'s shelveOffload does).'),
     cfg.BoolOpt('allow_resize_to_same_host', default=False,
                 help='Let a resize pick the server\'s own host when it has '
                      'room (a cold migration never does).'),

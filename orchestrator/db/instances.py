@@ -279,6 +279,16 @@ def claim(instance_uuid, action_name, action_values, project_id=None,
     return db_quotas.transaction(quota, work)
 
 
+def set_availability_zone_in(s, instance_uuid, zone):
+    """In session ``s`` (a claim's transaction: see :func:`claim`'s
+    ``within``), set the instance's availability zone (an unshelve to
+    another zone, 2.77)."""
+    s.execute(sa.update(models.Instance).where(
+        models.Instance.uuid == instance_uuid,
+        models.Instance.deleted == 0).values(availability_zone=zone)
+        .execution_options(synchronize_session=False))
+
+
 def release_claim(instance_uuid, task_id, fault=None):
     """Give up a claim whose work never started (the job was not posted).
 

@@ -151,6 +151,10 @@ class Instance(TimestampMixin, Base):
     key_name = orm.mapped_column(sa.String(255))
     user_data = orm.mapped_column(sa.Text)
     metadata_ = orm.mapped_column('metadata', JsonEncoded)
+    # What the system keeps about the instance, never shown to users
+    # (Nova's system_metadata): a shelved server's image and when it was
+    # shelved (shelved_image_id, shelved_at, shelved_host).
+    system_metadata = orm.mapped_column(JsonEncoded)
     networks = orm.mapped_column(JsonEncoded)
     access_ip_v4 = orm.mapped_column(sa.String(39))
     access_ip_v6 = orm.mapped_column(sa.String(39))

@@ -50,6 +50,11 @@ ACTIONS = {
     'evacuate': ('os_compute_api:os-evacuate', state_machine.EVACUATE),
     'os-resetState': ('os_compute_api:os-admin-actions:reset_state',
                       state_machine.RESET_STATE),
+    'shelve': ('os_compute_api:os-shelve:shelve', state_machine.SHELVE),
+    'shelveOffload': ('os_compute_api:os-shelve:shelve_offload',
+                      state_machine.SHELVE_OFFLOAD),
+    'unshelve': ('os_compute_api:os-shelve:unshelve',
+                 state_machine.UNSHELVE),
 }
 
 #: Actions that run no task (no state machine action: a flag the API

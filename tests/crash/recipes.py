@@ -32,7 +32,9 @@ from tests.waiting import wait_for
 HEADERS = {'OpenStack-API-Version': 'compute 2.47'}
 #: Options of every all-in-one of the suite: soft delete on (the
 #: soft-deleted template server must stay), nothing reclaimed in a case.
-BASE_CONFIG = {'DEFAULT': {'reclaim_instance_interval_s': 3600}}
+BASE_CONFIG = {'DEFAULT': {'reclaim_instance_interval_s': 3600,
+                           # A shelved template server stays shelved.
+                           'shelved_offload_time': -1}}
 #: The evacuation's source is down this long after its last heartbeat.
 DOWN_TIME_S = 3
 
@@ -57,6 +59,9 @@ TEMPLATE_SERVERS = {
     'verify_resize': (None, [{'resize': {'flavorRef': '2'}}],
                       'VERIFY_RESIZE'),
     'soft_deleted': (None, [DELETE], 'SOFT_DELETED'),
+    'shelved': (None, [{'shelve': None}], 'SHELVED'),
+    'shelved_offloaded': (None, [{'shelve': None}, {'shelveOffload': None}],
+                          'SHELVED_OFFLOADED'),
     # The evacuation's server: on compute-2, which its cases keep down.
     'on_compute_2': (':compute-2', [], 'ACTIVE'),
 }
@@ -659,6 +664,39 @@ RECIPES = {
             'post_live_migration_at_destination':
                 'PostLiveMigrationAtDestination',
             'post_live_migration': 'PostLiveMigrationAtSource'}),
+    'orchestrator-shelve-server': Recipe(
+        server='active', request={'shelve': None},
+        done='SHELVED_OFFLOADED',
+        calls={'power_off': 1, 'snapshot': 1, 'upload_snapshot': 1,
+               'delete_snapshot': 1, 'destroy': 1},
+        fail={'upload_snapshot': 'raise'}, fail_step='UploadSnapshot',
+        undo={'delete_snapshot': 1, 'power_on': 1},
+        # The last step (FinishOffload) is past the commit: the rollback
+        # leaves the server shelved, its guest destroyed, undoing nothing.
+        last_undo={}, last_reverted='SHELVED',
+        call_steps={'power_off': 'PowerOffForShelve',
+                    'snapshot': 'SnapshotOnHost',
+                    'upload_snapshot': 'UploadSnapshot',
+                    'delete_snapshot': 'FinishShelve',
+                    'destroy': 'DestroyForOffload'},
+        config={'DEFAULT': {'shelved_offload_time': 0}}),
+    'orchestrator-shelve-offload-server': Recipe(
+        server='shelved', request={'shelveOffload': None},
+        done='SHELVED_OFFLOADED', calls={'destroy': 1},
+        fail={'destroy': 'raise'}, fail_step='DestroyForOffload'),
+    'orchestrator-unshelve-server': Recipe(
+        server='shelved_offloaded', request={'unshelve': None},
+        done='ACTIVE',
+        calls={'prepare_networks': 1, 'prepare_block_devices': 1,
+               'fetch_image': 1, 'spawn': 1},
+        fail={'spawn': 'raise'}, fail_step='SpawnOnHost',
+        undo={m: 2 for m in _SPAWN_UNDO}, attempts=2,
+        last_undo=_SPAWN_UNDO),
+    'orchestrator-unshelve-on-host-server': Recipe(
+        server='shelved', request={'unshelve': None}, done='ACTIVE',
+        calls={'power_on': 1}, fail={'power_on': 'raise'},
+        fail_step='PowerOnForUnshelve', undo={'power_off': 1},
+        last_undo={'power_off': 1}),
     'orchestrator-evacuate-server': Recipe(
         server='on_compute_2', request={'evacuate': {}}, done='ACTIVE',
         calls={'prepare_networks': 1, 'prepare_block_devices': 1,

@@ -250,3 +250,64 @@ def test_delete_during_a_backup_leaves_no_image_nor_snapshot(api_system):
     for compute in api_system.computes:
         assert compute.driver.host_state()['snapshots'] == {}
     _nothing_left(api_system, server_id)
+
+
+# -- shelved and shelved_offloaded ------------------------------------------
+
+@pytest.fixture
+def keep_shelved_conf(conf):
+    """A shelve leaves the server shelved (no offload of its own)."""
+    conf.set_override('shelved_offload_time', -1)
+    return conf
+
+
+def _shelved_image(system, server_id):
+    name = h.server(system, server_id)['name'] + '-shelved'
+    found = [i for i in h.api(system, 'GET', '/image/v2/images').json()[
+        'images'] if i['name'] == name]
+    return found[0]['id'] if found else None
+
+
+def test_delete_of_shelved_and_offloaded_servers_leaves_nothing(
+        keep_shelved_conf, api_system):
+    """A shelved server (guest off on its host, capacity held) and an
+    offloaded one (no host, no capacity, still counted in the quota)
+    are deleted with their shelved images; an unshelve of a shelved one
+    just powers it on."""
+    first = h.boot(api_system, name='shelf-a')
+    second = h.boot(api_system, name='shelf-b')
+    for server_id in (first, second):
+        h.act(api_system, server_id, {'shelve': None})
+        h.wait_stable(api_system, server_id, 'SHELVED')
+    host = h.server(api_system, first)['OS-EXT-SRV-ATTR:host']
+    assert h.guest(api_system, first)[0] == host
+    assert h.guest(api_system, first)[1]['power_state'] == states.SHUTDOWN
+
+    h.act(api_system, first, {'unshelve': None})
+    h.wait_stable(api_system, first, 'ACTIVE')
+    assert h.server(api_system, first)['OS-EXT-SRV-ATTR:host'] == host
+    assert _shelved_image(api_system, first) is None
+    h.act(api_system, first, {'shelve': None})
+    h.wait_stable(api_system, first, 'SHELVED')
+
+    h.act(api_system, second, {'shelveOffload': None})
+    offloaded = h.wait_stable(api_system, second, 'SHELVED_OFFLOADED')
+    assert offloaded['OS-EXT-SRV-ATTR:host'] is None
+    assert allocations.list_for_instance(second) == []
+    assert not h.host_leftovers(api_system, second)
+    used = h.api(api_system, 'GET', '/v2.1/limits').json()['limits'][
+        'absolute']
+    assert used['totalInstancesUsed'] == 2, used
+
+    images = [_shelved_image(api_system, s) for s in (first, second)]
+    assert all(images), images
+    for server_id in (first, second):
+        assert h.api(api_system, 'DELETE',
+                     '/v2.1/servers/' + server_id).status_code == 204
+    for server_id in (first, second):
+        _gone(api_system, server_id)
+    for server_id in (first, second):
+        _nothing_left(api_system, server_id)
+    for image_id in images:
+        assert h.api(api_system, 'GET', '/image/v2/images/' + image_id
+                     ).status_code == 404

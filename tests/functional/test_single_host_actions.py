@@ -404,3 +404,44 @@ def test_soft_deleted_server_is_reclaimed_after_the_interval(conf, tmp_path):
             states.RESULT_SUCCESS
     finally:
         system.stop()
+
+
+# -- shelve ---------------------------------------------------------------
+
+@pytest.fixture
+def periodic_offload_conf(conf):
+    """A shelve leaves the server shelved for 1 s; the offload periodic
+    checks often (its interval is read at start)."""
+    conf.set_override('shelved_offload_time', 1)
+    conf.set_override('shelved_poll_interval_s', 0.3, group='conductor')
+    return conf
+
+
+def test_a_shelved_server_is_offloaded_by_the_periodic(
+        periodic_offload_conf, api_system):
+    server_id = h.boot(api_system)
+    h.act(api_system, server_id, {'shelve': None})
+    h.wait_stable(api_system, server_id, 'SHELVED')
+    wait_for(lambda: h.server(api_system, server_id)['status']
+             == 'SHELVED_OFFLOADED', timeout=30, what='the offload')
+    after = h.wait_stable(api_system, server_id, 'SHELVED_OFFLOADED')
+    assert after['OS-EXT-SRV-ATTR:host'] is None
+    assert h.host_leftovers(api_system, server_id) == []
+    offload = _finished_action(server_id, 'shelveOffload')
+    assert (offload['result'], offload['user_id']) == (
+        states.RESULT_SUCCESS, 'orchestrator')
+
+
+def test_shelve_failure_leaves_server_running_without_image(api_system):
+    server_id = h.boot(api_system, name='failing-shelf')
+    h.inject(api_system, {'upload_snapshot': 'raise'})
+    h.act(api_system, server_id, {'shelve': None})
+    assert _finished_action(server_id, 'shelve')['result'] == \
+        states.RESULT_ERROR
+    h.wait_stable(api_system, server_id, 'ACTIVE')
+    assert 'Injected fault in upload_snapshot' in _fault(server_id)
+    assert h.guest(api_system, server_id)[1]['power_state'] == \
+        states.RUNNING
+    images = h.api(api_system, 'GET', '/image/v2/images').json()['images']
+    assert 'failing-shelf-shelved' not in {i['name'] for i in images}
+    assert h.host_leftovers(api_system, server_id, ('snapshots',)) == []

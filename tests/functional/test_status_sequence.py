@@ -167,3 +167,68 @@ def test_password_crash_dump_and_backup_show_their_tasks_then_active(
     assert sorted(a['action'] for a in actions) == sorted([
         'create', 'changePassword', 'trigger_crash_dump', 'createBackup',
         'createBackup'])
+
+
+def test_shelve_shows_the_status_then_shelved_offloaded_and_unshelve_active(
+        api_system):
+    """Shelve (offloaded at once, [DEFAULT] shelved_offload_time 0): the
+    server shows its own status (ACTIVE, task_state shelving...) until
+    it is shelved (SHELVED while the offload runs) and then
+    SHELVED_OFFLOADED with no host; unshelve: SHELVED_OFFLOADED
+    until ACTIVE on a host, its shelved image deleted."""
+    _inject(api_system, {'upload_snapshot': {'delay_s': 1.0},
+                         'fetch_image': {'delay_s': 1.0}})
+    url = api_system.url
+    flavor = requests.get(url + '/v2.1/flavors').json()['flavors'][0]
+    image = requests.get(url + '/image/v2/images').json()['images'][0]
+    resp = requests.post(url + '/v2.1/servers', headers=HEADERS,
+                         json={'server': {'name': 'shelf', 'networks': 'auto',
+                                          'flavorRef': flavor['id'],
+                                          'imageRef': image['id']}})
+    server_id = resp.json()['server']['id']
+    server_url = url + '/v2.1/servers/' + server_id
+    wait_for(lambda: requests.get(server_url).json()['server']['status']
+             == 'ACTIVE', timeout=60, what='ACTIVE')
+
+    resp = requests.post(server_url + '/action', json={'shelve': None},
+                         headers=HEADERS)
+    assert resp.status_code == 202, resp.text
+    shelving = Poller(url, server_id)
+    shelving.start()
+    wait_for(lambda: shelving.seen
+             and shelving.seen[-1][0] == 'SHELVED_OFFLOADED',
+             timeout=60, what='SHELVED_OFFLOADED')
+    shelving.done.set()
+    shelving.join()
+    # As in Nova, the shelve commits (SHELVED, task_state
+    # shelving_offloading) before the offload that follows at once.
+    assert shelving.statuses() in (
+        ['ACTIVE', 'SHELVED_OFFLOADED'],
+        ['ACTIVE', 'SHELVED', 'SHELVED_OFFLOADED']), shelving.seen
+    assert {task for status, task, _ in shelving.seen
+            if status == 'SHELVED'} <= {'shelving_offloading'}
+    tasks = [task for _status, task, _ in shelving.seen]
+    assert 'shelving_image_uploading' in tasks, tasks
+    server = requests.get(server_url, headers=HEADERS).json()['server']
+    assert server['OS-EXT-STS:vm_state'] == 'shelved_offloaded'
+    assert server['OS-EXT-SRV-ATTR:host'] is None
+    [shelved] = [i for i in requests.get(url + '/image/v2/images').json()[
+        'images'] if i['name'] == 'shelf-shelved']
+    assert shelved['status'] == 'active'
+
+    resp = requests.post(server_url + '/action', json={'unshelve': None},
+                         headers=HEADERS)
+    assert resp.status_code == 202, resp.text
+    unshelving = Poller(url, server_id)
+    unshelving.start()
+    wait_for(lambda: unshelving.seen and unshelving.seen[-1][0] == 'ACTIVE',
+             timeout=60, what='ACTIVE')
+    unshelving.done.set()
+    unshelving.join()
+    assert unshelving.statuses() == ['SHELVED_OFFLOADED', 'ACTIVE'], (
+        unshelving.seen)
+    assert 'spawning' in [task for _s, task, _ in unshelving.seen]
+    server = requests.get(server_url, headers=HEADERS).json()['server']
+    assert server['OS-EXT-SRV-ATTR:host']
+    assert requests.get(url + '/image/v2/images/' + shelved['id']
+                        ).status_code == 404

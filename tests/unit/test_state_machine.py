@@ -29,7 +29,7 @@ PREEMPTING = {
 }
 
 ADMIN_ONLY = {sm.MIGRATE, sm.LIVE_MIGRATE, sm.LIVE_MIGRATE_ABORT,
-              sm.EVACUATE, sm.RESET_STATE}
+              sm.EVACUATE, sm.RESET_STATE, sm.SHELVE_OFFLOAD}
 
 # Beyond 2.1, the newest microversion at which any status appears stands
 # for every later one (the map only changes at those versions); 2.999 is

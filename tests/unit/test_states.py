@@ -9,7 +9,8 @@ from orchestrator import states as s
 
 PINNED_VM_STATES = {
     'active', 'building', 'stopped', 'paused', 'suspended', 'rescued',
-    'resized', 'soft-delete', 'deleted', 'error',
+    'resized', 'soft-delete', 'deleted', 'error', 'shelved',
+    'shelved_offloaded',
 }
 
 PINNED_TASK_STATES = {
@@ -27,6 +28,8 @@ PINNED_TASK_STATES = {
     'resize_prep', 'resize_migrating', 'resize_migrated', 'resize_finish',
     'resize_reverting', 'resize_confirming',
     'migrating',
+    'shelving', 'shelving_image_pending_upload', 'shelving_image_uploading',
+    'shelving_offloading', 'unshelving',
 }
 
 # Nova's integers (OS-EXT-STS:power_state); clients decode them.
@@ -37,7 +40,7 @@ PINNED_STATUSES = {
     'ACTIVE', 'BUILD', 'SHUTOFF', 'REBOOT', 'HARD_REBOOT', 'RESIZE',
     'VERIFY_RESIZE', 'REVERT_RESIZE', 'MIGRATING', 'REBUILD', 'PAUSED',
     'SUSPENDED', 'RESCUE', 'SOFT_DELETED', 'DELETED', 'ERROR', 'PASSWORD',
-    'UNKNOWN',
+    'UNKNOWN', 'SHELVED', 'SHELVED_OFFLOADED',
 }
 
 
@@ -68,7 +71,8 @@ def test_every_constant_of_a_kind_is_in_its_set():
     """A constant added without adding it to its set would be refused by
     every check that reads the set."""
     vm_names = ('ACTIVE', 'BUILDING', 'STOPPED', 'PAUSED', 'SUSPENDED',
-                'RESCUED', 'RESIZED', 'SOFT_DELETED', 'DELETED', 'ERROR')
+                'RESCUED', 'RESIZED', 'SOFT_DELETED', 'DELETED', 'ERROR',
+                'SHELVED', 'SHELVED_OFFLOADED')
     assert {getattr(s, n) for n in vm_names} == s.VM_STATES
     task_values = {v for n, v in vars(s).items()
                    if n.isupper() and isinstance(v, str)
@@ -79,7 +83,8 @@ def test_every_constant_of_a_kind_is_in_its_set():
 def test_task_state_groups_are_task_states():
     groups = [s.BUILD_TASK_STATES, s.SOFT_REBOOT_TASK_STATES,
               s.HARD_REBOOT_TASK_STATES, s.REBUILD_TASK_STATES,
-              s.SNAPSHOT_TASK_STATES, s.RESIZE_TASK_STATES]
+              s.SNAPSHOT_TASK_STATES, s.RESIZE_TASK_STATES,
+              s.SHELVE_TASK_STATES]
     for group in groups:
         assert group, group
         assert group <= s.TASK_STATES, group - s.TASK_STATES

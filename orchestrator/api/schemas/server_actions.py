@@ -130,3 +130,13 @@ def migrate(version):
         },
         'additionalProperties': False,
     })
+
+#: 2.77: an offloaded server may be unshelved into another zone.
+UNSHELVE_V277 = _wrap('unshelve', {
+    'type': ['object', 'null'],
+    'properties': {
+        'availability_zone': {'type': 'string', 'minLength': 1,
+                              'maxLength': 255},
+    },
+    'additionalProperties': False,
+})

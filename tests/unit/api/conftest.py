@@ -265,3 +265,13 @@ def make_instance_in_state(vm_state, task_state=None, host=None,
                 task_id=str(uuid.uuid4()) if task_state else None,
                 **values))
     return db_instances.get(instance['uuid'])
+
+
+def record_shelved_image(instance_uuid, image_id):
+    """Write ``image_id`` as the instance's shelved image
+    (system_metadata), as a shelve's commit leaves it."""
+    with session.writer() as s:
+        s.execute(sa.update(models.Instance).where(
+            models.Instance.uuid == instance_uuid).values(
+                system_metadata={'shelved_image_id': image_id}))
+    return db_instances.get(instance_uuid)

@@ -58,6 +58,7 @@ from tests.unit.api.conftest import CIRROS
 from tests.unit.api.conftest import make_compute_host
 from tests.unit.api.conftest import make_instance
 from tests.unit.api.conftest import make_instance_in_state
+from tests.unit.api.conftest import record_shelved_image
 from tests.unit.api.test_keypairs import SSH_KEY
 
 OWNER = 'alpha'
@@ -117,6 +118,9 @@ ACTIONS = {
     'os-getSPICEConsole': (states.ACTIVE, {'type': 'spice-html5'}),
     'os-getRDPConsole': (states.ACTIVE, {'type': 'rdp-html5'}),
     'os-getSerialConsole': (states.ACTIVE, {'type': 'serial'}),
+    'shelve': (states.ACTIVE, None),
+    'shelveOffload': (states.SHELVED, None),
+    'unshelve': (states.SHELVED_OFFLOADED, None),
 }
 
 #: Routes (method, template, action key) a permitted caller cannot get a
@@ -253,6 +257,10 @@ def _owned_resources(method, template, action):
         db_instances.update_metadata(instance['uuid'],
                                      lambda _old: {'matrix': 'item'})
         params['key'] = 'matrix'
+    if action in ('shelveOffload', 'unshelve'):
+        image = catalog.image_create('matrix-shelved', status='active',
+                                     owner=OWNER)
+        record_shelved_image(instance['uuid'], image['id'])
     if action in ('confirmResize', 'revertResize'):
         migration_records.create(
             instance['uuid'], 'resize', states.MIGRATION_FINISHED,

@@ -53,7 +53,7 @@ def _oracle(vm_state, observed):
         return (ps.SET_VM_STATE, s.STOPPED) if observed in OFF else None
     if vm_state == s.SUSPENDED:
         return (ps.SET_VM_STATE, s.ACTIVE) if observed == s.RUNNING else None
-    if vm_state in (s.STOPPED, s.SOFT_DELETED):
+    if vm_state in (s.STOPPED, s.SOFT_DELETED, s.SHELVED):
         return (ps.POWER_OFF, None) if observed in NOT_OFF else None
     return None
 

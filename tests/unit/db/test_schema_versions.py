@@ -149,6 +149,7 @@ def test_model_comparison_sees_a_difference(empty_engine):
 
 #: (revision to go back to, tables the revisions after it created).
 DOWNGRADES = [
+    ('0010', set()),
     ('0009', {'server_groups', 'server_group_members'}),
     ('0006', {'key_pairs', 'flavor_projects', 'tags', 'server_groups'}),
     ('0005', {'key_pairs', 'flavor_projects', 'tags', 'project_quotas'}),
@@ -158,9 +159,10 @@ DOWNGRADES = [
 @pytest.mark.parametrize('target,gone', DOWNGRADES)
 def test_newest_revisions_downgrade_and_upgrade_again(empty_engine, target,
                                                       gone):
-    """The newest revisions (0010: server_groups, server_group_members;
-    0007: key_pairs, flavor_projects, tags; 0006: project_quotas) go back
-    and forward again, and the models still agree afterwards."""
+    """The newest revisions (0011: instances.system_metadata; 0010:
+    server_groups, server_group_members; 0007: key_pairs,
+    flavor_projects, tags; 0006: project_quotas) go back and forward
+    again, and the models still agree afterwards."""
     schema.db_sync(empty_engine)
     assert gone <= set(sa.inspect(empty_engine).get_table_names())
     with empty_engine.begin() as connection:

@@ -42,8 +42,9 @@ DEBIAN = catalog.DEFAULT_IMAGES[1][0]
 
 #: vm_state of a new instance -> the power operation its guest gets.
 _POWER_OF = {states.STOPPED: 'power_off', states.PAUSED: 'pause',
-             states.SUSPENDED: 'suspend'}
+             states.SUSPENDED: 'suspend', states.SHELVED: 'power_off'}
 _POWER_STATE_OF = {states.STOPPED: states.SHUTDOWN,
+                   states.SHELVED: states.SHUTDOWN,
                    states.PAUSED: states.POWER_PAUSED,
                    states.SUSPENDED: states.POWER_SUSPENDED}
 
