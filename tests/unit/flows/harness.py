@@ -226,9 +226,12 @@ class World:
             state = self.host_state(role)
             guest = state['guests'].get(uuid_)
             snap['host:' + role] = {
-                # A mark cleared (None) is the same as one never set.
+                # A mark cleared (None) is the same as one never set. The
+                # console log is what the guest printed, a history: a
+                # revert does not unprint it, and a re-run may print again.
                 'guest': None if guest is None else {
-                    k: v for k, v in guest.items() if v is not None},
+                    k: v for k, v in guest.items()
+                    if v is not None and k != 'console'},
                 'networks': state['networks'].get(uuid_),
                 'disks': state['block_devices'].get(uuid_),
                 'cache': sorted(i for i, e in state['image_cache'].items()
