@@ -113,6 +113,10 @@ class Conflict(OrchestratorError):
     code = 409
 
 
+class ImageExists(Conflict):
+    msg_fmt = 'An image with identifier %(image_id)s already exists.'
+
+
 class InstanceIsLocked(Conflict):
     """A non-administrator acted on a locked server (Nova's 409)."""
 
@@ -151,6 +155,13 @@ class VersionNotAcceptable(OrchestratorError):
 class ServiceUnavailable(OrchestratorError):
     msg_fmt = 'Service unavailable: %(reason)s'
     code = 503
+
+
+class ImageStoreFull(OrchestratorError):
+    """The image store has no room for an upload (Glance's 413)."""
+
+    msg_fmt = 'Image storage media is full.'
+    code = 413
 
 
 # -- internal (never shown as such to clients) --------------------------------

@@ -50,7 +50,7 @@ def _summary(req, image):
 
 
 def _detail(req, image):
-    properties = dict(image.get('properties') or {})
+    properties = images.user_properties(image)
     body = {
         'id': image['id'],
         'name': image['name'],

@@ -1,5 +1,5 @@
-"""A Glance-v2-shaped image service under ``/image`` (list, show and
-delete).
+"""A Glance-v2-shaped image service under ``/image`` (list, show, create,
+upload, download and delete).
 
 ``/image`` is the version document (300 Multiple Choices, as Glance),
 ``/image/v2/images`` the list and ``/image/v2/images/{id}`` one image.
@@ -20,15 +20,39 @@ Visibility as Glance: public images are seen by everyone, a private one
 (:mod:`orchestrator.policies.catalog`); to anyone else it does not
 exist (404), here and when a server is created, rebuilt or rescued from
 it (:func:`get_visible`).
+
+Creating (``POST /image/v2/images``, 201) makes a ``queued`` image of the
+caller's project, private unless an administrator asks for ``public``
+(policy ``image:publicize_image``; Glance's ``shared`` and ``community``
+need image members, which this service has not). Read-only attributes
+in the body (``status``, ``size``, ``checksum``...) are a 403, as Glance.
+Uploading (``PUT .../file``, 204) takes a ``queued`` image through
+``saving`` to ``active``: the body is read in chunks and written to
+``[api] image_store_path/<id>``, its size, MD5 ``checksum`` and SHA-512
+``os_hash_value`` recorded; an upload to an image in another status is a
+409. Downloading (``GET .../file``) returns those bytes (204 while there
+are none). Deleting an image removes its data.
 """
 
+import errno
+import hashlib
+import logging
+import os
+
+import webob
+
 from orchestrator import exception
+from orchestrator import file_modes
 from orchestrator.api import links
 from orchestrator.api import query
 from orchestrator.api import request as api_request
+from orchestrator.api import validation
+from orchestrator.api.schemas import images as schemas
 from orchestrator.api.views import timestamps
 from orchestrator.db import catalog
 from orchestrator.policies import catalog as rules
+
+LOG = logging.getLogger(__name__)
 
 #: Fields of an image body; extra properties are added beside them.
 _RESERVED = frozenset([
@@ -38,9 +62,31 @@ _RESERVED = frozenset([
     'schema', 'os_hidden', 'os_hash_algo', 'os_hash_value', 'locations',
     'direct_url'])
 
+#: Attributes kept among an image's properties but shown as Glance's own
+#: (not as extra properties).
+INTERNAL_PROPERTIES = frozenset(['tags', 'os_hash_algo', 'os_hash_value'])
+
+#: What a create body may not set (Glance: 403 "Attribute ... is
+#: read-only").
+_READ_ONLY = _RESERVED - frozenset([
+    'id', 'name', 'visibility', 'protected', 'container_format',
+    'disk_format', 'min_disk', 'min_ram', 'tags'])
+
+#: Bytes read (and written) at a time by uploads and downloads.
+CHUNK_SIZE = 65536
+#: The multihash algorithm of ``os_hash_value`` (Glance's default).
+HASH_ALGO = 'sha512'
+
+
+def user_properties(image):
+    """The image's extra properties (what Nova shows as its metadata)."""
+    return {k: v for k, v in (image.get('properties') or {}).items()
+            if k not in _RESERVED}
+
 
 def image_body(image):
     """One image as Glance v2 shows it."""
+    properties = image.get('properties') or {}
     body = {
         'id': image['id'],
         'name': image['name'],
@@ -49,8 +95,8 @@ def image_body(image):
         'protected': bool(image['protected']),
         'os_hidden': False,
         'checksum': image['checksum'],
-        'os_hash_algo': None,
-        'os_hash_value': None,
+        'os_hash_algo': properties.get('os_hash_algo'),
+        'os_hash_value': properties.get('os_hash_value'),
         'container_format': image['container_format'],
         'disk_format': image['disk_format'],
         'size': image['size'],
@@ -61,14 +107,12 @@ def image_body(image):
         'created_at': timestamps.zulu(image['created_at']),
         'updated_at': timestamps.zulu(image['updated_at']
                                       or image['created_at']),
-        'tags': [],
+        'tags': list(properties.get('tags') or []),
         'self': '/v2/images/%s' % image['id'],
         'file': '/v2/images/%s/file' % image['id'],
         'schema': '/v2/schemas/image',
     }
-    for key, value in (image.get('properties') or {}).items():
-        if key not in _RESERVED:
-            body[key] = value
+    body.update(user_properties(image))
     return body
 
 
@@ -170,12 +214,172 @@ def delete_visible(req, image_id):
             not req.sees_all_projects:
         raise exception.Forbidden(action=rules.IMAGES_DELETE)
     catalog.image_delete(image_id)
+    _remove_data(req.conf, image_id)
     return api_request.empty_response(204)
 
 
 def delete(req, image_id):
     """DELETE /image/v2/images/{id} (204; see :func:`delete_visible`)."""
     return delete_visible(req, image_id)
+
+
+def _data_path(conf, image_id):
+    """Where the image's data is (None for an id that cannot name a file:
+    every image id here is a uuid)."""
+    if not validation.is_uuid(image_id) or os.sep in image_id:
+        return None
+    return os.path.join(conf.api.image_store_path, image_id)
+
+
+def _remove_data(conf, image_id):
+    path = _data_path(conf, image_id)
+    if path is not None:
+        try:
+            os.remove(path)
+        except FileNotFoundError:
+            pass
+
+
+def create(req):
+    """POST /image/v2/images (201): a queued image of the caller's
+    project."""
+    req.authorize(rules.IMAGES_CREATE)
+    body = req.json_body()
+    if not isinstance(body, dict):
+        raise exception.ValidationError('The request body must be a JSON '
+                                        'object.')
+    for key in sorted(body):
+        if key in _READ_ONLY:
+            raise exception.Forbidden("Attribute '%s' is read-only." % key)
+    validation.validate(body, schemas.create)
+    for key in body:
+        if not 0 < len(key) <= schemas.PROPERTY_NAME_MAX:
+            raise exception.ValidationError(
+                'Invalid input: a property name must have 1 to %d '
+                'characters.' % schemas.PROPERTY_NAME_MAX)
+    visibility = body.get('visibility', 'private')
+    if visibility == 'public':
+        req.authorize(rules.IMAGES_PUBLICIZE)
+    properties = {k: v for k, v in body.items() if k not in _RESERVED}
+    if body.get('tags'):
+        properties['tags'] = list(body['tags'])
+    image = catalog.image_create(
+        body.get('name'), status='queued', owner=req.context.project_id,
+        image_id=body.get('id'), visibility=visibility,
+        disk_format=body.get('disk_format'),
+        container_format=body.get('container_format'),
+        min_disk=body.get('min_disk', 0), min_ram=body.get('min_ram', 0),
+        protected=body.get('protected', False), properties=properties)
+    return api_request.json_response(
+        image_body(image), status=201,
+        headers={'Location': '%s/image/v2/images/%s'
+                 % (links.base_url(req), image['id'])})
+
+
+def _read(stream):
+    try:
+        return stream.read(CHUNK_SIZE)
+    except OSError:
+        raise exception.Invalid(
+            'The image data could not be read: the upload was interrupted.'
+        ) from None
+
+
+def _write_data(stream, path):
+    """Copy ``stream`` to ``path`` chunk by chunk (through a temporary
+    file, renamed once whole); (size, md5 hex, sha512 hex). A body that
+    cannot be read is a 400, a full store a 413, any other failure to
+    write a 503; nothing is left behind."""
+    md5 = hashlib.md5(usedforsecurity=False)
+    multihash = hashlib.new(HASH_ALGO)
+    size = 0
+    tmp_path = path + '.part'
+    try:
+        try:
+            with file_modes.open_private(tmp_path, 'wb',
+                                         encoding=None) as out:
+                while True:
+                    chunk = _read(stream)
+                    if not chunk:
+                        break
+                    out.write(chunk)
+                    md5.update(chunk)
+                    multihash.update(chunk)
+                    size += len(chunk)
+            os.replace(tmp_path, path)
+        except OSError as e:
+            if e.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise exception.ImageStoreFull() from None
+            LOG.error('Cannot write image data to %s: %s', tmp_path, e)
+            raise exception.ServiceUnavailable(
+                reason='the image store cannot be written') from None
+    except BaseException:
+        try:
+            os.remove(tmp_path)
+        except FileNotFoundError:
+            pass
+        raise
+    return size, md5.hexdigest(), multihash.hexdigest()
+
+
+def upload(req, image_id):
+    """PUT /image/v2/images/{id}/file (204): the image's data; 409 unless
+    the image is queued."""
+    image = get_visible(req, image_id)
+    req.authorize(rules.IMAGES_UPLOAD, {'project_id': image['owner']})
+    path = _data_path(req.conf, image['id'])
+    if path is None or not catalog.image_update(image['id'], {'queued'},
+                                                status='saving'):
+        raise exception.Conflict(
+            'Image %s is %s: only a queued image takes data.'
+            % (image_id, image['status']))
+    try:
+        try:
+            file_modes.make_dirs(req.conf.api.image_store_path)
+        except OSError as e:
+            LOG.error('Cannot create the image store %s: %s',
+                      req.conf.api.image_store_path, e)
+            raise exception.ServiceUnavailable(
+                reason='the image store cannot be written') from None
+        size, checksum, os_hash = _write_data(req.body_file, path)
+    except BaseException:
+        catalog.image_update(image['id'], {'saving'}, status='queued')
+        raise
+    properties = dict(image.get('properties') or {})
+    properties.update(os_hash_algo=HASH_ALGO, os_hash_value=os_hash)
+    if catalog.image_update(image['id'], {'saving'}, status='active',
+                            size=size, checksum=checksum,
+                            properties=properties) is None:
+        # Deleted while its data arrived: the data goes too.
+        _remove_data(req.conf, image['id'])
+        raise exception.ImageNotFound(image_id=image_id)
+    return api_request.empty_response(204)
+
+
+def _chunks(path):
+    with open(path, 'rb') as data:
+        while True:
+            chunk = data.read(CHUNK_SIZE)
+            if not chunk:
+                return
+            yield chunk
+
+
+def download(req, image_id):
+    """GET /image/v2/images/{id}/file (200 with the data; 204 while the
+    image has none)."""
+    req.authorize(rules.IMAGES_DOWNLOAD)
+    image = get_visible(req, image_id)
+    path = _data_path(req.conf, image['id'])
+    if image['status'] != 'active' or path is None \
+            or not os.path.exists(path):
+        return api_request.empty_response(204)
+    response = webob.Response(status=200, app_iter=_chunks(path),
+                              content_type='application/octet-stream')
+    response.content_length = os.path.getsize(path)
+    if image['checksum']:
+        response.headers['Content-MD5'] = image['checksum']
+    return response
 
 
 def register(router):
@@ -185,3 +389,6 @@ def register(router):
     router.add('GET', '/image/v2/images/{image_id}', show)
     router.add('DELETE', '/image/v2/images/{image_id}', delete)
     router.add('GET', '/image/v2/images/{image_id}/tasks', tasks)
+    router.add('POST', '/image/v2/images', create)
+    router.add('PUT', '/image/v2/images/{image_id}/file', upload)
+    router.add('GET', '/image/v2/images/{image_id}/file', download)

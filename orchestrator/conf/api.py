@@ -107,6 +107,12 @@ opts = [
                     '[oslo_middleware] enable_proxy_headers_parsing is '
                     'on), which any client can set: set it in '
                     'production.'),
+    cfg.StrOpt('image_store_path', default='$state_path/images',
+               help='Directory of the image service\'s image data (one '
+                    'file per uploaded image, named by its id). An upload '
+                    'is written there in chunks as it is read; its size '
+                    'is bounded by [oslo_middleware] '
+                    'max_request_body_size, as any request body.'),
 ]
 
 

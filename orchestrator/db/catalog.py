@@ -295,18 +295,28 @@ def images_owned_by(owner, status=None):
 
 
 def image_create(name, status='queued', size=None, properties=None,
-                 owner=None, image_id=None):
-    with session.writer() as s:
-        row = models.Image(id=image_id or str(uuidlib.uuid4()), name=name,
-                           status=status, visibility='private'
-                           if owner else 'public', owner=owner,
-                           disk_format='qcow2', container_format='bare',
-                           size=size, min_disk=0, min_ram=0,
-                           protected=False, properties=properties or {},
-                           deleted=False)
-        s.add(row)
-        s.flush()
-        return row.as_dict()
+                 owner=None, image_id=None, visibility=None,
+                 disk_format='qcow2', container_format='bare', min_disk=0,
+                 min_ram=0, protected=False):
+    """A new image (an owner's is private unless ``visibility`` says
+    otherwise, one without owner public); ImageExists (409) when
+    ``image_id`` is taken, by a deleted image too (as Glance)."""
+    if visibility is None:
+        visibility = 'private' if owner else 'public'
+    try:
+        with session.writer() as s:
+            row = models.Image(
+                id=image_id or str(uuidlib.uuid4()), name=name,
+                status=status, visibility=visibility, owner=owner,
+                disk_format=disk_format, container_format=container_format,
+                size=size, min_disk=min_disk, min_ram=min_ram,
+                protected=protected, properties=properties or {},
+                deleted=False)
+            s.add(row)
+            s.flush()
+            return row.as_dict()
+    except db_exc.DBDuplicateEntry:
+        raise exception.ImageExists(image_id=image_id) from None
 
 
 def image_update(image_id, from_statuses, **values):

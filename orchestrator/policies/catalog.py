@@ -29,6 +29,10 @@ IMAGES_LIST = 'image:get_images'
 IMAGES_SHOW = 'image:get_image'
 IMAGES_DELETE = 'image:delete_image'
 IMAGES_ALL_PROJECTS = 'image:get_images:all_projects'
+IMAGES_CREATE = 'image:add_image'
+IMAGES_PUBLICIZE = 'image:publicize_image'
+IMAGES_UPLOAD = 'image:upload_image'
+IMAGES_DOWNLOAD = 'image:download_image'
 
 _SPECS = '/flavors/{flavor_id}/os-extra_specs'
 
@@ -82,6 +86,17 @@ rules = [
               'Compute API\'s image proxy (before microversion 2.36).',
               ('DELETE', '/image/v2/images/{image_id}'),
               ('DELETE', '/images/{image_id}')),
+    base.rule(IMAGES_CREATE, base.PROJECT_MEMBER_OR_ADMIN,
+              'Create an image (queued, private) in the caller\'s project.',
+              ('POST', '/image/v2/images')),
+    base.refinement(IMAGES_PUBLICIZE, base.ADMIN,
+              'Create a public image.', ('POST', '/image/v2/images')),
+    base.rule(IMAGES_UPLOAD, base.PROJECT_MEMBER_OR_ADMIN,
+              'Upload the data of a queued image of the caller\'s project.',
+              ('PUT', '/image/v2/images/{image_id}/file')),
+    base.rule(IMAGES_DOWNLOAD, base.PROJECT_READER_OR_ADMIN,
+              'Download the data of an image the caller\'s project may '
+              'see.', ('GET', '/image/v2/images/{image_id}/file')),
     base.refinement(IMAGES_ALL_PROJECTS, base.ADMIN,
               'See and use every project\'s private images.',
               ('GET', '/image/v2/images'), ('POST', '/servers')),

@@ -62,6 +62,7 @@ from orchestrator.api import quota_sets
 from orchestrator.api import request as api_request
 from orchestrator.api import server_actions
 from orchestrator.api.schemas import consoles as console_schemas
+from orchestrator.api.schemas import images as image_schemas
 from orchestrator.api.schemas import keypairs as keypair_schemas
 from orchestrator.api.schemas import server_groups as group_schemas
 from orchestrator.api.schemas import quota_sets as quota_schemas
@@ -458,6 +459,8 @@ service_bodies = st.sampled_from((
 keypair_bodies = st.sampled_from(((2, 1), (2, 2), (2, 10))).flatmap(
     lambda v: _schema_bodies(keypair_schemas.create(v)))
 
+image_bodies = _schema_bodies(image_schemas.create)
+
 server_group_bodies = st.sampled_from(((2, 1), (2, 15), (2, 64))).flatmap(
     lambda v: _schema_bodies(group_schemas.create(v)))
 
@@ -482,6 +485,8 @@ def _bodies(template, method):
         options.append((4, service_bodies.map(_encode)))
     elif template == '/v2.1/os-server-groups':
         options.append((4, server_group_bodies.map(_encode)))
+    elif template == '/image/v2/images':
+        options.append((4, image_bodies.map(_encode)))
     return _weighted(*options)
 
 

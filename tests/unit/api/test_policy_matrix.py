@@ -286,8 +286,10 @@ def _owned_resources(method, template, action):
                              'type': 'fixed'}]}]))
         params['network_label'] = 'private'
     if '{image_id}' in template:
-        image = catalog.image_create('private-of-alpha', status='active',
-                                     owner=OWNER)
+        # An upload needs a queued image.
+        image = catalog.image_create(
+            'private-of-alpha', owner=OWNER, status='queued'
+            if template.endswith('/file') and method == 'PUT' else 'active')
         params['image_id'] = image['id']
     if template.startswith('/v2.1/flavors/{flavor_id}') and (
             method != 'GET' or template != '/v2.1/flavors/{flavor_id}'):
@@ -380,6 +382,9 @@ def _request(base, persona, method, template, action, params):
     if (method, template) == ('POST', '/v2.1/os-server-groups'):
         body = {'server_group': {'name': 'matrix',
                                  'policies': ['affinity']}}
+    if (method, template) == ('POST', '/image/v2/images'):
+        body = {'name': 'matrix', 'disk_format': 'raw',
+                'container_format': 'bare'}
     if (method, template) == ('PUT', '/v2.1/os-quota-sets/{project_id}'):
         body = {'quota_set': {'instances': -1}}
     return requests.request(method, base + path, json=body, auth=auth,
