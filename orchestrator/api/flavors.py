@@ -263,12 +263,7 @@ ACTIONS = {'addTenantAccess': _add_tenant_access,
 
 def action(req, flavor_id):
     """POST /flavors/{id}/action (addTenantAccess, removeTenantAccess)."""
-    body = req.json_body()
-    keys = [k for k in ACTIONS if isinstance(body, dict) and k in body]
-    if len(keys) != 1:
-        raise exception.Invalid('The action must be one of %s.'
-                                % ', '.join(sorted(ACTIONS)))
-    return ACTIONS[keys[0]](req, flavor_id, body)
+    return api_request.dispatch_action(req, ACTIONS, flavor_id)
 
 
 def register(router):

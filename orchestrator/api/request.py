@@ -82,6 +82,18 @@ class APIRequest(webob.Request):
         return None if self.sees_all_projects else self.context.project_id
 
 
+def dispatch_action(req, handlers, *args):
+    """Run the handler of a ``POST .../action`` body (``{key: ...}``,
+    one key of ``handlers``: a dict key -> ``handler(req, *args, body)``);
+    400 unless exactly one of them is there."""
+    body = req.json_body()
+    keys = [k for k in handlers if isinstance(body, dict) and k in body]
+    if len(keys) != 1:
+        raise exception.Invalid('The action must be one of %s.'
+                                % ', '.join(sorted(handlers)))
+    return handlers[keys[0]](req, *args, body)
+
+
 def json_response(body, status=200, headers=None):
     """A JSON response (``body`` is any JSON-serialisable object)."""
     response = webob.Response(status=status, charset='UTF-8',

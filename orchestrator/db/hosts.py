@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from orchestrator import exception
 from orchestrator import states
+from orchestrator.db import aggregates
 from orchestrator.db import models
 from orchestrator.db import session
 
@@ -19,7 +20,9 @@ def heartbeat(host, binary, topic=None, zone=None):
     """Record a heartbeat of ``binary`` on ``host`` (creates the service).
 
     ``zone``, when given, is the availability zone the service reports
-    (kept as it is when None; a new service starts in 'nova').
+    (kept as it is when None; a new service starts in 'nova'); the zone
+    of the host's aggregates, when one has one, wins over it (see
+    :mod:`orchestrator.db.aggregates`).
     """
     now = models.utcnow()
     with session.writer() as s:
@@ -29,14 +32,19 @@ def heartbeat(host, binary, topic=None, zone=None):
         if row is None:
             row = models.Service(uuid=str(uuidlib.uuid4()), host=host,
                                  binary=binary, topic=topic,
-                                 zone=zone or 'nova',
+                                 zone=zone or aggregates.DEFAULT_ZONE,
+                                 reported_zone=zone,
                                  last_seen_at=now, report_count=1)
             s.add(row)
+            s.flush()
+            aggregates.resolve_zones_in(s, [host])
         else:
             row.last_seen_at = now
             row.report_count = row.report_count + 1
-            if zone is not None and row.zone != zone:
-                row.zone = zone
+            if zone is not None and row.reported_zone != zone:
+                row.reported_zone = zone
+                s.flush()
+                aggregates.resolve_zones_in(s, [host])
         s.flush()
         return row.as_dict()
 
@@ -191,6 +199,8 @@ def delete_service(service_id, compute_binary):
                 models.ComputeNode.host == row.host)).scalar_one_or_none()
             if node is not None:
                 s.delete(node)
+            # As Nova: a deleted compute host leaves its aggregates.
+            aggregates.forget_host_in(s, row.host)
         s.delete(row)
 
 

@@ -252,6 +252,10 @@ class Service(TimestampMixin, Base):
     topic = orm.mapped_column(sa.String(255))
     zone = orm.mapped_column(sa.String(255), nullable=False,
                              default='nova')
+    #: The zone the service reports with its heartbeats; ``zone`` is the
+    #: one of its host's aggregates when one has an availability zone,
+    #: else this (see :mod:`orchestrator.db.aggregates`).
+    reported_zone = orm.mapped_column(sa.String(255))
     disabled = orm.mapped_column(sa.Boolean, nullable=False, default=False)
     disabled_reason = orm.mapped_column(sa.String(255))
     forced_down = orm.mapped_column(sa.Boolean, nullable=False,
@@ -426,6 +430,49 @@ class ServerGroupMember(TimestampMixin, Base):
     id = orm.mapped_column(sa.Integer, primary_key=True)
     group_uuid = orm.mapped_column(sa.String(36), nullable=False)
     instance_uuid = orm.mapped_column(sa.String(36), nullable=False)
+
+
+class Aggregate(TimestampMixin, Base):
+    """A host aggregate (``os-aggregates``); its availability zone is its
+    ``availability_zone`` metadata key, as Nova keeps it."""
+
+    __tablename__ = 'aggregates'
+    __table_args__ = (
+        sa.UniqueConstraint('uuid', name='uniq_aggregates0uuid'),
+        sa.UniqueConstraint('name', name='uniq_aggregates0name'),
+    )
+    id = orm.mapped_column(sa.Integer, primary_key=True)
+    uuid = orm.mapped_column(sa.String(36), nullable=False)
+    name = orm.mapped_column(sa.String(255), nullable=False)
+
+
+class AggregateHost(TimestampMixin, Base):
+    """A host's membership of an aggregate."""
+
+    __tablename__ = 'aggregate_hosts'
+    __table_args__ = (
+        sa.UniqueConstraint('aggregate_id', 'host',
+                            name='uniq_aggregate_hosts0aggregate_id0host'),
+        sa.Index('aggregate_hosts_host_idx', 'host'),
+    )
+    id = orm.mapped_column(sa.Integer, primary_key=True)
+    aggregate_id = orm.mapped_column(sa.Integer, nullable=False)
+    host = orm.mapped_column(sa.String(255), nullable=False)
+
+
+class AggregateMetadata(TimestampMixin, Base):
+    """A metadata item of an aggregate."""
+
+    __tablename__ = 'aggregate_metadata'
+    __table_args__ = (
+        sa.UniqueConstraint('aggregate_id', 'key',
+                            name='uniq_aggregate_metadata0aggregate_id0key'),
+        sa.Index('aggregate_metadata_key_idx', 'key'),
+    )
+    id = orm.mapped_column(sa.Integer, primary_key=True)
+    aggregate_id = orm.mapped_column(sa.Integer, nullable=False)
+    key = orm.mapped_column(sa.String(255), nullable=False)
+    value = orm.mapped_column(sa.String(255), nullable=False)
 
 
 class Job(Base):

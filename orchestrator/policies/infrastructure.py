@@ -20,6 +20,13 @@ HYPERVISORS_STATISTICS = 'os_compute_api:os-hypervisors:statistics'
 HYPERVISORS_SEARCH = 'os_compute_api:os-hypervisors:search'
 HYPERVISORS_SERVERS = 'os_compute_api:os-hypervisors:servers'
 AGGREGATES_INDEX = 'os_compute_api:os-aggregates:index'
+AGGREGATES_CREATE = 'os_compute_api:os-aggregates:create'
+AGGREGATES_SHOW = 'os_compute_api:os-aggregates:show'
+AGGREGATES_UPDATE = 'os_compute_api:os-aggregates:update'
+AGGREGATES_DELETE = 'os_compute_api:os-aggregates:delete'
+AGGREGATES_ADD_HOST = 'os_compute_api:os-aggregates:add_host'
+AGGREGATES_REMOVE_HOST = 'os_compute_api:os-aggregates:remove_host'
+AGGREGATES_SET_METADATA = 'os_compute_api:os-aggregates:set_metadata'
 
 _HYPERVISOR = '/os-hypervisors/{hypervisor_id}'
 _PATTERN = '/os-hypervisors/{hypervisor_hostname_pattern}'
@@ -73,6 +80,27 @@ rules = [
               ('GET', _PATTERN + '/servers')),
     base.rule(AGGREGATES_INDEX, base.ADMIN, 'List host aggregates.',
               ('GET', '/os-aggregates')),
+    base.rule(AGGREGATES_CREATE, base.ADMIN, 'Create a host aggregate.',
+              ('POST', '/os-aggregates')),
+    base.rule(AGGREGATES_SHOW, base.ADMIN, 'Show a host aggregate.',
+              ('GET', '/os-aggregates/{aggregate_id}')),
+    base.rule(AGGREGATES_UPDATE, base.ADMIN,
+              'Rename a host aggregate or change its availability zone.',
+              ('PUT', '/os-aggregates/{aggregate_id}')),
+    base.rule(AGGREGATES_DELETE, base.ADMIN,
+              'Delete a host aggregate (one without hosts).',
+              ('DELETE', '/os-aggregates/{aggregate_id}')),
+    base.rule(AGGREGATES_ADD_HOST, base.ADMIN,
+              'Add a host to an aggregate (add_host action).',
+              ('POST', '/os-aggregates/{aggregate_id}/action (add_host)')),
+    base.rule(AGGREGATES_REMOVE_HOST, base.ADMIN,
+              'Remove a host from an aggregate (remove_host action).',
+              ('POST', '/os-aggregates/{aggregate_id}/action (remove_host)')),
+    base.rule(AGGREGATES_SET_METADATA, base.ADMIN,
+              'Set or delete metadata of an aggregate (set_metadata '
+              'action).',
+              ('POST',
+               '/os-aggregates/{aggregate_id}/action (set_metadata)')),
 ]
 
 

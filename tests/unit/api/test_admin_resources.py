@@ -201,12 +201,6 @@ def test_hypervisor_show_per_tempest(app, hosts, version, module):
         assert resp.status_int == 404
 
 
-def test_aggregates_are_an_empty_list(app, member_app):
-    assert call(app, 'GET', '/v2.1/os-aggregates').json == {
-        'aggregates': []}
-    assert call(member_app, 'GET', '/v2.1/os-aggregates').status_int == 403
-
-
 def test_identity_version_documents_for_client_discovery(app):
     resp = call(app, 'GET', '/identity')
     assert resp.status_int == 300

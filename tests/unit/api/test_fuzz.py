@@ -61,6 +61,7 @@ from orchestrator.api import microversion
 from orchestrator.api import quota_sets
 from orchestrator.api import request as api_request
 from orchestrator.api import server_actions
+from orchestrator.api.schemas import aggregates as aggregate_schemas
 from orchestrator.api.schemas import consoles as console_schemas
 from orchestrator.api.schemas import images as image_schemas
 from orchestrator.api.schemas import keypairs as keypair_schemas
@@ -193,6 +194,7 @@ PARAMS = {
     'project_id': _param(PROJECT, 'fuzz-other-project'),
     'keypair_name': _param('fuzz-key'),
     'server_group_id': _param('fuzz-group'),
+    'aggregate_id': _param('1', '2', '0', '-1', '2147483648'),
     'key': _param('hw:cpu_policy'),
     'tag': _param('fuzz-tag'),
     'network_label': _param('private', 'public'),
@@ -464,6 +466,27 @@ image_bodies = _schema_bodies(image_schemas.create)
 server_group_bodies = st.sampled_from(((2, 1), (2, 15), (2, 64))).flatmap(
     lambda v: _schema_bodies(group_schemas.create(v)))
 
+aggregate_bodies = st.sampled_from((aggregate_schemas.CREATE,
+                                    aggregate_schemas.UPDATE)).flatmap(
+    _schema_bodies)
+
+
+def _aggregate_action_bodies(key):
+    """Bodies of the aggregate action ``key``: its schema's, ``null``,
+    and real ones (a fuzz host; a zone)."""
+    if key == 'set_metadata':
+        real = st.sampled_from(('fuzz-zone', 'nova', None)).map(
+            lambda zone: {key: {'metadata': {'availability_zone': zone}}})
+    else:
+        real = st.sampled_from(HOSTS + ('no-such-host',)).map(
+            lambda host: {key: {'host': host}})
+    return _weighted((1, st.just({key: None})), (2, real),
+                     (3, _schema_bodies(aggregate_schemas.ACTIONS[key])))
+
+
+aggregate_action_bodies = st.sampled_from(sorted(
+    aggregate_schemas.ACTIONS)).flatmap(_aggregate_action_bodies)
+
 
 def _bodies(template, method):
     """(raw body or None) strategy for a request."""
@@ -487,6 +510,11 @@ def _bodies(template, method):
         options.append((4, server_group_bodies.map(_encode)))
     elif template == '/image/v2/images':
         options.append((4, image_bodies.map(_encode)))
+    elif template in ('/v2.1/os-aggregates',
+                      '/v2.1/os-aggregates/{aggregate_id}'):
+        options.append((4, aggregate_bodies.map(_encode)))
+    elif template == '/v2.1/os-aggregates/{aggregate_id}/action':
+        options.append((4, aggregate_action_bodies.map(_encode)))
     return _weighted(*options)
 
 

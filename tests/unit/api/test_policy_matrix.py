@@ -43,6 +43,7 @@ from orchestrator.compute import rpcapi as compute_rpcapi
 from orchestrator.compute.drivers import fake
 from orchestrator.cmd import api as api_cmd
 from orchestrator.db import actions as db_actions
+from orchestrator.db import aggregates as db_aggregates
 from orchestrator.db import catalog
 from orchestrator.db import hosts as db_hosts
 from orchestrator.db import instances as db_instances
@@ -156,6 +157,14 @@ FLAVOR_ACTIONS = {'addTenantAccess': {'tenant': 'matrix-tenant'},
                   'removeTenantAccess': {'tenant': 'matrix-tenant'}}
 
 
+AGGREGATE_ACTION_PATH = '/v2.1/os-aggregates/{aggregate_id}/action'
+#: Aggregate action body key -> its body (on a fresh aggregate holding
+#: h2).
+AGGREGATE_ACTIONS = {'add_host': {'host': 'h1'},
+                     'remove_host': {'host': 'h2'},
+                     'set_metadata': {'metadata': {'matrix': 'v'}}}
+
+
 def _cases():
     """(method, template, action key or None) of every route."""
     cases = []
@@ -166,6 +175,9 @@ def _cases():
         elif route.template == FLAVOR_ACTION_PATH:
             cases.extend(('POST', route.template, key)
                          for key in sorted(FLAVOR_ACTIONS))
+        elif route.template == AGGREGATE_ACTION_PATH:
+            cases.extend(('POST', route.template, key)
+                         for key in sorted(AGGREGATE_ACTIONS))
         else:
             cases.append((route.method, route.template, None))
     return cases
@@ -322,6 +334,12 @@ def _owned_resources(method, template, action):
         params['server_group_id'] = db_groups.create(
             OWNER, 'member', 'matrix', db_groups.AFFINITY, {},
             quota.for_project(cfg.CONF, OWNER))['uuid']
+    if '{aggregate_id}' in template:
+        aggregate = db_aggregates.create(
+            'matrix-%s' % uuid.uuid4().hex[:12])
+        if action in AGGREGATE_ACTIONS:
+            db_aggregates.add_host(aggregate['id'], 'h2')
+        params['aggregate_id'] = str(aggregate['id'])
     if '{hypervisor_id}' in template:
         [node] = [n for n in db_hosts.list_compute_nodes()
                   if n['host'] == 'h1']
@@ -345,6 +363,8 @@ def _request(base, persona, method, template, action, params):
     body = None
     if action in FLAVOR_ACTIONS:
         body = {action: FLAVOR_ACTIONS[action]}
+    elif action in AGGREGATE_ACTIONS:
+        body = {action: AGGREGATE_ACTIONS[action]}
     elif action is not None:
         body = {action: ACTIONS[action][1]}
     elif (method, template) == ('POST', '/v2.1/servers'):
@@ -385,6 +405,11 @@ def _request(base, persona, method, template, action, params):
     if (method, template) == ('POST', '/image/v2/images'):
         body = {'name': 'matrix', 'disk_format': 'raw',
                 'container_format': 'bare'}
+    if (method, template) == ('POST', '/v2.1/os-aggregates'):
+        body = {'aggregate': {'name': 'matrix-%s' % uuid.uuid4().hex[:12],
+                              'availability_zone': 'matrix-zone'}}
+    if (method, template) == ('PUT', '/v2.1/os-aggregates/{aggregate_id}'):
+        body = {'aggregate': {'name': 'matrix-%s' % uuid.uuid4().hex[:12]}}
     if (method, template) == ('PUT', '/v2.1/os-quota-sets/{project_id}'):
         body = {'quota_set': {'instances': -1}}
     return requests.request(method, base + path, json=body, auth=auth,
