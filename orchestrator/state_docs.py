@@ -82,8 +82,11 @@ def action_rows():
             name,
             describe_vm_states(action.vm_states),
             describe_task_states(action.task_states),
-            _task_name(action.task_state) if action.task_state
-            else '(no claim)',
+            (_task_name(action.task_state) if action.task_state
+             else '(no claim)') + (
+                '; joins one running in %s (success, nothing started)'
+                % ', '.join(_task_name(t) for t in _sorted_tasks(
+                    action.joins)) if action.joins else ''),
             ', '.join(sorted(action.results)),
             'yes' if action.admin_only else 'no',
         ))

@@ -45,6 +45,11 @@ class Action:
         so an instance without a host (a build that failed before one was
         chosen) is refused (409 'server has no host'), in the same atomic
         claim (``host IS NOT NULL`` in its UPDATE).
+    :ivar joins: task_states in which asking for the action again is
+        answered as a success that starts nothing: the one running does
+        what was asked (a second DELETE while a delete runs is a 204, as
+        in Nova). Decided in the claim's transaction, after its UPDATE
+        matched nothing; no second task, no second instance action.
     """
 
     name: str
@@ -54,6 +59,7 @@ class Action:
     outcomes: frozenset
     admin_only: bool = False
     needs_host: bool = True
+    joins: frozenset = frozenset()
 
     @property
     def results(self):
@@ -71,6 +77,12 @@ class Action:
         if vm_state not in self.vm_states:
             return False
         return ANY_TASK in self.task_states or task_state in self.task_states
+
+    def joined(self, vm_state, task_state):
+        """True when asking for the action in this pair succeeds without
+        starting anything: the task running is this action's (``joins``).
+        """
+        return vm_state in self.vm_states and task_state in self.joins
 
     def refusal(self, vm_state, task_state):
         """The message a client gets (409) when :meth:`allows` is false."""
@@ -92,7 +104,7 @@ SAME = 'same'
 
 
 def _a(name, vm_states, task_states, task_state, results, admin_only=False,
-       needs_host=True):
+       needs_host=True, joins=()):
     """Build an Action. ``results`` is SAME, a list of vm_states (reachable
     from every start) or a dict {from vm_state: to vm_state or list}."""
     if results == SAME:
@@ -103,7 +115,8 @@ def _a(name, vm_states, task_states, task_state, results, admin_only=False,
     else:
         outcomes = [(src, dst) for src in vm_states for dst in results]
     return Action(name, frozenset(vm_states), frozenset(task_states),
-                  task_state, frozenset(outcomes), admin_only, needs_host)
+                  task_state, frozenset(outcomes), admin_only, needs_host,
+                  frozenset(joins))
 
 
 _LIVE = (s.ACTIVE, s.BUILDING, s.STOPPED, s.PAUSED, s.SUSPENDED, s.RESCUED,
@@ -152,9 +165,10 @@ ACTIONS = {a.name: a for a in [
     # not exist before, so no pair "allows" it: the edge is for the machine.
     _a(BOOT, [s.BUILDING], _NO_TASK, s.SCHEDULING, [s.ACTIVE],
        needs_host=False),
-    # A second delete while one runs loses (409): exactly one delete wins.
+    # Exactly one delete runs: a second delete while one runs joins it
+    # (204, nothing started), as in Nova, whose delete takes any task_state.
     _a(DELETE, _LIVE, (None,) + tuple(s.TASK_STATES - {s.DELETING}),
-       s.DELETING, [s.DELETED], needs_host=False),
+       s.DELETING, [s.DELETED], needs_host=False, joins=[s.DELETING]),
     _a(FORCE_DELETE, _LIVE, [ANY_TASK], None, [s.DELETED], needs_host=False),
     # DELETE becomes a soft delete when [DEFAULT] reclaim_instance_interval_s
     # > 0: the guest is powered off and kept, its resources stay claimed,
@@ -162,9 +176,11 @@ ACTIONS = {a.name: a for a in [
     # NOTE: not from rescued: powering a rescued guest off keeps it in
     # rescue, and a restore would show ACTIVE a guest still rescued; with
     # reclaim on, DELETE of a rescued server deletes it for good.
+    # A DELETE while a soft delete or a delete (the reclaim) runs joins it.
     _a(SOFT_DELETE, [s.ACTIVE, s.STOPPED, s.PAUSED, s.SUSPENDED,
                      s.RESIZED, s.ERROR], _NO_TASK, s.SOFT_DELETING,
-       [s.SOFT_DELETED], needs_host=False),
+       [s.SOFT_DELETED], needs_host=False,
+       joins=[s.SOFT_DELETING, s.DELETING]),
     _a(RESTORE, [s.SOFT_DELETED], _NO_TASK, s.RESTORING, [s.ACTIVE]),
     _a(STOP, [s.ACTIVE, s.ERROR], _NO_TASK, s.POWERING_OFF, [s.STOPPED]),
     _a(START, [s.STOPPED], _NO_TASK, s.POWERING_ON, [s.ACTIVE]),

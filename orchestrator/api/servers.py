@@ -27,6 +27,8 @@ find only their own project's (another project's server is a 404, never
 a 403), and then the rule of the operation decides (403).
 """
 
+from oslo_log import log as logging
+
 from orchestrator import exception
 from orchestrator import state_machine
 from orchestrator.policies import server_attributes as rules_attrs
@@ -41,6 +43,8 @@ from orchestrator.api import validation
 from orchestrator.api.schemas import server_attributes as schemas
 from orchestrator.api.views import servers as server_views
 from orchestrator.db import instances as db_instances
+
+LOG = logging.getLogger(__name__)
 
 #: Rows read per database round trip while filtering in Python.
 _BATCH = 100
@@ -266,9 +270,12 @@ def delete(req, server_id):
     """DELETE /servers/{id}: claim for delete, post the delete (204).
 
     409 when the server is locked (:func:`check_unlocked`). A soft
-    delete when :func:`soft_deletes` says so (409 while a task
-    runs then: a soft delete does not preempt). 409 while another delete
-    runs; 503 (claim released) when no conductor takes the job.
+    delete when :func:`soft_deletes` says so (409 while another task
+    runs then: a soft delete does not preempt). While a delete (or a soft
+    delete) runs already, 204 and nothing started: the claim joins it
+    (``Action.joins``, decided in the claim's transaction), as Nova
+    answers a repeated delete. 503 (claim released) when no conductor
+    takes the job.
     """
     ctxt = req.context
     action_values = {'request_id': ctxt.request_id,
@@ -276,16 +283,18 @@ def delete(req, server_id):
     instance = get_instance(req, server_id, rule=rules.DELETE)
     check_unlocked(req, instance)
     if soft_deletes(req.conf, instance):
-        instance, action = db_instances.claim(
-            server_id, state_machine.SOFT_DELETE, action_values,
-            project_id=req.owner_project())
-        operations.start(ctxt, 'start_action', instance, action,
-                         operation=state_machine.SOFT_DELETE)
-        return api_request.empty_response(204)
+        name, method = state_machine.SOFT_DELETE, 'start_action'
+        extra = {'operation': state_machine.SOFT_DELETE}
+    else:
+        name, method, extra = state_machine.DELETE, 'delete_instance', {}
     instance, action = db_instances.claim(
-        server_id, state_machine.DELETE, action_values,
-        project_id=req.owner_project())
-    operations.start(ctxt, 'delete_instance', instance, action)
+        server_id, name, action_values, project_id=req.owner_project())
+    if action is None:
+        LOG.info('Request %s: server %s is being deleted already '
+                 '(task_state %s); nothing more to do', ctxt.request_id,
+                 server_id, instance['task_state'])
+        return api_request.empty_response(204)
+    operations.start(ctxt, method, instance, action, **extra)
     return api_request.empty_response(204)
 
 

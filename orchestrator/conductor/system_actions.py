@@ -22,7 +22,8 @@ def claim_and_post(poster, instance_uuid, action_name, flow_module,
     """Claim the instance for ``action_name`` and post ``flow_module``.
 
     :returns: the claimed instance dict, or None when the claim was
-        refused (the instance moved on or is gone: nothing posted).
+        refused (the instance moved on or is gone) or joined the same
+        action already running (a delete): nothing posted.
     """
     ctxt = orch_context.get_admin_context()
     try:
@@ -34,6 +35,10 @@ def claim_and_post(poster, instance_uuid, action_name, flow_module,
             exception.InstanceNotFound) as e:
         LOG.info('Not starting %s on %s: %s', action_name, instance_uuid,
                  e)
+        return None
+    if action is None:
+        LOG.info('Not starting %s on %s: one runs already (task_state %s)',
+                 action_name, instance_uuid, claimed['task_state'])
         return None
     store = keys.make_store(ctxt.to_dict(), claimed['uuid'], action['id'],
                             task_id=claimed['task_id'], params=params)

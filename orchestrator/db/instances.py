@@ -222,7 +222,11 @@ def claim(instance_uuid, action_name, action_values, project_id=None,
         write more (a resize's migration record) and raise (a quota
         error) to undo the whole claim.
 
-    :returns: (instance dict after the claim, action dict).
+    :returns: (instance dict after the claim, action dict); or
+        (instance dict, None) when the action ``joined`` the task running
+        (``Action.joins``: a second delete while one runs): nothing was
+        written, in the same transaction as the UPDATE that matched
+        nothing, so of N concurrent deletes one claims and N-1 join.
     :raises InstanceNotFound: no such (live) instance in the project.
     :raises InstanceInvalidState: the action is not allowed now (409),
         or it needs a host (``Action.needs_host``) and the instance has
@@ -262,6 +266,8 @@ def claim(instance_uuid, action_name, action_values, project_id=None,
             if row is None or (project_id is not None
                                and row.project_id != project_id):
                 raise exception.InstanceNotFound(instance_id=instance_uuid)
+            if action.joined(row.vm_state, row.task_state):
+                return _to_dict(row), None
             if (action.allows(row.vm_state, row.task_state)
                     and action.needs_host and row.host is None):
                 raise exception.InstanceInvalidState(

@@ -154,7 +154,9 @@ def allowed_statuses(action, soft_delete):
         if state_machine.ANY_TASK in rule.task_states:
             return None
         for vm_state in rule.vm_states:
-            for task_state in rule.task_states:
+            # Accepted too: a repeat that joins the one running (a
+            # second delete while one runs, 204).
+            for task_state in rule.task_states | rule.joins:
                 found.add(_status(vm_state, task_state))
     return frozenset(found)
 

@@ -87,6 +87,20 @@ def test_delete_is_possible_in_every_live_pair_but_one_delete_wins():
             == live, (vm_state, task_state)
         assert sm.ACTIONS[sm.DELETE].allows(vm_state, task_state) == (
             live and task_state != s.DELETING), (vm_state, task_state)
+        # ... and a second one while it runs joins it (204, nothing
+        # started), as Nova answers a repeated delete.
+        assert sm.ACTIONS[sm.DELETE].joined(vm_state, task_state) == (
+            live and task_state == s.DELETING), (vm_state, task_state)
+
+
+def test_only_deletes_join_a_running_task():
+    """``joins`` is for a repeat of the same request only; no action
+    both claims and joins the same pair."""
+    joining = {n for n, a in sm.ACTIONS.items() if a.joins}
+    assert joining == {sm.DELETE, sm.SOFT_DELETE}
+    for action in sm.ACTIONS.values():
+        assert not action.joins & action.task_states, action.name
+        assert action.joins <= {s.DELETING, s.SOFT_DELETING}, action.name
 
 
 def test_nothing_is_allowed_on_a_deleted_instance():

@@ -53,15 +53,82 @@ def test_delete_of_a_building_server_is_allowed(app, conductor):
     assert shown['server']['OS-EXT-STS:task_state'] == 'deleting'
 
 
-def test_second_delete_while_one_runs_is_409(app, conductor):
+def test_second_delete_while_one_runs_is_204_and_starts_nothing(
+        app, conductor):
+    """As Nova (its delete takes any task_state): tempest's teardowns,
+    ``openstack server delete`` run twice and SDK retries expect it."""
     instance = make_instance('active')
     assert call(app, 'DELETE', '/v2.1/servers/' +
                 instance['uuid']).status_int == 204
-    resp = call(app, 'DELETE', '/v2.1/servers/' + instance['uuid'])
+    claimed = db_instances.get(instance['uuid'])
+    for _ in range(2):
+        resp = call(app, 'DELETE', '/v2.1/servers/' + instance['uuid'])
+        assert resp.status_int == 204, resp.body
+        assert resp.body == b''
+    # One delete posted, one 'delete' action, the first claim untouched.
+    (method, _rid, kwargs), = conductor.calls_for(instance['uuid'])
+    assert method == 'delete_instance'
+    deletes = [a for a in db_actions.list_for_instance(instance['uuid'])
+               if a['action'] == 'delete']
+    assert [a['id'] for a in deletes] == [kwargs['action_id']]
+    after = db_instances.get(instance['uuid'])
+    assert after['task_state'] == states.DELETING
+    assert after['task_id'] == claimed['task_id'] == kwargs['task_id']
+
+
+def test_delete_of_a_locked_server_being_deleted_is_still_409(member_app,
+                                                             conductor):
+    """Joining a running delete does not skip the lock check."""
+    instance = make_instance('active', task_state='deleting', locked=True)
+    resp = call(member_app, 'DELETE', '/v2.1/servers/' + instance['uuid'])
     assert resp.status_int == 409
-    fault = resp.json['conflictingRequest']
-    assert fault['code'] == 409
-    assert "task_state deleting" in fault['message']
+    assert conductor.calls_for(instance['uuid']) == []
+
+
+@pytest.mark.parametrize('task_state', ['deleting', 'soft-deleting'])
+def test_delete_with_reclaim_on_joins_a_running_delete(app, conductor, conf,
+                                                       task_state):
+    conf.set_override('reclaim_instance_interval_s', 3600)
+    instance = make_instance('active', task_state=task_state)
+    before = db_instances.get(instance['uuid'])
+    resp = call(app, 'DELETE', '/v2.1/servers/' + instance['uuid'])
+    assert resp.status_int == 204
+    assert conductor.calls_for(instance['uuid']) == []
+    assert db_actions.list_for_instance(instance['uuid']) == [
+        a for a in db_actions.list_for_instance(instance['uuid'])
+        if a['action'] not in ('delete', 'softDelete')]
+    after = db_instances.get(instance['uuid'])
+    assert (after['task_state'], after['task_id']) == (
+        task_state, before['task_id'])
+
+
+def test_delete_while_another_task_runs_still_preempts_it(app, conductor):
+    instance = make_instance('active', task_state='rebooting')
+    resp = call(app, 'DELETE', '/v2.1/servers/' + instance['uuid'])
+    assert resp.status_int == 204
+    (method, _rid, _kwargs), = conductor.calls_for(instance['uuid'])
+    assert method == 'delete_instance'
+    assert db_instances.get(instance['uuid'])['task_state'] == \
+        states.DELETING
+
+
+def test_force_delete_of_a_server_being_deleted_deletes_it_now(app,
+                                                               conductor):
+    """forceDelete preempts a running delete: deleted at once (the
+    delete flow's next write finds itself preempted)."""
+    instance = make_instance('active', host='h1')
+    assert call(app, 'DELETE', '/v2.1/servers/' +
+                instance['uuid']).status_int == 204
+    resp = call(app, 'POST', '/v2.1/servers/%s/action' % instance['uuid'],
+                {'forceDelete': None})
+    assert resp.status_int == 202
+    gone = db_instances.get(instance['uuid'], read_deleted=True)
+    assert gone['vm_state'] == states.DELETED and gone['task_id'] is None
+    assert call(app, 'GET', '/v2.1/servers/' +
+                instance['uuid']).status_int == 404
+    # A DELETE after it is a 404, as in Nova.
+    assert call(app, 'DELETE', '/v2.1/servers/' +
+                instance['uuid']).status_int == 404
 
 
 @pytest.mark.parametrize('server_id', ['nope', UNKNOWN_ID])
