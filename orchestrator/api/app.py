@@ -38,6 +38,7 @@ from orchestrator.api import errors
 from orchestrator.api import flavors
 from orchestrator.api import hypervisors
 from orchestrator.api import identity
+from orchestrator.api import image_metadata
 from orchestrator.api import image_proxy
 from orchestrator.api import images
 from orchestrator.api import input_guard
@@ -68,7 +69,8 @@ from orchestrator.api import versions
 #: Resource modules, each with ``register(router)``. Order matters only
 #: where a literal path shadows a template (see the router).
 RESOURCES = (versions, servers, server_actions, instance_actions, flavors,
-             services, hypervisors, aggregates, images, image_proxy, identity,
+             services, hypervisors, aggregates, images, image_proxy,
+             image_metadata, identity,
              migrations, limits, quota_sets, keypairs, server_tags,
              server_metadata, availability_zones, tenant_usage, consoles,
              server_ips, server_groups, server_diagnostics, os_hosts)

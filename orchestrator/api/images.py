@@ -55,7 +55,7 @@ from orchestrator.policies import catalog as rules
 LOG = logging.getLogger(__name__)
 
 #: Fields of an image body; extra properties are added beside them.
-_RESERVED = frozenset([
+RESERVED = frozenset([
     'id', 'name', 'status', 'visibility', 'protected', 'checksum',
     'container_format', 'disk_format', 'size', 'virtual_size', 'min_disk',
     'min_ram', 'owner', 'created_at', 'updated_at', 'tags', 'self', 'file',
@@ -68,7 +68,7 @@ INTERNAL_PROPERTIES = frozenset(['tags', 'os_hash_algo', 'os_hash_value'])
 
 #: What a create body may not set (Glance: 403 "Attribute ... is
 #: read-only").
-_READ_ONLY = _RESERVED - frozenset([
+_READ_ONLY = RESERVED - frozenset([
     'id', 'name', 'visibility', 'protected', 'container_format',
     'disk_format', 'min_disk', 'min_ram', 'tags'])
 
@@ -81,7 +81,7 @@ HASH_ALGO = 'sha512'
 def user_properties(image):
     """The image's extra properties (what Nova shows as its metadata)."""
     return {k: v for k, v in (image.get('properties') or {}).items()
-            if k not in _RESERVED}
+            if k not in RESERVED}
 
 
 def image_body(image):
@@ -138,7 +138,7 @@ def get_visible(req, image_id):
 
 
 #: Query parameters of Glance's image list that are not property filters.
-_NOT_PROPERTIES = _RESERVED | frozenset([
+_NOT_PROPERTIES = RESERVED | frozenset([
     'limit', 'marker', 'sort', 'sort_key', 'sort_dir', 'member_status',
     'tag',
     'size_min', 'size_max'])
@@ -260,7 +260,7 @@ def create(req):
     visibility = body.get('visibility', 'private')
     if visibility == 'public':
         req.authorize(rules.IMAGES_PUBLICIZE)
-    properties = {k: v for k, v in body.items() if k not in _RESERVED}
+    properties = {k: v for k, v in body.items() if k not in RESERVED}
     if body.get('tags'):
         properties['tags'] = list(body['tags'])
     image = catalog.image_create(

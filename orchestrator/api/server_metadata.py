@@ -107,11 +107,17 @@ def delete(req, server_id, key):
     return api_request.empty_response(204)
 
 
-def register(router):
-    path = '/v2.1/servers/{server_id}/metadata'
+def add_routes(router, path, index, create, update_all, show, update,
+               delete):
+    """Nova's six metadata routes at ``path`` (``.../metadata``)."""
     router.add('GET', path, index)
     router.add('POST', path, create)
     router.add('PUT', path, update_all)
     router.add('GET', path + '/{key}', show)
     router.add('PUT', path + '/{key}', update)
     router.add('DELETE', path + '/{key}', delete)
+
+
+def register(router):
+    add_routes(router, '/v2.1/servers/{server_id}/metadata', index, create,
+               update_all, show, update, delete)

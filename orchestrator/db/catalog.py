@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from orchestrator import exception
 from orchestrator.db import models
+from orchestrator.db import quotas as db_quotas
 from orchestrator.db import session
 
 DEFAULT_FLAVORS = (
@@ -241,18 +242,23 @@ def _visible_to(query, project_id):
                               models.Image.owner == project_id))
 
 
+def _live_image(s, image_id, visible_to):
+    """The image's row in session ``s`` (see :func:`image_get`)."""
+    row = s.execute(_visible_to(sa.select(models.Image).where(
+        models.Image.id == image_id,
+        models.Image.deleted.is_(False)), visible_to)
+    ).scalar_one_or_none()
+    if row is None:
+        raise exception.ImageNotFound(image_id=image_id)
+    return row
+
+
 def image_get(image_id, visible_to=None):
     """The (not deleted) image, or ImageNotFound; with ``visible_to`` (a
     project id), a private image of another project is not found either.
     """
     with session.reader() as s:
-        row = s.execute(_visible_to(sa.select(models.Image).where(
-            models.Image.id == image_id,
-            models.Image.deleted.is_(False)), visible_to)
-        ).scalar_one_or_none()
-        if row is None:
-            raise exception.ImageNotFound(image_id=image_id)
-        return row.as_dict()
+        return _live_image(s, image_id, visible_to).as_dict()
 
 
 def image_list(name=None, status=None, limit=None, marker=None,
@@ -334,6 +340,27 @@ def image_update(image_id, from_statuses, **values):
             return None
         return s.execute(sa.select(models.Image).where(
             models.Image.id == image_id)).scalar_one().as_dict()
+
+
+def image_update_properties(image_id, change, counted=len, quota=None,
+                            visible_to=None):
+    """Apply ``change(properties) -> new properties`` to the (not
+    deleted) image in one transaction: under ``quota`` (a
+    :class:`orchestrator.db.quotas.Quota`, or None for no limit), whose
+    project lock serializes concurrent changes, with ``counted(new)``
+    items checked against ``metadata_items`` (403 above it). Returns the
+    new properties; ImageNotFound as :func:`image_get`."""
+
+    def work(s, check):
+        row = _live_image(s, image_id, visible_to)
+        properties = change(dict(row.properties or {}))
+        check.items('metadata_items', counted(properties))
+        s.execute(sa.update(models.Image).where(
+            models.Image.id == image_id).values(
+                properties=properties, updated_at=models.utcnow())
+            .execution_options(synchronize_session=False))
+        return properties
+    return db_quotas.transaction(quota, work)
 
 
 def image_delete(image_id):

@@ -33,6 +33,7 @@ IMAGES_CREATE = 'image:add_image'
 IMAGES_PUBLICIZE = 'image:publicize_image'
 IMAGES_UPLOAD = 'image:upload_image'
 IMAGES_DOWNLOAD = 'image:download_image'
+IMAGES_MODIFY = 'image:modify_image'
 
 _SPECS = '/flavors/{flavor_id}/os-extra_specs'
 
@@ -79,7 +80,9 @@ rules = [
               'Show an image the caller\'s project may see.',
               ('GET', '/image/v2/images/{image_id}'),
               ('GET', '/image/v2/images/{image_id}/tasks'),
-              ('GET', '/images/{image_id}')),
+              ('GET', '/images/{image_id}'),
+              ('GET', '/images/{image_id}/metadata'),
+              ('GET', '/images/{image_id}/metadata/{key}')),
     base.rule(IMAGES_DELETE, base.PROJECT_MEMBER_OR_ADMIN,
               'Delete an image of the caller\'s project (a public image: '
               'administrators only), through the image service or the '
@@ -97,6 +100,15 @@ rules = [
     base.rule(IMAGES_DOWNLOAD, base.PROJECT_READER_OR_ADMIN,
               'Download the data of an image the caller\'s project may '
               'see.', ('GET', '/image/v2/images/{image_id}/file')),
+    base.rule(IMAGES_MODIFY, base.PROJECT_MEMBER_OR_ADMIN,
+              'Change the metadata (extra properties) of an image of the '
+              'caller\'s project (a public image: administrators only), '
+              'through the Compute API\'s image metadata proxy (before '
+              'microversion 2.39).',
+              ('POST', '/images/{image_id}/metadata'),
+              ('PUT', '/images/{image_id}/metadata'),
+              ('PUT', '/images/{image_id}/metadata/{key}'),
+              ('DELETE', '/images/{image_id}/metadata/{key}')),
     base.refinement(IMAGES_ALL_PROJECTS, base.ADMIN,
               'See and use every project\'s private images.',
               ('GET', '/image/v2/images'), ('POST', '/servers')),

@@ -69,6 +69,7 @@ from orchestrator.api.schemas import server_groups as group_schemas
 from orchestrator.api.schemas import quota_sets as quota_schemas
 from orchestrator.api.schemas import server_actions as action_schemas
 from orchestrator.api.schemas import server_actions_admin as admin_schemas
+from orchestrator.api.schemas import server_attributes as attribute_schemas
 from orchestrator.api.schemas import servers as server_schemas
 from orchestrator.api.schemas import services as service_schemas
 from orchestrator.db import actions as db_actions
@@ -462,6 +463,8 @@ keypair_bodies = st.sampled_from(((2, 1), (2, 2), (2, 10))).flatmap(
     lambda v: _schema_bodies(keypair_schemas.create(v)))
 
 image_bodies = _schema_bodies(image_schemas.create)
+metadata_bodies = _schema_bodies(attribute_schemas.METADATA_BODY)
+meta_item_bodies = _schema_bodies(attribute_schemas.META_ITEM_BODY)
 
 server_group_bodies = st.sampled_from(((2, 1), (2, 15), (2, 64))).flatmap(
     lambda v: _schema_bodies(group_schemas.create(v)))
@@ -515,6 +518,10 @@ def _bodies(template, method):
         options.append((4, aggregate_bodies.map(_encode)))
     elif template == '/v2.1/os-aggregates/{aggregate_id}/action':
         options.append((4, aggregate_action_bodies.map(_encode)))
+    elif template == '/v2.1/images/{image_id}/metadata':
+        options.append((4, metadata_bodies.map(_encode)))
+    elif template == '/v2.1/images/{image_id}/metadata/{key}':
+        options.append((4, meta_item_bodies.map(_encode)))
     return _weighted(*options)
 
 

@@ -149,6 +149,12 @@ SERVER_BODIES = {
         'metadata': {'matrix': 'changed'}},
     ('PUT', '/v2.1/servers/{server_id}/metadata/{key}'): {
         'meta': {'matrix': 'changed'}},
+    ('POST', '/v2.1/images/{image_id}/metadata'): {
+        'metadata': {'matrix': 'changed'}},
+    ('PUT', '/v2.1/images/{image_id}/metadata'): {
+        'metadata': {'matrix': 'changed'}},
+    ('PUT', '/v2.1/images/{image_id}/metadata/{key}'): {
+        'meta': {'matrix': 'changed'}},
 }
 
 FLAVOR_ACTION_PATH = '/v2.1/flavors/{flavor_id}/action'
@@ -301,7 +307,8 @@ def _owned_resources(method, template, action):
         # An upload needs a queued image.
         image = catalog.image_create(
             'private-of-alpha', owner=OWNER, status='queued'
-            if template.endswith('/file') and method == 'PUT' else 'active')
+            if template.endswith('/file') and method == 'PUT' else 'active',
+            properties={'matrix': 'item'})
         params['image_id'] = image['id']
     if template.startswith('/v2.1/flavors/{flavor_id}') and (
             method != 'GET' or template != '/v2.1/flavors/{flavor_id}'):
