@@ -157,6 +157,11 @@ class ServiceUnavailable(OrchestratorError):
     code = 503
 
 
+class UnsupportedMediaType(OrchestratorError):
+    msg_fmt = 'Unsupported Content-Type: %(content_type)s'
+    code = 415
+
+
 class ImageStoreFull(OrchestratorError):
     """The image store has no room for an upload (Glance's 413)."""
 

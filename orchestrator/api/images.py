@@ -32,6 +32,16 @@ Uploading (``PUT .../file``, 204) takes a ``queued`` image through
 ``os_hash_value`` recorded; an upload to an image in another status is a
 409. Downloading (``GET .../file``) returns those bytes (204 while there
 are none). Deleting an image removes its data.
+
+Changing (``PATCH /image/v2/images/{id}``, 200, policy
+``image:modify_image`` on the owner project) takes a JSON patch of
+``add``/``replace``/``remove`` operations on ``/name``, ``/visibility``,
+``/min_ram``, ``/min_disk``, ``/protected``, ``/tags``,
+``/container_format`` and ``/disk_format`` (those two while queued
+only) and on extra properties, all applied or none, as Glance: a
+read-only attribute is a 403, replacing or removing a property the
+image does not have a 409, a value the create schema refuses a 400,
+another content type than the two json-patch ones a 415.
 """
 
 import errno
@@ -382,6 +392,99 @@ def download(req, image_id):
     return response
 
 
+#: The JSON patch media types (Glance's) and each one's schema.
+PATCH_TYPES = {
+    'application/openstack-images-v2.1-json-patch': schemas.patch_v2_1,
+    'application/openstack-images-v2.0-json-patch': schemas.patch_v2_0,
+}
+#: Attributes a patch may change (others of :data:`RESERVED` are
+#: read-only), and those only while the image is queued.
+_PATCHABLE = frozenset(['name', 'visibility', 'min_ram', 'min_disk',
+                        'protected', 'tags', 'container_format',
+                        'disk_format'])
+_QUEUED_ONLY = frozenset(['container_format', 'disk_format'])
+
+
+def _operations(req):
+    """[(op, attribute, value)] of the request's JSON patch."""
+    schema = PATCH_TYPES.get(req.content_type)
+    if schema is None:
+        raise exception.UnsupportedMediaType(
+            content_type=req.content_type or '(none)')
+    body = req.json_body()
+    validation.validate(body, schema)
+    found = []
+    for item in body:
+        if 'op' in item:
+            op, path = item['op'], item['path']
+        else:
+            ops = [o for o in schemas.PATCH_OPS if o in item]
+            if len(ops) != 1:
+                raise exception.ValidationError(
+                    'Invalid input: each operation names exactly one of '
+                    '%s.' % ', '.join(schemas.PATCH_OPS))
+            op, path = ops[0], item[ops[0]]
+        if op != 'remove' and 'value' not in item:
+            raise exception.ValidationError(
+                "Invalid input: operation '%s' needs a value." % op)
+        name = path[1:].replace('~1', '/').replace('~0', '~')
+        if not 0 < len(name) <= schemas.PROPERTY_NAME_MAX:
+            raise exception.ValidationError(
+                'Invalid input: a property name must have 1 to %d '
+                'characters.' % schemas.PROPERTY_NAME_MAX)
+        found.append((op, name, item.get('value')))
+    return found
+
+
+def _patched(image, operations):
+    """The image's (attributes, properties) after ``operations``."""
+    attributes = {k: image[k] for k in _PATCHABLE if k != 'tags'}
+    properties = dict(image.get('properties') or {})
+    attributes['tags'] = list(properties.pop('tags', None) or [])
+    for op, name, value in operations:
+        if name in RESERVED and name not in _PATCHABLE:
+            raise exception.Forbidden("Attribute '%s' is read-only." % name)
+        if name in _QUEUED_ONLY and image['status'] != 'queued':
+            raise exception.Forbidden(
+                "Attribute '%s' can be only replaced for a queued image."
+                % name)
+        if name in _PATCHABLE:
+            if op == 'remove':
+                raise exception.Forbidden(
+                    "Attribute '%s' cannot be removed." % name)
+            validation.validate({name: value}, schemas.create)
+            attributes[name] = value
+            continue
+        if op != 'add' and name not in properties:
+            raise exception.Conflict(
+                'Property %s does not exist.' % name)
+        if op == 'remove':
+            del properties[name]
+        else:
+            validation.validate({name: value}, schemas.create)
+            properties[name] = value
+    tags = attributes.pop('tags')
+    if tags:
+        properties['tags'] = tags
+    return attributes, properties
+
+
+def update(req, image_id):
+    """PATCH /image/v2/images/{id} (200, the image after the patch)."""
+    image = get_visible(req, image_id)
+    req.authorize(rules.IMAGES_MODIFY, {'project_id': image['owner']})
+    attributes, properties = _patched(image, _operations(req))
+    if attributes['visibility'] == 'public' != image['visibility']:
+        req.authorize(rules.IMAGES_PUBLICIZE)
+    changed = catalog.image_update(image['id'], {image['status']},
+                                   properties=properties, **attributes)
+    if changed is None:
+        raise exception.Conflict(
+            'Image %s changed while it was being patched: retry.'
+            % image_id)
+    return api_request.json_response(image_body(changed))
+
+
 def register(router):
     router.add('GET', '/image', versions)
     router.add('GET', '/image/v2', versions)
@@ -390,5 +493,6 @@ def register(router):
     router.add('DELETE', '/image/v2/images/{image_id}', delete)
     router.add('GET', '/image/v2/images/{image_id}/tasks', tasks)
     router.add('POST', '/image/v2/images', create)
+    router.add('PATCH', '/image/v2/images/{image_id}', update)
     router.add('PUT', '/image/v2/images/{image_id}/file', upload)
     router.add('GET', '/image/v2/images/{image_id}/file', download)

@@ -101,10 +101,12 @@ rules = [
               'Download the data of an image the caller\'s project may '
               'see.', ('GET', '/image/v2/images/{image_id}/file')),
     base.rule(IMAGES_MODIFY, base.PROJECT_MEMBER_OR_ADMIN,
-              'Change the metadata (extra properties) of an image of the '
-              'caller\'s project (a public image: administrators only), '
-              'through the Compute API\'s image metadata proxy (before '
-              'microversion 2.39).',
+              'Change an image of the caller\'s project (a public image: '
+              'administrators only): its attributes and extra properties '
+              'through the image service, its metadata through the '
+              'Compute API\'s image metadata proxy (before microversion '
+              '2.39).',
+              ('PATCH', '/image/v2/images/{image_id}'),
               ('POST', '/images/{image_id}/metadata'),
               ('PUT', '/images/{image_id}/metadata'),
               ('PUT', '/images/{image_id}/metadata/{key}'),

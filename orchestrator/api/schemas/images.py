@@ -41,3 +41,24 @@ create = {
 #: Longest name of an extra property (Glance's column); draft 4 has no
 #: ``propertyNames``: the handler checks it.
 PROPERTY_NAME_MAX = 255
+
+#: PATCH /image/v2/images/{id}: a JSON patch, in either of Glance's
+#: media types: ``application/openstack-images-v2.1-json-patch`` (RFC
+#: 6902, ``{"op": "replace", "path": "/name", "value": ...}``) or
+#: ``...-v2.0-json-patch`` (``{"replace": "/name", "value": ...}``).
+PATCH_OPS = ['add', 'replace', 'remove']
+_PATH = {'type': 'string', 'pattern': '^/.', 'maxLength': 256}
+patch_v2_1 = {
+    'type': 'array', 'maxItems': 256,
+    'items': {'type': 'object', 'required': ['op', 'path'],
+              'properties': {'op': {'enum': PATCH_OPS}, 'path': _PATH,
+                             'value': {}},
+              'additionalProperties': False},
+}
+patch_v2_0 = {
+    'type': 'array', 'maxItems': 256,
+    'items': {'type': 'object', 'minProperties': 1,
+              'properties': dict({op: _PATH for op in PATCH_OPS},
+                                 value={}),
+              'additionalProperties': False},
+}

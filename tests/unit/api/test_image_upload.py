@@ -4,6 +4,7 @@ it active with size and hashes, and the same bytes come back."""
 
 import errno
 import hashlib
+import json
 import os
 
 import pytest
@@ -237,3 +238,92 @@ def test_chunked_upload_through_the_http_server(db, conf, store):
         assert requests.get(url, timeout=30).content == DATA
     finally:
         server.stop()
+
+
+PATCH_V2_1 = 'application/openstack-images-v2.1-json-patch'
+PATCH_V2_0 = 'application/openstack-images-v2.0-json-patch'
+
+
+def _patch(app, image_id, operations, content_type=PATCH_V2_1):
+    req = webob.Request.blank('/image/v2/images/%s' % image_id,
+                              method='PATCH')
+    req.body = json.dumps(operations).encode()
+    req.content_type = content_type
+    return req.get_response(app)
+
+
+def test_patch_changes_attributes_and_properties(member_app, store):
+    image = _create(member_app, os_distro='cirros', gone='soon').json
+    resp = _patch(member_app, image['id'], [
+        {'op': 'replace', 'path': '/name', 'value': 'renamed'},
+        {'op': 'replace', 'path': '/min_ram', 'value': 128},
+        {'op': 'add', 'path': '/tags', 'value': ['x']},
+        {'op': 'add', 'path': '/hw_disk_bus', 'value': 'virtio'},
+        {'op': 'replace', 'path': '/os_distro', 'value': 'fedora'},
+        {'op': 'remove', 'path': '/gone'},
+        {'op': 'replace', 'path': '/disk_format', 'value': 'qcow2'}])
+    assert resp.status_int == 200, resp.text
+    body = resp.json
+    assert (body['name'], body['min_ram'], body['tags']) == (
+        'renamed', 128, ['x'])
+    assert body['hw_disk_bus'] == 'virtio' and body['os_distro'] == 'fedora'
+    assert 'gone' not in body and body['disk_format'] == 'qcow2'
+    assert call(member_app, 'GET',
+                '/image/v2/images/%s' % image['id']).json == body
+
+
+def test_patch_in_glances_v2_0_format(member_app, store):
+    image = _create(member_app).json
+    resp = _patch(member_app, image['id'],
+                  [{'replace': '/name', 'value': 'old-style'}], PATCH_V2_0)
+    assert resp.status_int == 200, resp.text
+    assert resp.json['name'] == 'old-style'
+
+
+@pytest.mark.parametrize('operations,status', [
+    ([{'op': 'replace', 'path': '/status', 'value': 'active'}], 403),
+    ([{'op': 'replace', 'path': '/size', 'value': 1}], 403),
+    ([{'op': 'remove', 'path': '/name'}], 403),
+    ([{'op': 'replace', 'path': '/nope', 'value': 'x'}], 409),
+    ([{'op': 'remove', 'path': '/nope'}], 409),
+    ([{'op': 'replace', 'path': '/min_ram', 'value': -1}], 400),
+    ([{'op': 'replace', 'path': '/disk_format', 'value': 'floppy'}], 400),
+    ([{'op': 'add', 'path': '/prop', 'value': 3}], 400),
+    ([{'op': 'add', 'path': '/prop'}], 400),
+    ([{'op': 'move', 'path': '/name', 'value': 'x'}], 400),
+    ([{'op': 'add', 'path': 'name', 'value': 'x'}], 400),
+    ({'op': 'add'}, 400)])
+def test_bad_patches_change_nothing(member_app, store, operations, status):
+    image = _create(member_app).json
+    if isinstance(operations, list):
+        # A good operation first: all or nothing.
+        operations = [{'op': 'replace', 'path': '/name',
+                       'value': 'first'}] + operations
+    resp = _patch(member_app, image['id'], operations)
+    assert resp.status_int == status, resp.text
+    assert catalog.image_get(image['id'])['name'] == 'uploaded'
+
+
+def test_patch_needs_a_json_patch_content_type(member_app, store):
+    image = _create(member_app).json
+    resp = _patch(member_app, image['id'], [], 'application/json')
+    assert resp.status_int == 415
+
+
+def test_formats_change_only_while_queued(member_app, store):
+    image = _create(member_app).json
+    _upload(member_app, image['id'])
+    resp = _patch(member_app, image['id'], [
+        {'op': 'replace', 'path': '/disk_format', 'value': 'qcow2'}])
+    assert resp.status_int == 403
+
+
+def test_patch_rules(app, member_app, reader_app, other_member_app, store):
+    image = _create(member_app).json
+    rename = [{'op': 'replace', 'path': '/name', 'value': 'x'}]
+    assert _patch(reader_app, image['id'], rename).status_int == 403
+    assert _patch(other_member_app, image['id'], rename).status_int == 404
+    assert _patch(member_app, CIRROS, rename).status_int == 403
+    publish = [{'op': 'replace', 'path': '/visibility', 'value': 'public'}]
+    assert _patch(member_app, image['id'], publish).status_int == 403
+    assert _patch(app, image['id'], publish).json['visibility'] == 'public'

@@ -409,6 +409,10 @@ def _request(base, persona, method, template, action, params):
     if (method, template) == ('POST', '/v2.1/os-server-groups'):
         body = {'server_group': {'name': 'matrix',
                                  'policies': ['affinity']}}
+    if (method, template) == ('PATCH', '/image/v2/images/{image_id}'):
+        headers['Content-Type'] = \
+            'application/openstack-images-v2.1-json-patch'
+        body = [{'op': 'replace', 'path': '/name', 'value': 'renamed'}]
     if (method, template) == ('POST', '/image/v2/images'):
         body = {'name': 'matrix', 'disk_format': 'raw',
                 'container_format': 'bare'}
