@@ -56,11 +56,15 @@ def _respond(req, aggregate):
 
 
 def _id(aggregate_id):
-    """The integer id of the path (400 otherwise, as Nova)."""
+    """The integer id of the path: 400 when it is no integer, 404 when
+    no aggregate can have it (a negative one, as Nova)."""
     text = aggregate_id.strip()
-    if not text.isdigit() or not text.isascii() or int(text) > _MAX_ID:
+    digits = text[1:] if text.startswith('-') else text
+    if not digits.isdigit() or not digits.isascii():
         raise exception.Invalid('Invalid aggregate id: an integer is '
                                 'expected.')
+    if not 0 < int(text) <= _MAX_ID:
+        raise db_aggregates.AggregateNotFound(aggregate_id=text)
     return int(text)
 
 

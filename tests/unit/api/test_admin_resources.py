@@ -58,6 +58,10 @@ def test_services_filters(app, hosts):
     assert [s['host'] for s in resp.json['services']] == ['ctl']
     resp = call(app, 'GET', '/v2.1/os-services?host=host2')
     assert [s['host'] for s in resp.json['services']] == ['host2']
+    # Nova's name of the compute binary filters ours.
+    resp = call(app, 'GET', '/v2.1/os-services?binary=nova-compute')
+    assert [(s['host'], s['binary']) for s in resp.json['services']] == [
+        ('host1', 'orchestrator-compute'), ('host2', 'orchestrator-compute')]
 
 
 @pytest.mark.parametrize('version,module', [('2.1', 'v2_1'),

@@ -87,9 +87,13 @@ def test_create_400s(app, body):
 
 
 def test_bad_ids_and_unknown_aggregates(app):
-    for bad in ('x', '1.5', '-1', '99999999999999999999'):
+    for bad in ('x', '1.5', '--1', '1e3'):
         assert call(app, 'GET', '%s/%s' % (AGG, bad)).status_int == 400
-    assert call(app, 'GET', AGG + '/42').status_int == 404
+    # An integer no aggregate has is a 404, as Nova (tempest uses -1).
+    for unknown in ('42', '-1', '0', '99999999999999999999'):
+        assert call(app, 'GET', '%s/%s' % (AGG, unknown)).status_int == 404
+        assert call(app, 'DELETE', '%s/%s' % (AGG, unknown)).status_int \
+            == 404
     assert call(app, 'PUT', AGG + '/42', {'aggregate': {
         'name': 'n'}}).status_int == 404
     _act(app, 42, 'set_metadata', {'metadata': {'a': 'b'}}, status=404)
