@@ -16,6 +16,7 @@ Contract of every subclass:
 """
 
 import logging
+import time
 
 import oslo_messaging as messaging
 
@@ -259,6 +260,44 @@ def persisted_names():
 
 class InstanceRetry(PersistedName, retry.Retry, abstract=True):
     """A retry controller of a flow (its name declared like a step's)."""
+
+
+#: Pause before attempt n (n > 1) of steps rolled forward:
+#: ROLL_FORWARD_BACKOFF_S * 2 ** (n - 2), at most ROLL_FORWARD_MAX_S.
+ROLL_FORWARD_BACKOFF_S = 0.5
+ROLL_FORWARD_MAX_S = 5.0
+
+
+class RollForwardRetry(InstanceRetry, abstract=True):
+    """Retry the steps past a flow's point of no return until they
+    succeed, pausing longer each time (:data:`ROLL_FORWARD_BACKOFF_S`
+    doubling up to :data:`ROLL_FORWARD_MAX_S`). Gives up only when the
+    flow lost its claim (Preempted: a force delete, a reset, the
+    deadline watchdog): the whole flow then reverts, and the reverts of
+    the steps past the point of no return undo nothing.
+
+    ``execute`` returns the attempt number. Re-run after a crash: the
+    history is in the logbook, so the count goes on. Subclasses name
+    what they retry (:attr:`what`, for the log).
+    """
+
+    #: What is retried (in the log line of each new attempt).
+    what = 'steps'
+
+    def execute(self, history, *args, **kwargs):
+        attempt = len(history) + 1
+        if attempt > 1:
+            pause = min(ROLL_FORWARD_MAX_S,
+                        ROLL_FORWARD_BACKOFF_S * 2 ** (attempt - 2))
+            LOG.warning('%s past the point of no return: attempt %d in '
+                        '%.1fs', self.what, attempt, pause)
+            time.sleep(pause)
+        return attempt
+
+    def on_failure(self, history, *args, **kwargs):
+        if history.caused_by(exception.Preempted, index=-1):
+            return retry.REVERT_ALL
+        return retry.RETRY
 
 
 class InstanceTask(PersistedName, task.Task, abstract=True):

@@ -11,8 +11,12 @@ Final:     the image active; vm_state shelved (guest off on its host,
            capacity held); the image's id in system_metadata.
 On revert: before the commit (FinishShelve): the image deleted, the
            host's snapshot gone, the guest powered back as its vm_state
-           says, vm_state unchanged, fault. After it (the offload
-           failed): vm_state shelved, image kept, fault.
+           says, vm_state unchanged, fault. After it, when the
+           guest's destroy failed: vm_state shelved (its guest still
+           on its host), image kept, fault. Past the destroy nothing
+           rolls back: FinishOffload is retried until it succeeds
+           (OffloadRollForward); only a lost claim (force delete, reset,
+           watchdog) stops it, leaving the instance to its new owner.
 Resume:    revert before the point of no return (as a snapshot: taking
            it again is cheaper than finding how far a half-made copy
            got); from FinishShelve on, forward (the offload converges).
@@ -43,4 +47,4 @@ def get_flow():
         snapshot.UploadSnapshot(task_state=states.SHELVING_IMAGE_UPLOADING),
         shelve.FinishShelve(),
         shelve.DestroyForOffload(),
-        shelve.FinishOffload())
+        shelve.offload_commit(FLOW_NAME))

@@ -6,8 +6,10 @@ Starts in: vm_state shelved.
 Final:     vm_state shelved_offloaded: no guest, no host or node, no
            allocation; the shelved image kept (system_metadata); the
            server still counts in its project's quota.
-On revert: vm_state shelved, task_state cleared, fault (a guest already
-           destroyed stays so: see DestroyForOffload).
+On revert (the destroy failed): vm_state shelved, its guest still on
+           its host, task_state cleared, fault. Past the destroy nothing
+           rolls back: FinishOffload is retried until it succeeds
+           (OffloadRollForward); only a lost claim stops it.
 Resume:    forward; the destroy and the commit converge.
 """
 
@@ -25,4 +27,4 @@ def get_flow():
     return linear_flow.Flow(FLOW_NAME).add(
         power.ClearTaskOnRevert(),
         shelve.DestroyForOffload(),
-        shelve.FinishOffload())
+        shelve.offload_commit(FLOW_NAME))

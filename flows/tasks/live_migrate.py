@@ -16,11 +16,7 @@ after it are retried by :class:`RollForward` until they succeed.
 """
 
 import logging
-import time
 
-from taskflow import retry
-
-from orchestrator import exception
 from orchestrator import state_machine
 from orchestrator import states
 from orchestrator.compute import rpcapi as compute_rpcapi
@@ -41,11 +37,6 @@ DEST_CHECK = 'dest_check'
 MIGRATE_DATA = 'migrate_data'
 DEST_PREPARED = 'dest_prepared'
 MEMORY_COPIED = 'memory_copied'
-
-#: Pause before the n-th retry of the steps past the point of no return:
-#: BACKOFF_S * 2 ** (n - 1), at most MAX_BACKOFF_S.
-BACKOFF_S = 0.5
-MAX_BACKOFF_S = 5.0
 
 
 def _payload(instance):
@@ -229,34 +220,15 @@ class CommitToDestination(base.InstanceTask):
                            {states.MIGRATION_RUNNING})
 
 
-class RollForward(base.InstanceRetry):
-    """Retry the steps past the point of no return until they succeed,
-    pausing longer each time (:data:`BACKOFF_S` doubling up to
-    :data:`MAX_BACKOFF_S`). Gives up only when the flow lost its claim
-    (Preempted: a force delete, a reset, the deadline watchdog): the
-    whole flow then reverts, which past the point of no return undoes
-    nothing and ends the migration in error.
-
-    ``execute`` returns the attempt number. Re-run after a crash: the
-    history is in the logbook, so the count goes on.
-    """
+class RollForward(base.RollForwardRetry):
+    """Retry the steps past CommitToDestination until they succeed (see
+    :class:`flows.base.RollForwardRetry`): only a lost claim stops them,
+    and the whole flow then reverts, which past the point of no return
+    undoes nothing and ends the migration in error."""
 
     persisted_name = 'flows.tasks.live_migrate.RollForward'
 
-    def execute(self, history, *args, **kwargs):
-        attempt = len(history) + 1
-        if attempt > 1:
-            pause = min(MAX_BACKOFF_S, BACKOFF_S * 2 ** (attempt - 2))
-            LOG.warning('Live migration past its point of no return: '
-                        'attempt %d of its last steps in %.1fs', attempt,
-                        pause)
-            time.sleep(pause)
-        return attempt
-
-    def on_failure(self, history, *args, **kwargs):
-        if history.caused_by(exception.Preempted, index=-1):
-            return retry.REVERT_ALL
-        return retry.RETRY
+    what = 'Live migration\'s last steps'
 
 
 class PostLiveMigrationAtDestination(base.InstanceTask):

@@ -22,6 +22,7 @@
 import logging
 
 from oslo_utils import timeutils
+from taskflow.patterns import linear_flow
 
 from orchestrator import exception
 from orchestrator import state_machine
@@ -193,9 +194,11 @@ class DestroyForOffload(base.InstanceTask):
     shelving_offloading). Nothing when the flow is a shelve not asked to
     offload. Checks the claim first. Re-run: destroying a guest that is
     gone is not an error. No revert: a destroyed guest is not brought
-    back (its disk is the shelved image; a failure after this step
-    leaves the server shelved with a fault, and an unshelve then fails
-    to power on a guest that is gone: offload it again, or delete it).
+    back (its disk is the shelved image). Its failure rolls the offload
+    back (the guest still there, the server shelved); once it succeeded,
+    the offload only rolls forward (:class:`OffloadRollForward` retries
+    :class:`FinishOffload`), so a shelved server is never left without
+    its guest.
     """
 
     persisted_name = 'flows.tasks.shelve.DestroyForOffload'
@@ -208,6 +211,26 @@ class DestroyForOffload(base.InstanceTask):
         if instance['host']:
             base.compute_api().destroy(self.context(context),
                                        instance['host'], _payload(instance))
+
+
+class OffloadRollForward(base.RollForwardRetry):
+    """The retry of :class:`FinishOffload`, past the guest's destruction
+    (:class:`flows.base.RollForwardRetry`): it runs again until it
+    succeeds; only a lost claim (a force delete, a reset, the deadline
+    watchdog) reverts the flow, whose reverts then leave the instance to
+    whoever claimed it."""
+
+    persisted_name = 'flows.tasks.shelve.OffloadRollForward'
+
+    what = 'Offload of a destroyed guest'
+
+
+def offload_commit(flow_name):
+    """The subflow after :class:`DestroyForOffload`: :class:`FinishOffload`
+    under :class:`OffloadRollForward` (a destroyed guest's offload rolls
+    forward only)."""
+    return linear_flow.Flow(flow_name + '-commit',
+                            retry=OffloadRollForward()).add(FinishOffload())
 
 
 class FinishOffload(base.InstanceTask):
@@ -297,17 +320,34 @@ class FinishUnshelve(base.InstanceTask):
                      instance_uuid)
 
 
+def forget_shelved_image(instance):
+    """For a deleted ``instance``: delete its shelved image (if it has
+    one), then drop the shelve's keys from its system_metadata, so
+    nothing is left for :func:`orchestrator.conductor.shelved_offload.
+    forget_images_of_deleted` to find. Idempotent (deleting the deleted
+    image is a no-op): a crash between the two writes is finished by
+    that periodic. Returns True when an image was deleted."""
+    image_id = shelved_image_id(instance)
+    if not image_id:
+        return False
+    deleted = catalog.image_delete(image_id)
+    if deleted:
+        LOG.info('Deleted shelved image %s of deleted %s', image_id,
+                 instance['uuid'])
+    instances.drop_system_metadata_keys_of_deleted(instance['uuid'],
+                                                   SHELVED_KEYS)
+    return bool(deleted)
+
+
 class DeleteShelvedImage(base.InstanceTask):
-    """A deleted server's shelved image is deleted (the delete flow's
-    last step; a server never shelved has none). Holds no claim (the
-    instance is deleted by then). Idempotent: deleting the deleted image
-    is a no-op. No revert."""
+    """A deleted server's shelved image is deleted, and the shelve's keys
+    dropped from its system_metadata (:func:`forget_shelved_image`; the
+    delete flow's last step; a server never shelved has none). Holds no
+    claim (the instance is deleted by then). Idempotent: deleting the
+    deleted image is a no-op. No revert."""
 
     persisted_name = 'flows.tasks.shelve.DeleteShelvedImage'
 
     def execute(self, instance_uuid):
-        instance = instances.get(instance_uuid, read_deleted=True)
-        image_id = shelved_image_id(instance)
-        if image_id and catalog.image_delete(image_id):
-            LOG.info('Deleted shelved image %s of deleted %s', image_id,
-                     instance_uuid)
+        forget_shelved_image(instances.get(instance_uuid,
+                                           read_deleted=True))

@@ -68,12 +68,11 @@ def force_delete(req, server_id, value):
     if before.get('host'):
         operations.cleanup_after_force_delete(ctxt, server_id,
                                               before['host'], act['id'])
-    shelved_image = shelve_steps.shelved_image_id(before)
-    if shelved_image:
-        # NOTE(shelve): the image of a shelved server goes with it, as in
-        # Nova; one write after the delete (a crash in between leaves it
-        # for an administrator, like any image).
-        catalog.image_delete(shelved_image)
+    # The image of a shelved server goes with it, as in Nova: a write
+    # after the delete; a crash in between leaves it named in the deleted
+    # instance's system_metadata, where the conductor's periodic
+    # (shelved_offload.forget_images_of_deleted) finds and deletes it.
+    shelve_steps.forget_shelved_image(before)
     return api_request.empty_response(202)
 
 
@@ -84,10 +83,16 @@ def check_no_arguments(key, value):
         raise exception.Invalid('%s takes no arguments (null or {})' % key)
 
 
-def _claim(req, server_id, name, quota=None, within=None):
+def claim_action(req, server_id, name, quota=None, within=None):
     """Claim the server for action ``name``; 409 when the table forbids it
     now. Returns (instance, action). ``quota`` and ``within``: see
-    :func:`orchestrator.db.instances.claim`."""
+    :func:`orchestrator.db.instances.claim`.
+
+    Public: every handler of a flow-backed action (here and in
+    :mod:`orchestrator.api.server_shelve`,
+    :mod:`orchestrator.api.server_actions_admin`) claims with it, then
+    does its own checks or writes and calls :func:`start_action` (or
+    uses :func:`claim_and_start` when it has none)."""
     ctxt = req.context
     return db_instances.claim(
         server_id, name, {'request_id': ctxt.request_id,
@@ -96,18 +101,19 @@ def _claim(req, server_id, name, quota=None, within=None):
         project_id=req.owner_project(), quota=quota, within=within)
 
 
-def _start(req, instance, act, name, params=None):
-    """Have a conductor run the flow of ``name`` on the claimed server
-    (503, claim given back, when none answers)."""
+def start_action(req, instance, act, name, params=None):
+    """Have a conductor run the flow of ``name`` on the server claimed by
+    :func:`claim_action` (503, claim given back, when none answers);
+    ``params`` go into the flow's store."""
     operations.start(req.context, 'start_action', instance, act,
                      operation=name, params=params)
 
 
-def _claim_and_start(req, server_id, name, params=None):
+def claim_and_start(req, server_id, name, params=None):
     """Claim the server for action ``name`` (409 when the table forbids it
     now) and have a conductor run its flow (202, no body)."""
-    instance, act = _claim(req, server_id, name)
-    _start(req, instance, act, name, params)
+    instance, act = claim_action(req, server_id, name)
+    start_action(req, instance, act, name, params)
     return api_request.empty_response(202)
 
 
@@ -118,7 +124,7 @@ def _claimed_action(key, name):
 
     def handler(req, server_id, value):
         check_no_arguments(key, value)
-        return _claim_and_start(req, server_id, name)
+        return claim_and_start(req, server_id, name)
 
     return handler
 
@@ -148,7 +154,7 @@ def reboot(req, server_id, value):
             field='reboot.type', reason='must be "SOFT" or "HARD"')
     name = (state_machine.REBOOT_HARD if reboot_type.upper() == 'HARD'
             else state_machine.REBOOT_SOFT)
-    return _claim_and_start(req, server_id, name)
+    return claim_and_start(req, server_id, name)
 
 
 @action('os-resetState')
@@ -183,11 +189,11 @@ def restore(req, server_id, value):
         # NOTE(quota): a soft-deleted server does not count (as in
         # Nova); restoring it asks for a whole server again.
         check.counted(quota.boot_deltas(claimed), exclude=claimed['uuid'])
-    claimed, act = _claim(
+    claimed, act = claim_action(
         req, server_id, state_machine.RESTORE,
         quota=quota.for_project(req.conf, instance['project_id']),
         within=fits)
-    _start(req, claimed, act, state_machine.RESTORE)
+    start_action(req, claimed, act, state_machine.RESTORE)
     return api_request.empty_response(202)
 
 
@@ -195,7 +201,7 @@ def restore(req, server_id, value):
 def unrescue(req, server_id, value):
     """{"unrescue": null} (202): the guest boots from its own disk."""
     check_no_arguments('unrescue', value)
-    return _claim_and_start(req, server_id, state_machine.UNRESCUE)
+    return claim_and_start(req, server_id, state_machine.UNRESCUE)
 
 
 @action('rescue')
@@ -211,7 +217,7 @@ def rescue(req, server_id, value):
     if image_ref:
         image_ref = server_create.active_image(req, image_ref)['id']
     password = value.get('adminPass') or generate_password()
-    _claim_and_start(req, server_id, state_machine.RESCUE, {
+    claim_and_start(req, server_id, state_machine.RESCUE, {
         keys.SEALED_ADMIN_PASSWORD: secret_box.seal_for_request(
             password, req.conf),
         'rescue_image_ref': image_ref})
@@ -245,8 +251,8 @@ def rebuild(req, server_id, value):
             shown['user_data'], req.conf)
     elif 'user_data' in shown:
         params['user_data'] = None
-    instance, act = _claim(req, server_id, state_machine.REBUILD)
-    _start(req, instance, act, state_machine.REBUILD, params)
+    instance, act = claim_action(req, server_id, state_machine.REBUILD)
+    start_action(req, instance, act, state_machine.REBUILD, params)
     # The response shows the server as the rebuild makes it (Nova saves
     # the new image and name before the rebuild runs): the new image and
     # name, not the ones the guest still has.
@@ -270,7 +276,7 @@ def _image_of_server(req, server_id, action_name, image_name, metadata,
     ``forced`` over those, and always the server it comes from (a dropped
     request's queued image is found by it).
     """
-    instance, act = _claim(req, server_id, action_name)
+    instance, act = claim_action(req, server_id, action_name)
     image_properties = dict(defaults or {})
     image_properties.update(metadata or {})
     image_properties.update(forced or {})
@@ -280,8 +286,8 @@ def _image_of_server(req, server_id, action_name, image_name, metadata,
                                  owner=instance['project_id'],
                                  properties=image_properties)
     try:
-        _start(req, instance, act, action_name,
-               dict(params or {}, image_id=image['id']))
+        start_action(req, instance, act, action_name,
+                     dict(params or {}, image_id=image['id']))
     except exception.ServiceUnavailable:
         catalog.image_delete(image['id'])
         raise
@@ -347,7 +353,7 @@ def change_password(req, server_id, value):
     (:mod:`orchestrator.secret_box`); it is never echoed."""
     validation.validate({'changePassword': value},
                         action_schemas.CHANGE_PASSWORD)
-    return _claim_and_start(req, server_id, state_machine.CHANGE_PASSWORD, {
+    return claim_and_start(req, server_id, state_machine.CHANGE_PASSWORD, {
         keys.SEALED_ADMIN_PASSWORD: secret_box.seal_for_request(
             value['adminPass'], req.conf)})
 
@@ -364,7 +370,7 @@ def trigger_crash_dump(req, server_id, value):
             instance_uuid=instance['uuid'],
             power_state=states.POWER_STATE_NAMES.get(
                 instance['power_state'], instance['power_state']))
-    return _claim_and_start(req, server_id, state_machine.TRIGGER_CRASH_DUMP)
+    return claim_and_start(req, server_id, state_machine.TRIGGER_CRASH_DUMP)
 
 
 #: Actions offered from a microversion on: body key -> (major, minor).
@@ -424,16 +430,17 @@ def _start_migration(req, server_id, name, migration_type, new_flavor,
             old_flavor=instance['flavor'], new_flavor=new_flavor,
             project_id=project_id, user_id=req.context.user_id,
             migration_uuid=migration_uuid)
-    instance, act = _claim(req, server_id, name,
-                           quota=quota.for_project(req.conf, project_id),
-                           within=record)
+    instance, act = claim_action(req, server_id, name,
+                                 quota=quota.for_project(req.conf,
+                                                         project_id),
+                                 within=record)
     params = {'migration_uuid': migration_uuid,
               'migration_type': migration_type,
               'new_flavor': new_flavor}
     if requested_host:
         params['requested_host'] = requested_host
     try:
-        _start(req, instance, act, name, params)
+        start_action(req, instance, act, name, params)
     except exception.ServiceUnavailable:
         migration_records.set_status(
             migration_uuid, states.MIGRATION_ERROR,
@@ -490,7 +497,7 @@ def migrate(req, server_id, value):
 def _finished_migration(req, server_id, name):
     """Claim the server for confirm/revert ``name`` and find the
     migration waiting for it; 400 (claim given back) if there is none."""
-    instance, act = _claim(req, server_id, name)
+    instance, act = claim_action(req, server_id, name)
     waiting = migration_records.list_(
         instance_uuid=instance['uuid'],
         statuses=[states.MIGRATION_FINISHED])
@@ -509,7 +516,7 @@ def confirm_resize(req, server_id, value):
     check_no_arguments('confirmResize', value)
     instance, act, migration = _finished_migration(
         req, server_id, state_machine.CONFIRM_RESIZE)
-    _start(req, instance, act, state_machine.CONFIRM_RESIZE,
+    start_action(req, instance, act, state_machine.CONFIRM_RESIZE,
            {'migration_uuid': migration['uuid']})
     return api_request.empty_response(204)
 
@@ -520,6 +527,6 @@ def revert_resize(req, server_id, value):
     check_no_arguments('revertResize', value)
     instance, act, migration = _finished_migration(
         req, server_id, state_machine.REVERT_RESIZE)
-    _start(req, instance, act, state_machine.REVERT_RESIZE,
+    start_action(req, instance, act, state_machine.REVERT_RESIZE,
            {'migration_uuid': migration['uuid']})
     return api_request.empty_response(202)

@@ -81,7 +81,7 @@ def _start_with_migration(req, server_id, name, migration_type, status,
     ``status`` and start the flow with ``params`` plus the migration's
     uuid. Returns (instance, migration). On 503 the migration is failed
     (the claim is given back by the start)."""
-    instance, act = server_actions._claim(req, server_id, name)
+    instance, act = server_actions.claim_action(req, server_id, name)
     ctxt = req.context
     migration = migration_records.create(
         instance['uuid'], migration_type, status,
@@ -90,7 +90,7 @@ def _start_with_migration(req, server_id, name, migration_type, status,
         project_id=instance['project_id'], user_id=ctxt.user_id)
     params = dict(params, migration_uuid=migration['uuid'], host=host)
     try:
-        server_actions._start(req, instance, act, name, params)
+        server_actions.start_action(req, instance, act, name, params)
     except exception.ServiceUnavailable:
         migration_records.set_status(migration['uuid'],
                                      states.MIGRATION_FAILED,

@@ -39,8 +39,8 @@ from flows.tasks import shelve as shelve_steps
 def shelve(req, server_id, value):
     """{"shelve": null} (202)."""
     server_actions.check_no_arguments('shelve', value)
-    instance, act = server_actions._claim(req, server_id,
-                                          state_machine.SHELVE)
+    instance, act = server_actions.claim_action(req, server_id,
+                                                state_machine.SHELVE)
     image = catalog.image_create(
         '%s-shelved' % (instance['display_name'] or instance['uuid']),
         status='queued', owner=instance['project_id'],
@@ -50,8 +50,8 @@ def shelve(req, server_id, value):
     params = {shelve_steps.IMAGE_ID: image['id'],
               shelve_steps.OFFLOAD: req.conf.shelved_offload_time == 0}
     try:
-        server_actions._start(req, instance, act, state_machine.SHELVE,
-                              params)
+        server_actions.start_action(req, instance, act,
+                                    state_machine.SHELVE, params)
     except exception.ServiceUnavailable:
         catalog.image_delete(image['id'])
         raise
@@ -62,8 +62,8 @@ def shelve(req, server_id, value):
 def shelve_offload(req, server_id, value):
     """{"shelveOffload": null} (202)."""
     server_actions.check_no_arguments('shelveOffload', value)
-    return server_actions._claim_and_start(req, server_id,
-                                           state_machine.SHELVE_OFFLOAD)
+    return server_actions.claim_and_start(req, server_id,
+                                          state_machine.SHELVE_OFFLOAD)
 
 
 def _requested_zone(req, value):
@@ -106,7 +106,8 @@ def unshelve(req, server_id, value):
                        % server_id)
         if zone is not None:
             db_instances.set_availability_zone_in(s, claimed['uuid'], zone)
-    claimed, act = server_actions._claim(req, server_id, name, within=move)
-    server_actions._start(req, claimed, act, name, {
+    claimed, act = server_actions.claim_action(req, server_id, name,
+                                               within=move)
+    server_actions.start_action(req, claimed, act, name, {
         shelve_steps.IMAGE_ID: shelve_steps.shelved_image_id(claimed)})
     return api_request.empty_response(202)

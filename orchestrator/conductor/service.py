@@ -116,6 +116,9 @@ class ConductorService:
                         lambda: conductor_conf.shelved_poll_interval_s,
                         lambda: shelved_offload.run_once(self._conf,
                                                          self._poster))
+        runner.register('shelved-images-of-deleted',
+                        lambda: conductor_conf.shelved_poll_interval_s,
+                        shelved_offload.forget_images_of_deleted)
         runner.register('complete-evacuations',
                         lambda: conductor_conf.evacuation_check_interval_s,
                         lambda: evacuations.run_once(self._conf))

@@ -12,6 +12,13 @@ of the user ``orchestrator``, as Nova's ``_poll_shelved_instances``.
 Re-run: a server already claimed, unshelved or offloaded is skipped; one
 whose claim was made but whose job was not posted is left to the
 deadline watchdog.
+
+:func:`forget_images_of_deleted` (the same interval, whatever
+``shelved_offload_time``) finishes what a crash left of a deleted
+server's shelved image: a force delete deletes the instance, then its
+image, in two writes; a deleted instance whose system_metadata still
+names a shelved image gets it deleted and the name dropped. Re-run:
+deleting a deleted image is a no-op.
 """
 
 import datetime
@@ -73,3 +80,19 @@ def run_once(conf, poster):
                      shelve_steps.SHELVED_AT))
         posted.append(claimed['uuid'])
     return posted
+
+
+def forget_images_of_deleted(limit=100):
+    """Delete the shelved images still named by deleted instances (at
+    most ``limit`` instances a run) and drop their names. Returns the
+    uuids of the instances whose image was deleted now."""
+    done = []
+    for instance in instances.deleted_with_system_metadata_key(
+            shelve_steps.SHELVED_IMAGE_ID, limit=limit):
+        try:
+            if shelve_steps.forget_shelved_image(instance):
+                done.append(instance['uuid'])
+        except Exception:  # noqa: BLE001 - the next run tries again
+            LOG.exception('Could not delete the shelved image of deleted '
+                          'server %s', instance['uuid'])
+    return done

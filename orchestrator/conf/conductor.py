@@ -98,7 +98,9 @@ opts = [
     cfg.FloatOpt('shelved_poll_interval_s', default=3600.0,
                  help='How often a conductor offloads the servers shelved '
                       'longer ago than [DEFAULT] shelved_offload_time '
-                      '(when it is > 0). Less than 0 disables it.'),
+                      '(when it is > 0), and deletes the shelved images '
+                      'deleted servers still name (a crash during a force '
+                      'delete). Less than 0 disables it.'),
     cfg.FloatOpt('auto_confirm_interval_s', default=60.0,
                  help='How often a conductor confirms the resizes and cold '
                       'migrations waiting longer than [DEFAULT] '

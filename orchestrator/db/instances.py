@@ -508,6 +508,46 @@ def force_delete(instance_uuid, action_values, project_id=None):
 
 
 
+def deleted_with_system_metadata_key(key, limit=100):
+    """Deleted instances whose system_metadata still has ``key`` (oldest
+    deletion first, at most ``limit``): what a cleanup of deleted
+    instances has left to finish (e.g. a shelved image)."""
+    with session.reader() as s:
+        q = (sa.select(models.Instance)
+             .where(models.Instance.deleted != 0,
+                    models.Instance.system_metadata.is_not(None),
+                    sa.cast(models.Instance.system_metadata, sa.Text)
+                    .contains('"%s"' % key))
+             .order_by(models.Instance.deleted_at, models.Instance.id)
+             .limit(limit))
+        return [i for i in (_to_dict(r) for r in s.execute(q).scalars())
+                if key in (i['system_metadata'] or {})]
+
+
+def drop_system_metadata_keys_of_deleted(instance_uuid, keys):
+    """Remove ``keys`` from a deleted instance's system_metadata (once
+    what they named is cleaned up). No claim: nothing claims a deleted
+    instance. Idempotent; nothing for a live or unknown instance.
+
+    :returns: True when a key was removed.
+    """
+    with session.writer() as s:
+        row = s.execute(sa.select(models.Instance).where(
+            models.Instance.uuid == instance_uuid,
+            models.Instance.deleted != 0)).scalar_one_or_none()
+        if row is None:
+            return False
+        system_metadata = dict(row.system_metadata or {})
+        if not set(keys) & set(system_metadata):
+            return False
+        kept = {k: v for k, v in system_metadata.items() if k not in keys}
+        s.execute(sa.update(models.Instance).where(
+            models.Instance.id == row.id, models.Instance.deleted != 0)
+            .values(system_metadata=kept or None)
+            .execution_options(synchronize_session=False))
+        return True
+
+
 #: Columns the API sets directly, outside any task: what a user names or
 #: describes (server update) and the lock flag (lock/unlock). None of them
 #: is a state a flow reads or writes.

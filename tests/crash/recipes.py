@@ -671,9 +671,10 @@ RECIPES = {
                'delete_snapshot': 1, 'destroy': 1},
         fail={'upload_snapshot': 'raise'}, fail_step='UploadSnapshot',
         undo={'delete_snapshot': 1, 'power_on': 1},
-        # The last step (FinishOffload) is past the commit: the rollback
-        # leaves the server shelved, its guest destroyed, undoing nothing.
-        last_undo={}, last_reverted='SHELVED',
+        # The last step (FinishOffload) is past the guest's destroy: it
+        # is retried until it succeeds (OffloadRollForward), a failure of
+        # it never rolls the flow back.
+        last_fails=False,
         call_steps={'power_off': 'PowerOffForShelve',
                     'snapshot': 'SnapshotOnHost',
                     'upload_snapshot': 'UploadSnapshot',
@@ -683,7 +684,10 @@ RECIPES = {
     'orchestrator-shelve-offload-server': Recipe(
         server='shelved', request={'shelveOffload': None},
         done='SHELVED_OFFLOADED', calls={'destroy': 1},
-        fail={'destroy': 'raise'}, fail_step='DestroyForOffload'),
+        fail={'destroy': 'raise'}, fail_step='DestroyForOffload',
+        # As the shelve's offload: FinishOffload is retried until it
+        # succeeds.
+        last_fails=False),
     'orchestrator-unshelve-server': Recipe(
         server='shelved_offloaded', request={'unshelve': None},
         done='ACTIVE',

@@ -4,9 +4,11 @@ import pytest
 
 from orchestrator import exception
 from orchestrator import states
+from orchestrator.conductor import shelved_offload
 from orchestrator.db import actions as db_actions
 from orchestrator.db import catalog
 from orchestrator.db import instances as db_instances
+from flows.tasks import shelve as shelve_steps
 from tests.unit.api.conftest import call
 from tests.unit.api.conftest import make_compute_host
 from tests.unit.api.conftest import make_instance
@@ -207,3 +209,50 @@ def test_force_delete_of_an_offloaded_server_deletes_its_image(app,
     assert resp.status_int == 202
     with pytest.raises(exception.ImageNotFound):
         catalog.image_get(image['id'])
+
+
+def _force_delete_in_db(instance):
+    """The force delete's first write only (a crash before the image's
+    deletion)."""
+    db_instances.force_delete(instance['uuid'], {
+        'request_id': 'req-x', 'user_id': 'u', 'project_id': 'p'})
+
+
+def test_force_delete_drops_the_image_name_so_nothing_is_left(app,
+                                                             conductor):
+    instance, image = _shelved()
+    _action(app, instance['uuid'], {'forceDelete': None})
+    deleted = db_instances.get(instance['uuid'], read_deleted=True)
+    assert shelve_steps.shelved_image_id(deleted) is None
+    assert shelved_offload.forget_images_of_deleted() == []
+
+
+def test_an_image_a_crashed_force_delete_left_is_deleted_by_the_periodic(
+        app):
+    instance, image = _shelved()
+    live, live_image = _shelved(states.SHELVED, host='compute-1')
+    _force_delete_in_db(instance)
+    assert catalog.image_get(image['id'])['status'] == 'active'
+
+    assert shelved_offload.forget_images_of_deleted() == [instance['uuid']]
+    with pytest.raises(exception.ImageNotFound):
+        catalog.image_get(image['id'])
+    deleted = db_instances.get(instance['uuid'], read_deleted=True)
+    assert shelve_steps.shelved_image_id(deleted) is None
+    # Converged: a second run finds nothing; a live shelved server keeps
+    # its image.
+    assert shelved_offload.forget_images_of_deleted() == []
+    assert catalog.image_get(live_image['id'])['status'] == 'active'
+    assert shelve_steps.shelved_image_id(
+        db_instances.get(live['uuid'])) == live_image['id']
+
+
+def test_the_periodic_finishes_when_the_image_went_but_not_its_name(app):
+    instance, image = _shelved()
+    _force_delete_in_db(instance)
+    catalog.image_delete(image['id'])
+    assert shelved_offload.forget_images_of_deleted() == []
+    deleted = db_instances.get(instance['uuid'], read_deleted=True)
+    assert shelve_steps.shelved_image_id(deleted) is None
+    assert db_instances.deleted_with_system_metadata_key(
+        shelve_steps.SHELVED_IMAGE_ID) == []

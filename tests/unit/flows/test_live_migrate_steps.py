@@ -11,6 +11,7 @@ from orchestrator import states
 from orchestrator.db import migration_records
 
 from flows.tasks import live_migrate
+from flows.tasks import shelve
 from tests.unit.flows import harness
 from tests.unit.flows.harness import DST
 from tests.unit.flows.harness import SRC
@@ -209,8 +210,11 @@ def test_a_failed_rollback_ends_the_migration_in_error(env):
     assert case.migration()['status'] == states.MIGRATION_ERROR
 
 
-def test_roll_forward_retries_until_preempted():
-    task = live_migrate.RollForward()
+@pytest.mark.parametrize('make', [live_migrate.RollForward,
+                                  shelve.OffloadRollForward])
+def test_roll_forward_retries_until_preempted(make):
+    # Live migration's last steps; an offload past the guest's destroy.
+    task = make()
     other = retry.History([(1, {'x': harness.failure()})])
     assert task.on_failure(other) == retry.RETRY
     preempted = retry.History([(1, {'x': harness.failure(

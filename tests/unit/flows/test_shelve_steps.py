@@ -189,6 +189,10 @@ STEPS = [
                  setup=committed, check=_guest_gone,
                  undone=harness.NO_REVERT, same_result=True,
                  fault=lambda case: (SRC, 'destroy')),
+    harness.Step(id='OffloadRollForward', make=shelve.OffloadRollForward,
+                 setup=destroyed, check=harness.returns(1),
+                 undone=harness.NO_REVERT,
+                 claim_checked=False),  # counts attempts, reads nothing
     harness.Step(id='FinishOffload', make=shelve.FinishOffload,
                  setup=destroyed, check=_offloaded,
                  undone=harness.NO_REVERT),
@@ -263,3 +267,4 @@ def test_offloaded_unshelve_finishes_active_on_its_new_host(env):
     row = case.row()
     assert (row['vm_state'], row['host']) == (states.ACTIVE, env.host(DST))
     assert _image(case) is None
+
