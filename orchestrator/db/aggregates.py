@@ -59,11 +59,25 @@ class InvalidAggregateAdd(exception.Conflict):
                '%(reason)s.')
 
 
-def _row_in(s, aggregate_id):
-    row = s.get(models.Aggregate, aggregate_id)
+def _row_in(s, aggregate_id, lock=False):
+    """The aggregate's row; ``lock``: locked for the transaction (every
+    change locks it, so two changes of one aggregate go one after the
+    other on databases with row locks; SQLite has one writer anyway)."""
+    q = sa.select(models.Aggregate).where(models.Aggregate.id == aggregate_id)
+    row = s.execute(q.with_for_update() if lock else q).scalar_one_or_none()
     if row is None:
         raise AggregateNotFound(aggregate_id=aggregate_id)
     return row
+
+
+def _lock_hosts_in(s, hosts):
+    """Lock the service rows of ``hosts``: a check of a host's zones and
+    the change that follows it are not interleaved with another
+    aggregate's change of the same host."""
+    if hosts:
+        s.execute(sa.select(models.Service.id).where(
+            models.Service.host.in_(list(hosts))).order_by(
+                models.Service.id).with_for_update()).all()
 
 
 def _hosts_in(s, aggregate_id):
@@ -132,6 +146,7 @@ def _check_zone_in(s, row, zone, action, hosts=None, no_instances=False):
         refuse('Aggregate %s does not support empty named availability '
                'zone' % row.name)
     hosts = _hosts_in(s, row.id) if hosts is None else hosts
+    _lock_hosts_in(s, hosts)
     conflicting = sorted({
         other for zones in zones_of_hosts_in(s, hosts).values()
         for agg_id, other in zones.items()
@@ -209,7 +224,7 @@ def update(aggregate_id, changes):
     """Rename and/or rezone (``changes``: name, availability_zone)."""
     try:
         with session.writer() as s:
-            row = _row_in(s, aggregate_id)
+            row = _row_in(s, aggregate_id, lock=True)
             if 'name' in changes:
                 _name_free_in(s, changes['name'], but=row.id)
                 row.name = changes['name']
@@ -229,7 +244,7 @@ def set_metadata(aggregate_id, changes):
     """Set (a None value deletes) metadata items; the zone key rezones
     the aggregate's hosts as :func:`update` does."""
     with session.writer() as s:
-        row = _row_in(s, aggregate_id)
+        row = _row_in(s, aggregate_id, lock=True)
         if AZ_KEY in changes:
             _check_zone_in(s, row, changes[AZ_KEY], 'update metadata',
                            no_instances=True)
@@ -242,7 +257,7 @@ def set_metadata(aggregate_id, changes):
 def delete(aggregate_id):
     """Delete an aggregate without hosts (400 while it has some)."""
     with session.writer() as s:
-        row = _row_in(s, aggregate_id)
+        row = _row_in(s, aggregate_id, lock=True)
         if _hosts_in(s, row.id):
             raise InvalidAggregateAction(
                 action='delete', aggregate_id=row.id,
@@ -265,7 +280,7 @@ def add_host(aggregate_id, host):
     another zone); its zone becomes the aggregate's."""
     try:
         with session.writer() as s:
-            row = _row_in(s, aggregate_id)
+            row = _row_in(s, aggregate_id, lock=True)
             _compute_host_in(s, host)
             if host in _hosts_in(s, row.id):
                 raise AggregateHostExists(aggregate_id=row.id, host=host)
@@ -286,7 +301,7 @@ def remove_host(aggregate_id, host):
     """Remove a host (404 unknown or not a member); its zone falls back
     to its other aggregates' or the one it reports."""
     with session.writer() as s:
-        row = _row_in(s, aggregate_id)
+        row = _row_in(s, aggregate_id, lock=True)
         _compute_host_in(s, host)
         member = s.execute(sa.select(models.AggregateHost).where(
             models.AggregateHost.aggregate_id == row.id,
