@@ -13,8 +13,9 @@ Final:     vm_state deleted (row soft-deleted); no migration of it left
            allocation whose instance is this one (its own, its
            migrations'); a shelved server's image deleted.
 On revert: vm_state error with a fault (a destroy that failed may have
-           left the guest half gone; its migrations stay ended); delete
-           can be asked again.
+           left the guest half gone; its migrations stay ended; a
+           shelved image already deleted stays so); delete can be asked
+           again.
 Resume:    forward; every step is idempotent.
 """
 
@@ -23,6 +24,7 @@ from taskflow.patterns import linear_flow
 from orchestrator import states
 
 from flows import base
+from flows import evolution
 from flows import keys
 from flows.tasks import host_calls
 from flows.tasks import instance_state
@@ -32,6 +34,11 @@ from flows.tasks import shelve
 
 FLOW_NAME = keys.DELETE_FLOW
 RESUME_POLICY = keys.RESUME
+#: 2: DeleteShelvedImage (a shelved server's image goes with it).
+FLOW_VERSION = 2
+UPGRADES = (
+    evolution.AddedStep(2, name='flows.tasks.shelve.DeleteShelvedImage'),
+)
 
 
 class DeleteToErrorOnRevert(base.FinishTaskOnRevert):
@@ -48,6 +55,9 @@ def get_flow():
         migrations.EndMigrationsOfDeleted(),
         host_calls.DestroyOnHost(),
         scheduling.ReleaseResources(),
-        instance_state.MarkDeleted(),
+        # Before MarkDeleted, so that the last step of a delete stays the
+        # one that makes it final (a failure after it cannot turn a
+        # deleted server into an ERROR one).
         shelve.DeleteShelvedImage(),
+        instance_state.MarkDeleted(),
     )

@@ -340,11 +340,14 @@ def forget_shelved_image(instance):
 
 
 class DeleteShelvedImage(base.InstanceTask):
-    """A deleted server's shelved image is deleted, and the shelve's keys
-    dropped from its system_metadata (:func:`forget_shelved_image`; the
-    delete flow's last step; a server never shelved has none). Holds no
-    claim (the instance is deleted by then). Idempotent: deleting the
-    deleted image is a no-op. No revert."""
+    """The shelved image of a server being deleted is deleted (the delete
+    flow's step before MarkDeleted; a server never shelved has none).
+    Checks no claim: the delete is past its host steps, the image goes
+    whatever happens next (a rollback leaves the server in ERROR, to be
+    deleted again). The name left in system_metadata is dropped by the
+    periodic :func:`orchestrator.conductor.shelved_offload.
+    forget_images_of_deleted` once the instance is deleted. Idempotent:
+    deleting the deleted image is a no-op. No revert."""
 
     persisted_name = 'flows.tasks.shelve.DeleteShelvedImage'
 
