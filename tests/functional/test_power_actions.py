@@ -211,7 +211,21 @@ CLAIMED_ACTIONS = [({key: None}, name) for key, name in sorted(
     ({'unrescue': None}, state_machine.UNRESCUE),
     ({'rebuild': {'imageRef': None}}, state_machine.REBUILD),
     ({'createImage': {'name': 'snap'}}, state_machine.SNAPSHOT),
-    ({'restore': None}, state_machine.RESTORE)]
+    ({'createBackup': {'name': 'b', 'backup_type': 'daily',
+                       'rotation': 1}}, state_machine.BACKUP),
+    ({'changePassword': {'adminPass': 'n3w-pass'}},
+     state_machine.CHANGE_PASSWORD),
+    ({'trigger_crash_dump': None}, state_machine.TRIGGER_CRASH_DUMP),
+    ({'restore': None}, state_machine.RESTORE),
+    ({'shelve': None}, state_machine.SHELVE),
+    ({'unshelve': None}, state_machine.UNSHELVE)]
+
+#: One request, two actions: {"unshelve": null} is unshelve_on_host for a
+#: server still on its host (shelved), unshelve for any other.
+def _claimed_action(name, vm_state):
+    if name == state_machine.UNSHELVE and vm_state == states.SHELVED:
+        return state_machine.UNSHELVE_ON_HOST
+    return name
 
 
 def test_every_claimed_action_of_the_table_is_covered():
@@ -223,7 +237,9 @@ def test_every_claimed_action_of_the_table_is_covered():
                                     state_machine.RESIZE,
                                     state_machine.CONFIRM_RESIZE,
                                     state_machine.REVERT_RESIZE)}
-    assert single_host == {name for _body, name in CLAIMED_ACTIONS}
+    covered = {name for _body, name in CLAIMED_ACTIONS}
+    covered |= {_claimed_action(name, states.SHELVED) for name in covered}
+    assert single_host == covered
 
 
 def _forbidden_pairs(image_id):
@@ -232,11 +248,12 @@ def _forbidden_pairs(image_id):
     for body, name in CLAIMED_ACTIONS:
         if 'rebuild' in body:
             body = {'rebuild': {'imageRef': image_id}}
-        rules = state_machine.ACTIONS[name]
         for vm_state in sorted(states.VM_STATES - {states.DELETED}):
+            claimed = _claimed_action(name, vm_state)
+            rules = state_machine.ACTIONS[claimed]
             for task_state in (None, states.REBOOTING, states.DELETING):
                 if not rules.allows(vm_state, task_state):
-                    yield body, name, vm_state, task_state
+                    yield body, claimed, vm_state, task_state
 
 
 def test_forbidden_states_are_409_with_the_reason(api_system):
@@ -252,7 +269,9 @@ def test_forbidden_states_are_409_with_the_reason(api_system):
         with session.writer() as s:
             s.execute(sa.update(models.Instance).where(
                 models.Instance.uuid == inst['uuid']).values(
-                    vm_state=vm_state, task_state=task_state))
+                    vm_state=vm_state, task_state=task_state,
+                    # A guest that runs: the state is what refuses.
+                    power_state=states.RUNNING))
         resp = _api(api_system, 'POST',
                     '/v2.1/servers/%s/action' % inst['uuid'], json=body)
         assert resp.status_code == 409, (name, vm_state, task_state)
