@@ -22,6 +22,7 @@ module adds what only a soak knows: the requests it sent.
 
 from flows import catalog
 from flows import keys
+from orchestrator import state_machine
 from orchestrator import states
 
 from tests.crash import checks
@@ -95,6 +96,19 @@ def _preempted_by_a_later_claim(action, actions):
                for a in actions)
 
 
+def _joined_a_running_delete(request, actions):
+    """True when ``request`` is a DELETE that joined the delete already
+    running on its server (204, nothing started, no action of its own:
+    state_machine's ``joins``): another request's delete action on that
+    server exists, and is itself checked as that request's."""
+    return (request.method == 'DELETE' and request.server_id is not None
+            and any(a['instance_uuid'] == request.server_id
+                    and a['action'] in (state_machine.DELETE,
+                                        state_machine.SOFT_DELETE)
+                    and a['request_id'] != request.request_id
+                    for a in actions))
+
+
 def _fault_since(faults, instance_uuid, since):
     return any(f['instance_uuid'] == instance_uuid
                and str(f['created_at']) >= str(since) for f in faults)
@@ -114,6 +128,8 @@ def accepted_problems(requests, audit, instances):
         mine = [a for a in by_request.get(r.request_id, [])
                 if r.server_id in (None, a['instance_uuid'])]
         problem = None
+        if not mine and _joined_a_running_delete(r, audit['actions']):
+            continue
         if len(mine) != 1:
             problem = 'has %d instance actions' % len(mine)
         else:
