@@ -67,6 +67,13 @@ def _fault(status, headers, body, code):
     return fault['message']
 
 
+def _wait_until(predicate, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, 'condition not met in time'
+        time.sleep(0.02)
+
+
 def _timed_get(port):
     started = time.monotonic()
     status, _headers, body = _exchange(
@@ -132,6 +139,10 @@ def test_connection_cap_evicts_the_longest_idle_then_refuses(app):
         time.sleep(0.3)
         assert _timed_get(server.port) < 1.0
         assert idle[0].recv(10) == b''      # the oldest made room
+        # The server closes the finished GET's socket after the client
+        # has read the answer: wait for it, or a busy connection below
+        # would find no idle one to evict and be refused instead.
+        _wait_until(lambda: server.open_connections == 3)
         busy = [_connect(server.port) for _ in range(4)]
         for sock in busy:
             sock.sendall(HEAD[:3])
