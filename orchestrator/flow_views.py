@@ -10,8 +10,10 @@ Read-only: nothing here changes a flow, a job or an instance.
 
 import datetime
 
+from taskflow import exceptions as tf_exc
 from taskflow import states as tf_states
 
+from orchestrator import flow_index
 from orchestrator.db import actions as db_actions
 
 from flows import catalog
@@ -42,8 +44,11 @@ def _jobs_by_flow(board):
     return out
 
 
-def _current_step(flow_detail):
-    atoms = list(flow_detail)
+def current_step(atoms):
+    """Where a flow is, from its atom details (in order): the step
+    running, reverting or failed, else the last one done; '' when
+    none or all are done."""
+    atoms = list(atoms)
     for atom in atoms:
         if atom.state in _CURRENT:
             return '%s (%s)' % (catalog.short_name(atom.name), atom.state)
@@ -85,7 +90,7 @@ def list_flows(persistence, board=None, include_all=False, now=None):
                     'job': job.uuid if job is not None else None,
                     'age_s': (now - created).total_seconds()
                     if created else None,
-                    'step': _current_step(flow_detail),
+                    'step': current_step(flow_detail),
                 })
     rows.sort(key=lambda r: -(r['age_s'] or 0))
     return rows
@@ -93,19 +98,20 @@ def list_flows(persistence, board=None, include_all=False, now=None):
 
 def find_flow(persistence, flow_uuid):
     """(logbook, flow detail) of ``flow_uuid`` (a prefix of at least 8
-    characters is enough when it is unique); LookupError if none."""
-    matches = []
+    characters is enough when it is unique); LookupError if none.
+
+    The flow is found by its key (:func:`orchestrator.flow_index.find`),
+    then only its own logbook is read."""
+    row = flow_index.find(flow_uuid)
     with _closing(persistence.get_connection()) as conn:
-        for book in conn.get_logbooks():
-            for flow_detail in book:
-                if flow_detail.uuid == flow_uuid or (
-                        len(flow_uuid) >= 8
-                        and flow_detail.uuid.startswith(flow_uuid)):
-                    matches.append((book, flow_detail))
-    if len(matches) != 1:
-        raise LookupError('%s flow matches %r' % (
-            'no' if not matches else 'more than one', flow_uuid))
-    return matches[0]
+        try:
+            book = conn.get_logbook(row['book'])
+        except tf_exc.NotFound:
+            raise LookupError('no flow matches %r' % flow_uuid) from None
+    flow_detail = book.find(row['uuid'])
+    if flow_detail is None:
+        raise LookupError('no flow matches %r' % flow_uuid)
+    return book, flow_detail
 
 
 def show_flow(persistence, flow_uuid, board=None):

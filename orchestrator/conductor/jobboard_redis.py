@@ -13,6 +13,8 @@ Clock: lease expiry is Redis's own (key TTLs), one clock for every
 conductor.
 """
 
+import datetime
+
 from taskflow import exceptions as tf_exc
 from taskflow.jobs import base
 from taskflow.jobs.backends import impl_redis
@@ -120,6 +122,33 @@ class LeasedRedisJobBoard(impl_redis.RedisJobBoard):
         with impl_redis._translate_failures():
             raw_owner = self._client.get(job.owner_key)
         return None if raw_owner is None else self._decode_owner(raw_owner)
+
+    def claims(self):
+        """{job uuid: {'details', 'owner', 'expires'}} of every job on the
+        board (as :meth:`SQLJobBoard.claims
+        <orchestrator.conductor.jobboard_sql.SQLJobBoard.claims>`): the
+        live owner and when its lease ends (naive UTC, from the owner
+        key's TTL), in one round trip for all the jobs."""
+        jobs = list(self.iterjobs(ensure_fresh=True))
+        with impl_redis._translate_failures():
+            pipeline = self._client.pipeline()
+            for job in jobs:
+                pipeline.get(job.owner_key)
+                pipeline.pttl(job.owner_key)
+            answers = pipeline.execute()
+        now = datetime.datetime.now(datetime.timezone.utc).replace(
+            tzinfo=None)
+        out = {}
+        for index, job in enumerate(jobs):
+            raw_owner, ttl_ms = answers[2 * index:2 * index + 2]
+            owner = None if raw_owner is None else self._decode_owner(
+                raw_owner)
+            expires = None
+            if owner is not None and ttl_ms is not None and ttl_ms >= 0:
+                expires = now + datetime.timedelta(milliseconds=ttl_ms)
+            out[job.uuid] = {'details': job.details or {}, 'owner': owner,
+                             'expires': expires}
+        return out
 
     @base.check_who
     def claim(self, job, who, expiry=None):

@@ -345,6 +345,24 @@ class SQLJobBoard(base.JobBoard):
         """
         return iter(self._fetch(only_unclaimed=only_unclaimed))
 
+    def claims(self):
+        """{job uuid: {'details', 'owner', 'expires'}} of every job on the
+        board in one query: the live owner (None when unclaimed or its
+        lease ran out) and when its lease ends (naive UTC, None when
+        unclaimed). For operators' views; nothing is changed."""
+        with self._session('list claims', write=False) as (session, clock):
+            live_owner = self._live_owner(clock).label('live_owner')
+            rows = session.execute(
+                sa.select(_JOBS.c.uuid, _JOBS.c.details,
+                          _JOBS.c.claim_expires_at, live_owner)
+                .where(_JOBS.c.board == self._board_name,
+                       _JOBS.c.trashed == sa.false())).all()
+        return {row.uuid: {'details': row.details or {},
+                           'owner': row.live_owner,
+                           'expires': row.claim_expires_at
+                           if row.live_owner is not None else None}
+                for row in rows}
+
     @property
     def job_count(self):
         with self._session('count jobs', write=False) as (session, _clock):
