@@ -24,6 +24,11 @@ secret may go.
 The version documents (``/``, ``/v2.1``, ``/v2``, and those of the
 ``/image`` and ``/identity`` stand-ins) are public in every strategy, as
 Nova's and Glance's: clients discover versions before they authenticate.
+So is the console's sign-in (``POST /console/api/login``: the
+credentials are in its body). The console's session (``GET
+/console/api/session``) answers anyone: credentials sent with it are
+checked as on any route, and a caller without valid ones is anonymous
+there rather than refused (:func:`auth_optional`).
 """
 
 import ipaddress
@@ -52,6 +57,10 @@ UNAUTHORIZED_MESSAGE = 'The request you have made requires authentication.'
 #: of the compute API, of the image stand-in and of the identity one.
 PUBLIC_PATHS = frozenset(['', '/v2.1', '/v2', '/image', '/image/v2',
                           '/identity', '/identity/v3'])
+#: The console's session: who is signed in (see :func:`auth_optional`).
+CONSOLE_SESSION_PATH = '/console/api/session'
+#: The console's sign-in: anyone may POST credentials to it.
+CONSOLE_LOGIN_PATH = '/console/api/login'
 
 #: WSGI environment keys of the headers that claim an identity: set by
 #: auth_token after it checked a token, never to be believed when a
@@ -107,9 +116,28 @@ def anonymous_context(environ):
 
 
 def is_public(req):
-    """True for a GET (or HEAD) of a version document."""
+    """True for a GET (or HEAD) of a version document, and the POST of
+    the console's sign-in."""
+    path = req.path_info.rstrip('/')
+    if req.method in ('GET', 'HEAD') and path in PUBLIC_PATHS:
+        return True
+    return req.method == 'POST' and path == CONSOLE_LOGIN_PATH
+
+
+def auth_optional(req):
+    """True for the console's session: credentials are checked when
+    sent, and a caller without valid ones gets the anonymous context (no
+    401): the session says whether the caller is signed in."""
     return (req.method in ('GET', 'HEAD')
-            and req.path_info.rstrip('/') in PUBLIC_PATHS)
+            and req.path_info.rstrip('/') == CONSOLE_SESSION_PATH)
+
+
+def serve_anonymous(req, application):
+    """``application``'s answer to ``req`` as an anonymous caller (every
+    identity header removed)."""
+    strip_identity_headers(req.environ)
+    req.environ[api_request.CONTEXT_KEY] = anonymous_context(req.environ)
+    return req.get_response(application)
 
 
 def unauthorized(challenge):
@@ -173,13 +201,13 @@ class KeystoneMiddleware:
 
     @webob.dec.wsgify
     def __call__(self, req):
-        if is_public(req):
-            strip_identity_headers(req.environ)
-            req.environ[api_request.CONTEXT_KEY] = anonymous_context(
-                req.environ)
-            return req.get_response(self.application)
+        if is_public(req) or (auth_optional(req)
+                              and not req.headers.get('X-Auth-Token')):
+            return serve_anonymous(req, self.application)
         response = req.get_response(self._auth_token)
         if response.status_int >= 400 and not req.environ.get(_PASSED_KEY):
+            if auth_optional(req):
+                return serve_anonymous(req, self.application)
             fault = errors.fault_response(
                 response.status_int,
                 UNAUTHORIZED_MESSAGE if response.status_int == 401

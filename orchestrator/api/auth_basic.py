@@ -327,6 +327,8 @@ class BasicAuthMiddleware:
             return req.get_response(self.application)
         user = self.authenticate(req.headers.get('Authorization'))
         if user is None:
+            if auth.auth_optional(req):
+                return auth.serve_anonymous(req, self.application)
             return auth.unauthorized(self.challenge)
         req.environ[api_request.CONTEXT_KEY] = auth.new_context(
             req.environ, self.conf, user.name, user.project_id, user.roles,

@@ -163,6 +163,39 @@ def servers_by_host(hosts=None):
     return found
 
 
+def summaries(instance_uuids):
+    """{uuid: {'display_name', 'project_id', 'deleted'}} of the given
+    instances, deleted ones included, in one query per 500 uuids (an
+    instance never created or purged is absent)."""
+    uuids = sorted(set(u for u in instance_uuids if u))
+    found = {}
+    with session.reader() as s:
+        for start in range(0, len(uuids), 500):
+            for uuid, name, project_id, deleted in s.execute(sa.select(
+                    models.Instance.uuid, models.Instance.display_name,
+                    models.Instance.project_id, models.Instance.deleted)
+                    .where(models.Instance.uuid.in_(
+                        uuids[start:start + 500]))):
+                found[uuid] = {'display_name': name,
+                               'project_id': project_id,
+                               'deleted': bool(deleted)}
+    return found
+
+
+def live_on_hosts():
+    """The live instances that have a host, oldest first, as dicts of
+    uuid, display_name, vm_state, task_state, project_id, host (one
+    query)."""
+    columns = (models.Instance.uuid, models.Instance.display_name,
+               models.Instance.vm_state, models.Instance.task_state,
+               models.Instance.project_id, models.Instance.host)
+    with session.reader() as s:
+        rows = s.execute(sa.select(*columns).where(
+            models.Instance.deleted == 0,
+            models.Instance.host.is_not(None)).order_by(models.Instance.id))
+        return [dict(row._mapping) for row in rows]
+
+
 def list_(project_id=None, read_deleted=False, host=None, limit=None,
           marker=None, filters=None, changed_since=None,
           changed_before=None):
@@ -662,6 +695,15 @@ def latest_fault(instance_uuid):
             .order_by(models.InstanceFault.id.desc()).limit(1)
         ).scalar_one_or_none()
         return row.as_dict() if row is not None else None
+
+
+def faults_of(instance_uuid, limit=50):
+    """The instance's newest ``limit`` faults as dicts, newest first."""
+    with session.reader() as s:
+        rows = s.execute(sa.select(models.InstanceFault).where(
+            models.InstanceFault.instance_uuid == instance_uuid)
+            .order_by(models.InstanceFault.id.desc()).limit(limit))
+        return [row.as_dict() for row in rows.scalars()]
 
 
 #: Most instance uuids bound in one IN (...) of :func:`latest_faults`: a

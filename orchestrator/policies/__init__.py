@@ -9,6 +9,7 @@ import itertools
 
 from orchestrator.policies import base
 from orchestrator.policies import catalog
+from orchestrator.policies import console
 from orchestrator.policies import consoles
 from orchestrator.policies import diagnostics
 from orchestrator.policies import infrastructure
@@ -25,7 +26,8 @@ from orchestrator.policies import usage
 #: Modules with ``list_rules()``; a new resource adds its module here.
 MODULES = (base, servers, server_actions, server_records, catalog,
            infrastructure, quotas, keypairs, server_tags,
-           server_attributes, usage, consoles, server_groups, diagnostics)
+           server_attributes, usage, consoles, server_groups, diagnostics,
+           console)
 
 
 def list_rules():

@@ -1,0 +1,87 @@
+"""The jobboard and the flow persistence, as the API process uses them.
+
+The console shows who owns each flow's job and when its lease ends, and
+its repair posts a job (:mod:`orchestrator.flow_repair`) for a conductor
+to run: the API process needs the ``[jobboard]`` board the conductors
+use, and TaskFlow persistence on the same database.
+
+* :func:`get_board`: one board per configuration, connected on first use
+  and kept while ``[jobboard]`` names the same board (a board is
+  thread-safe; the SQL board costs one query per read, the Redis board
+  one client). A backend that cannot be reached is tried again on the
+  next call, not cached.
+* :func:`claims`: {flow uuid: {job, owner, expires}} of the jobs on the
+  board, in one read.
+* :func:`new_persistence`: a TaskFlow persistence backend for one repair
+  (a new one each time: the lean backend remembers what it wrote, and a
+  repair must not trust a memory older than the conductor's writes).
+"""
+
+import logging
+import threading
+
+from orchestrator.conductor import jobboards
+from orchestrator.conductor import persistence
+from orchestrator.db import session
+
+LOG = logging.getLogger(__name__)
+
+_BOARDS = {}
+_LOCK = threading.Lock()
+
+
+class BoardUnavailable(Exception):
+    """The jobboard cannot be reached (the message says why)."""
+
+
+def get_board(conf):
+    """The connected board of ``[jobboard]`` for ``conf``.
+
+    :raises BoardUnavailable: it cannot be built or connected.
+    """
+    group = conf.jobboard
+    key = (id(conf), group.backend, group.board_name, group.redis_url)
+    with _LOCK:
+        found = _BOARDS.get(key)
+        if found is not None and found[0] is conf:
+            return found[1]
+        try:
+            board = jobboards.fetch(conf)
+        except Exception as e:  # noqa: BLE001 - any backend's failure
+            raise BoardUnavailable('the jobboard (%s) is unavailable: %s'
+                                   % (conf.jobboard.backend, e)) from e
+        _BOARDS[key] = (conf, board)
+        return board
+
+
+def claims(conf):
+    """{flow uuid: {'job', 'owner', 'expires'}} of every job on the
+    board (expires: naive UTC or None); {} when the board is unavailable
+    (owners are then not shown: the flows still are)."""
+    try:
+        board = get_board(conf)
+        raw = board.claims() if hasattr(board, 'claims') else _generic(
+            board)
+    except Exception as e:  # noqa: BLE001 - views work without owners
+        LOG.warning('Jobboard unavailable (%s); owners not shown', e)
+        return {}
+    out = {}
+    for job_uuid, claim in raw.items():
+        flow_uuid = claim['details'].get('flow_uuid')
+        if flow_uuid:
+            out[flow_uuid] = {'job': job_uuid, 'owner': claim['owner'],
+                              'expires': claim['expires']}
+    return out
+
+
+def _generic(board):
+    """:func:`claims` of a TaskFlow board without ``claims()``: owners
+    only, one read per job."""
+    return {job.uuid: {'details': job.details or {},
+                       'owner': board.find_owner(job), 'expires': None}
+            for job in board.iterjobs(ensure_fresh=True)}
+
+
+def new_persistence():
+    """A TaskFlow persistence backend on the API's database."""
+    return persistence.Backend(session.get_engine())
