@@ -122,7 +122,7 @@ def flows_show(req, flow_id):
 
 
 def _confirmed(req):
-    body = req.json_body()
+    body = req.json_body() if req.body else None
     if not isinstance(body, dict) or body.get('confirm') is not True:
         raise exception.Invalid('A repair needs {"confirm": true} in its '
                                 'body.')

@@ -93,14 +93,14 @@ def _timing(step_events):
 
 def _leaf(kind, name, atom, step_events):
     start, finish = _timing(step_events)
-    attempts = None
+    # A task's runs are its run events (one per attempt of a retried
+    # sub-flow); a retry's are its history, which TaskFlow empties when
+    # it reverts, and its run events.
+    runs = sum(1 for e in step_events or ()
+               if not parse_event(e['event'])[1])
+    attempts = runs if step_events or atom is not None else None
     if kind == 'retry' and atom is not None:
-        attempts = len(atom.results or [])
-    elif step_events:
-        attempts = sum(1 for e in step_events
-                       if not parse_event(e['event'])[1])
-    elif atom is not None:
-        attempts = 0
+        attempts = max(runs, len(atom.results or []))
     return {'kind': kind, 'name': catalog.short_name(name),
             'state': atom.state if atom is not None else None,
             'intention': atom.intention if atom is not None else None,

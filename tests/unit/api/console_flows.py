@@ -6,6 +6,8 @@ through TaskFlow's storage, as a run would leave them. No step runs."""
 
 import contextlib
 
+import sqlalchemy as sa
+
 from taskflow import engines
 from taskflow.persistence import models as tf_models
 from taskflow import retry
@@ -15,11 +17,15 @@ from taskflow.types import failure
 from orchestrator import context
 from orchestrator.conductor import jobs
 from orchestrator.conductor import persistence
+from orchestrator import states
 from orchestrator.db import actions as db_actions
+from orchestrator.db import models
 from orchestrator.db import session
 
+from flows import boot
 from flows import catalog
 from flows import keys
+from tests.unit.api.conftest import make_instance
 
 
 def action_of(instance_uuid, name='create'):
@@ -78,3 +84,31 @@ def save_flow(instance, flow_module, action, flow_state=None,
     if flow_state is not None:
         storage.set_flow_state(flow_state)
     return flow_detail.uuid
+
+
+def repairable_boot(project_id='default', flow_state=tf_states.FAILURE,
+                    step_states=None):
+    """A server in error whose boot flow failed (by default at spawn)
+    and still holds it (the claim's task_id, no task running): a flow
+    a repair may start from. Returns (instance, action, flow uuid)."""
+    instance = make_instance(states.ERROR, project_id=project_id)
+    action = action_of(instance['uuid'])
+    with session.writer() as s:
+        s.execute(sa.update(models.Instance).where(
+            models.Instance.uuid == instance['uuid']).values(
+                task_id=action['task_id']))
+    flow_uuid = save_flow(instance, boot, action, flow_state=flow_state,
+                          step_states=step_states or {
+                              'BuildToErrorOnRevert': tf_states.SUCCESS,
+                              'SpawnOnHost': tf_states.FAILURE})
+    return instance, action, flow_uuid
+
+
+def nodes(node):
+    """Every node of a console flow tree, depth first, a sub-flow's retry
+    before its children."""
+    yield node
+    if node['retry']:
+        yield from nodes(node['retry'])
+    for child in node['children']:
+        yield from nodes(child)

@@ -221,14 +221,6 @@ def test_flows_bad_state_filter_is_a_400(app):
     assert 'open, failed, all' in resp.json['badRequest']['message']
 
 
-def _walk(node):
-    yield node
-    if node['retry']:
-        yield from _walk(node['retry'])
-    for child in node['children']:
-        yield from _walk(child)
-
-
 def test_flow_page_tree_of_a_boot(reader_app):
     instance, flow_uuid = _failed_boot()
     status, body = _get(reader_app, '/flows/' + flow_uuid[:8])
@@ -265,7 +257,7 @@ def test_flow_page_tree_of_a_boot(reader_app):
         'FAILURE', 'spawn failed on h1')
     assert host_flow['children'][0]['state'] == 'REVERTED'
     assert tree['children'][2]['state'] == 'PENDING'
-    for node in _walk(tree):
+    for node in console_flows.nodes(tree):
         assert set(node) == {'kind', 'name', 'state', 'intention',
                              'attempts', 'start', 'finish', 'duration_s',
                              'failure', 'retry', 'children'}

@@ -30,7 +30,6 @@ import sqlalchemy as sa
 
 from oslo_config import cfg
 from oslo_policy import policy as oslo_policy
-from taskflow import states as tf_states
 
 from orchestrator import context
 from orchestrator import policies
@@ -56,8 +55,6 @@ from orchestrator.db import session
 from orchestrator.db import tags as db_tags
 from orchestrator.policies import base as policy_base
 from orchestrator.policies import server_actions as action_rules
-
-from flows import boot
 
 from tests.unit.api import console_flows
 from tests.unit.api.conftest import CIRROS
@@ -307,7 +304,7 @@ def _owned_resources(method, template, action):
         [act] = db_actions.list_for_instance(instance['uuid'])
         params['request_id'] = act['request_id']
     if '{flow_id}' in template:
-        params['flow_id'] = _failed_flow_of(OWNER)
+        params['flow_id'] = console_flows.repairable_boot(OWNER)[2]
     if '{network_label}' in template:
         with session.writer() as s:
             s.execute(sa.update(models.Instance).where(
@@ -376,21 +373,6 @@ def _owned_resources(method, template, action):
                 'matrix-%s' % uuid.uuid4().hex[:12], 'orchestrator-conductor')
             params['service_id'] = str(service['id'])
     return params
-
-
-def _failed_flow_of(project_id):
-    """A server of ``project_id`` whose boot flow failed and may be
-    repaired (the instance still held by the flow's claim, no task
-    running); the flow's uuid."""
-    instance = make_instance(states.ERROR, project_id=project_id)
-    action = console_flows.action_of(instance['uuid'])
-    with session.writer() as s:
-        s.execute(sa.update(models.Instance).where(
-            models.Instance.uuid == instance['uuid']).values(
-                task_id=action['task_id']))
-    return console_flows.save_flow(
-        instance, boot, action, flow_state=tf_states.FAILURE,
-        step_states={'SpawnOnHost': tf_states.FAILURE})
 
 
 def _request(base, persona, method, template, action, params):
