@@ -19,7 +19,9 @@ Node (a dict)::
     {kind: linear|unordered|graph|task|retry, name, state, intention,
      attempts, start, finish, duration_s, failure, retry, children}
 
-``state`` and ``intention`` are None for patterns; ``start``/``finish``
+``state`` and ``intention`` are TaskFlow's in lower case (pending,
+running, success, failure, reverting, reverted, revert_failure, ignore;
+execute, revert, ...), None for patterns; ``start``/``finish``
 of a step are its first run's start and its last event's end (None while
 that event is open), of a pattern its children's earliest start and
 latest end (None while one of them started and has not ended).
@@ -73,6 +75,10 @@ def _seconds(start, finish):
     return max(0.0, (finish - start).total_seconds())
 
 
+def _lower(value):
+    return value.lower() if value else None
+
+
 def _failure_line(atom):
     failure = atom.failure or atom.revert_failure
     if failure is None:
@@ -102,8 +108,9 @@ def _leaf(kind, name, atom, step_events):
     if kind == 'retry' and atom is not None:
         attempts = max(runs, len(atom.results or []))
     return {'kind': kind, 'name': catalog.short_name(name),
-            'state': atom.state if atom is not None else None,
-            'intention': atom.intention if atom is not None else None,
+            'state': _lower(atom.state) if atom is not None else None,
+            'intention': _lower(atom.intention) if atom is not None
+            else None,
             'attempts': attempts, 'start': start, 'finish': finish,
             'duration_s': _seconds(start, finish),
             'failure': _failure_line(atom) if atom is not None else None,

@@ -1,8 +1,8 @@
 """The console's servers: the list and one server's page (JSON dicts).
 
-A server's fields are those of the contract (``/work``'s
-console_contract: status as the newest microversion shows it, the power
-state by name, the flavor's size); its page adds the latest fault, its
+A server's fields are those of docs/console_api.md (status as the
+newest microversion shows it, the power state by name, the flavor's
+size); its page adds the latest fault, its
 actions (newest first, at most :data:`ACTIONS_SHOWN`) each with its
 flow's uuid and its events (with their attempt and duration), and its
 faults. The host and tracebacks are shown to those who may see them

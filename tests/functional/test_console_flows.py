@@ -37,6 +37,21 @@ def _flow_of(system, server_id, state):
                     % (state, server_id))
 
 
+def _running_row(system, server_id):
+    """The listing's row of the server's flow once a conductor runs a
+    step of it, else None."""
+    for row in _console(system, 'GET', '/flows').json()['flows']:
+        if row['instance'] == server_id and row['owner'] and \
+                '(RUNNING)' in row['step']:
+            return row
+    return None
+
+
+def _live(flow):
+    states = {n['state'] for n in console_flows.nodes(flow['tree'])}
+    return not flow['final'] and bool(states & {'running', 'reverting'})
+
+
 def _wait_job_gone(system, flow_id):
     wait_for(lambda: _flow(system, flow_id)['job'] is None, timeout=30,
              what='the job of flow %s to leave the board' % flow_id)
@@ -56,17 +71,17 @@ def _check_failed_boot(system, flow_id, server_id):
     assert schedule['kind'] == 'retry'
     # Placed on each of the three hosts, then a fourth run found no
     # attempt left (NoValidHost) and gave up.
-    assert (schedule['attempts'], schedule['state']) == (4, 'REVERTED')
+    assert (schedule['attempts'], schedule['state']) == (4, 'reverted')
     assert schedule['failure'].startswith('No valid host was found.')
     # The host steps ran three times; the fourth attempt never came, so
-    # the logbook has them reset for it (PENDING), to revert.
+    # the logbook has them reset for it (pending), to revert.
     spawn = nodes['SpawnOnHost']
     assert (spawn['attempts'], spawn['state'], spawn['intention']) == (
-        3, 'PENDING', 'REVERT')
+        3, 'pending', 'revert')
     assert spawn['failure'] == 'Injected fault in spawn on compute-3'
-    assert nodes['BuildToErrorOnRevert']['state'] == 'REVERTED'
+    assert nodes['BuildToErrorOnRevert']['state'] == 'reverted'
     assert (nodes['MarkActive']['state'],
-            nodes['MarkActive']['attempts']) == ('PENDING', 0)
+            nodes['MarkActive']['attempts']) == ('pending', 0)
     timeline = flow['timeline']
     assert _times(timeline) == sorted(_times(timeline))
     whats = [(e['step'], e['what']) for e in timeline]
@@ -80,12 +95,21 @@ def _check_failed_boot(system, flow_id, server_id):
 def test_console_retry_and_revert(api_system, conf):
     # A boot whose spawn fails on every host: rescheduled twice, then
     # rolled back.
-    h.inject(api_system, {'spawn': 'raise'})
+    h.inject(api_system, {'spawn': {'fault': 'raise', 'delay_s': 1}})
     image = h.api(api_system, 'GET', '/image/v2/images').json()['images'][0]
     resp = h.api(api_system, 'POST', '/v2.1/servers', json={'server': {
         'name': 'console-boot', 'flavorRef': '1', 'imageRef': image['id'],
         'networks': 'auto'}})
     server_id = resp.json()['server']['id']
+    # In flight: its conductor owns the job, under a lease, at a step.
+    row = wait_for(lambda: _running_row(api_system, server_id), timeout=30,
+                   what='the boot in flight with its owner')
+    assert (row['owner'], row['instance_name']) == ('allinone',
+                                                    'console-boot')
+    assert row['lease_expires'].endswith('Z') and row['step']
+    # Its page shows it live: not final, a step running or reverting.
+    wait_for(lambda: _live(_flow(api_system, row['uuid'])), timeout=30,
+             what='the flow page of the boot in flight')
     h.wait_stable(api_system, server_id, 'ERROR')
     flow_id = _flow_of(api_system, server_id, 'REVERTED')
     _check_failed_boot(api_system, flow_id, server_id)
@@ -114,7 +138,7 @@ def test_console_retry_and_revert(api_system, conf):
     assert instances.get(server_id)['vm_state'] == 'active'
     tree = _flow(api_system, flow_id)['tree']
     nodes = {n['name']: n for n in console_flows.nodes(tree)}
-    assert nodes['MarkActive']['state'] == 'SUCCESS'
+    assert nodes['MarkActive']['state'] == 'success'
 
     # A stop whose rollback fails (power off, then power on refused):
     # the flow is in FAILURE, the server in ERROR.

@@ -254,9 +254,10 @@ def test_flow_page_tree_of_a_boot(reader_app):
         step.__name__ for step in boot.HOST_STEPS]
     spawn = host_flow['children'][-1]
     assert (spawn['state'], spawn['failure']) == (
-        'FAILURE', 'spawn failed on h1')
-    assert host_flow['children'][0]['state'] == 'REVERTED'
-    assert tree['children'][2]['state'] == 'PENDING'
+        'failure', 'spawn failed on h1')
+    assert host_flow['children'][0]['state'] == 'reverted'
+    assert (tree['children'][2]['state'],
+            tree['children'][2]['intention']) == ('pending', 'execute')
     for node in console_flows.nodes(tree):
         assert set(node) == {'kind', 'name', 'state', 'intention',
                              'attempts', 'start', 'finish', 'duration_s',
