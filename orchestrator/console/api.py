@@ -138,7 +138,8 @@ def _repair(req, flow_id, mode):
     except console_board.BoardUnavailable as e:
         raise exception.ServiceUnavailable(str(e)) from None
     try:
-        done = flow_repair.repair(console_board.new_persistence(), board,
+        done = flow_repair.repair(console_board.persistence_for(row['uuid']),
+                                  board,
                                   row['uuid'], mode, req.context)
     except exception.Invalid as e:
         # The flow is not in a state this repair starts from (or is in

@@ -12,9 +12,9 @@ use, and TaskFlow persistence on the same database.
   next call, not cached.
 * :func:`claims`: {flow uuid: {job, owner, expires}} of the jobs on the
   board, in one read.
-* :func:`new_persistence`: a TaskFlow persistence backend for one repair
-  (a new one each time: the lean backend remembers what it wrote, and a
-  repair must not trust a memory older than the conductor's writes).
+* :func:`persistence_for`: the TaskFlow persistence backend a repair
+  writes with (one per process, its tables built once), having forgotten
+  what it wrote of the flow before: the conductor wrote the flow since.
 """
 
 import logging
@@ -82,6 +82,19 @@ def _generic(board):
             for job in board.iterjobs(ensure_fresh=True)}
 
 
-def new_persistence():
-    """A TaskFlow persistence backend on the API's database."""
-    return persistence.Backend(session.get_engine())
+def persistence_for(flow_uuid):
+    """The process's TaskFlow persistence backend on the API's database,
+    with nothing remembered of flow ``flow_uuid``: the conductor wrote
+    it since, so what this process last wrote of it (an earlier repair)
+    must not decide which columns a repair writes."""
+    global _PERSISTENCE
+    engine = session.get_engine()
+    with _LOCK:
+        if _PERSISTENCE is None or _PERSISTENCE.engine is not engine:
+            _PERSISTENCE = persistence.Backend(engine)
+        backend = _PERSISTENCE
+    backend.written.forget_flow(flow_uuid)
+    return backend
+
+
+_PERSISTENCE = None

@@ -80,9 +80,11 @@ def token_for(conf, body):
         raise exception.ServiceUnavailable(
             'Keystone cannot be reached: %s' % type(e).__name__) from None
     except ks_exc.ClientException as e:
-        # Anything else Keystone answered (a 400 of a malformed name, a
-        # 404 project, a 5xx): no detail that could echo the password.
-        raise Unauthorized() if getattr(e, 'http_status', None) in (
-            400, 403, 404) else exception.ServiceUnavailable(
-                'Keystone failed the sign-in (%s).' % type(e).__name__) \
+        # Anything else Keystone answered: a refusal (400 for a malformed
+        # name, 403, 404 for an unknown project) is a failed sign-in, the
+        # rest Keystone's failure; no detail that could echo the password.
+        if getattr(e, 'http_status', None) in (400, 403, 404):
+            raise Unauthorized() from None
+        raise exception.ServiceUnavailable(
+            'Keystone failed the sign-in (%s).' % type(e).__name__) \
             from None

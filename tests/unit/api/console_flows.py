@@ -86,6 +86,21 @@ def save_flow(instance, flow_module, action, flow_state=None,
     return flow_detail.uuid
 
 
+def set_states(flow_uuid, flow_state, step_states):
+    """Write a flow's and its steps' states as a conductor's engine (its
+    own persistence backend) would."""
+    backend = persistence.Backend(session.get_engine())
+    with contextlib.closing(backend.get_connection()) as conn:
+        flow_detail = conn.get_flow_details(flow_uuid)
+        for atom in flow_detail:
+            short = catalog.short_name(atom.name)
+            if short in step_states:
+                atom.state = step_states[short]
+                atom.intention = tf_states.EXECUTE
+        flow_detail.state = flow_state
+        conn.update_flow_details(flow_detail)
+
+
 def repairable_boot(project_id='default', flow_state=tf_states.FAILURE,
                     step_states=None):
     """A server in error whose boot flow failed (by default at spawn)

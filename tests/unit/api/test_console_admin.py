@@ -259,3 +259,27 @@ def test_session_under_keystone_without_a_token(db, conf):
         'username': 'u', 'password': 'secret-pw', 'project_name': 'p'})
     assert down.status_int == 503
     assert 'secret-pw' not in down.text
+
+
+def test_a_second_repair_writes_what_the_conductor_changed_since(app):
+    """The API's persistence remembers what it wrote; the conductor (its
+    own process) writes the flow after a repair, so a second repair of
+    the same flow must write the steps again, not skip them."""
+    instance, action, flow_uuid = console_flows.repairable_boot()
+    path = API + '/flows/%s/retry' % flow_uuid
+    assert call(app, 'POST', path, body={'confirm': True}).status_int == 202
+    # The conductor runs it, spawn fails again: the step and the flow
+    # are FAILURE again (written by another backend), the job consumed,
+    # the task finished.
+    console_flows.set_states(flow_uuid, tf_states.FAILURE,
+                             {'SpawnOnHost': tf_states.FAILURE})
+    with session.writer() as s:
+        s.execute(sa.delete(models.Job))
+        s.execute(sa.update(models.Instance).where(
+            models.Instance.uuid == instance['uuid']).values(
+                task_state=None))
+    assert call(app, 'POST', path, body={'confirm': True}).status_int == 202
+    atoms = {a.name.rsplit('.', 1)[-1]: a.state
+             for a in flow_index.atoms([flow_uuid])[flow_uuid]}
+    assert atoms['SpawnOnHost'] == tf_states.PENDING
+    assert flow_index.find(flow_uuid)['state'] == tf_states.RUNNING
