@@ -52,6 +52,7 @@ import uuid
 import hypothesis
 import webob
 from hypothesis import strategies as st
+from taskflow import states as tf_states
 
 from orchestrator import context
 from orchestrator import states
@@ -78,6 +79,9 @@ from orchestrator.db import hosts as db_hosts
 from orchestrator.db import migration_records
 from orchestrator.scheduler import host_selection
 
+from flows import boot
+
+from tests.unit.api import console_flows
 from tests.unit.api.conftest import CIRROS
 from tests.unit.api.conftest import DEBIAN
 from tests.unit.api.conftest import PROJECT
@@ -195,6 +199,7 @@ PARAMS = {
     'project_id': _param(PROJECT, 'fuzz-other-project'),
     'keypair_name': _param('fuzz-key'),
     'server_group_id': _param('fuzz-group'),
+    'flow_id': _param(REAL),
     'aggregate_id': _param('1', '2', '0', '-1', '2147483648'),
     'key': _param('hw:cpu_policy'),
     'tag': _param('fuzz-tag'),
@@ -865,8 +870,14 @@ class World:
                 source_compute=HOSTS[1], dest_compute=HOSTS[0],
                 old_flavor=instance['flavor'], new_flavor=instance['flavor'])
         actions = db_actions.list_for_instance(instance['uuid'])
+        # The server's boot flow, failed, as a logbook holds it (the
+        # console's flow routes).
+        flow_uuid = console_flows.save_flow(
+            instance, boot, actions[-1], flow_state=tf_states.FAILURE,
+            with_atoms=False)
         return {
             'server_id': instance['uuid'],
+            'flow_id': flow_uuid,
             'migration_id': str(migration['id']) if migration else '1',
             'request_id': actions[0]['request_id'],
             'hypervisor_id': self.node_id,
