@@ -17,6 +17,8 @@ through :mod:`orchestrator.db.session` (the database the conductor's
 persistence writes). Read-only.
 """
 
+import datetime
+
 import sqlalchemy as sa
 from taskflow.persistence.backends.sqlalchemy import tables as tf_tables
 from taskflow.persistence import models as tf_models
@@ -104,7 +106,7 @@ def flows(states=None, books=None, uuids=None, newest=None,
                 for chunk in _chunks(values):
                     out.extend(_row(r) for r in s.execute(
                         _select().where(column.in_(chunk), *conditions)))
-    out.sort(key=lambda r: (r['created_at'] is None, r['created_at'],
+    out.sort(key=lambda r: (r['created_at'] or datetime.datetime.min,
                             r['uuid']))
     return out
 

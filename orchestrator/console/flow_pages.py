@@ -14,6 +14,8 @@ that instance's actions and their flows; one flow's page reads that flow,
 its atoms, its action and events.
 """
 
+import datetime
+
 from taskflow import states as tf_states
 
 from orchestrator import exception
@@ -147,7 +149,7 @@ def timeline(action, events):
                             'what': _what(event['event'], True),
                             'result': event['result']})
     # Stable: at one instant a start stays before its finish.
-    entries.sort(key=lambda e: (e['time'] is None, e['time']))
+    entries.sort(key=lambda e: e['time'] or datetime.datetime.max)
     return [dict(e, time=times.iso(e['time'])) for e in entries]
 
 

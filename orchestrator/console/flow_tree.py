@@ -29,6 +29,8 @@ latest end (None while one of them started and has not ended).
 public_message`); tracebacks stay in the instance action's events.
 """
 
+import datetime
+
 from taskflow import flow as tf_flow
 from taskflow.patterns import graph_flow
 from taskflow.patterns import linear_flow
@@ -90,8 +92,8 @@ def _timing(step_events):
     """(start, finish) of a step from its events."""
     if not step_events:
         return None, None
-    ordered = sorted(step_events, key=lambda e: (_started(e) is None,
-                                                 _started(e), e.get('id')))
+    ordered = sorted(step_events, key=lambda e: (
+        _started(e) or datetime.datetime.min, e.get('id') or 0))
     runs = [e for e in ordered if not parse_event(e['event'])[1]]
     start = _started((runs or ordered)[0])
     return start, ordered[-1].get('finish_time')
@@ -184,15 +186,18 @@ def tree(flow_name, atoms, events):
     :param events: its instance action's events
         (:func:`orchestrator.db.actions.events_for`; [] when none).
     """
-    steps = events_by_step(events)
     flow = _rebuilt(flow_name)
-    atoms_by_name = {a.name: a for a in atoms}
     if flow is not None:
         known = set(catalog.atom_names(flow, retries=True))
-        if all(name in known for name in atoms_by_name
-               if flow_index.is_step(name)):
-            return _walk(flow, atoms_by_name, steps)
-    return _flat(flow_name, atoms, steps)
+        if all(a.name in known for a in atoms if flow_index.is_step(a.name)):
+            return composed(flow, atoms, events)
+    return _flat(flow_name, atoms, events_by_step(events))
+
+
+def composed(flow, atoms, events):
+    """The tree of the TaskFlow flow ``flow`` (its patterns as built),
+    with the progress of ``atoms`` and ``events`` (as :func:`tree`)."""
+    return _walk(flow, {a.name: a for a in atoms}, events_by_step(events))
 
 
 def iso_times(node, iso):

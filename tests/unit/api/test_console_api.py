@@ -2,11 +2,18 @@
 project scoping, policy, 404s and 400s, on flows saved in the logbook as
 a conductor saves them (tests/unit/api/console_flows.py)."""
 
+import datetime
 import time
 import uuid
 
 import pytest
+from taskflow.patterns import graph_flow
+from taskflow.patterns import linear_flow
+from taskflow.patterns import unordered_flow
+from taskflow.persistence import models as tf_models
+from taskflow import retry
 from taskflow import states as tf_states
+from taskflow import task
 
 from orchestrator import exception
 from orchestrator import flow_index
@@ -317,3 +324,41 @@ def test_listing_cost_is_bounded_by_open_flows(reader_app):
           '(flow_views.list_flows, reading every logbook: %.3f s)'
           % (listing, one, scan))
     assert listing < 1.0 and one < 1.0
+
+
+class _Step(task.Task):
+    def execute(self):
+        pass
+
+
+def test_tree_of_every_pattern():
+    """Unordered and graph flows and a sub-flow's retry, as TaskFlow
+    composes them (no flow of ours has the first two yet)."""
+    first, second = _Step('c'), _Step('d')
+    graph = graph_flow.Flow('graph').add(second, first)
+    graph.link(first, second)
+    flow = linear_flow.Flow('root').add(
+        unordered_flow.Flow('parallel').add(_Step('a'), _Step('b')),
+        linear_flow.Flow('retried', retry=retry.Times(3, 'again')).add(
+            graph))
+    done = tf_models.TaskDetail('a', 'uuid-a')
+    done.state, done.intention = tf_states.SUCCESS, tf_states.EXECUTE
+    events = [{'id': 1, 'event': 'a', 'start_time': _at(0),
+               'finish_time': _at(2), 'created_at': _at(0)}]
+    root = flow_pages.flow_tree.composed(flow, [done], events)
+    assert [(n['kind'], n['name']) for n in console_flows.nodes(root)] == [
+        ('linear', 'root'), ('unordered', 'parallel'), ('task', 'a'),
+        ('task', 'b'), ('linear', 'retried'), ('retry', 'again'),
+        ('graph', 'graph'), ('task', 'c'), ('task', 'd')]
+    parallel = root['children'][0]
+    assert (parallel['children'][0]['state'],
+            parallel['children'][0]['attempts'],
+            parallel['children'][0]['duration_s']) == ('success', 1, 2.0)
+    assert parallel['children'][1]['state'] is None
+    # A pattern spans its children once they all ended.
+    assert (parallel['start'], parallel['finish']) == (_at(0), _at(2))
+
+
+def _at(seconds):
+    return datetime.datetime(2026, 1, 1) + datetime.timedelta(
+        seconds=seconds)
