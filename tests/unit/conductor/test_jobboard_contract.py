@@ -406,6 +406,30 @@ def test_trash_hides_the_job_for_good(env):
         board_b.claim(stale, 'conductor-b')
 
 
+def test_claims_tell_each_jobs_owner_and_lease_end(env):
+    """What operators' views read (one call): the live owner and when
+    its lease ends, per job; an expired lease has neither."""
+    board_a = env.board(lease_s=env.short_lease_s)
+    board_b = env.board()
+    waiting = board_a.post('waiting', details={'flow_uuid': 'f-1'})
+    running = board_a.post('running', details={'flow_uuid': 'f-2'})
+    before = datetime.datetime.now(datetime.timezone.utc).replace(
+        tzinfo=None)
+    board_a.claim(running, 'conductor-a')
+    found = board_b.claims()
+    assert found[waiting.uuid] == {'details': {'flow_uuid': 'f-1'},
+                                   'owner': None, 'expires': None}
+    claim = found[running.uuid]
+    assert (claim['details'], claim['owner']) == ({'flow_uuid': 'f-2'},
+                                                  'conductor-a')
+    # Within the lease from the claim (a second of clock and rounding).
+    assert before - datetime.timedelta(seconds=1) < claim['expires'] <= \
+        before + datetime.timedelta(seconds=env.short_lease_s + 1)
+    wait_until(lambda: board_b.claims()[running.uuid]['owner'] is None,
+               env.short_lease_s + 5, 'the lease to expire')
+    assert board_b.claims()[running.uuid]['expires'] is None
+
+
 # -- leases ------------------------------------------------------------------
 
 def test_expired_lease_lets_another_owner_claim(env):
