@@ -101,6 +101,11 @@ def servers_show(req, server_id):
 def flows_index(req):
     """GET /console/api/flows (200, 400, 403)."""
     project_id = _project_scope(req)
+    instance_uuid = query.one(req, 'instance')
+    if instance_uuid is not None:
+        # One server's flows: whoever may find the server by id (an
+        # administrator, any project's).
+        project_id = req.owner_project()
     state = query.one(req, 'state') or 'open'
     if state not in flow_pages.STATE_FILTERS:
         raise exception.Invalid('state must be one of %s, not %r.' % (
@@ -109,7 +114,7 @@ def flows_index(req):
     limit = min(flow_pages.DEFAULT_LIMIT if limit is None else limit,
                 req.conf.api.max_limit)
     rows = flow_pages.list_flows(req.conf, project_id, state=state,
-                                 instance_uuid=query.one(req, 'instance'),
+                                 instance_uuid=instance_uuid,
                                  limit=limit)
     return api_request.json_response({'flows': rows})
 

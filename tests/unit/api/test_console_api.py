@@ -217,6 +217,10 @@ def test_flows_list_open_failed_all_and_scoping(app, reader_app,
     assert {r['uuid'] for r in _get(admin_app, '/flows?all_projects=1')[1][
         'flows']} == {failed_flow, their_flow}
     assert _get(admin_app, '/flows')[1]['flows'] == []
+    # One server's flows: an administrator finds them as the server.
+    assert [r['uuid'] for r in _get(
+        admin_app, '/flows?state=all&instance=' + failed['uuid'])[1][
+            'flows']] == [failed_flow]
     assert call(reader_app, 'GET', API + '/flows?all_projects=1'
                 ).status_int == 403
     del theirs
