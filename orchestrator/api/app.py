@@ -66,6 +66,7 @@ from orchestrator.api import services
 from orchestrator.api import tenant_usage
 from orchestrator.api import versions
 from orchestrator.console import api as console_api
+from orchestrator.console import assets as console_assets
 
 #: Resource modules, each with ``register(router)``. Order matters only
 #: where a literal path shadows a template (see the router).
@@ -75,7 +76,7 @@ RESOURCES = (versions, servers, server_actions, instance_actions, flavors,
              migrations, limits, quota_sets, keypairs, server_tags,
              server_metadata, availability_zones, tenant_usage, consoles,
              server_ips, server_groups, server_diagnostics, os_hosts,
-             console_api)
+             console_api, console_assets)
 
 #: Modules that only add handlers to server_actions.HANDLERS (imported
 #: above for that; listed so the import is not mistaken for unused).

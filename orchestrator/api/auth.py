@@ -29,6 +29,8 @@ credentials are in its body). The console's session (``GET
 /console/api/session``) answers anyone: credentials sent with it are
 checked as on any route, and a caller without valid ones is anonymous
 there rather than refused (:func:`auth_optional`).
+So are the web console's page and static files (``/console/``,
+``/console/static/...``), which hold no data.
 """
 
 import ipaddress
@@ -61,6 +63,10 @@ PUBLIC_PATHS = frozenset(['', '/v2.1', '/v2', '/image', '/image/v2',
 CONSOLE_SESSION_PATH = '/console/api/session'
 #: The console's sign-in: anyone may POST credentials to it.
 CONSOLE_LOGIN_PATH = '/console/api/login'
+#: The web console's page and its static files (no data in them:
+#: :mod:`orchestrator.console.assets`): public to GET too.
+PUBLIC_CONSOLE_PAGE = '/console'
+PUBLIC_CONSOLE_PREFIX = '/console/static/'
 
 #: WSGI environment keys of the headers that claim an identity: set by
 #: auth_token after it checked a token, never to be believed when a
@@ -116,12 +122,14 @@ def anonymous_context(environ):
 
 
 def is_public(req):
-    """True for a GET (or HEAD) of a version document, and the POST of
-    the console's sign-in."""
-    path = req.path_info.rstrip('/')
-    if req.method in ('GET', 'HEAD') and path in PUBLIC_PATHS:
-        return True
-    return req.method == 'POST' and path == CONSOLE_LOGIN_PATH
+    """True for a GET (or HEAD) of a version document or of the web
+    console's page or static files, and the POST of the console's
+    sign-in."""
+    path = req.path_info
+    if req.method in ('GET', 'HEAD'):
+        return (path.rstrip('/') in (PUBLIC_PATHS | {PUBLIC_CONSOLE_PAGE})
+                or path.startswith(PUBLIC_CONSOLE_PREFIX))
+    return req.method == 'POST' and path.rstrip('/') == CONSOLE_LOGIN_PATH
 
 
 def auth_optional(req):

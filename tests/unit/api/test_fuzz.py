@@ -209,6 +209,7 @@ PARAMS = {
     'tenant_id': _param(PROJECT, 'fuzz-other-project'),
     'service_id': _param('enable', 'disable', 'disable-log-reason',
                          'force-down', '1'),
+    'asset_name': _param('console.js', 'index.html', 'nope.js', '..'),
 }
 
 

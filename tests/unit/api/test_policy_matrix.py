@@ -7,7 +7,8 @@ The expectations are generated from the rules, not written by hand:
 * a route's rule is the one of :mod:`orchestrator.policies` whose
   operations name it and that is not a refinement; a route no rule
   names (flavors) is for any authenticated caller;
-* anonymous callers get 401 everywhere but the version documents;
+* anonymous callers get 401 everywhere but the version documents and
+  the web console's page and static files;
 * a route on a resource of project ``alpha`` (a server, a private
   image) is a 404 for a caller who may not find it (another project's
   member): never a 403, which would confirm that it exists;
@@ -211,9 +212,10 @@ def _rule_of(method, template, action):
 def _is_public(method, template):
     if (method, template) == ('POST', '/console/api/login'):
         return True
-    return method == 'GET' and template.rstrip('/') in (
+    return method == 'GET' and (template.rstrip('/') in (
         '', '/v2.1', '/v2', '/identity', '/identity/v3', '/image',
-        '/image/v2', '/console/api/session')
+        '/image/v2', '/console/api/session', '/console')
+        or template.startswith('/console/static/'))
 
 
 def _expected(conf, persona, method, template, action):
@@ -361,6 +363,7 @@ def _owned_resources(method, template, action):
         [node] = [n for n in db_hosts.list_compute_nodes()
                   if n['host'] == 'h1']
         params['hypervisor_id'] = str(node['id'])
+    params['asset_name'] = 'console.js'
     params['hypervisor_hostname_pattern'] = 'h1'
     params['host_name'] = 'h1'
     if template == '/v2.1/os-services/{service_id}':
