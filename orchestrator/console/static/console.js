@@ -753,7 +753,8 @@
   }
 
   function flowRow(fl) {
-    return h('tr', {'data-flow': fl.uuid, 'data-state': fl.state},
+    return h('tr', {'data-flow': fl.uuid, 'data-state': fl.state,
+      'data-instance': fl.instance},
       h('td', {}, h('a', {href: '#/flows/' + fl.uuid, class: 'mono'},
         short(fl.uuid))),
       h('td', {}, opName(fl.name)),
@@ -900,11 +901,16 @@
     }
     const r = node.retry;
     const rState = stepState(r.state);
+    /* Attempts: as the retry counts them, or as often as a step of its
+     * sub-flow ran when that is more (a reverted retry forgets its
+     * history). */
+    const tries = Math.max(r.attempts || 0, ...(node.children || []).map(
+      (c) => (c.kind === 'task' ? c.attempts || 0 : 0)));
     return h('div', {class: 'retry-frame', 'data-retry': r.name,
-      'data-state': rState, 'data-attempts': r.attempts || 0},
+      'data-state': rState, 'data-attempts': tries},
     h('div', {class: 'retry-label'}, h('span', {class: 'retry-icon'}, '↻'),
       ' ', r.name, ' · ', h('span', {class: 'attempts'},
-        (r.attempts || 0) + (r.attempts === 1 ? ' attempt' : ' attempts')),
+        tries + (tries === 1 ? ' attempt' : ' attempts')),
       ' · ', rState.replace('_', ' '), r.duration_s !== null &&
         r.duration_s !== undefined ? ' · ' + fmtSeconds(r.duration_s)
         : null),
@@ -949,8 +955,9 @@
     h('tbody', {}, events.map((e) => h('tr', {'data-step': e.step,
       'data-what': e.what},
     h('td', {}, fmtClock(e.time)), h('td', {}, dash(e.step)),
-    h('td', {}, dash(e.what)), h('td', {class: 'result'},
-      dash(e.result))))));
+    h('td', {}, dash(e.what)), h('td', {class: 'result' + (
+      /error|fail/i.test(e.result || '') ? ' bad' : '')},
+    dash(e.result))))));
   }
 
   /* ---- hosts ---------------------------------------------------------- */
