@@ -21,7 +21,7 @@ POLICY_SAMPLE := etc/orchestrator/policy.yaml.sample
 .PHONY: help venv run test lint unit functional integration crash-test \
 	logbooks-test golden evolution-demo \
 	genconfig genpolicy states-doc clean soak fuzz bench bench-smoke \
-	import-graph tempest-auth conformance
+	import-graph tempest-auth conformance browser console-screenshots
 
 help:
 	@echo 'make venv         create/refresh .venv (project + test tools)'
@@ -30,6 +30,8 @@ help:
 	@echo 'make lint         ruff'
 	@echo 'make import-graph module-level import cycles of orchestrator/ and flows/ (fails on one)'
 	@echo 'make unit | functional | integration | crash-test'
+	@echo 'make browser      the web console in headless chromium (tests/browser)'
+	@echo 'make console-screenshots  the browser tests, photos into docs/screenshots'
 	@echo 'make logbooks-test every release logbook snapshot resumed'
 	@echo 'make golden       regenerate tests/golden/flows.json (planned changes only)'
 	@echo 'make evolution-demo move a step module, add a step: snapshots still resume'
@@ -75,6 +77,16 @@ functional: venv
 
 integration: venv
 	$(PYTEST) tests/integration
+
+# The web console in Debian's headless chromium; screenshots in
+# $$TEST_ARTIFACTS (default test-artifacts/screenshots).
+browser: venv
+	$(PYTEST) tests/browser
+
+# The same tests, their screenshots written over the README's copies.
+console-screenshots: venv
+	TEST_ARTIFACTS=$(CURDIR)/docs/screenshots $(BIN)/pytest -n 0 \
+		--timeout $(TEST_TIMEOUT) tests/browser
 
 # Every crash case (`make test` runs a fixed-seed sample of them).
 crash-test: venv

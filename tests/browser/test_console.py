@@ -1,0 +1,329 @@
+"""The web console in headless chromium against a real all-in-one
+(tests/browser/conftest.py): an administrator of project A watches a
+boot's flow run to the end, sees a failed spawn's failed and reverted
+steps and repairs flows through the confirmation dialog; a member of
+project B sees none of A's servers, no hosts page and no repair button.
+Every main page is photographed (``TEST_ARTIFACTS``)."""
+
+import os
+
+from selenium.common.exceptions import NoSuchElementException
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.browser.conftest import USERS
+from tests.browser.conftest import WAIT_S
+from tests.browser.conftest import artifacts_dir
+
+#: The boot flow's steps as the console names them.
+BOOT_STEPS = ('BuildToErrorOnRevert', 'PrepareNetworks',
+              'PrepareBlockDevices', 'FetchImage', 'SpawnOnHost',
+              'MarkActive')
+
+
+def wait(driver, condition, timeout=WAIT_S, what=''):
+    """``condition(driver)`` once true; the pages redraw what they poll,
+    so an element that went stale meanwhile is looked for again."""
+    return WebDriverWait(
+        driver, timeout, poll_frequency=0.1,
+        ignored_exceptions=(NoSuchElementException,
+                            StaleElementReferenceException)).until(
+        condition, what)
+
+
+def css(driver, selector):
+    return driver.find_elements(By.CSS_SELECTOR, selector)
+
+
+def shown(driver, selector, timeout=WAIT_S):
+    """The element of ``selector`` once it is displayed."""
+    return wait(driver, EC.visibility_of_element_located(
+        (By.CSS_SELECTOR, selector)), timeout, 'shown: ' + selector)
+
+
+def attr(driver, selector, name):
+    """Attribute ``name`` of the first element of ``selector`` (None when
+    there is none), read in one step."""
+    return driver.execute_script(
+        'const e = document.querySelector(arguments[0]);'
+        'return e ? e.getAttribute(arguments[1]) : null;', selector, name)
+
+
+def text(driver, selector):
+    return driver.execute_script(
+        'const e = document.querySelector(arguments[0]);'
+        'return e ? e.innerText : null;', selector)
+
+
+def click(driver, selector):
+    """Click the element of ``selector`` (looked for again if a redraw
+    replaced it)."""
+    def clicked(d):
+        d.find_element(By.CSS_SELECTOR, selector).click()
+        return True
+    wait(driver, clicked, what='click ' + selector)
+
+
+def shot(driver, name):
+    """A screenshot of the whole page, ``<name>.png`` in the artifacts."""
+    height = driver.execute_script(
+        'return Math.max(document.body.scrollHeight, 1000)')
+    driver.set_window_size(1440, min(height + 40, 2400))
+    path = os.path.join(artifacts_dir(), name + '.png')
+    assert driver.save_screenshot(path), path
+    driver.set_window_size(1440, 1000)
+
+
+def sign_in(driver, system, user):
+    """Open the console signed out, sign in as ``user``."""
+    driver.get(system.url + '/console/')
+    driver.execute_script('sessionStorage.clear()')
+    driver.get(system.url + '/console/#/login')
+    shown(driver, '#login-username').send_keys(user)
+    driver.find_element(By.ID, 'login-password').send_keys(USERS[user][0])
+    driver.find_element(By.ID, 'login-submit').click()
+    shown(driver, '#page-servers')
+    assert user in driver.find_element(By.ID, 'who-name').text
+
+
+def steps(driver):
+    """{step name: state} of the flow graph on the page."""
+    return driver.execute_script(
+        'const out = {};'
+        'for (const e of document.querySelectorAll("#flow-graph .step")) {'
+        '  out[e.dataset.step] = e.dataset.state; }'
+        'return out;')
+
+
+def go(driver, system, fragment, page):
+    driver.get(system.url + '/console/#/' + fragment)
+    return shown(driver, '#' + page)
+
+
+def flow_final(driver, state):
+    """Wait until the flow page says it is final and in ``state``."""
+    wait(driver, lambda d: css(
+        d, '#page-flow[data-final=true][data-state=%s]' % state),
+        what='the flow to end %s' % state)
+
+
+def open_flow_of(driver, system, server_id, action='create'):
+    """From the server's page, follow its action's flow link."""
+    go(driver, system, 'servers/' + server_id, 'page-server')
+    link = '[data-action=%s] a.flow-link' % action
+    shown(driver, link)
+    flow_id = attr(driver, link, 'data-flow-link')
+    click(driver, link)
+    shown(driver, '#page-flow[data-flow="%s"]' % flow_id)
+    return flow_id
+
+
+def confirm(driver, button_id, accept):
+    """Click a repair button and answer its confirmation dialog."""
+    click(driver, '#' + button_id)
+    shown(driver, '#confirm-dialog')
+    assert attr(driver, '#confirm-dialog', 'open') is not None
+    click(driver, '#confirm-ok' if accept else '#confirm-cancel')
+    wait(driver, lambda d: attr(d, '#confirm-dialog', 'open') is None,
+         what='the dialog to close')
+
+
+def frame_attempts(driver):
+    return attr(driver, '.retry-frame', 'data-attempts')
+
+
+def test_a_boot_runs_to_the_end_on_its_flow_page(driver, system):
+    # Slow spawns: the flow is seen running before it is done.
+    system.inject({'spawn': {'delay_s': 3}})
+    try:
+        sign_in(driver, system, 'ada')
+        server_id = system.boot('ada', 'web-1')
+        row = 'tr[data-server="%s"]' % server_id
+        shown(driver, row)
+        assert 'web-1' in text(driver, row)
+        flow_id = open_flow_of(driver, system, server_id)
+        wait(driver, lambda d: steps(d).get('SpawnOnHost') == 'running',
+             what='SpawnOnHost running')
+        assert attr(driver, '#page-flow', 'data-final') == 'false'
+        found = steps(driver)
+        assert found['BuildToErrorOnRevert'] == 'success', found
+        assert found['MarkActive'] == 'pending', found
+        assert attr(driver, '.retry-frame', 'data-retry') == \
+            'ScheduleInstance'
+        # The host steps are inside the retry's frame, in order.
+        framed = driver.execute_script(
+            'return [...document.querySelectorAll(".retry-frame .step")]'
+            '.map((e) => e.dataset.step);')
+        assert framed == list(BOOT_STEPS[1:5])
+        shot(driver, 'flow-running')
+        go(driver, system, 'servers', 'page-servers')
+        wait(driver, lambda d: attr(d, row, 'data-status') == 'BUILD',
+             what='BUILD listed')
+        shot(driver, 'servers')
+        driver.get(system.url + '/console/#/flows/' + flow_id)
+        flow_final(driver, 'SUCCESS')
+        assert steps(driver) == {name: 'success' for name in BOOT_STEPS}
+        assert frame_attempts(driver) == '1'
+        assert 'SpawnOnHost' in text(driver, '#flow-timeline')
+        assert css(driver, '#flow-retry') == []
+        shot(driver, 'flow-done')
+        go(driver, system, 'servers/' + server_id, 'page-server')
+        wait(driver, lambda d: text(d, '#page-server h1 [data-status]') ==
+             'ACTIVE', what='ACTIVE on its page')
+        events = driver.execute_script(
+            'const out = {};'
+            'for (const e of document.querySelectorAll('
+            '    "[data-action=create] tr[data-event]")) {'
+            '  out[e.dataset.event] = e.dataset.result; }'
+            'return out;')
+        assert events, 'no steps listed on the server page'
+        assert set(events.values()) == {'Success'}, events
+        shot(driver, 'server')
+    finally:
+        system.inject({})
+
+
+def test_a_failed_spawn_shows_failed_and_reverted_steps_then_retry(
+        driver, system):
+    system.inject({'spawn': 'raise'})
+    try:
+        sign_in(driver, system, 'ada')
+        server_id = system.boot('ada', 'broken-1')
+        system.wait_status('ada', server_id, 'ERROR')
+        flow_id = open_flow_of(driver, system, server_id)
+        flow_final(driver, 'REVERTED')
+        found = steps(driver)
+        assert found['BuildToErrorOnRevert'] == 'reverted', found
+        assert found['MarkActive'] == 'pending', found
+        # The host steps ran on both hosts, were undone each time and
+        # reset by the retry, which then gave up.
+        for name in BOOT_STEPS[1:5]:
+            assert found[name] in ('pending', 'reverted'), found
+            assert attr(driver, '[data-step=%s]' % name,
+                        'data-attempts') == '2'
+        assert attr(driver, '[data-step=SpawnOnHost]', 'data-undone') \
+            == 'true'
+        assert 'Injected fault in spawn' in text(
+            driver, '[data-step=SpawnOnHost] .step-failure')
+        assert attr(driver, '.retry-frame', 'data-state') == 'reverted'
+        assert frame_attempts(driver) == '2'
+        assert 'No valid host' in text(driver, '.retry-failure')
+        timeline = text(driver, '#flow-timeline')
+        assert 'run finished (attempt 2)' in timeline
+        assert 'revert finished' in timeline
+        shot(driver, 'flow-reverted')
+    finally:
+        system.inject({})
+    # Cancel first: nothing happens.
+    confirm(driver, 'flow-retry', accept=False)
+    assert attr(driver, '#page-flow', 'data-state') == 'REVERTED'
+    assert system.status('ada', server_id) == 'ERROR'
+    confirm(driver, 'flow-retry', accept=True)
+    shown(driver, '#repair-notice.ok')
+    flow_final(driver, 'SUCCESS')
+    assert steps(driver) == {name: 'success' for name in BOOT_STEPS}
+    system.wait_status('ada', server_id, 'ACTIVE')
+    assert flow_id in driver.current_url
+
+
+def test_a_failed_rollback_is_red_and_an_admin_reverts_it(driver, system):
+    # The spawn fails and so does the destroy its revert calls.
+    system.inject({'spawn': 'raise', 'destroy': 'raise'})
+    try:
+        sign_in(driver, system, 'ada')
+        server_id = system.boot('ada', 'stuck-1')
+        system.wait_status('ada', server_id, 'ERROR')
+        go(driver, system, 'flows', 'page-flows')
+        row = 'tr[data-instance="%s"]' % server_id
+        shown(driver, row)
+        assert attr(driver, row, 'data-state') == 'FAILURE'
+        assert 'stuck-1' in text(driver, row)
+        shot(driver, 'flows')
+        open_flow_of(driver, system, server_id)
+        flow_final(driver, 'FAILURE')
+        found = steps(driver)
+        assert found['SpawnOnHost'] == 'revert_failure', found
+        assert found['FetchImage'] == 'success', found
+        assert 'Injected fault in spawn' in text(
+            driver, '[data-step=SpawnOnHost] .step-failure')
+        assert css(driver, '#flow-retry') and css(driver, '#flow-revert')
+        shot(driver, 'flow-failed')
+    finally:
+        system.inject({})
+    confirm(driver, 'flow-revert', accept=True)
+    shown(driver, '#repair-notice.ok')
+    wait(driver, lambda d: attr(d, '#page-flow', 'data-final') == 'true'
+         and 'revert_failure' not in steps(d).values()
+         and attr(d, '#page-flow', 'data-state') in ('REVERTED', 'SUCCESS'),
+         what='the rollback to finish')
+    assert css(driver, '#flow-revert') == []
+
+
+def test_hosts_and_state_rules(driver, system):
+    guest = system.boot('ada', 'guest-1')
+    system.wait_status('ada', guest, 'ACTIVE')
+    sign_in(driver, system, 'ada')
+    assert driver.find_element(By.ID, 'nav-hosts').is_displayed()
+    go(driver, system, 'hosts', 'page-hosts')
+    wait(driver, lambda d: len(css(d, '.host[data-host]')) == 2,
+         what='2 host cards')
+    hosts = driver.execute_script(
+        'return [...document.querySelectorAll(".host[data-host]")].map('
+        '  (e) => [e.dataset.state, [...e.querySelectorAll('
+        '    ".bar[data-usage]")].map((b) => b.dataset.usage)]);')
+    assert hosts == [['up', ['vcpus', 'ram', 'disk']]] * 2
+    shown(driver, '.host .guest[data-server="%s"]' % guest)
+    shot(driver, 'hosts')
+    go(driver, system, 'states', 'page-states')
+    shown(driver, '#state-diagram')
+    nodes = {e.get_attribute('data-vm-state') for e in
+             css(driver, '#state-diagram .state-node')}
+    assert {'active', 'building', 'error', 'stopped'} <= nodes
+    assert css(driver, '#state-diagram path.edge[data-from=active]'
+                       '[data-to=stopped]')
+    cell = '#allowed-table tr[data-action=stop] td[data-vm-state=%s]'
+    assert attr(driver, cell % 'active', 'data-allowed') == 'true'
+    assert attr(driver, cell % 'stopped', 'data-allowed') == 'false'
+    shot(driver, 'states')
+
+
+def test_a_member_of_another_project_sees_only_its_own(driver, system):
+    private = system.boot('ada', 'a-private')
+    system.wait_status('ada', private, 'ACTIVE')
+    system.inject({'spawn': 'raise'})
+    try:
+        own = system.boot('ben', 'ben-broken')
+        system.wait_status('ben', own, 'ERROR')
+    finally:
+        system.inject({})
+    sign_in(driver, system, 'ben')
+    row = 'tr[data-server="%s"]' % own
+    shown(driver, row)
+    assert 'ben-broken' in text(driver, row)
+    listed = driver.execute_script(
+        'return [...document.querySelectorAll('
+        '  "#servers-table tr[data-server]")].map((e) => e.dataset.server);')
+    assert listed == [own]
+    assert css(driver, '#filter-all-projects') == []
+    assert not driver.find_element(By.ID, 'nav-hosts').is_displayed()
+    shot(driver, 'reader-servers')
+    # Project A's server is not found; the hosts page is not allowed.
+    go(driver, system, 'servers/' + private, 'page-error')
+    assert attr(driver, '#page-error', 'data-status') == '404'
+    go(driver, system, 'hosts', 'page-error')
+    assert attr(driver, '#page-error', 'data-status') == '403'
+    # Its own failed flow, without a repair button.
+    open_flow_of(driver, system, own)
+    flow_final(driver, 'REVERTED')
+    assert steps(driver)['BuildToErrorOnRevert'] == 'reverted'
+    assert css(driver, '#flow-repair button') == []
+    shot(driver, 'reader-flow')
+    # Project A's flows are not listed to it.
+    go(driver, system, 'flows', 'page-flows')
+    click(driver, '#filter-flow-state option[value=all]')
+    shown(driver, 'tr[data-flow]')
+    wait(driver, lambda d: 'ben-broken' in text(d, '#flows-table'),
+         what='its flow listed')
+    assert 'a-private' not in text(driver, '#flows-table')
