@@ -91,6 +91,12 @@ def test_packages_and_schema_version_files_are_shipped():
               for p in glob.glob(os.path.join(versions_dir, 'versions',
                                              '*.py'))}
     needed.add(os.path.join('db', 'schema_versions', 'script.py.mako'))
+    # The web console's page, script, styles and icon.
+    static = glob.glob(os.path.join(ROOT, 'orchestrator', 'console',
+                                    'static', '*'))
+    assert len(static) >= 3
+    needed.update(os.path.relpath(p, os.path.join(ROOT, 'orchestrator'))
+                  for p in static)
     assert len(needed) > 1
     assert needed <= shipped, needed - shipped
     assert not os.path.exists(os.path.join(versions_dir, 'versions',
