@@ -97,6 +97,13 @@ def steps(driver):
         'return out;')
 
 
+def listed_servers(driver):
+    """The ids of the servers listed on the servers page."""
+    return driver.execute_script(
+        'return [...document.querySelectorAll('
+        '  "#servers-table tr[data-server]")].map((e) => e.dataset.server);')
+
+
 def go(driver, system, fragment, page):
     driver.get(system.url + '/console/#/' + fragment)
     return shown(driver, '#' + page)
@@ -264,7 +271,18 @@ def test_a_failed_rollback_is_red_and_an_admin_reverts_it(driver, system):
 def test_hosts_and_state_rules(driver, system):
     guest = system.boot('ada', 'guest-1')
     system.wait_status('ada', guest, 'ACTIVE')
+    other = system.boot('ada', 'other-1')
     sign_in(driver, system, 'ada')
+    # The list's filters: by name; all projects shows the project.
+    shown(driver, 'tr[data-server="%s"]' % other)
+    driver.find_element(By.ID, 'filter-name').send_keys('guest-1')
+    wait(driver, lambda d: listed_servers(d) == [guest],
+         what='only guest-1 listed')
+    assert not driver.find_element(By.ID, 'servers-project-head'
+                                   ).is_displayed()
+    click(driver, '#filter-all-projects')
+    shown(driver, '#servers-project-head')
+    assert listed_servers(driver) == [guest]
     assert driver.find_element(By.ID, 'nav-hosts').is_displayed()
     go(driver, system, 'hosts', 'page-hosts')
     wait(driver, lambda d: len(css(d, '.host[data-host]')) == 2,
@@ -302,10 +320,7 @@ def test_a_member_of_another_project_sees_only_its_own(driver, system):
     row = 'tr[data-server="%s"]' % own
     shown(driver, row)
     assert 'ben-broken' in text(driver, row)
-    listed = driver.execute_script(
-        'return [...document.querySelectorAll('
-        '  "#servers-table tr[data-server]")].map((e) => e.dataset.server);')
-    assert listed == [own]
+    assert listed_servers(driver) == [own]
     assert css(driver, '#filter-all-projects') == []
     assert not driver.find_element(By.ID, 'nav-hosts').is_displayed()
     shot(driver, 'reader-servers')
