@@ -78,8 +78,11 @@ class AllInOne:
     """``orchestrator.cmd.allinone`` in a subprocess on a state directory,
     serving HTTP on a free loopback port."""
 
-    def __init__(self, root):
+    def __init__(self, root, api_options=None):
+        """``api_options``: the ``[api]`` (and other groups') options,
+        {group: {name: value}}; default http_basic with :data:`USERS`."""
         self.root = root
+        self.api_options = api_options
         self.state_dir = os.path.join(root, 'state')
         self.users_file = os.path.join(root, 'users')
         self.log_path = os.path.join(root, 'allinone.out')
@@ -91,7 +94,7 @@ class AllInOne:
             auth_basic.add_user(self.users_file, name, password, project,
                                 roles, rounds=4)
         config = os.path.join(self.root, 'browser.conf')
-        harness.write_config(config, {'api': {
+        harness.write_config(config, self.api_options or {'api': {
             'auth_strategy': 'http_basic',
             'http_basic_auth_user_file': self.users_file}})
         with open(self.log_path, 'w') as out:
@@ -106,12 +109,12 @@ class AllInOne:
                  what='the all-in-one to serve (%s)' % self.log_path)
 
     def _serving(self):
+        """True once the API answers (the all-in-one serves it once
+        every host registered)."""
         assert self.proc.poll() is None, self.output()
         try:
-            found = self.api('ada', 'GET', '/v2.1/os-hypervisors/detail')
-            return sum(h['state'] == 'up'
-                       for h in found.json()['hypervisors']) == HOSTS
-        except (requests.RequestException, ValueError, KeyError):
+            return requests.get(self.url + '/', timeout=5).status_code == 200
+        except requests.RequestException:
             return False
 
     def output(self):
