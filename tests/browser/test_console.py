@@ -168,7 +168,6 @@ def test_a_boot_runs_to_the_end_on_its_flow_page(driver, system):
         go(driver, system, 'servers', 'page-servers')
         wait(driver, lambda d: attr(d, row, 'data-status') == 'BUILD',
              what='BUILD listed')
-        shot(driver, 'servers')
         driver.get(system.url + '/console/#/flows/' + flow_id)
         flow_final(driver, 'SUCCESS')
         assert steps(driver) == {name: 'success' for name in BOOT_STEPS}
@@ -272,18 +271,29 @@ def test_a_failed_rollback_is_red_and_an_admin_reverts_it(driver, system):
 def test_hosts_and_state_rules(driver, system):
     guest = system.boot('ada', 'guest-1')
     system.wait_status('ada', guest, 'ACTIVE')
-    other = system.boot('ada', 'other-1')
-    sign_in(driver, system, 'ada')
-    # The list's filters: by name; all projects shows the project.
-    shown(driver, 'tr[data-server="%s"]' % other)
+    system.inject({'spawn': 'raise'})
+    try:
+        failed = system.boot('ada', 'err-1')
+        system.wait_status('ada', failed, 'ERROR')
+        system.inject({'spawn': {'delay_s': 4}})
+        building = system.boot('ada', 'build-1')
+        sign_in(driver, system, 'ada')
+        # The list's filters: all projects shows the project; by name.
+        row = 'tr[data-server="%s"]' % building
+        shown(driver, row)
+        assert attr(driver, row, 'data-status') == 'BUILD'
+        assert attr(driver, 'tr[data-server="%s"]' % failed,
+                    'data-status') == 'ERROR'
+        assert not driver.find_element(By.ID, 'servers-project-head'
+                                       ).is_displayed()
+        click(driver, '#filter-all-projects')
+        shown(driver, '#servers-project-head')
+        shot(driver, 'servers')
+    finally:
+        system.inject({})
     driver.find_element(By.ID, 'filter-name').send_keys('guest-1')
     wait(driver, lambda d: listed_servers(d) == [guest],
          what='only guest-1 listed')
-    assert not driver.find_element(By.ID, 'servers-project-head'
-                                   ).is_displayed()
-    click(driver, '#filter-all-projects')
-    shown(driver, '#servers-project-head')
-    assert listed_servers(driver) == [guest]
     assert driver.find_element(By.ID, 'nav-hosts').is_displayed()
     go(driver, system, 'hosts', 'page-hosts')
     wait(driver, lambda d: len(css(d, '.host[data-host]')) == 2,
