@@ -5,75 +5,20 @@ steps and repairs flows through the confirmation dialog; a member of
 project B sees none of A's servers, no hosts page and no repair button.
 Every main page is photographed (``TEST_ARTIFACTS``)."""
 
-import os
-
-from selenium.common.exceptions import NoSuchElementException
-from selenium.common.exceptions import StaleElementReferenceException
-from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
-
 from tests.browser.conftest import USERS
-from tests.browser.conftest import WAIT_S
-from tests.browser.conftest import artifacts_dir
+from tests.browser.pages import attr
+from tests.browser.pages import by_id
+from tests.browser.pages import click
+from tests.browser.pages import css
+from tests.browser.pages import shot
+from tests.browser.pages import shown
+from tests.browser.pages import text
+from tests.browser.pages import wait
 
 #: The boot flow's steps as the console names them.
 BOOT_STEPS = ('BuildToErrorOnRevert', 'PrepareNetworks',
               'PrepareBlockDevices', 'FetchImage', 'SpawnOnHost',
               'MarkActive')
-
-
-def wait(driver, condition, timeout=WAIT_S, what=''):
-    """``condition(driver)`` once true; the pages redraw what they poll,
-    so an element that went stale meanwhile is looked for again."""
-    return WebDriverWait(
-        driver, timeout, poll_frequency=0.1,
-        ignored_exceptions=(NoSuchElementException,
-                            StaleElementReferenceException)).until(
-        condition, what)
-
-
-def css(driver, selector):
-    return driver.find_elements(By.CSS_SELECTOR, selector)
-
-
-def shown(driver, selector, timeout=WAIT_S):
-    """The element of ``selector`` once it is displayed."""
-    return wait(driver, EC.visibility_of_element_located(
-        (By.CSS_SELECTOR, selector)), timeout, 'shown: ' + selector)
-
-
-def attr(driver, selector, name):
-    """Attribute ``name`` of the first element of ``selector`` (None when
-    there is none), read in one step."""
-    return driver.execute_script(
-        'const e = document.querySelector(arguments[0]);'
-        'return e ? e.getAttribute(arguments[1]) : null;', selector, name)
-
-
-def text(driver, selector):
-    return driver.execute_script(
-        'const e = document.querySelector(arguments[0]);'
-        'return e ? e.innerText : null;', selector)
-
-
-def click(driver, selector):
-    """Click the element of ``selector`` (looked for again if a redraw
-    replaced it)."""
-    def clicked(d):
-        d.find_element(By.CSS_SELECTOR, selector).click()
-        return True
-    wait(driver, clicked, what='click ' + selector)
-
-
-def shot(driver, name):
-    """A screenshot of the whole page, ``<name>.png`` in the artifacts."""
-    height = driver.execute_script(
-        'return Math.max(document.body.scrollHeight, 1000)')
-    driver.set_window_size(1440, min(height + 40, 2400))
-    path = os.path.join(artifacts_dir(), name + '.png')
-    assert driver.save_screenshot(path), path
-    driver.set_window_size(1440, 1000)
 
 
 def sign_in(driver, system, user):
@@ -82,10 +27,10 @@ def sign_in(driver, system, user):
     driver.execute_script('sessionStorage.clear()')
     driver.get(system.url + '/console/#/login')
     shown(driver, '#login-username').send_keys(user)
-    driver.find_element(By.ID, 'login-password').send_keys(USERS[user][0])
-    driver.find_element(By.ID, 'login-submit').click()
+    by_id(driver, 'login-password').send_keys(USERS[user][0])
+    by_id(driver, 'login-submit').click()
     shown(driver, '#page-servers')
-    assert user in driver.find_element(By.ID, 'who-name').text
+    assert user in by_id(driver, 'who-name').text
 
 
 def steps(driver):
@@ -284,17 +229,16 @@ def test_hosts_and_state_rules(driver, system):
         assert attr(driver, row, 'data-status') == 'BUILD'
         assert attr(driver, 'tr[data-server="%s"]' % failed,
                     'data-status') == 'ERROR'
-        assert not driver.find_element(By.ID, 'servers-project-head'
-                                       ).is_displayed()
+        assert not by_id(driver, 'servers-project-head').is_displayed()
         click(driver, '#filter-all-projects')
         shown(driver, '#servers-project-head')
         shot(driver, 'servers')
     finally:
         system.inject({})
-    driver.find_element(By.ID, 'filter-name').send_keys('guest-1')
+    by_id(driver, 'filter-name').send_keys('guest-1')
     wait(driver, lambda d: listed_servers(d) == [guest],
          what='only guest-1 listed')
-    assert driver.find_element(By.ID, 'nav-hosts').is_displayed()
+    assert by_id(driver, 'nav-hosts').is_displayed()
     go(driver, system, 'hosts', 'page-hosts')
     wait(driver, lambda d: len(css(d, '.host[data-host]')) == 2,
          what='2 host cards')
@@ -333,7 +277,7 @@ def test_a_member_of_another_project_sees_only_its_own(driver, system):
     assert 'ben-broken' in text(driver, row)
     assert listed_servers(driver) == [own]
     assert css(driver, '#filter-all-projects') == []
-    assert not driver.find_element(By.ID, 'nav-hosts').is_displayed()
+    assert not by_id(driver, 'nav-hosts').is_displayed()
     shot(driver, 'reader-servers')
     # Project A's server is not found; the hosts page is not allowed.
     go(driver, system, 'servers/' + private, 'page-error')

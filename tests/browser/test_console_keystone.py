@@ -5,16 +5,16 @@ page, a user's name, password and project sign in (the API fetches the
 token), and a pasted token does too."""
 
 import pytest
-from selenium.webdriver.common.by import By
 
 from tests import keystone_server
 from tests.browser.conftest import AllInOne
-from tests.browser.test_console import attr
-from tests.browser.test_console import click
-from tests.browser.test_console import shot
-from tests.browser.test_console import shown
-from tests.browser.test_console import text
-from tests.browser.test_console import wait
+from tests.browser.pages import attr
+from tests.browser.pages import by_id
+from tests.browser.pages import click
+from tests.browser.pages import shot
+from tests.browser.pages import shown
+from tests.browser.pages import text
+from tests.browser.pages import wait
 from tests.conftest import service_missing
 from tests.functional.systems import free_port
 
@@ -44,7 +44,7 @@ def _fill(driver, user, password, project):
     for field, value in (('login-username', user),
                          ('login-password', password),
                          ('login-project', project)):
-        element = driver.find_element(By.ID, field)
+        element = by_id(driver, field)
         element.clear()
         element.send_keys(value)
 
@@ -71,7 +71,7 @@ def test_keystone_sign_in_with_a_password_or_a_token(driver, keystone,
     click(driver, '#login-submit')
     shown(driver, '#page-servers')
     assert 'member' in text(driver, '#who-name')
-    assert not driver.find_element(By.ID, 'nav-hosts').is_displayed()
+    assert not by_id(driver, 'nav-hosts').is_displayed()
     # Signed out, then in again with a token pasted.
     click(driver, '#logout')
     shown(driver, '#login-token').send_keys(
