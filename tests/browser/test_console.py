@@ -55,9 +55,10 @@ def go(driver, system, fragment, page):
 
 
 def flow_final(driver, state):
-    """Wait until the flow page says it is final and in ``state``."""
+    """Wait until the flow page says it ended in ``state`` and its job
+    left the board (the page polls no more)."""
     wait(driver, lambda d: css(
-        d, '#page-flow[data-final=true][data-state=%s]' % state),
+        d, '#page-flow[data-settled=true][data-state=%s]' % state),
         what='the flow to end %s' % state)
 
 
@@ -72,11 +73,14 @@ def open_flow_of(driver, system, server_id, action='create'):
     return flow_id
 
 
-def confirm(driver, button_id, accept):
-    """Click a repair button and answer its confirmation dialog."""
+def confirm(driver, button_id, accept, screenshot=None):
+    """Click a repair button and answer its confirmation dialog (a
+    screenshot of it first, when named)."""
     click(driver, '#' + button_id)
     shown(driver, '#confirm-dialog')
     assert attr(driver, '#confirm-dialog', 'open') is not None
+    if screenshot:
+        shot(driver, screenshot)
     click(driver, '#confirm-ok' if accept else '#confirm-cancel')
     wait(driver, lambda d: attr(d, '#confirm-dialog', 'open') is None,
          what='the dialog to close')
@@ -169,7 +173,7 @@ def test_a_failed_spawn_shows_failed_and_reverted_steps_then_retry(
     finally:
         system.inject({})
     # Cancel first: nothing happens.
-    confirm(driver, 'flow-retry', accept=False)
+    confirm(driver, 'flow-retry', accept=False, screenshot='flow-confirm')
     assert attr(driver, '#page-flow', 'data-state') == 'REVERTED'
     assert system.status('ada', server_id) == 'ERROR'
     confirm(driver, 'flow-retry', accept=True)
@@ -206,7 +210,7 @@ def test_a_failed_rollback_is_red_and_an_admin_reverts_it(driver, system):
         system.inject({})
     confirm(driver, 'flow-revert', accept=True)
     shown(driver, '#repair-notice.ok')
-    wait(driver, lambda d: attr(d, '#page-flow', 'data-final') == 'true'
+    wait(driver, lambda d: attr(d, '#page-flow', 'data-settled') == 'true'
          and 'revert_failure' not in steps(d).values()
          and attr(d, '#page-flow', 'data-state') in ('REVERTED', 'SUCCESS'),
          what='the rollback to finish')

@@ -809,13 +809,18 @@
         ['resume policy', dash(fl.resume_policy)],
         ['age', fmtAge(fl.age_s)],
       ], 'flow-facts'));
-      if (fl.state !== lastState) {
-        renderRepair(repair, notice, fl, () => restart());
-        lastState = fl.state;
+      /* Settled: ended, and its job gone from the board (a repair of a
+       * flow whose job is still there is refused). */
+      const settled = Boolean(fl.final) && !fl.job;
+      page.dataset.settled = String(settled);
+      const repairKey = fl.state + '/' + settled;
+      if (repairKey !== lastState) {
+        renderRepair(repair, notice, fl, settled, () => restart());
+        lastState = repairKey;
       }
       replace(graph, drawNode(fl.tree, true));
       replace(timeline, timelineTable(fl.timeline));
-      return Boolean(fl.final);
+      return settled;
     };
     const restart = () => poll(load, FLOW_POLL_MS);
     restart();
@@ -830,9 +835,9 @@
     'undone and reset (a retry\'s sub-flow)'));
   }
 
-  function renderRepair(el, notice, fl, restart) {
+  function renderRepair(el, notice, fl, settled, restart) {
     replace(el);
-    if (!S.session.can_repair || !fl.final) {
+    if (!S.session.can_repair || !settled) {
       return;
     }
     const state = String(fl.state).toUpperCase();
