@@ -122,8 +122,9 @@ def flows_index(req):
 def flows_show(req, flow_id):
     """GET /console/api/flows/{uuid or 8+ prefix} (200, 403, 404)."""
     req.authorize(rules.VIEW)
-    return api_request.json_response({'flow': flow_pages.show_flow(
-        req.conf, flow_id, req.owner_project())})
+    flow = flow_pages.show_flow(req.conf, flow_id, req.owner_project())
+    req.authorize(rules.VIEW, _target(flow['project_id']))
+    return api_request.json_response({'flow': flow})
 
 
 def _confirmed(req):

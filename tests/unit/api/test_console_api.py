@@ -366,3 +366,16 @@ def test_tree_of_every_pattern():
 def _at(seconds):
     return datetime.datetime(2026, 1, 1) + datetime.timedelta(
         seconds=seconds)
+
+
+def test_a_policy_file_decides_on_the_flows_project(admin_app, conf,
+                                                    tmp_path):
+    """console:view is checked on the flow's project, not only on the
+    caller's: an operator's policy that keeps administrators to their
+    own project is obeyed."""
+    _instance, flow_uuid = _failed_boot()
+    assert _get(admin_app, '/flows/' + flow_uuid)[0] == 200
+    rules = tmp_path / 'policy.yaml'
+    rules.write_text('"console:view": "rule:project_reader_api"\n')
+    conf.set_override('policy_file', str(rules), group='oslo_policy')
+    assert _get(admin_app, '/flows/' + flow_uuid)[0] == 403
