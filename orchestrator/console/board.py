@@ -8,8 +8,9 @@ use, and TaskFlow persistence on the same database.
 * :func:`get_board`: one board per configuration, connected on first use
   and kept while ``[jobboard]`` names the same board (a board is
   thread-safe; the SQL board costs one query per read, the Redis board
-  one client). A backend that cannot be reached is tried again on the
-  next call, not cached.
+  one client). A backend that cannot be reached is tried again
+  :data:`RETRY_AFTER_S` later, not on each of the console's polls (each
+  try may wait for a connect timeout).
 * :func:`claims`: {flow uuid: {job, owner, expires}} of the jobs on the
   board, in one read.
 * :func:`persistence_for`: the TaskFlow persistence backend a repair
@@ -19,6 +20,7 @@ use, and TaskFlow persistence on the same database.
 
 import logging
 import threading
+import time
 
 from orchestrator.conductor import jobboards
 from orchestrator.conductor import persistence
@@ -26,8 +28,16 @@ from orchestrator.db import session
 
 LOG = logging.getLogger(__name__)
 
+#: Seconds before a board that could not be connected is tried again.
+RETRY_AFTER_S = 10.0
+#: Seconds between two warnings that owners cannot be shown.
+WARN_EVERY_S = 60.0
+
 _BOARDS = {}
+#: {board key: (monotonic time of the failure, its message)}
+_FAILED = {}
 _LOCK = threading.Lock()
+_WARNED = {'at': None}
 
 
 class BoardUnavailable(Exception):
@@ -45,11 +55,18 @@ def get_board(conf):
         found = _BOARDS.get(key)
         if found is not None and found[0] is conf:
             return found[1]
+        failed = _FAILED.get(key)
+        if failed is not None and \
+                time.monotonic() - failed[0] < RETRY_AFTER_S:
+            raise BoardUnavailable(failed[1])
         try:
             board = jobboards.fetch(conf)
         except Exception as e:  # noqa: BLE001 - any backend's failure
-            raise BoardUnavailable('the jobboard (%s) is unavailable: %s'
-                                   % (conf.jobboard.backend, e)) from e
+            message = 'the jobboard (%s) is unavailable: %s' % (
+                group.backend, e)
+            _FAILED[key] = (time.monotonic(), message)
+            raise BoardUnavailable(message) from e
+        _FAILED.pop(key, None)
         _BOARDS[key] = (conf, board)
         return board
 
@@ -63,7 +80,11 @@ def claims(conf):
         raw = board.claims() if hasattr(board, 'claims') else _generic(
             board)
     except Exception as e:  # noqa: BLE001 - views work without owners
-        LOG.warning('Jobboard unavailable (%s); owners not shown', e)
+        now = time.monotonic()
+        if _WARNED['at'] is None or now - _WARNED['at'] >= WARN_EVERY_S:
+            _WARNED['at'] = now
+            LOG.warning('Jobboard unavailable (%s); the console shows no '
+                        'owners (said once a minute)', e)
         return {}
     out = {}
     for job_uuid, claim in raw.items():

@@ -283,3 +283,25 @@ def test_a_second_repair_writes_what_the_conductor_changed_since(app):
              for a in flow_index.atoms([flow_uuid])[flow_uuid]}
     assert atoms['SpawnOnHost'] == tf_states.PENDING
     assert flow_index.find(flow_uuid)['state'] == tf_states.RUNNING
+
+
+def test_a_jobboard_out_of_reach(app, conf, caplog):
+    """Flows are listed without owners, said once in the log, not tried
+    again on every poll; a repair, which needs the board, is a 503."""
+    _instance, _action, flow_uuid = console_flows.repairable_boot()
+    conf.set_override('backend', 'redis', group='jobboard')
+    conf.set_override('redis_url', 'redis://127.0.0.1:1/0', group='jobboard')
+    for _ in range(3):
+        resp = call(app, 'GET', API + '/flows')
+        assert resp.status_int == 200
+        assert [(r['uuid'], r['owner']) for r in resp.json['flows']] == [
+            (flow_uuid, None)]
+    warnings = [r for r in caplog.records
+                if 'Jobboard unavailable' in r.getMessage()]
+    assert len(warnings) <= 1
+    resp = call(app, 'POST', API + '/flows/%s/retry' % flow_uuid,
+                body={'confirm': True})
+    assert resp.status_int == 503
+    assert resp.json['serviceUnavailable']['message'].startswith(
+        'the jobboard (redis) is unavailable')
+    assert flow_index.find(flow_uuid)['state'] == tf_states.FAILURE
