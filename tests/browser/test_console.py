@@ -243,7 +243,23 @@ def test_hosts_and_state_rules(driver, system):
     wait(driver, lambda d: listed_servers(d) == [guest],
          what='only guest-1 listed')
     assert by_id(driver, 'nav-hosts').is_displayed()
-    go(driver, system, 'hosts', 'page-hosts')
+    # A slow live migration of guest-1: in flight on the hosts page.
+    system.inject({'live_migration': {'delay_s': 4}})
+    try:
+        resp = system.api('ada', 'POST', '/v2.1/servers/%s/action' % guest,
+                          json={'os-migrateLive': {
+                              'host': None, 'block_migration': 'auto'}})
+        assert resp.status_code == 202, resp.text
+        go(driver, system, 'hosts', 'page-hosts')
+        row = '#migrations tr[data-migration]'
+        shown(driver, row)
+        assert guest in attr(driver, row + ' a', 'href')
+        # Copying the memory: its progress moves.
+        wait(driver, lambda d: int(attr(d, row + ' [data-progress]',
+                                        'data-progress') or 0) > 0,
+             what='the migration to make progress')
+    finally:
+        system.inject({})
     wait(driver, lambda d: len(css(d, '.host[data-host]')) == 2,
          what='2 host cards')
     hosts = driver.execute_script(
