@@ -9,7 +9,8 @@ Costs are bounded by what is shown, not by the history
 (:mod:`orchestrator.flow_index`): the default listing reads the flows in
 flight or failed, their atoms and instances, and the board's claims (one
 query each); ``state=all`` reads the newest flows in pages of
-:data:`PAGE` until ``limit`` are found; a listing for one instance reads
+:data:`PAGE` until ``limit`` are found (among the newest
+:data:`SCAN_LIMIT`); a listing for one instance reads
 that instance's actions and their flows; one flow's page reads that flow,
 its atoms, its action and events.
 """
@@ -38,6 +39,10 @@ STATE_FILTERS = {
 }
 #: Flows read per query while filtering ``state=all`` by project.
 PAGE = 200
+#: The newest flows ``state=all`` looks through for a project's (its
+#: cost stays bounded whatever the history; one server's flows, with
+#: ``instance``, are found by key at any age).
+SCAN_LIMIT = 5000
 #: Flows ``state=all`` shows by default (the newest).
 DEFAULT_LIMIT = 200
 
@@ -107,7 +112,7 @@ def list_flows(conf, project_id, state='open', instance_uuid=None,
         return _rows(flow_index.flows(states=states), project_id, claims,
                      now)
     out, offset = [], 0
-    while len(out) < limit:
+    while len(out) < limit and offset < SCAN_LIMIT:
         page = flow_index.flows(newest=PAGE, offset=offset)
         rows = _rows(page, project_id, claims, now)
         if rows:

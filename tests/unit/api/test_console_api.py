@@ -379,3 +379,33 @@ def test_a_policy_file_decides_on_the_flows_project(admin_app, conf,
     rules.write_text('"console:view": "rule:project_reader_api"\n')
     conf.set_override('policy_file', str(rules), group='oslo_policy')
     assert _get(admin_app, '/flows/' + flow_uuid)[0] == 403
+
+
+def test_all_flows_of_a_project_are_looked_for_among_the_newest(
+        reader_app, monkeypatch):
+    """``state=all`` pages through the newest flows (PAGE a query) and
+    stops after SCAN_LIMIT of them: an old flow of the project is then
+    found by its server (``instance``), not by the scan."""
+    monkeypatch.setattr(flow_pages, 'PAGE', 2)
+    monkeypatch.setattr(flow_pages, 'SCAN_LIMIT', 4)
+
+    def boot_flow(project_id):
+        instance = make_instance('active', project_id=project_id)
+        return instance, console_flows.save_flow(
+            instance, boot, console_flows.action_of(instance['uuid']),
+            flow_state=tf_states.SUCCESS, with_atoms=False)
+    old_instance, old = boot_flow('default')
+    for _ in range(4):
+        boot_flow('beta')
+    recent = boot_flow('default')[1]
+    listed = [r['uuid'] for r in _get(reader_app, '/flows?state=all')[1][
+        'flows']]
+    assert listed == [recent]
+    assert [r['uuid'] for r in _get(
+        reader_app, '/flows?state=all&instance=' + old_instance['uuid'])[1][
+            'flows']] == [old]
+    monkeypatch.setattr(flow_pages, 'SCAN_LIMIT', 100)
+    assert [r['uuid'] for r in _get(reader_app, '/flows?state=all&limit=1')[
+        1]['flows']] == [recent]
+    assert [r['uuid'] for r in _get(reader_app, '/flows?state=all')[1][
+        'flows']] == [old, recent]
