@@ -79,3 +79,12 @@ def shot(driver, name):
     path = os.path.join(artifacts_dir(), name + '.png')
     assert driver.save_screenshot(path), path
     driver.set_window_size(1440, 1000)
+
+
+def script_errors(driver):
+    """The browser's severe console messages since the last call, other
+    than failed requests (a 403 or 404 the page shows on purpose): script
+    errors and Content-Security-Policy violations."""
+    return [entry['message'] for entry in driver.get_log('browser')
+            if entry['level'] == 'SEVERE'
+            and 'Failed to load resource' not in entry['message']]

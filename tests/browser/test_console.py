@@ -9,6 +9,7 @@ from tests.browser.conftest import USERS
 from tests.browser.pages import attr
 from tests.browser.pages import by_id
 from tests.browser.pages import click
+from tests.browser.pages import script_errors
 from tests.browser.pages import css
 from tests.browser.pages import shot
 from tests.browser.pages import shown
@@ -280,6 +281,8 @@ def test_hosts_and_state_rules(driver, system):
     assert attr(driver, cell % 'active', 'data-allowed') == 'true'
     assert attr(driver, cell % 'stopped', 'data-allowed') == 'false'
     shot(driver, 'states')
+    # Every page so far ran without a script error or a blocked load.
+    assert script_errors(driver) == []
 
 
 def test_a_member_of_another_project_sees_only_its_own(driver, system):
@@ -316,4 +319,5 @@ def test_a_member_of_another_project_sees_only_its_own(driver, system):
     shown(driver, 'tr[data-flow]')
     wait(driver, lambda d: 'ben-broken' in text(d, '#flows-table'),
          what='its flow listed')
+    assert script_errors(driver) == []
     assert 'a-private' not in text(driver, '#flows-table')
