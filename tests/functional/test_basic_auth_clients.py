@@ -93,7 +93,7 @@ def test_openstackclient_with_http_basic_auth(openstack_basic, basic_api,
     assert _orchestrator_cli(monkeypatch, basic_api, 'bob', 'server',
                              'list') == (0, False)
     assert _orchestrator_cli(monkeypatch, basic_api, 'alice', 'server',
-                             'list', password='wrong')[0] == 1
+                             'list', password='wrong')[0] == 4
     assert alice.delete(url, timeout=30).status_code == 204
     wait_for(lambda: alice.get(url, timeout=30).status_code == 404,
              timeout=60, what='deleted')

@@ -352,10 +352,12 @@ def test_orchestrator_cli_create_list_show_delete(api_system):
     code, out = run('server', 'create', 'cli-vm', '--flavor', 'm1.tiny',
                     '--image', 'cirros-0.6.2', '--wait')
     assert code == 0, out
-    server_id = out.splitlines()[0].strip()
-    # The live display ends on the final status line.
-    assert out.replace('\r', '\n').strip().splitlines()[-1].split()[2] \
-        == 'ACTIVE'
+    # Off a terminal the live display is a line per change: the title
+    # 'create NAME (ID)', the states seen, then how it ended.
+    lines = out.strip().splitlines()
+    server_id = lines[0].split('(')[1].rstrip(')')
+    assert lines[-2].split()[1] == 'ACTIVE'
+    assert lines[-1] == 'create done: ACTIVE'
 
     code, out = run('server', 'list')
     assert code == 0 and server_id in out and 'ACTIVE' in out
@@ -367,12 +369,12 @@ def test_orchestrator_cli_create_list_show_delete(api_system):
     assert code == 0 and out.strip().endswith('deleted')
 
     code, out = run('server', 'show', server_id)
-    assert code == 1
+    assert code == 2  # the API's 404
 
 
 def test_orchestrator_cli_reports_api_errors(api_system, capsys):
     code = client.main(['--url', api_system.url, 'server', 'create', 'x',
                         '--flavor', 'no-such-flavor', '--image',
                         'cirros-0.6.2'], out=io.StringIO())
-    assert code == 1
+    assert code == 2
     assert 'no-such-flavor' in capsys.readouterr().err
