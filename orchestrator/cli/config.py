@@ -21,6 +21,7 @@ the URLs of the Compute API, the image API and the console API.
 
 import dataclasses
 import os
+import warnings
 
 from keystoneauth1 import http_basic
 from keystoneauth1 import noauth
@@ -101,10 +102,13 @@ def from_cloud(name, timeout):
     from openstack import config as os_config
     from openstack import exceptions as os_exceptions
     try:
-        region = os_config.OpenStackConfig().get_one(cloud=name)
+        with warnings.catch_warnings():
+            # openstacksdk warns about its own optional metrics plugins.
+            warnings.simplefilter('ignore')
+            region = os_config.OpenStackConfig().get_one(cloud=name)
+            session = region.get_session()
     except (os_exceptions.ConfigException, KeyError) as e:
         raise exits.Refused('cloud %r: %s' % (name, e)) from None
-    session = region.get_session()
     session.timeout = timeout
     compute = region.get_session_endpoint('compute')
     if not compute:
