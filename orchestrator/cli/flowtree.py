@@ -28,6 +28,12 @@ PATTERN_LABELS = {'linear': 'in order', 'unordered': 'in parallel',
                   'graph': 'graph'}
 
 
+def state_of(node):
+    """A step's state in lower case ('pending' when it has none); the
+    contract's states are TaskFlow's, which TaskFlow spells in capitals."""
+    return (node.get('state') or 'pending').lower()
+
+
 def seconds(value):
     """A duration for people: 0.42s, 12.3s, 2m03s; '' for None."""
     if value is None:
@@ -58,13 +64,11 @@ def current_step(node):
     else the first failed one, else the last finished one while others
     wait ('after name'); '' when nothing ran yet or all is done."""
     all_steps = list(steps(node))
-    for step in all_steps:
-        if step.get('state') in ACTIVE_STATES:
-            return '%s (%s)' % (step['name'], step['state'])
-    for step in all_steps:
-        if step.get('state') in FAILED_STATES:
-            return '%s (%s)' % (step['name'], step['state'])
-    done = [s for s in all_steps if s.get('state') in DONE_STATES]
+    for wanted in (ACTIVE_STATES, FAILED_STATES):
+        for step in all_steps:
+            if state_of(step) in wanted:
+                return '%s (%s)' % (step['name'], state_of(step))
+    done = [s for s in all_steps if state_of(s) in DONE_STATES]
     if done and len(done) < len(all_steps):
         return 'after %s' % done[-1]['name']
     return ''
@@ -76,13 +80,13 @@ def fraction_done(node):
     if not all_steps:
         return 0.0
     return sum(1 for s in all_steps
-               if s.get('state') in DONE_STATES) / len(all_steps)
+               if state_of(s) in DONE_STATES) / len(all_steps)
 
 
 def step_label(node):
     """One line for a task or retry: icon, name, state, duration,
     attempts."""
-    state = node.get('state') or 'pending'
+    state = state_of(node)
     style = output.STATE_STYLES.get(state, '')
     label = Text()
     label.append('%s ' % ICONS.get(state, '?'), style=style)

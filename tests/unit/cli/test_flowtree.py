@@ -78,3 +78,14 @@ def test_fraction_done_counts_finished_steps():
 def test_seconds_for_people():
     assert [flowtree.seconds(v) for v in (None, 0.4211, 12.34, 123)] == [
         '', '0.42s', '12.3s', '2m03s']
+
+
+def test_states_in_taskflows_capitals_count_as_well():
+    tree = {'kind': 'linear', 'name': 'f', 'children': [
+        _task('A', 'SUCCESS'), _task('B', 'RUNNING'), _task('C', None)]}
+    assert flowtree.current_step(tree) == 'B (running)'
+    assert flowtree.fraction_done(tree) == 1 / 3
+    text = _text(flowtree.render({'name': 'f', 'state': 'RUNNING',
+                                  'uuid': 'u', 'tree': tree}))
+    assert '✔ A  success' in text and '▶ B  running' in text
+    assert '· C  pending' in text
