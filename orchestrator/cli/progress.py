@@ -79,11 +79,12 @@ class Display(_LiveOnTerminal):
         if self.live is not None:
             self.live.update(_panel(self.title, obs), refresh=True)
         else:
-            self.console.print(status_line(obs))
+            self.console.print(status_line(obs), soft_wrap=True)
 
     def done(self, message, ok):
         """The last line: how it ended."""
-        self.console.print(Text(message, style='green' if ok else 'red'))
+        self.console.print(Text(message, style='green' if ok else 'red'),
+                           soft_wrap=True)
 
 
 class TreeDisplay(_LiveOnTerminal):

@@ -12,10 +12,11 @@ serves it). :func:`verdict` decides whether it has ended, and how:
 * any other operation ends when no task runs on the server any more (and
   it is no longer BUILD) and, when the console shows the request's
   action, once that action has finished; it failed if the server is in
-  ERROR, if the action's flow ended REVERTED or FAILURE, or if a fault
-  was recorded after the action started. Without the console (or for a
-  request that records no action) a status outside ``Operation.expect``
-  is a failure as well.
+  ERROR or if the action's flow ended REVERTED or FAILURE. Without a
+  flow to ask (no console, or a request that runs none: lock, an abort)
+  a status outside ``Operation.expect`` is a failure as well. The
+  message of a failure is the newest fault recorded since the action
+  started, else the failed step's.
 
 :func:`wait` polls until the verdict or the timeout.
 """
@@ -162,9 +163,8 @@ def verdict(op, obs):
     if obs.action is not None and not obs.action.get('finish_time'):
         return None
     failed = obs.status == 'ERROR'
-    if obs.action is not None:
-        failed = failed or (obs.flow or {}).get('state') in \
-            FAILED_FLOW_STATES or bool(_new_faults(obs))
+    if obs.flow is not None:
+        failed = failed or obs.flow.get('state') in FAILED_FLOW_STATES
     elif not failed and op.expect and obs.status not in op.expect:
         return False, '%s ended in status %s, not %s' % (
             op.what, obs.status, ' or '.join(op.expect))

@@ -51,14 +51,15 @@ def test_failed_when_the_flow_reverted_with_the_fault_of_this_action():
         False, 'stop failed: Injected fault in power_off')
 
 
-def test_a_fault_recorded_during_the_action_is_a_failure():
-    faults = [{'message': 'power_off failed', 'created':
+def test_without_a_flow_the_status_decides_and_faults_do_not():
+    """An abort records a fault on the migration it ends: with no flow
+    of its own, the status says how it went."""
+    faults = [{'message': 'Live migration m-1 was aborted', 'created':
                '2026-12-06T10:00:01.000000'}]
-    assert _verdict(_server('ACTIVE'), _action(), {'state': 'SUCCESS'},
-                    faults)[0] is False
-    older = [{'message': 'before', 'created': '2026-12-06T09:00:00'}]
-    assert _verdict(_server('SHUTOFF'), _action(), {'state': 'SUCCESS'},
-                    older)[0] is True
+    assert _verdict(_server('ACTIVE'), _action(), None, faults,
+                    expect=('ACTIVE',))[0] is True
+    assert _verdict(_server('MIGRATING'), _action(), None, faults,
+                    expect=('ACTIVE',))[0] is False
 
 
 def test_error_is_a_failure_with_the_servers_fault():
