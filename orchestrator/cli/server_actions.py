@@ -252,7 +252,7 @@ def run_verb(verb, api, args, out):
     resp = api.compute('POST', '/servers/%s/action' % server['id'],
                        json=verb.body(api, args, server))
     op = waiting.Operation(server['id'], resp.request_id, verb.name,
-                           expect=verb.expect)
+                           expect=verb.expect, server_name=server['name'])
     extra = _extra(verb, resp, args)
     if extra and args.wait and args.format != output.JSON:
         for key in sorted(extra):
@@ -273,7 +273,8 @@ def cmd_live_migrate_abort(api, args, out):
     resp = api.compute('DELETE', '/servers/%s/migrations/%s'
                        % (server['id'], migration_id))
     op = waiting.Operation(server['id'], resp.request_id,
-                           'live-migrate abort', expect=('ACTIVE', 'PAUSED'))
+                           'live-migrate abort', expect=('ACTIVE', 'PAUSED'),
+                           server_name=server['name'])
     return waits.accepted(api, args, op, out, {'migration': migration_id})
 
 

@@ -90,12 +90,10 @@ def cmd_create(api, args, out):
     code = exits.OK
     if args.wait:
         for server in created:
-            code = max(code, waits.wait(
-                api, args, waiting.Operation(
-                    server['id'], resp.request_id, 'create',
-                    expect=('ACTIVE',)), out,
-                title='create %s (%s)' % (server.get('name') or args.name,
-                                          server['id'])))
+            code = max(code, waits.wait(api, args, waiting.Operation(
+                server['id'], resp.request_id, 'create',
+                expect=('ACTIVE',),
+                server_name=server.get('name') or args.name), out))
         return code
     if len(created) == 1:
         server = created[0]
@@ -137,7 +135,7 @@ def cmd_delete(api, args, out):
         resp = api.compute('DELETE', '/servers/%s' % server['id'])
     op = waiting.Operation(server['id'], resp.request_id,
                            'force delete' if args.force else 'delete',
-                           deleting=True)
+                           deleting=True, server_name=server['name'])
     return waits.accepted(api, args, op, out)
 
 

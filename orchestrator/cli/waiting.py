@@ -42,6 +42,14 @@ class Operation:
     deleting: bool = False
     #: Statuses that mean "done as asked" when no flow can say.
     expect: tuple = ()
+    server_name: str = None
+
+    def title(self):
+        """'stop vm1 (ID)': what is waited for."""
+        if self.server_name:
+            return '%s %s (%s)' % (self.what, self.server_name,
+                                   self.server_id)
+        return '%s %s' % (self.what, self.server_id)
 
 
 @dataclasses.dataclass

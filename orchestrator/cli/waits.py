@@ -21,14 +21,13 @@ def add_arguments(parser):
         help='how long --wait waits (default %g)' % DEFAULT_TIMEOUT_S)
 
 
-def wait(api, args, op, out, title=None):
+def wait(api, args, op, out):
     """Wait for ``op`` with a live display (on stderr when the output is
     JSON, so stdout stays one document), then print how it ended: one
     line, or with ``-f json`` ``{"result", "message", "server",
     "flow_uuid"}``. Returns the exit code."""
     display_out = sys.stderr if args.format == output.JSON else out
-    with progress.Display(display_out, title or '%s %s' % (
-            op.what, op.server_id)) as display:
+    with progress.Display(display_out, op.title()) as display:
         code, obs, message = waiting.wait(api, op, args.timeout,
                                           display.update)
     if args.format == output.JSON:
@@ -54,8 +53,8 @@ def accepted(api, args, op, out, extra=None):
     if args.format == output.JSON:
         output.write_json(out, shown)
     else:
-        out.write('%s accepted for %s (request %s)\n' % (
-            op.what, op.server_id, op.request_id or '-'))
+        out.write('%s: accepted (request %s)\n' % (
+            op.title(), op.request_id or '-'))
         for key in sorted(extra or {}):
             out.write('%s: %s\n' % (key, extra[key]))
     return 0
