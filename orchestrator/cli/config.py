@@ -23,6 +23,7 @@ import dataclasses
 import os
 import warnings
 
+from keystoneauth1 import exceptions as ks_exceptions
 from keystoneauth1 import http_basic
 from keystoneauth1 import noauth
 from keystoneauth1 import session as ks_session
@@ -95,9 +96,10 @@ def from_environment(url, timeout, environ=None):
 def from_cloud(name, timeout):
     """Endpoints of the cloud ``name`` of clouds.yaml (openstacksdk's
     loader, as openstackclient). :class:`exits.Refused` when the cloud
-    is unknown or says no compute endpoint; keystoneauth's errors (an
-    unreachable Keystone, bad credentials) come out of the first
-    request, not from here."""
+    is unknown or says no compute endpoint; :class:`exits.Unreachable`
+    when Keystone cannot be reached or refuses the credentials while the
+    catalog is read (without a catalog that happens at the first
+    request)."""
     # Imported here: openstacksdk is heavy and most runs give a URL.
     from openstack import config as os_config
     from openstack import exceptions as os_exceptions
@@ -110,7 +112,14 @@ def from_cloud(name, timeout):
     except (os_exceptions.ConfigException, KeyError) as e:
         raise exits.Refused('cloud %r: %s' % (name, e)) from None
     session.timeout = timeout
-    compute = region.get_session_endpoint('compute')
+    try:
+        # With a catalog, this authenticates (the first request to
+        # Keystone).
+        compute = region.get_session_endpoint('compute')
+    except ks_exceptions.ClientException as e:
+        raise exits.Unreachable('cannot reach or authenticate to %s: %s' % (
+            (region.config.get('auth') or {}).get('auth_url') or name,
+            ' '.join(str(e).split()))) from None
     if not compute:
         raise exits.Refused('cloud %r: no compute endpoint (set '
                             'compute_endpoint_override)' % name)

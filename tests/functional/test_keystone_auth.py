@@ -7,6 +7,7 @@ The all-in-one reads its authentication from a configuration file, as
 the README's example has it.
 """
 
+import io
 import json
 import os
 import subprocess
@@ -243,3 +244,46 @@ def test_openstackclient_quotas_and_limits(openstack_cli, keystone_api,
                                'json'), 'Resource', 'Limit')
     assert (limits['instances'], limits['cores']) == (10, 20)
     caller.delete(server_id)
+
+
+def test_orchestrator_cli_with_password_auth_from_clouds_yaml(
+        keystone_api, keystone, tmp_path, monkeypatch, capsys):
+    """``orchestrator --os-cloud`` with ``auth_type: password``: a
+    keystoneauth session gets a token from Keystone and the compute
+    endpoint from its catalog; a wrong password exits 4."""
+    from orchestrator.cli import main as cli_main
+    clouds = ['clouds:']
+    for name, user, password in (
+            ('alpha', 'alpha-member', keystone_server.password(
+                'alpha-member')),
+            ('beta', 'beta-member', keystone_server.password('beta-member')),
+            ('wrong', 'alpha-member', 'not-the-password')):
+        clouds += ['  %s:' % name, '    auth_type: password', '    auth:',
+                   '      auth_url: %s' % keystone.url,
+                   '      username: %s' % user,
+                   '      password: %s' % password,
+                   '      project_name: %s' % keystone_server.USERS[user][0],
+                   '      user_domain_id: default',
+                   '      project_domain_id: default',
+                   '    identity_api_version: 3']
+    (tmp_path / 'clouds.yaml').write_text('\n'.join(clouds) + '\n')
+    monkeypatch.setenv('OS_CLIENT_CONFIG_FILE', str(tmp_path / 'clouds.yaml'))
+    for name in [k for k in os.environ if k.startswith('ORCHESTRATOR_')]:
+        monkeypatch.delenv(name)
+
+    def run(cloud, *args):
+        out = io.StringIO()
+        return cli_main.main(['--os-cloud', cloud] + list(args),
+                             out=out), out.getvalue()
+
+    code, out = run('alpha', 'server', 'create', 'cli-ks', '--flavor',
+                    'm1.tiny', '--image', 'cirros-0.6.2', '--wait')
+    assert code == 0 and out.strip().endswith('create done: ACTIVE'), out
+    code, out = run('alpha', 'server', 'list', '-f', 'json')
+    assert [s['name'] for s in json.loads(out)] == ['cli-ks']
+    assert run('beta', 'server', 'list', '-f', 'json') == (0, '[]\n')
+    capsys.readouterr()
+    assert run('wrong', 'server', 'list')[0] == 4
+    assert capsys.readouterr().err.startswith(
+        'error: cannot reach or authenticate to ')
+    assert run('alpha', 'server', 'delete', 'cli-ks', '--wait')[0] == 0
