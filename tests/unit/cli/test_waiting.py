@@ -1,5 +1,9 @@
-"""When ``--wait`` says an operation ended, and how."""
+"""When ``--wait`` says an operation ended, and how; what its display
+writes off a terminal."""
 
+import io
+
+from orchestrator.cli import progress
 from orchestrator.cli import waiting
 
 
@@ -100,3 +104,18 @@ def test_progress_is_the_servers_while_it_makes_some_else_the_flows():
     assert stopping.fraction == 0.5
     assert stopping.step == 'B (running)'
     assert waiting.Observation(server=_server('ACTIVE')).fraction is None
+
+
+def test_off_a_terminal_the_display_writes_a_line_per_change():
+    out = io.StringIO()
+    with progress.Display(out, 'stop vm1 (s-1)') as display:
+        display.update(waiting.Observation(
+            server=_server('ACTIVE', 'powering-off'), elapsed=0.1))
+        display.update(waiting.Observation(server=_server('SHUTOFF'),
+                                           elapsed=0.7))
+    display.done('stop done: SHUTOFF', True)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == 'stop vm1 (s-1)'
+    assert lines[1].split() == ['0.10s', 'ACTIVE', 'powering-off', '-']
+    assert lines[2].split() == ['0.70s', 'SHUTOFF', '-', '-']
+    assert lines[3] == 'stop done: SHUTOFF'
