@@ -8,6 +8,8 @@
 * :mod:`.flowtree`: a flow's steps as a rich tree;
 * :mod:`.waiting`: what ``--wait`` polls and when an operation ended;
 * :mod:`.progress`: the live display of a wait;
+* :mod:`.waits`: ``--wait`` / ``--timeout`` and what an accepted request
+  prints;
 * :mod:`.servers`, :mod:`.server_actions`, :mod:`.flows`: the commands;
 * :mod:`.main`: the parser and the entry point.
 """
