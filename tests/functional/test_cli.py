@@ -1,5 +1,5 @@
 """The ``orchestrator`` command, run as a subprocess, against a real
-all-in-one process (one for the module), with a clouds.yaml as
+all-in-one process (one a module and xdist worker), with a clouds.yaml as
 openstackclient reads it (``auth_type: none``):
 
 create --wait, list -f json, every single-host and move action with
@@ -112,26 +112,45 @@ def _server(aio, name):
     return servers[0] if servers else None
 
 
+@pytest.fixture(scope='module')
+def vm1(aio):
+    """An ACTIVE server vm1 of the module's all-in-one, booted over
+    HTTP (tests on another xdist worker have an all-in-one of their
+    own: each test that acts on vm1 asks for it)."""
+    flavor = aio.api('GET', '/v2.1/flavors/detail').json()['flavors'][0]
+    image = aio.api('GET', '/image/v2/images',
+                    params={'name': 'cirros-0.6.2'}).json()['images'][0]
+    resp = aio.api('POST', '/v2.1/servers', json={'server': {
+        'name': 'vm1', 'flavorRef': flavor['id'], 'imageRef': image['id']}})
+    assert resp.status_code == 202, resp.text
+    assert _wait_stable(aio, 'vm1')['status'] == 'ACTIVE'
+    return resp.json()['server']['id']
+
+
 def _wait_stable(aio, name):
     return wait_for(lambda: (lambda s: s if s and s[
         'OS-EXT-STS:task_state'] is None and s['status'] != 'BUILD'
         else None)(_server(aio, name)), timeout=60, what=name + ' stable')
 
 
-def test_create_wait_and_list_json(aio, cli):
-    out = ok(cli('server', 'create', 'vm1', '--flavor', 'm1.tiny',
+def test_create_wait_list_show_delete(aio, cli):
+    out = ok(cli('server', 'create', 'web1', '--flavor', 'm1.tiny',
                  '--image', 'cirros-0.6.2', '--property', 'role=web',
                  '--tag', 'blue', '--description', 'first', '--wait'))
     lines = out.strip().splitlines()
-    assert lines[0].startswith('create vm1 (')
+    assert lines[0].startswith('create web1 (')
     assert lines[-1] == 'create done: ACTIVE'
     assert any(' BUILD ' in line for line in lines[1:-1])
-    listed = json.loads(ok(cli('server', 'list', '-f', 'json')))
+    listed = json.loads(ok(cli('server', 'list', '--name', '^web1$',
+                               '-f', 'json')))
     assert [(s['name'], s['status'], s['task_state']) for s in listed] == [
-        ('vm1', 'ACTIVE', None)]
-    shown = json.loads(ok(cli('server', 'show', 'vm1', '-f', 'json')))
+        ('web1', 'ACTIVE', None)]
+    shown = json.loads(ok(cli('server', 'show', 'web1', '-f', 'json')))
     assert (shown['metadata'], shown['tags'], shown['description']) == (
         {'role': 'web'}, ['blue'], 'first')
+    out = ok(cli('server', 'delete', 'web1', '--wait'))
+    assert out.strip().splitlines()[-1] == 'deleted'
+    assert _server(aio, 'web1') is None
 
 
 # (verb arguments, status after it)
@@ -151,7 +170,7 @@ ACTIONS = [
 ]
 
 
-def test_every_action_with_wait(aio, cli, in_process):
+def test_every_action_with_wait(aio, cli, in_process, vm1):
     """The first two actions through the command, the others through
     its main() in this process (the same code without a Python start
     each: about 2 s a command on a busy CI machine)."""
@@ -175,7 +194,7 @@ def test_every_action_with_wait(aio, cli, in_process):
     assert len(images) == 1
 
 
-def test_live_migrate_abort(aio, cli):
+def test_live_migrate_abort(aio, cli, vm1):
     aio.faults({'live_migration': {'delay_s': 8}})
     try:
         accepted = json.loads(ok(cli('server', 'live-migrate', 'vm1',
@@ -238,9 +257,10 @@ def test_a_wait_that_times_out_exits_3_then_flow_watch(aio, cli):
     ok(cli('server', 'delete', 'slow', '--force', '--wait'))
 
 
-def test_a_refused_request_exits_2_with_the_apis_message(aio, cli):
+def test_a_refused_request_exits_2_with_the_apis_message(aio, cli, vm1):
     ok(cli('server', 'stop', 'vm1', '--wait'))
     result = cli('server', 'stop', 'vm1')
+    ok(cli('server', 'start', 'vm1'))
     assert result.returncode == 2
     assert result.stderr.count('\n') == 1
     assert result.stderr.startswith('error: ') and '(HTTP 409)' in \
@@ -255,9 +275,3 @@ def test_an_unreachable_api_exits_4(cli):
     assert result.returncode == 4
     assert result.stderr.startswith('error: cannot reach http://127.0.0.1')
     assert result.stderr.count('\n') == 1
-
-
-def test_delete_wait(aio, cli):
-    ok(cli('server', 'delete', 'vm1', '--wait'))
-    listed = json.loads(ok(cli('server', 'list', '-f', 'json')))
-    assert 'vm1' not in [s['name'] for s in listed]
