@@ -321,3 +321,53 @@ def test_a_member_of_another_project_sees_only_its_own(driver, system):
          what='its flow listed')
     assert script_errors(driver) == []
     assert 'a-private' not in text(driver, '#flows-table')
+
+
+def _task(name, state, attempts=1):
+    return {'kind': 'task', 'name': name, 'state': state,
+            'intention': 'execute', 'attempts': attempts, 'start': None,
+            'finish': None, 'duration_s': None, 'failure': None,
+            'retry': None, 'children': []}
+
+
+def test_the_flow_drawing_lays_out_every_pattern(driver, system):
+    # No flow of the catalog has parallel branches yet: the drawing of a
+    # tree that has them, in order, under a retry.
+    tree = {'kind': 'linear', 'name': 'root', 'state': None, 'retry': None,
+            'children': [
+                _task('First', 'success'),
+                {'kind': 'unordered', 'name': 'both', 'state': None,
+                 'retry': None, 'children': [
+                     _task('Left', 'running'), _task('Right', 'failure')]},
+                {'kind': 'linear', 'name': 'tried', 'state': None,
+                 'retry': dict(_task('Again', 'success', attempts=2),
+                               kind='retry'),
+                 'children': [_task('Inner', 'reverted', attempts=2),
+                              _task('Last', 'pending', attempts=0)]}]}
+    driver.get(system.url + '/console/')
+    boxes = driver.execute_script(
+        'const root = window.OrchestratorConsole.drawFlowTree('
+        '    arguments[0], true);'
+        'const holder = document.createElement("div");'
+        'holder.id = "drawing";'
+        'holder.append(root);'
+        'document.body.append(holder);'
+        'const out = {};'
+        'for (const e of root.querySelectorAll(".step")) {'
+        '  const r = e.getBoundingClientRect();'
+        '  out[e.dataset.step] = [r.left, r.top, e.dataset.state,'
+        '    Boolean(e.closest(".retry-frame"))]; }'
+        'return out;', tree)
+    # In order top to bottom; the parallel branches side by side.
+    assert boxes['First'][1] < boxes['Left'][1] < boxes['Inner'][1] < \
+        boxes['Last'][1]
+    assert boxes['Left'][1] == boxes['Right'][1]
+    assert boxes['Left'][0] < boxes['Right'][0]
+    assert {name: box[2] for name, box in boxes.items()} == {
+        'First': 'success', 'Left': 'running', 'Right': 'failure',
+        'Inner': 'reverted', 'Last': 'pending'}
+    # The retry frames its sub-flow only, labelled with its attempts.
+    assert [name for name, box in boxes.items() if box[3]] == [
+        'Inner', 'Last']
+    assert attr(driver, '#drawing .retry-frame', 'data-retry') == 'Again'
+    assert '2 attempts' in text(driver, '#drawing .retry-label')

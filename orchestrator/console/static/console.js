@@ -1305,6 +1305,9 @@
     renderLogin(session.auth_strategy, message);
   }
 
+  /* The drawing of a flow's tree, for tests of its layout. */
+  window.OrchestratorConsole = Object.freeze({drawFlowTree: drawNode});
+
   document.addEventListener('DOMContentLoaded', () => {
     window.addEventListener('hashchange', () => {
       if (S.session) {
