@@ -14,6 +14,15 @@ dir reclaims its jobs at once and resumes every flow that was in flight.
 The API authenticates as ``[api] auth_strategy`` says: ``noauth`` by
 default, which is fine on the default loopback address and refused
 beyond it (:func:`orchestrator.api.auth.check_start`).
+
+Once it serves it prints where the API and the web console are, writes
+``STATE_DIR/clouds.yaml`` and prints the first commands to try
+(:mod:`orchestrator.cmd.first_minute`; ``--help`` ends with the same
+text). What stops a start (a bad option or configuration file, a state
+dir that is not a writable directory, an address it cannot listen on, a
+database it cannot open, an unusable secrets key or user file) is one
+line on stderr and exit status 2, found before any part starts
+(:mod:`orchestrator.cmd.start_errors`).
 """
 
 import os
@@ -21,13 +30,16 @@ import sys
 import threading
 
 from oslo_config import cfg
+from oslo_db import exception as db_exception
 from oslo_log import log as logging
+import sqlalchemy.exc
 
-from orchestrator import file_modes
 from orchestrator import rpc
 from orchestrator import secret_box
 from orchestrator.api import auth
 from orchestrator.cmd import bootstrap
+from orchestrator.cmd import first_minute
+from orchestrator.cmd import start_errors
 from orchestrator.compute import service as compute_service
 from orchestrator.conductor import service as conductor_service
 from orchestrator.db import catalog
@@ -40,6 +52,10 @@ CONDUCTOR_NAME = 'allinone'
 DEFAULT_LISTEN = '127.0.0.1:8774'
 #: Seconds the start waits for each host's registration.
 REGISTER_TIMEOUT_S = 30.0
+#: What a database that cannot be opened raises (a driver not installed
+#: is an ImportError, a SQLite file that cannot be created an OSError).
+DATABASE_ERRORS = (sqlalchemy.exc.SQLAlchemyError, db_exception.DBError,
+                   ImportError, OSError)
 
 cli_opts = [
     cfg.StrOpt('listen', default=DEFAULT_LISTEN,
@@ -84,7 +100,7 @@ class AllInOne:
         key (created 0600 when absent) unless another file is named."""
         conf = self.conf
         bootstrap.secure_process()
-        file_modes.private_dir(self.state_dir)
+        start_errors.check_state_dir(self.state_dir)
         conf.set_override('state_path', self.state_dir)
         secret_box.create_key_file(conf.secrets_key_file)
         secret_box.check(conf)
@@ -95,10 +111,19 @@ class AllInOne:
         conf.set_override('listen_port', self.listen[1], group='api')
 
     def start(self):
+        """Start every part; the API answers once every host registered.
+
+        :raises start_errors.StartError: the address cannot be bound or
+            the database opened (found before any part started).
+        """
         self.configure()
-        engine = bootstrap.init_database(self.conf)
-        schema.db_sync(engine)
-        catalog.seed_defaults()
+        if self.serve_api:
+            self._bind_api()
+        try:
+            self._open_database()
+        except BaseException:
+            self._unbind_api()
+            raise
         bootstrap.init_rpc(self.conf, allow_in_memory=True)
         # The hosts first: the in-memory transport drops a message sent to
         # a host whose RPC server is not listening yet, and a conductor
@@ -122,20 +147,70 @@ class AllInOne:
             if not compute.wait_registered(REGISTER_TIMEOUT_S):
                 raise RuntimeError('host %s was not registered within %s s'
                                    % (compute.host, REGISTER_TIMEOUT_S))
-        if self.serve_api:
-            self._start_api()
+        if self.api_server is not None:
+            self.api_server.start()
         LOG.info('All-in-one serving on http://%s:%d with %d host(s); '
                  'state in %s', self.listen[0], self.listen[1],
                  self.host_count, self.state_dir)
 
-    def _start_api(self):
+    def _open_database(self):
+        try:
+            engine = bootstrap.init_database(self.conf)
+            schema.db_sync(engine)
+            catalog.seed_defaults()
+        except DATABASE_ERRORS as e:
+            raise start_errors.database_error(
+                self.conf.database.connection, e) from None
+
+    def _unbind_api(self):
+        if self.api_server is not None:
+            self.api_server.stop()
+            self.api_server = None
+
+    def _bind_api(self):
+        """Listen before any part starts (a port in use stops the start
+        at once); requests wait in the backlog until the hosts are up."""
         from orchestrator.api import app as api_app
         from orchestrator.cmd import api as api_cmd
         from orchestrator.httpd import server as httpd_server
-        self.api_server = api_cmd.serve(
+        server = api_cmd.APIServer(
             api_app.build_app(self.conf), self.listen[0], self.listen[1],
             self.conf.api.threads, self.conf.api.backlog,
             httpd_server.Limits.from_conf(self.conf))
+        try:
+            server.bind()
+        except OSError as e:
+            raise start_errors.listen_error(self.listen[0], self.listen[1],
+                                            e) from None
+        self.api_server = server
+
+    @property
+    def base_url(self):
+        """The URL clients reach the API at."""
+        port = self.api_server.port if self.api_server else self.listen[1]
+        return first_minute.base_url(self.listen[0], port,
+                                     self.conf.api.public_endpoint)
+
+    def write_clouds_yaml(self):
+        """Write the state dir's clouds.yaml for this API's strategy;
+        returns its path, or None under keystone."""
+        username = None
+        if self.conf.api.auth_strategy == 'http_basic':
+            from orchestrator.api import auth_basic
+            username = first_minute.first_username(auth_basic.load_users(
+                self.conf.api.http_basic_auth_user_file))
+        text = first_minute.clouds_yaml(
+            self.base_url, self.conf.api.auth_strategy, username)
+        if text is None:
+            return None
+        return first_minute.write_clouds_yaml(self.state_dir, text)
+
+    def guide(self):
+        """What the operator reads once the all-in-one serves."""
+        return first_minute.guide(
+            self.base_url, os.path.join(self.state_dir,
+                                        first_minute.CLOUDS_FILE),
+            self.conf.api.auth_strategy)
 
     def stop(self):
         """The API first (no new requests), then the conductor and the
@@ -156,24 +231,46 @@ class AllInOne:
         rpc.cleanup()
 
 
+def _parse(argv):
+    """The parsed configuration; ``--help`` ends with the first-minute
+    guide for the defaults.
+
+    :raises start_errors.StartError: a configuration file is missing or
+        malformed, or a value has the wrong type.
+    """
+    try:
+        conf = bootstrap.parse_config(argv, 'Orchestrator all-in-one',
+                                      cli_opts=cli_opts)
+    except SystemExit as e:
+        if e.code == 0 and ('-h' in argv or '--help' in argv):
+            print('\nOnce it serves, with the defaults, it prints:\n\n'
+                  + first_minute.default_guide())
+        # NOTE: argparse exits 2 on a bad command line, oslo.config 1 on
+        # a command-line value out of range (having said which): a bad
+        # start is 2 either way.
+        raise SystemExit(2 if e.code else 0) from None
+    except cfg.Error as e:
+        raise start_errors.config_error(e) from None
+    start_errors.check_config_values(conf)
+    return conf
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    conf = bootstrap.parse_config(argv, 'Orchestrator all-in-one',
-                                  cli_opts=cli_opts)
     try:
+        conf = _parse(argv)
         node = AllInOne(conf, conf.state_dir, conf.listen, conf.hosts)
         auth.check_start(conf, node.listen[0])
-    except (ValueError, auth.AuthConfigError) as e:
-        sys.stderr.write('orchestrator-allinone: %s\n' % e)
-        return 2
-    try:
         node.start()
-    except secret_box.SecretsKeyError as e:
+        clouds = node.write_clouds_yaml()
+    except (ValueError, auth.AuthConfigError, secret_box.SecretsKeyError,
+            start_errors.StartError) as e:
         sys.stderr.write('orchestrator-allinone: %s\n' % e)
         return 2
-    print('orchestrator all-in-one: API on http://%s:%d (hosts: %s)' % (
-        node.listen[0], node.listen[1],
-        ', '.join(host_names(node.host_count))), flush=True)
+    print('orchestrator all-in-one is serving (hosts: %s; state in %s)\n\n'
+          '%s' % (', '.join(host_names(node.host_count)), node.state_dir,
+                  node.guide()), flush=True)
+    LOG.info('clouds.yaml for openstackclient: %s', clouds)
     bootstrap.wait_for_signal()
     node.stop()
     return 0

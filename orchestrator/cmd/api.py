@@ -5,9 +5,10 @@ server, hardened against slow and idle clients (:mod:`orchestrator.httpd`).
 authentication strategy (:func:`orchestrator.api.auth.check_start`:
 noauth beyond loopback or an unusable user file is one line on stderr and
 exit status 2), configures the database and RPC (a broker is required)
-and serves the API on ``[api] listen_host``:``listen_port`` with ``[api]
-threads`` until SIGTERM or SIGINT, then stops accepting, finishes the
-requests in flight and exits.
+and serves the API on ``[api] listen_host``:``listen_port`` (an address
+it cannot listen on is one line too) with ``[api] threads`` until
+SIGTERM or SIGINT, then stops accepting, finishes the requests in
+flight and exits.
 
 :func:`serve` is what the all-in-one uses to run the same server in its
 own process.
@@ -22,6 +23,7 @@ from orchestrator.api import app as api_app
 from orchestrator.api import auth
 from orchestrator.api import links
 from orchestrator.cmd import bootstrap
+from orchestrator.cmd import start_errors
 from orchestrator.httpd import server as httpd_server
 
 LOG = logging.getLogger(__name__)
@@ -46,6 +48,7 @@ class APIServer:
         self._server = httpd_server.Server(
             (host, port), app, threads, backlog,
             limits or httpd_server.Limits())
+        self._bound = False
         self._thread = None
 
     @property
@@ -58,13 +61,29 @@ class APIServer:
         """Client connections open now (idle, being read or answered)."""
         return self._server.open_connections
 
+    def bind(self):
+        """Bind and listen without serving yet: a client that connects
+        waits in the backlog until :meth:`start`. Idempotent.
+
+        :raises OSError: the address cannot be bound (the socket's own
+            error, with its errno).
+        """
+        if self._bound:
+            return
+        try:
+            self._server.prepare()
+        except OSError as e:
+            raise (self._server.bind_error or e) from None
+        self._bound = True
+        self.port = self._server.bind_addr[1]
+
     def start(self):
-        """Bind and serve in a daemon thread; returns once listening.
+        """Bind (unless :meth:`bind` did) and serve in a daemon thread;
+        returns once listening.
 
         :raises OSError: the address cannot be bound.
         """
-        self._server.prepare()
-        self.port = self._server.bind_addr[1]
+        self.bind()
         self._thread = threading.Thread(target=self._server.serve,
                                         name='orchestrator-api',
                                         daemon=True)
@@ -114,9 +133,15 @@ def main(argv=None):
         sys.stderr.write('orchestrator-api: %s\n' % e)
         return 2
     bootstrap.require_secrets_key(conf, 'orchestrator-api')
-    server = serve(app, conf.api.listen_host,
-                   conf.api.listen_port, conf.api.threads, conf.api.backlog,
-                   httpd_server.Limits.from_conf(conf))
+    try:
+        server = serve(app, conf.api.listen_host, conf.api.listen_port,
+                       conf.api.threads, conf.api.backlog,
+                       httpd_server.Limits.from_conf(conf))
+    except OSError as e:
+        error = start_errors.listen_error(conf.api.listen_host,
+                                          conf.api.listen_port, e)
+        sys.stderr.write('orchestrator-api: %s\n' % error)
+        return 2
     signum = bootstrap.wait_for_signal()
     LOG.info('Signal %d: stopping the API', signum)
     server.stop()

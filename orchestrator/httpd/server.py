@@ -88,12 +88,23 @@ class Server(cheroot_wsgi.Server):
             limits, max_connections=connection_budget(limits.max_connections))
         self.max_request_header_size = limits.max_header_bytes
         self.max_request_body_size = limits.max_body_bytes
+        #: The last error of :meth:`bind` (cheroot's ``prepare`` folds it
+        #: into a message without its errno).
+        self.bind_error = None
 
     @property
     def open_connections(self):
         """Client connections open now (0 before :meth:`prepare`)."""
         manager = getattr(self, '_connections', None)
         return manager.open_connections if manager is not None else 0
+
+    def bind(self, family, type, proto=0):  # noqa: A002 - cheroot's names
+        """cheroot's bind, keeping its error in :attr:`bind_error`."""
+        try:
+            return super().bind(family, type, proto)
+        except OSError as e:
+            self.bind_error = e
+            raise
 
     def prepare(self):
         """Bind and listen, with our connection manager for cheroot's."""
