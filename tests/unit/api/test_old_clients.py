@@ -170,20 +170,61 @@ def _check_bodies(servers, version, by_uuid):
             nova_states.task_states_at(version)
 
 
+def _what_a_server_body_may_carry(version):
+    """Everything that decides what a server body may carry at
+    ``version``: tempest's schema, the statuses and states Nova defines,
+    and the status of every pair."""
+    return (nova_states.server_schema_module(version),
+            nova_states.statuses_at(version),
+            nova_states.vm_states_at(version),
+            nova_states.task_states_at(version),
+            [sm.status(vm_state, task_state, version)
+             for vm_state, task_state in _all_pairs()])
+
+
+def boundary_versions():
+    """The first and last microversion and both sides of each one where
+    :func:`_what_a_server_body_may_carry` changes: between two boundaries
+    a body can carry nothing new, so a field shown a version too early
+    or too late shows at one side of a boundary."""
+    chosen = {VERSIONS[0], VERSIONS[-1]}
+    before = _what_a_server_body_may_carry(VERSIONS[0])
+    for previous, version in itertools.pairwise(VERSIONS):
+        now = _what_a_server_body_may_carry(version)
+        if now != before:
+            chosen.update((previous, version))
+        before = now
+    return sorted(chosen)
+
+
+def test_boundary_versions_include_every_schema_change():
+    chosen = boundary_versions()
+    changes = [v for p, v in itertools.pairwise(VERSIONS)
+               if nova_states.server_schema_module(p)
+               != nova_states.server_schema_module(v)]
+    assert len(changes) == 22
+    for version in changes:
+        previous = VERSIONS[VERSIONS.index(version) - 1]
+        assert {previous, version} <= set(chosen), version
+    assert chosen[0] == (2, 1) and chosen[-1] == (2, 79)
+    assert len(chosen) < len(VERSIONS)
+
+
 @pytest.mark.parametrize('persona', ['admin', 'member'])
 def test_server_bodies_at_every_microversion_match_tempest(
         request, every_state, persona):
-    """GET /servers/detail at each microversion: every server body (one
-    per reachable state) matches tempest.lib's schema of that version
-    (no field it does not name) and carries only statuses and states the
-    version defines; GET /servers/{id} likewise at the versions where
-    the schema changes."""
+    """GET /servers/detail at each side of every microversion boundary
+    (:func:`boundary_versions`): every server body (one per reachable
+    state) matches tempest.lib's schema of that version (no field it
+    does not name) and carries only statuses and states the version
+    defines; GET /servers/{id} likewise at the versions where the
+    schema changes."""
     app = request.getfixturevalue('app' if persona == 'admin'
                                   else 'member_app')
     by_uuid = {i['uuid']: pair for pair, i in every_state.items()}
     limit = '?limit=%d' % (len(by_uuid) + 1)
     shown_schemas = set()
-    for version in VERSIONS:
+    for version in boundary_versions():
         text = '2.%d' % version[1]
         module = nova_states.server_schema_module(version)
         resp = call(app, 'GET', '/v2.1/servers/detail' + limit,
