@@ -4,6 +4,7 @@ fails before any part starts, so each run takes about a second); once it
 serves it prints the first-minute guide and writes a clouds.yaml that
 openstackclient uses as it is."""
 
+import json
 import os
 import socket
 import stat
@@ -235,17 +236,23 @@ def _stop(proc):
     proc.wait(timeout=60)
 
 
-def _openstack(clouds, *args, password=None):
+def _client(program, clouds, *args, password=None):
+    """Run ``program`` (a console script of this environment) with only
+    what the guide exports (and ``OS_PASSWORD``)."""
     env = dict(os.environ, OS_CLIENT_CONFIG_FILE=clouds,
                OS_CLOUD='orchestrator')
-    for name in [k for k in env if k.startswith('OS_') and k not in (
-            'OS_CLIENT_CONFIG_FILE', 'OS_CLOUD')]:
+    for name in [k for k in env if k.startswith(('OS_', 'ORCHESTRATOR_'))
+                 and k not in ('OS_CLIENT_CONFIG_FILE', 'OS_CLOUD')]:
         del env[name]
     if password is not None:
         env['OS_PASSWORD'] = password
-    openstack = os.path.join(os.path.dirname(sys.executable), 'openstack')
-    return subprocess.run([openstack] + list(args), capture_output=True,
+    binary = os.path.join(os.path.dirname(sys.executable), program)
+    return subprocess.run([binary] + list(args), capture_output=True,
                           text=True, env=env, timeout=120)
+
+
+def _openstack(clouds, *args, password=None):
+    return _client('openstack', clouds, *args, password=password)
 
 
 def test_a_start_prints_the_guide_and_its_clouds_yaml_works(tmp_path):
@@ -262,6 +269,11 @@ def test_a_start_prints_the_guide_and_its_clouds_yaml_works(tmp_path):
                             '-c', 'Name')
         assert listed.returncode == 0, listed.stderr
         assert 'm1.tiny' in listed.stdout.split()
+        # Our CLI reads the same file: the guide's last command works.
+        flows = _client('orchestrator', clouds, 'flow', 'list', '-f',
+                        'json')
+        assert flows.returncode == 0, flows.stderr
+        assert json.loads(flows.stdout) == []
     finally:
         _stop(proc)
 
