@@ -294,6 +294,17 @@ def test_a_member_of_another_project_sees_only_its_own(driver, system):
         system.wait_status('ben', own, 'ERROR')
     finally:
         system.inject({})
+    # A wrong password is refused on the page; nothing is kept.
+    driver.get(system.url + '/console/')
+    driver.execute_script('sessionStorage.clear()')
+    driver.get(system.url + '/console/#/login')
+    shown(driver, '#login-username').send_keys('ben')
+    by_id(driver, 'login-password').send_keys('not-his-password')
+    click(driver, '#login-submit')
+    wait(driver, lambda d: 'refused' in text(d, '#login-error'),
+         what='the refusal')
+    assert driver.execute_script('return sessionStorage.length') == 0
+    assert css(driver, '#page-servers') == []
     sign_in(driver, system, 'ben')
     row = 'tr[data-server="%s"]' % own
     shown(driver, row)
