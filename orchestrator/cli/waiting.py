@@ -199,7 +199,7 @@ def wait(api, op, timeout, on_change, interval=0.5):
             return (exits.OK if ok else exits.FAILED), obs, message
         if obs.elapsed >= timeout:
             return exits.TIMEOUT, obs, (
-                'timed out after %gs waiting for %s on %s (status %s, task '
-                '%s); it goes on' % (timeout, op.what, op.server_id,
-                                     obs.status, obs.task_state or '-'))
+                'timed out after %gs waiting for %s (status %s, task %s); '
+                'it goes on' % (timeout, op.title(), obs.status,
+                                obs.task_state or '-'))
         time.sleep(interval)
