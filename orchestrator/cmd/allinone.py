@@ -67,6 +67,12 @@ cli_opts = [
 ]
 
 
+#: Loggers that warn at every in-memory (kombu+memory) connection about
+#: what that transport has no use for (a host name, heartbeats): at
+#: ERROR in the all-in-one, so the first screen shows what matters.
+IN_MEMORY_NOISE = ('kombu.connection', 'oslo.messaging._drivers.impl_rabbit')
+
+
 def host_names(count):
     """Names of the fake compute hosts (stable across restarts)."""
     return ['compute-%d' % (i + 1) for i in range(count)]
@@ -240,7 +246,8 @@ def _parse(argv):
     """
     try:
         conf = bootstrap.parse_config(argv, 'Orchestrator all-in-one',
-                                      cli_opts=cli_opts)
+                                      cli_opts=cli_opts,
+                                      quiet_loggers=IN_MEMORY_NOISE)
     except SystemExit as e:
         if e.code == 0 and ('-h' in argv or '--help' in argv):
             print('\nOnce it serves, with the defaults, it prints:\n\n'

@@ -37,13 +37,22 @@ def _private_log_file(conf):
         file_modes.private_file(log_file)
 
 
-def parse_config(argv, description=None, cli_opts=()):
+def parse_config(argv, description=None, cli_opts=(), quiet_loggers=()):
     """:func:`secure_process`, then register every option, parse
-    ``argv`` and set up oslo.log."""
+    ``argv`` and set up oslo.log.
+
+    :param quiet_loggers: names of loggers whose default level is ERROR
+        in this program (added to oslo.log's ``default_log_levels``; a
+        configuration file that sets that option decides instead).
+    """
     secure_process()
     conf = cfg.CONF
     orch_conf.register_all(conf)
     logging.register_options(conf)
+    if quiet_loggers:
+        logging.set_defaults(default_log_levels=(
+            logging.get_default_log_levels()
+            + ['%s=ERROR' % name for name in quiet_loggers]))
     if cli_opts:
         conf.register_cli_opts(cli_opts)
     conf(argv, project='orchestrator', description=description)
