@@ -311,6 +311,9 @@ def test_a_member_of_another_project_sees_only_its_own(driver, system):
     assert 'ben-broken' in text(driver, row)
     assert listed_servers(driver) == [own]
     assert css(driver, '#filter-all-projects') == []
+    # Hosts are not its to see: no filter, no column.
+    assert css(driver, '#filter-host') == []
+    assert 'host' not in text(driver, '#servers-table thead').lower()
     assert not by_id(driver, 'nav-hosts').is_displayed()
     shot(driver, 'reader-servers')
     # Project A's server is not found; the hosts page is not allowed.
