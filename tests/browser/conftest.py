@@ -13,7 +13,6 @@ at ``docs/screenshots``.
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,7 @@ from orchestrator.compute.drivers import fake_faults
 
 from tests.conftest import service_missing
 from tests.crash import harness
+from tests import keystone_server
 from tests.functional.systems import free_port
 from tests.waiting import wait_for
 
@@ -156,13 +156,7 @@ class AllInOne:
                  what='server %s %s' % (server_id, status))
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        keystone_server.stop_process(self.proc, timeout=30)
 
 
 @pytest.fixture(scope='module')

@@ -16,7 +16,9 @@ import pytest
 from orchestrator.api import auth_basic
 from orchestrator.cmd import first_minute
 
+from tests import keystone_server
 from tests.functional.systems import free_port
+
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 PROGRAM = 'orchestrator-allinone: '
@@ -231,9 +233,6 @@ def _start(tmp_path, args):
     return proc, ''.join(lines)
 
 
-def _stop(proc):
-    proc.terminate()
-    proc.wait(timeout=60)
 
 
 def _client(program, clouds, *args, password=None):
@@ -279,7 +278,7 @@ def test_a_start_prints_the_guide_and_its_clouds_yaml_works(tmp_path):
         assert flows.returncode == 0, flows.stderr
         assert json.loads(flows.stdout) == []
     finally:
-        _stop(proc)
+        keystone_server.stop_process(proc, timeout=60)
 
 
 def test_http_basic_clouds_yaml_names_a_user_and_takes_os_password(
@@ -309,4 +308,4 @@ def test_http_basic_clouds_yaml_names_a_user_and_takes_os_password(
         assert listed.returncode == 0, listed.stderr
         assert listed.stdout.strip() == '[]'
     finally:
-        _stop(proc)
+        keystone_server.stop_process(proc, timeout=60)
