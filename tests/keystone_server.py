@@ -25,6 +25,15 @@ user               project       role
 
 Every password is :func:`password` of the user name. The Keystone
 package missing is a skip, and a failure under CI=true.
+
+Requests that may write (every method but GET, HEAD and OPTIONS) are
+served one at a time (:class:`OneWriterAtATime`): SQLite has one writer,
+and Keystone writes even when it only issues a token (the user's
+``last_active_at``, on the first login of a day). oslo.db begins every
+transaction with an explicit BEGIN, so two such logins at once both hold
+a read lock and both want the write lock; SQLite refuses one at once
+("database is locked") and Keystone answers 500. A CI run lost the
+tempest subset to exactly that (two tempest workers logging in).
 """
 
 import os
@@ -328,6 +337,30 @@ def running(directory, port):
         server.stop()
 
 
+class OneWriterAtATime(object):
+    """WSGI middleware: requests that may write the database run one at a
+    time; reads run concurrently. See the module's docstring for why."""
+
+    READS = frozenset(('GET', 'HEAD', 'OPTIONS'))
+
+    def __init__(self, application):
+        self.application = application
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        if environ.get('REQUEST_METHOD') in self.READS:
+            return self.application(environ, start_response)
+        with self.lock:
+            # The body is produced inside the lock: Keystone's answers are
+            # small, and its writes may happen while they are built.
+            result = self.application(environ, start_response)
+            try:
+                return list(result)
+            finally:
+                if hasattr(result, 'close'):
+                    result.close()
+
+
 def serve(config, port):
     """The child process: Keystone's WSGI application on cheroot until
     SIGTERM."""
@@ -338,7 +371,8 @@ def serve(config, port):
     del sys.argv[1:]
     from keystone.server import wsgi as keystone_wsgi
     application = keystone_wsgi.initialize_public_application()
-    server = wsgi.Server((HOST, port), application, numthreads=8)
+    server = wsgi.Server((HOST, port), OneWriterAtATime(application),
+                         numthreads=8)
 
     def _stop(_signum, _frame):
         threading.Thread(target=server.stop).start()
