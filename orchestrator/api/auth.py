@@ -59,6 +59,8 @@ UNAUTHORIZED_MESSAGE = 'The request you have made requires authentication.'
 #: of the compute API, of the image stand-in and of the identity one.
 PUBLIC_PATHS = frozenset(['', '/v2.1', '/v2', '/image', '/image/v2',
                           '/identity', '/identity/v3'])
+#: The console's data API (its 401 under http_basic: auth_basic).
+CONSOLE_API_PREFIX = '/console/api/'
 #: The console's session: who is signed in (see :func:`auth_optional`).
 CONSOLE_SESSION_PATH = '/console/api/session'
 #: The console's sign-in: anyone may POST credentials to it.

@@ -27,7 +27,12 @@ with bcrypt; a successful check is remembered as a keyed digest (HMAC
 with a key of this process) so later requests of the same user and
 password cost microseconds instead of bcrypt's 0.2 s. Unknown user,
 wrong password, no or malformed header: 401 with ``WWW-Authenticate:
-Basic realm="..."``. Identity headers a client sends are removed first.
+Basic realm="..."``, except under the console's data API
+(``/console/api/``), whose 401 challenges with the scheme
+``OrchestratorConsole``: a browser answers a Basic challenge to a page's
+script with its own sign-in dialog over the console, and the console
+has its own sign-in page. Identity headers a client sends are removed
+first.
 """
 
 import base64
@@ -245,6 +250,7 @@ class BasicAuthMiddleware:
         #: {name: keyed digest of the password last verified}.
         self._verified = {}
         self.challenge = 'Basic realm="%s"' % REALM
+        self.console_challenge = 'OrchestratorConsole realm="%s"' % REALM
 
     def _current_users(self):
         """The users, read again if the file changed since.
@@ -329,7 +335,10 @@ class BasicAuthMiddleware:
         if user is None:
             if auth.auth_optional(req):
                 return auth.serve_anonymous(req, self.application)
-            return auth.unauthorized(self.challenge)
+            return auth.unauthorized(
+                self.console_challenge
+                if req.path_info.startswith(auth.CONSOLE_API_PREFIX)
+                else self.challenge)
         req.environ[api_request.CONTEXT_KEY] = auth.new_context(
             req.environ, self.conf, user.name, user.project_id, user.roles,
             user_name=user.name)

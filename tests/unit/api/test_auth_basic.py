@@ -134,6 +134,21 @@ def _assert_401(resp):
     auth_checks.assert_unauthorized(resp, 'Basic realm="orchestrator"')
 
 
+@pytest.mark.parametrize('headers', [{}, _basic('alice', 'wrong')])
+def test_the_console_api_challenges_with_a_scheme_no_browser_prompts_for(
+        seen, headers):
+    # A Basic challenge to a script's request makes a browser show its
+    # own sign-in dialog over the console; the console signs in itself.
+    resp = call(seen, 'GET', '/console/api/servers', headers=headers)
+    auth_checks.assert_unauthorized(
+        resp, 'OrchestratorConsole realm="orchestrator"')
+    # The Compute API keeps Basic: curl and the SDKs answer it.
+    _assert_401(call(seen, 'GET', '/v2.1/servers', headers=headers))
+    # And valid credentials open the console's data as before.
+    assert call(seen, 'GET', '/console/api/servers',
+                headers=_basic('alice', 'alice-pw')).status_int == 200
+
+
 @pytest.mark.parametrize('headers', [
     _basic('alice', 'wrong'),
     _basic('alice', 'bob-pw'),
