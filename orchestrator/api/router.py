@@ -9,6 +9,10 @@ Routes match in the order they were added, so a literal segment
 
 A path no template matches is a 404 ``itemNotFound``; a path that matches
 with another method is a 405 ``badMethod`` with an ``Allow`` header.
+One exception, as Nova answers it: a path ending in a slash whose method
+is served one segment further on names a blank id (``DELETE
+/v2.1/images/`` is ``DELETE /v2.1/images/{image_id}`` with an empty id),
+so it is a 404 like any unknown id, not a 405 of the collection.
 """
 
 import dataclasses
@@ -69,13 +73,23 @@ class Router:
     def routes(self):
         return list(self._routes)
 
+    def _takes_an_id_after(self, method, path):
+        """True when a route of ``method`` takes one more segment after
+        ``path`` (``path/{param}``)."""
+        longer = path.rstrip('/') + '/x'
+        return any(route.method == method and route.pattern.match(longer)
+                   and route.template.endswith('}')
+                   for route in self._routes)
+
     def match(self, method, path):
         """The route and its path parameters.
 
-        :raises NotFound: no template matches the path (404).
+        :raises NotFound: no template matches the path, or a path ending
+            in a slash names a blank id for this method (404).
         :raises webob.exc.HTTPMethodNotAllowed: a template matches, but
             not with this method (405).
         """
+        blank_id = path.endswith('/') and len(path) > 1
         path = _normalise(path)
         allowed = []
         for route in self._routes:
@@ -85,6 +99,9 @@ class Router:
             if route.method == method.upper():
                 return route, found.groupdict()
             allowed.append(route.method)
+        if allowed and blank_id and self._takes_an_id_after(
+                method.upper(), path):
+            raise exception.NotFound('The resource could not be found.')
         if allowed:
             raise webob.exc.HTTPMethodNotAllowed(
                 explanation='The method %s is not allowed for this resource.'

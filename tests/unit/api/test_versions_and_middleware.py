@@ -162,6 +162,36 @@ def test_wrong_method_is_405_bad_method_with_allow(app):
     assert resp.headers['Allow'] == 'GET'
 
 
+@pytest.mark.parametrize('method,path', [
+    ('DELETE', '/v2.1/images/'),
+    ('GET', '/v2.1/images/%s' % ('0' * 8)),
+    ('DELETE', '/v2.1/images/%s' % ('0' * 8)),
+    ('PUT', '/v2.1/flavors/'),
+    ('DELETE', '/v2.1/servers/'),
+])
+def test_blank_or_unknown_id_is_404_not_405(app, method, path):
+    """A trailing slash where the method takes an id names a blank id:
+    404 as Nova (tempest's image delete with a blank id), not the
+    collection's 405."""
+    resp = call(app, method, path)
+    assert resp.status_int == 404
+    assert resp.json['itemNotFound']['code'] == 404
+    assert 'Allow' not in resp.headers
+
+
+@pytest.mark.parametrize('method,path,allow', [
+    ('DELETE', '/v2.1/images', 'GET'),
+    ('PUT', '/v2.1/flavors', 'GET, POST'),
+    # No route of DELETE one segment further: the collection's 405.
+    ('DELETE', '/v2.1/os-availability-zone/', 'GET'),
+    ('POST', '/v2.1/images/', 'GET'),
+])
+def test_wrong_method_on_a_real_path_stays_405(app, method, path, allow):
+    resp = call(app, method, path)
+    assert resp.status_int == 405
+    assert resp.headers['Allow'] == allow
+
+
 def test_trailing_slash_is_accepted(app):
     assert call(app, 'GET', '/v2.1/flavors/').status_int == 200
     assert call(app, 'GET', '/v2.1/servers/detail/').status_int == 200
