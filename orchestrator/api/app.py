@@ -35,6 +35,7 @@ from orchestrator.api import auth
 from orchestrator.api import body_limit
 from orchestrator.api import consoles
 from orchestrator.api import errors
+from orchestrator.api import extensions
 from orchestrator.api import flavors
 from orchestrator.api import hypervisors
 from orchestrator.api import identity
@@ -61,9 +62,11 @@ from orchestrator.api import server_tags
 from orchestrator.api import server_lock
 from orchestrator.api import server_shelve
 from orchestrator.api import server_metadata
+from orchestrator.api import server_password
 from orchestrator.api import servers
 from orchestrator.api import services
 from orchestrator.api import tenant_usage
+from orchestrator.api import usage_audit_log
 from orchestrator.api import versions
 from orchestrator.console import api as console_api
 from orchestrator.console import assets as console_assets
@@ -76,6 +79,7 @@ RESOURCES = (versions, servers, server_actions, instance_actions, flavors,
              migrations, limits, quota_sets, keypairs, server_tags,
              server_metadata, availability_zones, tenant_usage, consoles,
              server_ips, server_groups, server_diagnostics, os_hosts,
+             usage_audit_log, server_password, extensions,
              console_api, console_assets)
 
 #: Modules that only add handlers to server_actions.HANDLERS (imported

@@ -12,12 +12,14 @@ from orchestrator.policies import catalog
 from orchestrator.policies import console
 from orchestrator.policies import consoles
 from orchestrator.policies import diagnostics
+from orchestrator.policies import extensions
 from orchestrator.policies import infrastructure
 from orchestrator.policies import keypairs
 from orchestrator.policies import quotas
 from orchestrator.policies import server_actions
 from orchestrator.policies import server_attributes
 from orchestrator.policies import server_groups
+from orchestrator.policies import server_password
 from orchestrator.policies import server_records
 from orchestrator.policies import server_tags
 from orchestrator.policies import servers
@@ -27,7 +29,7 @@ from orchestrator.policies import usage
 MODULES = (base, servers, server_actions, server_records, catalog,
            infrastructure, quotas, keypairs, server_tags,
            server_attributes, usage, consoles, server_groups, diagnostics,
-           console)
+           console, extensions, server_password)
 
 
 def list_rules():
