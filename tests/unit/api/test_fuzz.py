@@ -210,6 +210,9 @@ PARAMS = {
     'service_id': _param('enable', 'disable', 'disable-log-reason',
                          'force-down', '1'),
     'asset_name': _param('console.js', 'index.html', 'nope.js', '..'),
+    'before_timestamp': _param('2026-12-06%2006:10:00',
+                               '2026-12-06%2006:10:00.123456'),
+    'alias': _param('os-hosts', 'os-consoles', 'os-volumes'),
 }
 
 

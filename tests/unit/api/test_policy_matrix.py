@@ -364,6 +364,8 @@ def _owned_resources(method, template, action):
                   if n['host'] == 'h1']
         params['hypervisor_id'] = str(node['id'])
     params['asset_name'] = 'console.js'
+    params['before_timestamp'] = '2026-01-01 00:00:00'
+    params['alias'] = 'os-hosts'
     params['hypervisor_hostname_pattern'] = 'h1'
     params['host_name'] = 'h1'
     if template == '/v2.1/os-services/{service_id}':
