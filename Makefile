@@ -21,7 +21,7 @@ CONFIG_SAMPLE := etc/orchestrator/orchestrator.conf.sample
 GENPOLICY_CONF := etc/orchestrator/orchestrator-policy-generator.conf
 POLICY_SAMPLE := etc/orchestrator/policy.yaml.sample
 
-.PHONY: help venv run test lint unit durations functional integration crash-test \
+.PHONY: help venv run test lint unit functional integration crash-test \
 	logbooks-test golden evolution-demo \
 	genconfig genpolicy states-doc clean soak fuzz bench bench-smoke \
 	import-graph tempest-auth conformance browser console-screenshots
@@ -33,7 +33,6 @@ help:
 	@echo 'make lint         ruff'
 	@echo 'make import-graph module-level import cycles of orchestrator/ and flows/ (fails on one)'
 	@echo 'make unit | functional | integration | crash-test'
-	@echo 'make durations    the whole suite, its long tests recorded (make test runs them first)'
 	@echo 'make browser      the web console in headless chromium (tests/browser)'
 	@echo 'make console-screenshots  the browser tests, photos into docs/screenshots'
 	@echo 'make logbooks-test every release logbook snapshot resumed'
@@ -75,12 +74,6 @@ test: lint
 
 unit: venv
 	$(PYTEST) tests/unit
-
-# The whole suite, recording the tests that take 3 s or more in
-# tests/durations.json: `make test` hands those out first, longest first,
-# so that none of them is left to run alone at the end (tests/durations.py).
-durations: lint
-	$(PYTEST) --record-durations=tests/durations.json tests
 
 functional: venv
 	$(PYTEST) tests/functional

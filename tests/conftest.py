@@ -26,9 +26,6 @@ from orchestrator.db import session
 
 from tests.crash import report as crash_report
 
-#: The longest tests of the last recorded run first (tests/durations.py).
-pytest_plugins = ('tests.durations',)
-
 PG_ADMIN_URL = os.environ.get(
     'ORCHESTRATOR_TEST_PG_URL', 'postgresql+psycopg2://postgres@127.0.0.1/test')
 MYSQL_ADMIN_URL = os.environ.get(
