@@ -4,7 +4,8 @@ openstackclient reads it (``auth_type: none``):
 
 create --wait, list -f json, every single-host and move action with
 --wait, a failed spawn (exit 1), a --wait that times out (exit 3), a 409
-(exit 2), an unreachable API (exit 4), and flow list / show / watch.
+(exit 2), an unreachable API (exit 4), flow list / show / watch, and an
+evacuation off a host forced down.
 """
 
 import contextlib
@@ -275,3 +276,41 @@ def test_an_unreachable_api_exits_4(cli):
     assert result.returncode == 4
     assert result.stderr.startswith('error: cannot reach http://127.0.0.1')
     assert result.stderr.count('\n') == 1
+
+
+def _force_down(aio, host, down):
+    """Mark ``host``'s compute service forced down (or not), 2.53."""
+    version = {'OpenStack-API-Version': 'compute 2.53'}
+    services = aio.api('GET', '/v2.1/os-services', params={'host': host},
+                       headers=version).json()['services']
+    service = next(s for s in services if s['binary'].endswith('compute'))
+    resp = aio.api('PUT', '/v2.1/os-services/%s' % service['id'],
+                   json={'forced_down': down}, headers=version)
+    assert resp.status_code == 200, resp.text
+
+
+def test_evacuate_with_wait_off_a_host_forced_down(aio, cli):
+    # Last in the module: the guest's copy stays on the old host, which
+    # is not restarted to clean it up (tests/functional/test_evacuate
+    # covers that).
+    ok(cli('server', 'create', 'evac1', '--flavor', 'm1.tiny',
+           '--image', 'cirros-0.6.2', '--wait'))
+    source = _server(aio, 'evac1')['OS-EXT-SRV-ATTR:host']
+    result = cli('server', 'evacuate', 'evac1')
+    # Refused while its host is up, as Nova refuses it (a 400).
+    assert (result.returncode, result.stderr) == (
+        2, 'error: Compute service of %s is still in use. (HTTP 400)\n'
+        % source)
+    _force_down(aio, source, True)
+    try:
+        out = ok(cli('server', 'evacuate', 'evac1', '--wait'))
+    finally:
+        _force_down(aio, source, False)
+    lines = out.strip().splitlines()
+    assert lines[0].startswith('evacuate evac1 (')
+    assert lines[-1] == 'evacuate done: ACTIVE'
+    moved = _server(aio, 'evac1')
+    assert (moved['status'], moved['OS-EXT-STS:task_state']) == (
+        'ACTIVE', None)
+    assert moved['OS-EXT-SRV-ATTR:host'] != source
+    ok(cli('server', 'delete', 'evac1', '--wait'))
