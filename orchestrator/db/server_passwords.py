@@ -49,9 +49,11 @@ def clear(instance_uuid, project_id=None):
     if project_id is not None:
         where.append(models.Instance.project_id == project_id)
     with session.writer() as s:
+        # Locked until the write: a flow changing another key of the
+        # same system_metadata meanwhile must not be overwritten.
         row = s.execute(sa.select(models.Instance.id,
                                   models.Instance.system_metadata)
-                        .where(*where)).one_or_none()
+                        .where(*where).with_for_update()).one_or_none()
         if row is None:
             raise exception.InstanceNotFound(instance_id=instance_uuid)
         system_metadata = dict(row.system_metadata or {})
