@@ -109,7 +109,11 @@ def _spawn_calls(cluster):
 def test_sigkill_a_conductor_the_other_resumes_within_the_lease(
         two_conductors):
     cluster = two_conductors
-    _slow_spawns(cluster, 8)
+    # Spawns long enough that the kill lands while they run, however
+    # slowly the machine gets to it (with 8 s, a loaded CI run killed the
+    # owner after its flows had ended: the survivor only consumed their
+    # jobs, and no spawn was resumed); the resumed spawns are quick.
+    _slow_spawns(cluster, 60)
     ids = _boot(cluster, 4)
     wait_for(lambda: _spawning(cluster, ids), timeout=60,
              what='the spawns to start')
@@ -120,6 +124,7 @@ def test_sigkill_a_conductor_the_other_resumes_within_the_lease(
     calls = _spawn_calls(cluster)
     cluster.procs[_key_of(cluster, victim)].send_signal(signal.SIGKILL)
     killed_at = time.monotonic()
+    _slow_spawns(cluster, 1)
     # Resuming a flow re-runs its spawn step (idempotent on the host):
     # the first new spawn call is the survivor taking over.
     wait_for(lambda: _spawn_calls(cluster) > calls, timeout=LEASE_S + 30,
