@@ -139,7 +139,14 @@ def test_sigkill_a_conductor_the_other_resumes_within_the_lease(
 def test_sigstop_past_the_lease_then_sigcont_writes_nothing(
         two_conductors):
     cluster = two_conductors
-    _slow_spawns(cluster, 5)
+    # The owner must be seen (a `manage flows list` process, seconds on
+    # a loaded machine) and stopped while its spawn runs: with 5 s, a
+    # loaded CI run saw the flow end first and waited 30 s for an owner.
+    # 15 s leaves that room, and the stale owner's spawn call still
+    # returns by SIGCONT or a few seconds after it (the takeover alone
+    # waits out the 10 s lease), so the stale owner gets the reply within
+    # the 8 s watched below. The survivor's spawn is quick.
+    _slow_spawns(cluster, 15)
     [server_id] = _boot(cluster, 1)
     wait_for(lambda: _spawning(cluster, [server_id]), timeout=60,
              what='the spawn to start')
@@ -147,6 +154,7 @@ def test_sigstop_past_the_lease_then_sigcont_writes_nothing(
                      what='the flow to be owned')
     stale = cluster.procs[_key_of(cluster, owner)]
     stale.send_signal(signal.SIGSTOP)
+    _slow_spawns(cluster, 1)
     try:
         wait_for(lambda: _owners(cluster).get(server_id) not in (
             None, owner) or _all_active(cluster, [server_id]),
